@@ -1,0 +1,67 @@
+#!/usr/bin/env node
+import { parseArgs } from 'node:util';
+import { ConfigError, loadConfig } from './core/config.js';
+import { createLogger } from './core/log.js';
+import { buildServer } from './server.js';
+
+const USAGE = `usage: openstage serve [--host H] [--port P] [--data-dir DIR] [--db sqlite|postgres://...] [--config FILE] [--log-level L]`;
+
+/** `openstage serve`: parse flags, load config, build the server, listen, stop on SIGTERM/SIGINT. */
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (command !== 'serve') {
+    process.stderr.write(`${USAGE}\n`);
+    return command === undefined || command === '--help' || command === 'help' ? 0 : 2;
+  }
+  const { values } = parseArgs({
+    args: rest,
+    options: {
+      host: { type: 'string' },
+      port: { type: 'string' },
+      'data-dir': { type: 'string' },
+      db: { type: 'string' },
+      config: { type: 'string' },
+      'log-level': { type: 'string' },
+    },
+    strict: true,
+  });
+  const flags: Record<string, string> = {};
+  if (values.host !== undefined) flags.host = values.host;
+  if (values.port !== undefined) flags.port = values.port;
+  if (values['data-dir'] !== undefined) flags.dataDir = values['data-dir'];
+  if (values.db !== undefined) flags.db = values.db;
+  if (values['log-level'] !== undefined) flags.logLevel = values['log-level'];
+  let config;
+  try {
+    config = loadConfig({ file: values.config ?? process.env.OPENSTAGE_CONFIG, env: process.env, flags });
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`openstage: ${err.message}\n`);
+      return 2;
+    }
+    throw err;
+  }
+  const server = await buildServer(config);
+  await server.app.listen({ host: config.host, port: config.port });
+  server.app.log.info({ address: server.app.addresses().map((a) => (typeof a === 'string' ? a : `${a.address}:${a.port}`)).join(','), db: server.db.dialect }, `openstage listening on http://${config.host}:${(server.app.server.address() as { port: number }).port}`);
+  await new Promise<void>((resolve) => {
+    const stop = (signal: string): void => {
+      server.app.log.info({ signal }, 'stopping');
+      server.close().then(resolve, (err: unknown) => {
+        server.app.log.error({ err }, 'error while stopping');
+        resolve();
+      });
+    };
+    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.once('SIGINT', () => stop('SIGINT'));
+  });
+  return 0;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    createLogger('error').error({ err }, 'openstage failed to start');
+    process.exit(1);
+  },
+);

@@ -1,0 +1,173 @@
+import { readFileSync } from 'node:fs';
+import { Type, type Static, type TObject, type TSchema } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
+import { parse as parseYaml } from 'yaml';
+
+/**
+ * The whole configuration: one TypeBox schema, one section per area (STYLE.md §5).
+ * Every key has a default, a unit in its name where it has one, and a description.
+ * Sources, later wins: defaults → YAML file (`--config`) → environment → flags.
+ * Environment names: `OPENSTAGE_<KEY>` for top-level keys, `OPENSTAGE_<SECTION>_<KEY>`
+ * for section keys (camelCase becomes UPPER_SNAKE), plus the ServiceComb `QUOTA_*` names.
+ */
+export const ConfigSchema = Type.Object(
+  {
+    host: Type.String({ default: '127.0.0.1', description: 'Address to listen on.' }),
+    port: Type.Integer({ default: 30100, minimum: 0, maximum: 65535, description: 'TCP port for every API (0 picks a free one).' }),
+    dataDir: Type.String({ default: './data', description: 'Directory for the embedded database and other state.' }),
+    db: Type.String({ default: 'sqlite', description: '`sqlite` (a file in dataDir, WAL) or a `postgres://` URL.' }),
+    logLevel: Type.Union(
+      [Type.Literal('fatal'), Type.Literal('error'), Type.Literal('warn'), Type.Literal('info'), Type.Literal('debug'), Type.Literal('trace'), Type.Literal('silent')],
+      { default: 'info', description: 'pino log level.' },
+    ),
+    registry: Type.Object(
+      {
+        instanceMinIntervalSeconds: Type.Integer({ default: 5, minimum: 1, description: 'Smallest heartbeat interval a push-mode instance may ask for (registry.instance.minInterval).' }),
+        instanceMinTimes: Type.Integer({ default: 3, minimum: 0, description: 'Smallest missed-heartbeat count a push-mode instance may ask for (registry.instance.minTimes).' }),
+        instanceTtlSeconds: Type.Integer({ default: 0, minimum: 0, description: 'Server-wide lease TTL overriding interval × (times + 1); 0 keeps the per-instance TTL.' }),
+        leaseSweepPeriodMs: Type.Integer({ default: 1000, minimum: 10, description: 'How often expired leases are looked for.' }),
+        watchPingSeconds: Type.Integer({ default: 30, minimum: 1, description: 'Ping period on watch WebSockets.' }),
+        maxBodyBytes: Type.Integer({ default: 2097152, minimum: 1024, description: 'Largest request body on registry routes without a tighter limit.' }),
+        findCacheEntries: Type.Integer({ default: 20000, minimum: 0, description: 'Discovery results kept serialised, keyed by query and revision.' }),
+        environment: Type.String({ default: 'production', description: "Environment of the server's own SERVICECENTER service." }),
+      },
+      { default: {}, additionalProperties: false },
+    ),
+    quota: Type.Object(
+      {
+        services: Type.Integer({ default: 50000, minimum: 0, description: 'Microservices per project (QUOTA_SERVICE).' }),
+        instances: Type.Integer({ default: 150000, minimum: 0, description: 'Instances per project (QUOTA_INSTANCE).' }),
+        schemasPerService: Type.Integer({ default: 100, minimum: 0, description: 'Schemas per microservice (QUOTA_SCHEMA).' }),
+        tagsPerService: Type.Integer({ default: 100, minimum: 0, description: 'Tags per microservice (QUOTA_TAG).' }),
+        accounts: Type.Integer({ default: 1000, minimum: 0, description: 'RBAC accounts (QUOTA_ACCOUNT).' }),
+        roles: Type.Integer({ default: 100, minimum: 0, description: 'RBAC roles (QUOTA_ROLE).' }),
+      },
+      { default: {}, additionalProperties: false },
+    ),
+  },
+  { additionalProperties: false },
+);
+
+/** The validated, frozen configuration handed to `buildServer`. */
+export type Config = Static<typeof ConfigSchema>;
+
+/** ServiceComb's own quota variables and the config keys they set. */
+const QUOTA_ALIASES: Record<string, string> = {
+  QUOTA_SERVICE: 'quota.services',
+  QUOTA_INSTANCE: 'quota.instances',
+  QUOTA_SCHEMA: 'quota.schemasPerService',
+  QUOTA_TAG: 'quota.tagsPerService',
+  QUOTA_ACCOUNT: 'quota.accounts',
+  QUOTA_ROLE: 'quota.roles',
+};
+
+/** Thrown when the configuration is invalid; the message names the key path. */
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+const upperSnake = (name: string): string => name.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase();
+
+/** Every leaf key path of the schema with its environment variable name and schema. */
+export function configKeys(): { path: string; env: string; schema: TSchema }[] {
+  const keys: { path: string; env: string; schema: TSchema }[] = [];
+  const walk = (obj: TObject, prefix: string[]): void => {
+    for (const [name, schema] of Object.entries(obj.properties)) {
+      if ((schema as TSchema).type === 'object' && (schema as TObject).properties) {
+        walk(schema as TObject, [...prefix, name]);
+      } else {
+        keys.push({ path: [...prefix, name].join('.'), env: ['OPENSTAGE', ...[...prefix, name].map(upperSnake)].join('_'), schema: schema as TSchema });
+      }
+    }
+  };
+  walk(ConfigSchema, []);
+  return keys;
+}
+
+function setPath(target: Record<string, unknown>, path: string, value: unknown): void {
+  const parts = path.split('.');
+  let node = target;
+  for (const part of parts.slice(0, -1)) {
+    if (typeof node[part] !== 'object' || node[part] === null) node[part] = {};
+    node = node[part] as Record<string, unknown>;
+  }
+  node[parts[parts.length - 1]!] = value;
+}
+
+function coerce(schema: TSchema, raw: string, source: string): unknown {
+  if (schema.type === 'integer' || schema.type === 'number') {
+    const n = Number(raw);
+    if (raw.trim() === '' || !Number.isFinite(n)) throw new ConfigError(`${source}: expected a number, got "${raw}"`);
+    return n;
+  }
+  if (schema.type === 'boolean') {
+    if (/^(1|true|yes|on)$/i.test(raw)) return true;
+    if (/^(0|false|no|off)$/i.test(raw)) return false;
+    throw new ConfigError(`${source}: expected a boolean, got "${raw}"`);
+  }
+  return raw;
+}
+
+/**
+ * Builds the configuration from its sources and validates it once.
+ * @param options.file path of a YAML file, or undefined
+ * @param options.env environment variables (normally `process.env`, read only here)
+ * @param options.flags key path → raw string value from the command line (e.g. `port` → "8080")
+ * @param options.overrides already-typed values applied last (tests)
+ * @throws ConfigError naming the key path of the first bad or unknown key
+ */
+export function loadConfig(options: {
+  file?: string;
+  env?: Record<string, string | undefined>;
+  flags?: Record<string, string>;
+  overrides?: Record<string, unknown>;
+} = {}): Readonly<Config> {
+  const merged: Record<string, unknown> = {};
+  if (options.file) {
+    let parsed: unknown;
+    try {
+      parsed = parseYaml(readFileSync(options.file, 'utf8'));
+    } catch (err) {
+      throw new ConfigError(`${options.file}: ${(err as Error).message}`);
+    }
+    if (parsed !== null && parsed !== undefined) {
+      if (typeof parsed !== 'object' || Array.isArray(parsed)) throw new ConfigError(`${options.file}: expected a mapping at the top level`);
+      Object.assign(merged, parsed);
+    }
+  }
+  const keys = configKeys();
+  const env = options.env ?? {};
+  for (const [alias, path] of Object.entries(QUOTA_ALIASES)) {
+    const raw = env[alias];
+    if (raw !== undefined && raw !== '') setPath(merged, path, coerce(keys.find((k) => k.path === path)!.schema, raw, alias));
+  }
+  for (const key of keys) {
+    const raw = env[key.env];
+    if (raw !== undefined && raw !== '') setPath(merged, key.path, coerce(key.schema, raw, key.env));
+  }
+  for (const [path, raw] of Object.entries(options.flags ?? {})) {
+    const key = keys.find((k) => k.path === path);
+    if (!key) throw new ConfigError(`unknown option "${path}"`);
+    setPath(merged, path, coerce(key.schema, raw, `--${path}`));
+  }
+  for (const [path, value] of Object.entries(options.overrides ?? {})) setPath(merged, path, value);
+
+  const withDefaults = Value.Default(ConfigSchema, Value.Clone(merged)) as Record<string, unknown>;
+  const firstError = Value.Errors(ConfigSchema, withDefaults).First();
+  if (firstError) {
+    const path = firstError.path.replace(/^\//, '').replaceAll('/', '.') || '(root)';
+    throw new ConfigError(`config key "${path}": ${firstError.message}`);
+  }
+  return deepFreeze(withDefaults as Config);
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object') {
+    for (const v of Object.values(value)) deepFreeze(v);
+    Object.freeze(value);
+  }
+  return value;
+}

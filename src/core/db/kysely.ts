@@ -1,0 +1,60 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import SQLite from 'better-sqlite3';
+import { Kysely, Migrator, PostgresDialect, SqliteDialect, type Migration, type Transaction } from 'kysely';
+import pg from 'pg';
+import type { Logger } from '../log.js';
+import * as m0001 from './migrations/0001_create_registry.js';
+import type { Database } from './schema.js';
+
+/** Either the database handle or an open transaction; every store function takes one. */
+export type Executor = Kysely<Database> | Transaction<Database>;
+
+/** Migrations in order; names are `NNNN_<verb>_<thing>` (STYLE.md §2). */
+const MIGRATIONS: Record<string, Migration> = {
+  '0001_create_registry': m0001,
+};
+
+/** An open database with its dialect name. */
+export interface Db {
+  kysely: Kysely<Database>;
+  dialect: 'sqlite' | 'postgres';
+  /** Closes every connection; awaits in-flight queries. */
+  close(): Promise<void>;
+}
+
+/**
+ * Opens the database named by `db` (`sqlite` → `<dataDir>/openstage.db` in WAL mode, or a
+ * `postgres://` URL) and applies pending migrations.
+ * @throws Error when the URL is not understood, the database is unreachable or a migration fails
+ */
+export async function openDatabase(db: string, dataDir: string, log: Logger): Promise<Db> {
+  let kysely: Kysely<Database>;
+  let dialect: Db['dialect'];
+  if (db === 'sqlite' || db.startsWith('sqlite:')) {
+    const file = db.startsWith('sqlite:') ? db.slice('sqlite:'.length) : join(dataDir, 'openstage.db');
+    if (file !== ':memory:') mkdirSync(file === join(dataDir, 'openstage.db') ? dataDir : join(file, '..'), { recursive: true });
+    const sqlite = new SQLite(file);
+    sqlite.pragma('journal_mode = WAL');
+    // NORMAL in WAL mode survives a process crash (SIGKILL); only an OS crash can lose the last commits.
+    sqlite.pragma('synchronous = NORMAL');
+    sqlite.pragma('busy_timeout = 5000');
+    kysely = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+    dialect = 'sqlite';
+  } else if (/^postgres(ql)?:\/\//.test(db)) {
+    const pool = new pg.Pool({ connectionString: db, max: 10 });
+    pool.on('error', (err) => log.error({ err }, 'postgres pool error'));
+    kysely = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+    dialect = 'postgres';
+  } else {
+    throw new Error(`unsupported database "${db}": use "sqlite" or a postgres:// URL`);
+  }
+  const migrator = new Migrator({ db: kysely, provider: { getMigrations: async () => MIGRATIONS } });
+  const { error, results } = await migrator.migrateToLatest();
+  for (const r of results ?? []) log.info({ migration: r.migrationName, status: r.status }, 'migration');
+  if (error) {
+    await kysely.destroy();
+    throw error instanceof Error ? error : new Error(String(error));
+  }
+  return { kysely, dialect, close: () => kysely.destroy() };
+}

@@ -1,0 +1,70 @@
+import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify';
+import { OpenStageError } from '../core/errors.js';
+import { sendServiceCombError } from '../core/wire/servicecomb.js';
+import { registryError } from './errors.js';
+import { dependencyRoutes } from './routes/dependency.js';
+import { discoveryRoutes } from './routes/discovery.js';
+import { healthRoutes } from './routes/health.js';
+import { instanceRoutes } from './routes/instance.js';
+import { microserviceRoutes } from './routes/microservice.js';
+import { schemaRoutes } from './routes/schema.js';
+import { tagRoutes } from './routes/tag.js';
+import { watchRoutes } from './routes/watch.js';
+import type { RegistryService } from './service.js';
+import type { WatchHub } from './watch.js';
+
+/** What the registry plugin needs from the composition root. */
+export interface RegistryPluginOptions {
+  registry: RegistryService;
+  watchHub: WatchHub;
+  maxBodyBytes: number;
+  /** Version string reported by /version. */
+  version: string;
+}
+
+/** The tenant of a request: `X-Domain-Name` (default `default`) / project from the path. */
+export function tenantOf(request: FastifyRequest): string {
+  const domain = request.headers['x-domain-name'];
+  const project = (request.params as { project?: string }).project || 'default';
+  return `${typeof domain === 'string' && domain ? domain : 'default'}/${project}`;
+}
+
+/**
+ * The service center area (servicecomb.md §1): `/v4/{project}/registry/...`, `/health`
+ * and `/version`. Bodies are JSON whatever the Content-Type (Go clients send none on
+ * some calls); an empty body is allowed; every error uses the ServiceComb wire format.
+ */
+export async function registryPlugin(app: FastifyInstance, opts: RegistryPluginOptions): Promise<void> {
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'string', bodyLimit: opts.maxBodyBytes }, (_req, body, done) => {
+    const text = (body as string).trim();
+    if (text === '') return done(null, undefined);
+    try {
+      done(null, JSON.parse(text));
+    } catch {
+      done(registryError('InvalidParams', 'Unmarshal error'), undefined);
+    }
+  });
+
+  app.setErrorHandler((err: FastifyError | OpenStageError, request, reply) => {
+    if (err instanceof OpenStageError) return sendServiceCombError(reply, err);
+    if ((err as FastifyError).validation) return sendServiceCombError(reply, registryError('InvalidParams', err.message));
+    if ((err as FastifyError).code === 'FST_ERR_CTP_BODY_TOO_LARGE') return sendServiceCombError(reply, registryError('InvalidParams', 'http: request body too large'));
+    if ((err as FastifyError).statusCode && (err as FastifyError).statusCode! < 500) return sendServiceCombError(reply, registryError('InvalidParams', err.message));
+    request.log.error({ err }, 'unexpected error');
+    return sendServiceCombError(reply, registryError('Internal'));
+  });
+
+  const prefix = '/v4/:project/registry';
+  await app.register(async (scoped) => {
+    microserviceRoutes(scoped, opts);
+    schemaRoutes(scoped, opts);
+    instanceRoutes(scoped, opts);
+    discoveryRoutes(scoped, opts);
+    dependencyRoutes(scoped, opts);
+    tagRoutes(scoped, opts);
+    watchRoutes(scoped, opts);
+    healthRoutes(scoped, opts, true);
+  }, { prefix });
+  healthRoutes(app, opts, false);
+}

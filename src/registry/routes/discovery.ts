@@ -1,0 +1,89 @@
+import type { FastifyInstance } from 'fastify';
+import { OpenStageError } from '../../core/errors.js';
+import { sendJsonText, serviceCombErrorBody, type ServiceCombErrorBody } from '../../core/wire/servicecomb.js';
+import { registryError } from '../errors.js';
+import { tenantOf, type RegistryPluginOptions } from '../index.js';
+import { BatchFindBody, FindQuery, ProjectParams } from '../schemas.js';
+import type { MicroServiceInstance } from '../types.js';
+import { consumerOf } from './instance.js';
+
+interface BatchOutcome {
+  updated: { index: number; rev: string; instances?: MicroServiceInstance[] }[];
+  notModified: number[];
+  failed: Map<string, { indexes: number[]; error: ServiceCombErrorBody }>;
+}
+
+const newOutcome = (): BatchOutcome => ({ updated: [], notModified: [], failed: new Map() });
+
+function fail(outcome: BatchOutcome, index: number, err: unknown): void {
+  if (!(err instanceof OpenStageError)) throw err;
+  const entry = outcome.failed.get(err.code) ?? { indexes: [], error: serviceCombErrorBody(err) };
+  entry.indexes.push(index);
+  outcome.failed.set(err.code, entry);
+}
+
+function outcomeWire(o: BatchOutcome): Record<string, unknown> | undefined {
+  const out: Record<string, unknown> = {};
+  if (o.updated.length) out.updated = o.updated;
+  if (o.notModified.length) out.notModified = o.notModified;
+  if (o.failed.size) out.failed = [...o.failed.values()];
+  return Object.keys(out).length ? out : undefined;
+}
+
+/** Discovery routes S22 (find) and S23 (batch find), servicecomb.md §1.2–§1.3. */
+export function discoveryRoutes(app: FastifyInstance, { registry }: RegistryPluginOptions): void {
+  app.get('/instances', { schema: { operationId: 'FindInstances', params: ProjectParams, querystring: FindQuery } }, async (req, reply) => {
+    const q = req.query as { appId?: string; serviceName?: string; env?: string; version?: string; tags?: string; rev?: string };
+    if (!q.serviceName) throw registryError('InvalidParams', 'serviceName is required');
+    const result = registry.find(tenantOf(req), {
+      consumerId: consumerOf(req.headers),
+      appId: q.appId || 'default',
+      serviceName: q.serviceName,
+      environment: q.env,
+      version: q.version,
+      tags: q.tags ? q.tags.split(',').filter(Boolean) : undefined,
+    });
+    reply.header('X-Resource-Revision', result.rev);
+    if (q.rev && q.rev === result.rev) return reply.code(304).send();
+    return sendJsonText(reply, result.json);
+  });
+
+  app.post('/instances/action', { schema: { operationId: 'BatchFindInstances', params: ProjectParams, body: BatchFindBody } }, async (req) => {
+    if ((req.query as { type?: string }).type !== 'query') throw registryError('InvalidParams', 'type must be query');
+    const body = req.body as { services?: { service: Record<string, string>; rev?: string }[]; instances?: { instance: Record<string, string>; rev?: string }[] };
+    if (!body.services?.length && !body.instances?.length) throw registryError('InvalidParams', 'services and instances are both empty');
+    const tenant = tenantOf(req);
+    const consumerId = consumerOf(req.headers);
+    const services = newOutcome();
+    (body.services ?? []).forEach((item, index) => {
+      try {
+        const s = item.service;
+        if (!s.serviceName) throw registryError('InvalidParams', 'serviceName is required');
+        const result = registry.find(tenant, { consumerId, appId: s.appId || 'default', serviceName: s.serviceName, environment: s.environment, version: s.version });
+        if (item.rev && item.rev === result.rev) services.notModified.push(index);
+        else services.updated.push({ index, rev: result.rev, ...(JSON.parse(result.json) as { instances?: MicroServiceInstance[] }) });
+      } catch (err) {
+        fail(services, index, err);
+      }
+    });
+    const instances = newOutcome();
+    (body.instances ?? []).forEach((item, index) => {
+      try {
+        const i = item.instance;
+        const { instance, rev } = registry.getInstance(tenant, i.serviceId ?? '', i.instanceId ?? '', consumerId);
+        if (item.rev && item.rev === rev) instances.notModified.push(index);
+        else instances.updated.push({ index, rev, instances: [instance] });
+      } catch (err) {
+        fail(instances, index, err);
+      }
+    });
+    const out: Record<string, unknown> = {};
+    const s = outcomeWire(services);
+    const i = outcomeWire(instances);
+    if (s) out.services = s;
+    if (i) out.instances = i;
+    return out;
+  });
+}
+
+export { sendJsonText };

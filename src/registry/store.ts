@@ -1,0 +1,166 @@
+import type { Executor } from '../core/db/kysely.js';
+import { AlreadyExistsError, isUniqueViolation } from '../core/errors.js';
+import type { DependencyRule, MicroService, MicroServiceInstance } from './types.js';
+
+/**
+ * Kysely queries for the registry's own tables (registry_*). No rules, no events; the
+ * service calls these inside its transactions and keeps the in-memory index.
+ */
+
+/** A stored service row, decoded. */
+export interface StoredService {
+  tenant: string;
+  service: MicroService;
+  tags: Record<string, string>;
+}
+
+/** A stored instance row, decoded; ttlSeconds is the lease length in seconds. */
+export interface StoredInstance {
+  tenant: string;
+  instance: MicroServiceInstance;
+  ttlSeconds: number;
+}
+
+/** Inserts a service. @throws AlreadyExistsError on a key or id clash */
+export async function createService(db: Executor, tenant: string, service: MicroService, tags: Record<string, string>): Promise<void> {
+  try {
+    await db
+      .insertInto('registry_services')
+      .values({
+        tenant,
+        service_id: service.serviceId,
+        environment: service.environment ?? '',
+        app_id: service.appId,
+        service_name: service.serviceName,
+        version: service.version,
+        alias: service.alias ?? '',
+        body: JSON.stringify(service),
+        tags: JSON.stringify(tags),
+      })
+      .execute();
+  } catch (err) {
+    if (isUniqueViolation(err)) throw new AlreadyExistsError(`service ${service.serviceId}`);
+    throw err;
+  }
+}
+
+/** Rewrites a service's body (properties, schemas list, modTimestamp). */
+export async function updateServiceBody(db: Executor, tenant: string, service: MicroService): Promise<void> {
+  await db.updateTable('registry_services').set({ body: JSON.stringify(service) }).where('tenant', '=', tenant).where('service_id', '=', service.serviceId).execute();
+}
+
+/** Replaces a service's tag map. */
+export async function updateServiceTags(db: Executor, tenant: string, serviceId: string, tags: Record<string, string>): Promise<void> {
+  await db.updateTable('registry_services').set({ tags: JSON.stringify(tags) }).where('tenant', '=', tenant).where('service_id', '=', serviceId).execute();
+}
+
+/** Deletes a service with its instances, schemas and the dependency rules it owns as consumer. */
+export async function deleteService(db: Executor, tenant: string, serviceId: string): Promise<void> {
+  await db.deleteFrom('registry_instances').where('tenant', '=', tenant).where('service_id', '=', serviceId).execute();
+  await db.deleteFrom('registry_schemas').where('tenant', '=', tenant).where('service_id', '=', serviceId).execute();
+  await db.deleteFrom('registry_dependencies').where('tenant', '=', tenant).where('consumer_id', '=', serviceId).execute();
+  await db.deleteFrom('registry_services').where('tenant', '=', tenant).where('service_id', '=', serviceId).execute();
+}
+
+/** Every service, for rebuilding the index at start. */
+export async function listAllServices(db: Executor): Promise<StoredService[]> {
+  const rows = await db.selectFrom('registry_services').select(['tenant', 'body', 'tags']).execute();
+  return rows.map((r) => ({ tenant: r.tenant, service: JSON.parse(r.body) as MicroService, tags: JSON.parse(r.tags) as Record<string, string> }));
+}
+
+/** One schema's content and summary, or undefined. */
+export async function findSchema(db: Executor, tenant: string, serviceId: string, schemaId: string): Promise<{ summary: string; content: string } | undefined> {
+  return db
+    .selectFrom('registry_schemas')
+    .select(['summary', 'content'])
+    .where('tenant', '=', tenant)
+    .where('service_id', '=', serviceId)
+    .where('schema_id', '=', schemaId)
+    .executeTakeFirst();
+}
+
+/** Every stored schema of a service. */
+export async function listSchemas(db: Executor, tenant: string, serviceId: string): Promise<{ schemaId: string; summary: string; content: string }[]> {
+  const rows = await db.selectFrom('registry_schemas').select(['schema_id', 'summary', 'content']).where('tenant', '=', tenant).where('service_id', '=', serviceId).execute();
+  return rows.map((r) => ({ schemaId: r.schema_id, summary: r.summary, content: r.content }));
+}
+
+/** Inserts or replaces one schema. */
+export async function putSchema(db: Executor, tenant: string, serviceId: string, schemaId: string, summary: string, content: string): Promise<void> {
+  await deleteSchema(db, tenant, serviceId, schemaId);
+  await db.insertInto('registry_schemas').values({ tenant, service_id: serviceId, schema_id: schemaId, summary, content }).execute();
+}
+
+/** Deletes one schema. */
+export async function deleteSchema(db: Executor, tenant: string, serviceId: string, schemaId: string): Promise<void> {
+  await db.deleteFrom('registry_schemas').where('tenant', '=', tenant).where('service_id', '=', serviceId).where('schema_id', '=', schemaId).execute();
+}
+
+/** Deletes every schema of a service. */
+export async function deleteAllSchemas(db: Executor, tenant: string, serviceId: string): Promise<void> {
+  await db.deleteFrom('registry_schemas').where('tenant', '=', tenant).where('service_id', '=', serviceId).execute();
+}
+
+/** Inserts an instance. @throws AlreadyExistsError when the id is taken for that service */
+export async function createInstance(db: Executor, tenant: string, instance: MicroServiceInstance, ttlSeconds: number): Promise<void> {
+  try {
+    await db
+      .insertInto('registry_instances')
+      .values({ tenant, service_id: instance.serviceId, instance_id: instance.instanceId, body: JSON.stringify(instance), ttl_seconds: ttlSeconds })
+      .execute();
+  } catch (err) {
+    if (isUniqueViolation(err)) throw new AlreadyExistsError(`instance ${instance.instanceId}`);
+    throw err;
+  }
+}
+
+/** Rewrites an instance body (status, properties, modTimestamp). */
+export async function updateInstance(db: Executor, tenant: string, instance: MicroServiceInstance): Promise<void> {
+  await db
+    .updateTable('registry_instances')
+    .set({ body: JSON.stringify(instance) })
+    .where('tenant', '=', tenant)
+    .where('service_id', '=', instance.serviceId)
+    .where('instance_id', '=', instance.instanceId)
+    .execute();
+}
+
+/** Deletes instances by (serviceId, instanceId) pairs of one tenant. */
+export async function deleteInstances(db: Executor, tenant: string, keys: { serviceId: string; instanceId: string }[]): Promise<void> {
+  for (const k of keys) {
+    await db.deleteFrom('registry_instances').where('tenant', '=', tenant).where('service_id', '=', k.serviceId).where('instance_id', '=', k.instanceId).execute();
+  }
+}
+
+/** Every instance, for rebuilding the index at start. */
+export async function listAllInstances(db: Executor): Promise<StoredInstance[]> {
+  const rows = await db.selectFrom('registry_instances').select(['tenant', 'body', 'ttl_seconds']).execute();
+  return rows.map((r) => ({ tenant: r.tenant, instance: JSON.parse(r.body) as MicroServiceInstance, ttlSeconds: Number(r.ttl_seconds) }));
+}
+
+/** Inserts or replaces a dependency rule (one per consumer and provider name). */
+export async function putDependency(db: Executor, rule: DependencyRule): Promise<void> {
+  await db
+    .deleteFrom('registry_dependencies')
+    .where('tenant', '=', rule.tenant)
+    .where('consumer_id', '=', rule.consumerId)
+    .where('environment', '=', rule.environment)
+    .where('app_id', '=', rule.appId)
+    .where('service_name', '=', rule.serviceName)
+    .execute();
+  await db
+    .insertInto('registry_dependencies')
+    .values({ tenant: rule.tenant, consumer_id: rule.consumerId, environment: rule.environment, app_id: rule.appId, service_name: rule.serviceName, version_rule: rule.versionRule })
+    .execute();
+}
+
+/** Deletes every dependency rule of a consumer. */
+export async function deleteDependenciesOf(db: Executor, tenant: string, consumerId: string): Promise<void> {
+  await db.deleteFrom('registry_dependencies').where('tenant', '=', tenant).where('consumer_id', '=', consumerId).execute();
+}
+
+/** Every dependency rule, for rebuilding the index at start. */
+export async function listAllDependencies(db: Executor): Promise<DependencyRule[]> {
+  const rows = await db.selectFrom('registry_dependencies').selectAll().execute();
+  return rows.map((r) => ({ tenant: r.tenant, consumerId: r.consumer_id, environment: r.environment, appId: r.app_id, serviceName: r.service_name, versionRule: r.version_rule }));
+}

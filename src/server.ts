@@ -1,0 +1,75 @@
+import websocket from '@fastify/websocket';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { Bus } from './core/bus.js';
+import { systemClock, type Clock } from './core/clock.js';
+import type { Config } from './core/config.js';
+import { openDatabase, type Db } from './core/db/kysely.js';
+import { loggerOptions } from './core/log.js';
+import { registryPlugin } from './registry/index.js';
+import { RegistryService } from './registry/service.js';
+import type { RegistryEvents } from './registry/types.js';
+import { WatchHub } from './registry/watch.js';
+import { VERSION } from './version.js';
+
+/** Everything buildServer wires together; tests reach services through it. */
+export interface OpenStage {
+  app: FastifyInstance;
+  db: Db;
+  registry: RegistryService;
+  watchHub: WatchHub;
+  /** Closes the HTTP server (in-flight requests finish), then the services and the database. */
+  close(): Promise<void>;
+}
+
+/**
+ * Composition root (STYLE.md §1): opens the database, builds services and registers every
+ * area on one Fastify app. Never listens; the caller does (cli.ts, tests).
+ * @param options.clock injectable clock (tests pass a FakeClock)
+ * @throws when the database cannot be opened or migrated
+ */
+export async function buildServer(config: Readonly<Config>, options: { clock?: Clock } = {}): Promise<OpenStage> {
+  const clock = options.clock ?? systemClock;
+  const app = Fastify({
+    logger: loggerOptions(config.logLevel),
+    disableRequestLogging: config.logLevel !== 'debug' && config.logLevel !== 'trace',
+    bodyLimit: config.registry.maxBodyBytes,
+    forceCloseConnections: 'idle',
+    return503OnClosing: false,
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 300 },
+  });
+  const log = app.log;
+  const db = await openDatabase(config.db, config.dataDir, log);
+  const bus = new Bus<RegistryEvents>((err, event) => log.error({ err, event }, 'event listener failed'));
+  const registry = new RegistryService({ db, bus, clock, log, config });
+  await registry.start();
+  const watchHub = new WatchHub(registry, bus, log, config.registry.watchPingSeconds);
+
+  await app.register(websocket, { options: { maxPayload: 1024 * 1024 } });
+  await app.register(registryPlugin, { registry, watchHub, maxBodyBytes: config.registry.maxBodyBytes, version: VERSION });
+
+  app.setNotFoundHandler((_req, reply) => reply.code(404).type('text/plain; charset=utf-8').send('404 page not found'));
+
+  app.addHook('onListen', async () => {
+    const endpoints = app.addresses().filter((a): a is import('node:net').AddressInfo => typeof a !== 'string').map((a) => {
+      const host = a.address === '0.0.0.0' || a.address === '::' ? '127.0.0.1' : a.family === 'IPv6' ? `[${a.address}]` : a.address;
+      return `rest://${host}:${a.port}`;
+    });
+    await registry.registerSelf([...new Set(endpoints)], VERSION);
+  });
+
+  let closed = false;
+  return {
+    app,
+    db,
+    registry,
+    watchHub,
+    async close() {
+      if (closed) return;
+      closed = true;
+      watchHub.close();
+      await app.close();
+      await registry.stop();
+      await db.close();
+    },
+  };
+}
