@@ -1,5 +1,5 @@
 import websocket from '@fastify/websocket';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import { Bus } from './core/bus.js';
 import { systemClock, type Clock } from './core/clock.js';
 import type { Config } from './core/config.js';
@@ -31,7 +31,8 @@ export async function buildServer(config: Readonly<Config>, options: { clock?: C
   const clock = options.clock ?? systemClock;
   const app = Fastify({
     logger: loggerOptions(config.logLevel),
-    disableRequestLogging: config.logLevel !== 'debug' && config.logLevel !== 'trace',
+    // Per-request lines are detail (STYLE.md §6): off unless the level is debug or trace.
+    logController: new LogController({ disableRequestLogging: config.logLevel !== 'debug' && config.logLevel !== 'trace' }),
     bodyLimit: config.registry.maxBodyBytes,
     forceCloseConnections: 'idle',
     return503OnClosing: false,

@@ -1,0 +1,78 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { TestContext } from 'node:test';
+import pg from 'pg';
+import { FakeClock } from '../../src/core/clock.js';
+import { loadConfig } from '../../src/core/config.js';
+import { newHexId } from '../../src/core/ids.js';
+import { buildServer, type OpenStage } from '../../src/server.js';
+
+/** A running test server: base URL, its fake clock, and a restart that keeps the data. */
+export interface TestServer {
+  url: string;
+  clock: FakeClock;
+  server: OpenStage;
+  /** Closes this server and starts a new one on the same data (database and data dir). */
+  restart(): Promise<TestServer>;
+}
+
+/** Which database the suite runs on: OPENSTAGE_TEST_DB = sqlite (default) | postgres. */
+export const TEST_DB = process.env.OPENSTAGE_TEST_DB === 'postgres' ? 'postgres' : 'sqlite';
+
+/** Creates a fresh database for one test server and returns its URL and a drop function. */
+async function freshDatabase(): Promise<{ db: string; drop: () => Promise<void> }> {
+  if (TEST_DB === 'sqlite') return { db: 'sqlite', drop: async () => undefined };
+  const admin = process.env.OPENSTAGE_TEST_PG_URL;
+  if (!admin) throw new Error('OPENSTAGE_TEST_DB=postgres needs OPENSTAGE_TEST_PG_URL');
+  const name = `openstage_test_${newHexId().slice(0, 16)}`;
+  const client = new pg.Client({ connectionString: admin });
+  await client.connect();
+  await client.query(`CREATE DATABASE ${name}`);
+  await client.end();
+  const url = new URL(admin);
+  url.pathname = `/${name}`;
+  return {
+    db: url.toString(),
+    drop: async () => {
+      const c = new pg.Client({ connectionString: admin });
+      await c.connect();
+      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await c.end();
+    },
+  };
+}
+
+/**
+ * Starts the real server on an ephemeral loopback port with a temp data dir, the fake clock
+ * and the suite's database; everything is closed and removed when the test ends.
+ * @param overrides config key paths → values (e.g. `{ 'quota.services': 3 }`)
+ */
+export async function startServer(t: TestContext, overrides: Record<string, unknown> = {}): Promise<TestServer> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'openstage-test-'));
+  const { db, drop } = await freshDatabase();
+  const clock = new FakeClock(Date.UTC(2026, 0, 1));
+  let current: TestServer | undefined;
+  const start = async (): Promise<TestServer> => {
+    const config = loadConfig({ overrides: { host: '127.0.0.1', port: 0, dataDir, db, logLevel: 'silent', ...overrides } });
+    const server = await buildServer(config, { clock });
+    await server.app.listen({ host: '127.0.0.1', port: 0 });
+    const address = server.app.server.address() as { port: number };
+    current = {
+      url: `http://127.0.0.1:${address.port}`,
+      clock,
+      server,
+      restart: async () => {
+        await server.close();
+        return start();
+      },
+    };
+    return current;
+  };
+  t.after(async () => {
+    await current?.server.close();
+    await drop();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+  return start();
+}
