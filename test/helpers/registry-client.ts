@@ -58,7 +58,7 @@ export class RegistryClient {
     return r.body.instanceId;
   }
 
-  find(query: Record<string, string>, headers: Record<string, string> = {}): Promise<Reply<{ instances?: any[] }>> {
+  find(query: Record<string, string>, headers: Record<string, string> = {}): Promise<Reply<{ instances?: any[]; errorCode?: string }>> {
     return this.req('GET', `/instances?${new URLSearchParams(query)}`, undefined, headers);
   }
 }

@@ -21,7 +21,7 @@ export interface TestServer {
 export const TEST_DB = process.env.OPENSTAGE_TEST_DB === 'postgres' ? 'postgres' : 'sqlite';
 
 /** Creates a fresh database for one test server and returns its URL and a drop function. */
-async function freshDatabase(): Promise<{ db: string; drop: () => Promise<void> }> {
+export async function freshDatabase(): Promise<{ db: string; drop: () => Promise<void> }> {
   if (TEST_DB === 'sqlite') return { db: 'sqlite', drop: async () => undefined };
   const admin = process.env.OPENSTAGE_TEST_PG_URL;
   if (!admin) throw new Error('OPENSTAGE_TEST_DB=postgres needs OPENSTAGE_TEST_PG_URL');

@@ -1,0 +1,408 @@
+#!/usr/bin/env node
+// Registry benchmark: OpenStage service center vs a bare node:http baseline, loopback only.
+//
+//   npm run build && node bench/registry/run.mjs
+//
+// Steps: start `node dist/src/cli.js serve` as a child (free port, temp data dir, SQLite,
+// log level warn); preload SERVICES × PER_SERVICE instances through the HTTP API; add the
+// find targets (FIND1_SERVICES services with 1 instance, one service with 100); then, each
+// for BENCH_SECONDS with autocannon (in this process, pipelining 1): heartbeat, find(1),
+// find(100), RSS, new-instance registration. Every figure is also measured against a bare
+// node:http child answering a fixed body of the same size. Results: stdout,
+// bench/results/registry-latest.md and .json.
+//
+// Environment (all optional):
+//   BENCH_SECONDS=10            duration of each autocannon run
+//   BENCH_CONNECTIONS=64        autocannon connections
+//   BENCH_SERVICES=10000        preloaded services
+//   BENCH_INSTANCES_PER_SERVICE=10
+//   BENCH_FIND1_SERVICES=100    find(1) cycles over this many 1-instance services
+//   BENCH_PRELOAD_CONCURRENCY=64
+//   BENCH_LEASE_TIMES=19        healthCheck.times of preloaded instances (interval 30 s → TTL 600 s,
+//                               so nothing expires while the runs go on; 3 gives the usual 120 s)
+//   BENCH_ONLY=heartbeat,find1  run only these metrics (heartbeat, find1, find100, register)
+//   BENCH_NO_BASELINE=1         skip the baseline runs
+//   BENCH_CPU_PROF=1            run the server with --cpu-prof into bench/results/profiles/;
+//                               phase windows go to bench/results/profiles/phases.json
+//                               (summarise with bench/registry/profile-summary.mjs)
+//   BENCH_TIMEOUT_SECONDS=1200  hard limit for the whole run
+//   BENCH_STRICT=1              exit 1 when a target is missed (default: exit 0, the table says FAIL)
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import net from 'node:net';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import autocannon from 'autocannon';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = resolve(here, '../..');
+const resultsDir = join(root, 'bench/results');
+const cli = join(root, 'dist/src/cli.js');
+
+const env = (name, dflt) => (process.env[name] !== undefined && process.env[name] !== '' ? Number(process.env[name]) : dflt);
+const SECONDS = env('BENCH_SECONDS', 10);
+const CONNECTIONS = env('BENCH_CONNECTIONS', 64);
+const SERVICES = env('BENCH_SERVICES', 10_000);
+const PER_SERVICE = env('BENCH_INSTANCES_PER_SERVICE', 10);
+const FIND1_SERVICES = env('BENCH_FIND1_SERVICES', 100);
+const PRELOAD_CONCURRENCY = env('BENCH_PRELOAD_CONCURRENCY', 64);
+const LEASE_TIMES = env('BENCH_LEASE_TIMES', 19);
+const TIMEOUT_SECONDS = env('BENCH_TIMEOUT_SECONDS', 1200);
+const ONLY = new Set((process.env.BENCH_ONLY ?? 'heartbeat,find1,find100,register').split(',').map((s) => s.trim()).filter(Boolean));
+const NO_BASELINE = process.env.BENCH_NO_BASELINE === '1';
+const CPU_PROF = process.env.BENCH_CPU_PROF === '1';
+
+const APP = 'bench';
+const FIND100_NAME = 'benchfind100';
+const base = '/v4/default/registry';
+const TARGETS = { heartbeat: 15_000, find1: 15_000, find100: 3_000, register: 3_000, rssMB: 500 };
+
+const log = (msg) => process.stderr.write(`[bench] ${msg}\n`);
+const nowUs = () => Number(process.hrtime.bigint() / 1000n);
+
+// ───────────────────────── child processes ─────────────────────────
+
+const children = new Set();
+let tmpDir;
+
+function freePort() {
+  return new Promise((resolvePort, reject) => {
+    const srv = net.createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolvePort(port));
+    });
+  });
+}
+
+function startChild(name, args, extraEnv = {}) {
+  const child = spawn(process.execPath, args, { cwd: root, env: { ...process.env, ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
+  children.add(child);
+  child.exited = new Promise((r) => child.once('exit', (code, signal) => {
+    children.delete(child);
+    r({ code, signal });
+  }));
+  child.stdout.on('data', () => {});
+  child.stderr.on('data', (d) => process.stderr.write(`[${name}] ${d}`));
+  return child;
+}
+
+async function stopChild(child, graceMs = 10_000) {
+  if (!child || child.exitCode !== null || child.signalCode !== null) return;
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+  await child.exited;
+  clearTimeout(timer);
+}
+
+function killAllNow() {
+  for (const c of children) {
+    try { c.kill('SIGKILL'); } catch { /* already gone */ }
+  }
+  if (tmpDir) rmSync(tmpDir, { recursive: true, force: true });
+}
+
+async function waitHttp(port, path, child, timeoutMs = 30_000) {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`child exited with ${child.exitCode} before listening`);
+    try {
+      const r = await request(port, 'GET', path);
+      if (r.status === 200) return;
+    } catch { /* not yet */ }
+    if (Date.now() > until) throw new Error(`server on port ${port} not ready after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+function rssOf(pid) {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (key) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
+  return { rssMB: kb('VmRSS') / 1024, hwmMB: kb('VmHWM') / 1024 };
+}
+
+// ───────────────────────── HTTP client for preload ─────────────────────────
+
+const agent = new http.Agent({ keepAlive: true, maxSockets: PRELOAD_CONCURRENCY });
+
+function request(port, method, path, body) {
+  return new Promise((resolveReq, reject) => {
+    const data = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
+    const req = http.request({ host: '127.0.0.1', port, method, path, agent, timeout: 30_000, headers: data ? { 'content-type': 'application/json', 'content-length': data.length } : {} }, (res) => {
+      const chunks = [];
+      res.on('data', (c) => chunks.push(c));
+      res.on('end', () => resolveReq({ status: res.statusCode, headers: res.headers, text: Buffer.concat(chunks).toString('utf8') }));
+      res.on('error', reject);
+    });
+    req.on('timeout', () => req.destroy(new Error(`timeout ${method} ${path}`)));
+    req.on('error', reject);
+    req.end(data);
+  });
+}
+
+async function requestJson(port, method, path, body) {
+  const r = await request(port, method, path, body);
+  if (r.status !== 200) throw new Error(`${method} ${path} → ${r.status} ${r.text}`);
+  return r.text ? JSON.parse(r.text) : {};
+}
+
+/** Runs fn(i) for i in [0, count) with `concurrency` in flight. */
+async function pool(count, concurrency, fn) {
+  let next = 0;
+  const worker = async () => {
+    while (next < count) {
+      const i = next++;
+      await fn(i);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, count) }, worker));
+}
+
+const serviceBody = (name) => ({ service: { appId: APP, serviceName: name, version: '1.0.0' } });
+const instanceBody = (n) => ({ instance: { hostName: 'h', endpoints: [`rest://127.0.0.1:${10000 + (n % 50000)}`], healthCheck: { mode: 'push', interval: 30, times: LEASE_TIMES } } });
+const findPath = (name) => `${base}/instances?appId=${APP}&serviceName=${name}&version=1.0.0`;
+
+// ───────────────────────── autocannon ─────────────────────────
+
+function cannon(port, opts) {
+  return new Promise((resolveRun, reject) => {
+    const inst = autocannon({ url: `http://127.0.0.1:${port}`, connections: CONNECTIONS, pipelining: 1, duration: SECONDS, timeout: 10, ...opts }, (err, result) => (err ? reject(err) : resolveRun(result)));
+    activeCannon = inst;
+  });
+}
+let activeCannon;
+
+function summarise(result) {
+  const ok = result['2xx'];
+  return {
+    reqPerSec: ok / result.duration,
+    totalRequests: result.requests.total,
+    ok2xx: ok,
+    non2xx: result.non2xx,
+    errors: result.errors,
+    timeouts: result.timeouts,
+    durationS: result.duration,
+    latencyMs: { p50: result.latency.p50, p90: result.latency.p90, p99: result.latency.p99, max: result.latency.max, mean: result.latency.average },
+    throughputBytesPerSec: result.throughput.average,
+  };
+}
+
+// ───────────────────────── main ─────────────────────────
+
+async function main() {
+  const startedAt = new Date();
+  const phases = [];
+  const phase = async (name, fn) => {
+    const t0 = nowUs();
+    try {
+      return await fn();
+    } finally {
+      phases.push({ name, startUs: t0, endUs: nowUs() });
+    }
+  };
+
+  tmpDir = mkdtempSync(join(tmpdir(), 'openstage-bench-'));
+  const port = await freePort();
+  const nodeArgs = [];
+  const profDir = join(resultsDir, 'profiles');
+  if (CPU_PROF) {
+    mkdirSync(profDir, { recursive: true });
+    nodeArgs.push('--cpu-prof', `--cpu-prof-dir=${profDir}`);
+  }
+  log(`starting openstage on 127.0.0.1:${port} (data dir ${tmpDir})`);
+  // Quota raised so the registration run never turns into 400100 errors; RSS is read before it.
+  const server = startChild('openstage', [...nodeArgs, cli, 'serve', '--port', String(port), '--data-dir', join(tmpDir, 'data'), '--log-level', 'warn'], { QUOTA_INSTANCE: '10000000', QUOTA_SERVICE: '1000000' });
+  await waitHttp(port, '/version', server);
+  const rssEmpty = rssOf(server.pid);
+
+  // Preload.
+  const pairs = new Array(SERVICES * PER_SERVICE);
+  const serviceIds = new Array(SERVICES);
+  const preloadT0 = Date.now();
+  await phase('preload', async () => {
+    let t = Date.now();
+    await pool(SERVICES, PRELOAD_CONCURRENCY, async (i) => {
+      serviceIds[i] = (await requestJson(port, 'POST', `${base}/microservices`, serviceBody(`svc${i}`))).serviceId;
+    });
+    log(`${SERVICES} services in ${((Date.now() - t) / 1000).toFixed(1)} s`);
+    t = Date.now();
+    await pool(SERVICES * PER_SERVICE, PRELOAD_CONCURRENCY, async (k) => {
+      const sid = serviceIds[k % SERVICES];
+      const { instanceId } = await requestJson(port, 'POST', `${base}/microservices/${sid}/instances`, instanceBody(k));
+      pairs[k] = [sid, instanceId];
+    });
+    log(`${pairs.length} instances in ${((Date.now() - t) / 1000).toFixed(1)} s`);
+  });
+  const preloadSeconds = (Date.now() - preloadT0) / 1000;
+
+  // Find targets: FIND1_SERVICES services with one instance, one service with 100.
+  const find1Names = Array.from({ length: FIND1_SERVICES }, (_, i) => `benchfind1x${i}`);
+  await pool(FIND1_SERVICES, PRELOAD_CONCURRENCY, async (i) => {
+    const { serviceId } = await requestJson(port, 'POST', `${base}/microservices`, serviceBody(find1Names[i]));
+    await requestJson(port, 'POST', `${base}/microservices/${serviceId}/instances`, instanceBody(i));
+  });
+  const { serviceId: find100Id } = await requestJson(port, 'POST', `${base}/microservices`, serviceBody(FIND100_NAME));
+  await pool(100, PRELOAD_CONCURRENCY, (i) => requestJson(port, 'POST', `${base}/microservices/${find100Id}/instances`, instanceBody(i)));
+  const instanceCount = pairs.length + FIND1_SERVICES + 100;
+
+  const find1Reply = await request(port, 'GET', findPath(find1Names[0]));
+  const find100Reply = await request(port, 'GET', findPath(FIND100_NAME));
+  const n1 = JSON.parse(find1Reply.text).instances?.length;
+  const n100 = JSON.parse(find100Reply.text).instances?.length;
+  if (n1 !== 1 || n100 !== 100) throw new Error(`find sanity check failed: find(1) returned ${n1}, find(100) returned ${n100}`);
+  log(`find(1) reply ${Buffer.byteLength(find1Reply.text)} B, find(100) reply ${Buffer.byteLength(find100Reply.text)} B`);
+
+  await new Promise((r) => setTimeout(r, 2000));
+  const rssAfterPreload = rssOf(server.pid);
+  log(`RSS after preload (${instanceCount} instances): ${rssAfterPreload.rssMB.toFixed(1)} MB`);
+
+  // Baseline child, answering bodies of the same size as ours.
+  let baseline;
+  let basePort;
+  if (!NO_BASELINE) {
+    writeFileSync(join(tmpDir, 'find1.json'), find1Reply.text);
+    writeFileSync(join(tmpDir, 'find100.json'), find100Reply.text);
+    basePort = await freePort();
+    baseline = startChild('baseline', [join(here, 'baseline-server.mjs'), String(basePort), join(tmpDir, 'find1.json'), join(tmpDir, 'find100.json'), FIND100_NAME]);
+    await waitHttp(basePort, '/', baseline);
+  }
+
+  // Workloads. Counters are shared by every connection so the paths keep moving.
+  let hb = 0;
+  let f1 = 0;
+  let reg = 0;
+  const regBody = JSON.stringify(instanceBody(0));
+  const workloads = {
+    heartbeat: {
+      label: 'heartbeat (PUT …/heartbeat)',
+      requests: [{ method: 'PUT', setupRequest: (req) => {
+        const [s, i] = pairs[hb++ % pairs.length];
+        return { ...req, path: `${base}/microservices/${s}/instances/${i}/heartbeat` };
+      } }],
+    },
+    find1: {
+      label: `find 1 instance (GET /instances, ${FIND1_SERVICES} services)`,
+      requests: [{ method: 'GET', setupRequest: (req) => ({ ...req, path: findPath(find1Names[f1++ % find1Names.length]) }) }],
+    },
+    find100: {
+      label: 'find 100 instances (GET /instances)',
+      requests: [{ method: 'GET', path: findPath(FIND100_NAME) }],
+    },
+    register: {
+      label: `register new instance (POST …/instances, ${SERVICES} services)`,
+      requests: [{ method: 'POST', headers: { 'content-type': 'application/json' }, body: regBody, setupRequest: (req) => ({ ...req, path: `${base}/microservices/${serviceIds[reg++ % serviceIds.length]}/instances` }) }],
+    },
+  };
+
+  const rows = [];
+  let rssAfterRuns;
+  for (const key of ['heartbeat', 'find1', 'find100', 'register']) {
+    if (key === 'register') {
+      rssAfterRuns = rssOf(server.pid);
+      log(`RSS before registration run: ${rssAfterRuns.rssMB.toFixed(1)} MB`);
+    }
+    if (!ONLY.has(key)) continue;
+    const w = workloads[key];
+    log(`run ${key}: openstage, ${SECONDS} s × ${CONNECTIONS} connections`);
+    const ours = summarise(await phase(`${key}:openstage`, () => cannon(port, { requests: w.requests })));
+    log(`  ${ours.reqPerSec.toFixed(0)} req/s, p99 ${ours.latencyMs.p99} ms, non2xx ${ours.non2xx}, errors ${ours.errors}`);
+    let theirs;
+    if (baseline) {
+      log(`run ${key}: baseline`);
+      theirs = summarise(await phase(`${key}:baseline`, () => cannon(basePort, { requests: w.requests })));
+      log(`  ${theirs.reqPerSec.toFixed(0)} req/s, p99 ${theirs.latencyMs.p99} ms`);
+    }
+    rows.push({ key, label: w.label, target: TARGETS[key], openstage: ours, baseline: theirs, ratio: theirs ? ours.reqPerSec / theirs.reqPerSec : null, pass: ours.reqPerSec >= TARGETS[key] && ours.non2xx === 0 && ours.errors === 0 });
+  }
+  const rssEnd = rssOf(server.pid);
+  const baselineRss = baseline ? rssOf(baseline.pid) : undefined;
+  const rssCheck = rssAfterRuns ?? rssEnd;
+
+  await stopChild(baseline);
+  await stopChild(server);
+  if (CPU_PROF) {
+    writeFileSync(join(profDir, 'phases.json'), `${JSON.stringify({ serverPid: server.pid, phases }, null, 2)}\n`);
+    log(`cpu profile of pid ${server.pid} in ${profDir}`);
+  }
+
+  const report = {
+    date: startedAt.toISOString(),
+    machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, memGB: +(totalmem() / 2 ** 30).toFixed(1), node: process.version, platform: process.platform },
+    settings: { seconds: SECONDS, connections: CONNECTIONS, pipelining: 1, services: SERVICES, instancesPerService: PER_SERVICE, find1Services: FIND1_SERVICES, leaseTtlSeconds: 30 * (LEASE_TIMES + 1), db: 'sqlite', loadGenerator: 'autocannon (same process as the driver, no workers)' },
+    preload: { instances: instanceCount, seconds: +preloadSeconds.toFixed(1), perSecond: +(((SERVICES + pairs.length) / preloadSeconds)).toFixed(0) },
+    replyBytes: { find1: Buffer.byteLength(find1Reply.text), find100: Buffer.byteLength(find100Reply.text) },
+    rss: { emptyMB: +rssEmpty.rssMB.toFixed(1), afterPreloadMB: +rssAfterPreload.rssMB.toFixed(1), beforeRegistrationMB: +rssCheck.rssMB.toFixed(1), endMB: +rssEnd.rssMB.toFixed(1), peakMB: +rssEnd.hwmMB.toFixed(1), baselineMB: baselineRss ? +baselineRss.rssMB.toFixed(1) : null, instances: instanceCount, targetMB: TARGETS.rssMB, pass: rssCheck.rssMB <= TARGETS.rssMB },
+    runs: rows,
+  };
+  const md = toMarkdown(report);
+  mkdirSync(resultsDir, { recursive: true });
+  writeFileSync(join(resultsDir, 'registry-latest.json'), `${JSON.stringify(report, null, 2)}\n`);
+  writeFileSync(join(resultsDir, 'registry-latest.md'), md);
+  process.stdout.write(md);
+  return report;
+}
+
+function toMarkdown(r) {
+  const f0 = (n) => (n === undefined || n === null ? '–' : Math.round(n).toLocaleString('en-US'));
+  const lines = [
+    '# Registry benchmark',
+    '',
+    `${r.date} · node ${r.machine.node} · ${r.machine.cpus} × ${r.machine.cpuModel} · ${r.machine.memGB} GB`,
+    `autocannon ${r.settings.connections} connections, pipelining 1, ${r.settings.seconds} s per run, in the driver process (it shares the ${r.machine.cpus} cores with the server) · SQLite · ${r.rss.instances.toLocaleString('en-US')} instances (${r.settings.services.toLocaleString('en-US')} services × ${r.settings.instancesPerService} + find targets)`,
+    `preload ${r.preload.seconds} s (${r.preload.perSecond.toLocaleString('en-US')} writes/s) · find(1) reply ${r.replyBytes.find1} B · find(100) reply ${r.replyBytes.find100.toLocaleString('en-US')} B`,
+    '',
+    '| metric | openstage req/s | baseline req/s | ratio | p99 ms | baseline p99 ms | non-2xx / errors | target | pass/fail |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---|',
+  ];
+  for (const row of r.runs) {
+    const o = row.openstage;
+    const b = row.baseline;
+    lines.push(`| ${row.label} | ${f0(o.reqPerSec)} | ${b ? f0(b.reqPerSec) : '–'} | ${row.ratio === null ? '–' : row.ratio.toFixed(2)} | ${o.latencyMs.p99} | ${b ? b.latencyMs.p99 : '–'} | ${o.non2xx} / ${o.errors} | ≥ ${f0(row.target)}/s | ${row.pass ? 'pass' : 'FAIL'} |`);
+  }
+  lines.push(`| RSS @ ${r.rss.instances.toLocaleString('en-US')} instances (before registration run) | ${r.rss.beforeRegistrationMB} MB | ${r.rss.baselineMB ?? '–'} MB | – | – | – | – | ≤ ${r.rss.targetMB} MB | ${r.rss.pass ? 'pass' : 'FAIL'} |`);
+  lines.push('');
+  lines.push(`RSS: empty ${r.rss.emptyMB} MB · after preload ${r.rss.afterPreloadMB} MB · before registration ${r.rss.beforeRegistrationMB} MB · end ${r.rss.endMB} MB · peak (VmHWM) ${r.rss.peakMB} MB.`);
+  lines.push('req/s counts 2xx responses only; ratio = openstage / baseline (bare node:http answering a same-size fixed body after reading the request body).');
+  lines.push(`Preloaded leases use interval 30 s × (times ${r.settings.leaseTtlSeconds / 30 - 1} + 1) = ${r.settings.leaseTtlSeconds} s so none expires mid-run; instance quota raised for the registration run.`);
+  lines.push('');
+  return lines.join('\n');
+}
+
+// ───────────────────────── lifecycle ─────────────────────────
+
+const watchdog = setTimeout(() => {
+  log(`timeout after ${TIMEOUT_SECONDS} s, stopping`);
+  activeCannon?.stop?.();
+  killAllNow();
+  process.exit(2);
+}, TIMEOUT_SECONDS * 1000);
+watchdog.unref();
+
+for (const sig of ['SIGINT', 'SIGTERM']) {
+  process.once(sig, () => {
+    log(`${sig}, stopping`);
+    activeCannon?.stop?.();
+    killAllNow();
+    process.exit(130);
+  });
+}
+process.once('exit', killAllNow);
+
+try {
+  const report = await main();
+  const failed = report.runs.some((r) => !r.pass) || !report.rss.pass;
+  process.exitCode = failed && process.env.BENCH_STRICT === '1' ? 1 : 0;
+} catch (err) {
+  log(`failed: ${err.stack ?? err}`);
+  process.exitCode = 2;
+} finally {
+  for (const c of [...children]) await stopChild(c, 5000);
+  agent.destroy();
+  if (tmpDir) rmSync(tmpDir, { recursive: true, force: true });
+  tmpDir = undefined;
+  clearTimeout(watchdog);
+}
