@@ -42,8 +42,8 @@ async function main(argv: string[]): Promise<number> {
     throw err;
   }
   const server = await buildServer(config);
-  await server.app.listen({ host: config.host, port: config.port });
-  server.app.log.info({ address: server.app.addresses().map((a) => (typeof a === 'string' ? a : `${a.address}:${a.port}`)).join(','), db: server.db.dialect }, `openstage listening on http://${config.host}:${(server.app.server.address() as { port: number }).port}`);
+  const url = await server.listen(config.host, config.port);
+  server.app.log.info({ url, db: server.db.dialect, dataDir: config.dataDir }, `openstage listening on ${url}`);
   await new Promise<void>((resolve) => {
     const stop = (signal: string): void => {
       server.app.log.info({ signal }, 'stopping');

@@ -1,3 +1,4 @@
+import type { AddressInfo } from 'node:net';
 import websocket from '@fastify/websocket';
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import { Bus } from './core/bus.js';
@@ -17,6 +18,11 @@ export interface OpenStage {
   db: Db;
   registry: RegistryService;
   watchHub: WatchHub;
+  /**
+   * Listens on `host:port` (0 = a free port), then registers the server's own SERVICECENTER
+   * instance with its `rest://` endpoint. @returns the base URL, e.g. `http://127.0.0.1:30100`
+   */
+  listen(host: string, port: number): Promise<string>;
   /** Closes the HTTP server (in-flight requests finish), then the services and the database. */
   close(): Promise<void>;
 }
@@ -50,20 +56,19 @@ export async function buildServer(config: Readonly<Config>, options: { clock?: C
 
   app.setNotFoundHandler((_req, reply) => reply.code(404).type('text/plain; charset=utf-8').send('404 page not found'));
 
-  app.addHook('onListen', async () => {
-    const endpoints = app.addresses().filter((a): a is import('node:net').AddressInfo => typeof a !== 'string').map((a) => {
-      const host = a.address === '0.0.0.0' || a.address === '::' ? '127.0.0.1' : a.family === 'IPv6' ? `[${a.address}]` : a.address;
-      return `rest://${host}:${a.port}`;
-    });
-    await registry.registerSelf([...new Set(endpoints)], VERSION);
-  });
-
   let closed = false;
   return {
     app,
     db,
     registry,
     watchHub,
+    async listen(host: string, port: number) {
+      await app.listen({ host, port });
+      const address = app.server.address() as AddressInfo;
+      const endpointHost = address.address === '0.0.0.0' || address.address === '::' ? '127.0.0.1' : address.family === 'IPv6' ? `[${address.address}]` : address.address;
+      await registry.registerSelf([`rest://${endpointHost}:${address.port}`], VERSION);
+      return `http://${endpointHost}:${address.port}`;
+    },
     async close() {
       if (closed) return;
       closed = true;

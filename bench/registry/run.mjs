@@ -13,6 +13,7 @@
 //
 // Environment (all optional):
 //   BENCH_SECONDS=10            duration of each autocannon run
+//   BENCH_WARMUP_SECONDS=2      unrecorded autocannon run before each measured one (0 = none)
 //   BENCH_CONNECTIONS=64        autocannon connections
 //   BENCH_SERVICES=10000        preloaded services
 //   BENCH_INSTANCES_PER_SERVICE=10
@@ -43,6 +44,7 @@ const cli = join(root, 'dist/src/cli.js');
 
 const env = (name, dflt) => (process.env[name] !== undefined && process.env[name] !== '' ? Number(process.env[name]) : dflt);
 const SECONDS = env('BENCH_SECONDS', 10);
+const WARMUP_SECONDS = env('BENCH_WARMUP_SECONDS', 2);
 const CONNECTIONS = env('BENCH_CONNECTIONS', 64);
 const SERVICES = env('BENCH_SERVICES', 10_000);
 const PER_SERVICE = env('BENCH_INSTANCES_PER_SERVICE', 10);
@@ -168,11 +170,17 @@ const findPath = (name) => `${base}/instances?appId=${APP}&serviceName=${name}&v
 
 // ───────────────────────── autocannon ─────────────────────────
 
-function cannon(port, opts) {
+function cannonOnce(port, seconds, opts) {
   return new Promise((resolveRun, reject) => {
-    const inst = autocannon({ url: `http://127.0.0.1:${port}`, connections: CONNECTIONS, pipelining: 1, duration: SECONDS, timeout: 10, ...opts }, (err, result) => (err ? reject(err) : resolveRun(result)));
+    const inst = autocannon({ url: `http://127.0.0.1:${port}`, connections: CONNECTIONS, pipelining: 1, duration: seconds, timeout: 10, ...opts }, (err, result) => (err ? reject(err) : resolveRun(result)));
     activeCannon = inst;
   });
+}
+
+/** A warm-up run (JIT of both sides), then the measured run inside phase `name`. */
+async function cannon(port, opts, phase, name) {
+  if (WARMUP_SECONDS > 0) await cannonOnce(port, WARMUP_SECONDS, opts);
+  return phase(name, () => cannonOnce(port, SECONDS, opts));
 }
 let activeCannon;
 
@@ -308,12 +316,12 @@ async function main() {
     if (!ONLY.has(key)) continue;
     const w = workloads[key];
     log(`run ${key}: openstage, ${SECONDS} s × ${CONNECTIONS} connections`);
-    const ours = summarise(await phase(`${key}:openstage`, () => cannon(port, { requests: w.requests })));
+    const ours = summarise(await cannon(port, { requests: w.requests }, phase, `${key}:openstage`));
     log(`  ${ours.reqPerSec.toFixed(0)} req/s, p99 ${ours.latencyMs.p99} ms, non2xx ${ours.non2xx}, errors ${ours.errors}`);
     let theirs;
     if (baseline) {
       log(`run ${key}: baseline`);
-      theirs = summarise(await phase(`${key}:baseline`, () => cannon(basePort, { requests: w.requests })));
+      theirs = summarise(await cannon(basePort, { requests: w.requests }, phase, `${key}:baseline`));
       log(`  ${theirs.reqPerSec.toFixed(0)} req/s, p99 ${theirs.latencyMs.p99} ms`);
     }
     rows.push({ key, label: w.label, target: TARGETS[key], openstage: ours, baseline: theirs, ratio: theirs ? ours.reqPerSec / theirs.reqPerSec : null, pass: ours.reqPerSec >= TARGETS[key] && ours.non2xx === 0 && ours.errors === 0 });
@@ -332,7 +340,7 @@ async function main() {
   const report = {
     date: startedAt.toISOString(),
     machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, memGB: +(totalmem() / 2 ** 30).toFixed(1), node: process.version, platform: process.platform },
-    settings: { seconds: SECONDS, connections: CONNECTIONS, pipelining: 1, services: SERVICES, instancesPerService: PER_SERVICE, find1Services: FIND1_SERVICES, leaseTtlSeconds: 30 * (LEASE_TIMES + 1), db: 'sqlite', loadGenerator: 'autocannon (same process as the driver, no workers)' },
+    settings: { seconds: SECONDS, warmupSeconds: WARMUP_SECONDS, connections: CONNECTIONS, pipelining: 1, services: SERVICES, instancesPerService: PER_SERVICE, find1Services: FIND1_SERVICES, leaseTtlSeconds: 30 * (LEASE_TIMES + 1), db: 'sqlite', loadGenerator: 'autocannon (same process as the driver, no workers)' },
     preload: { instances: instanceCount, seconds: +preloadSeconds.toFixed(1), perSecond: +(((SERVICES + pairs.length) / preloadSeconds)).toFixed(0) },
     replyBytes: { find1: Buffer.byteLength(find1Reply.text), find100: Buffer.byteLength(find100Reply.text) },
     rss: { emptyMB: +rssEmpty.rssMB.toFixed(1), afterPreloadMB: +rssAfterPreload.rssMB.toFixed(1), beforeRegistrationMB: +rssCheck.rssMB.toFixed(1), endMB: +rssEnd.rssMB.toFixed(1), peakMB: +rssEnd.hwmMB.toFixed(1), baselineMB: baselineRss ? +baselineRss.rssMB.toFixed(1) : null, instances: instanceCount, targetMB: TARGETS.rssMB, pass: rssCheck.rssMB <= TARGETS.rssMB },
@@ -352,7 +360,7 @@ function toMarkdown(r) {
     '# Registry benchmark',
     '',
     `${r.date} · node ${r.machine.node} · ${r.machine.cpus} × ${r.machine.cpuModel} · ${r.machine.memGB} GB`,
-    `autocannon ${r.settings.connections} connections, pipelining 1, ${r.settings.seconds} s per run, in the driver process (it shares the ${r.machine.cpus} cores with the server) · SQLite · ${r.rss.instances.toLocaleString('en-US')} instances (${r.settings.services.toLocaleString('en-US')} services × ${r.settings.instancesPerService} + find targets)`,
+    `autocannon ${r.settings.connections} connections, pipelining 1, ${r.settings.seconds} s per run after ${r.settings.warmupSeconds} s warm-up, in the driver process (it shares the ${r.machine.cpus} cores with the server) · SQLite · ${r.rss.instances.toLocaleString('en-US')} instances (${r.settings.services.toLocaleString('en-US')} services × ${r.settings.instancesPerService} + find targets)`,
     `preload ${r.preload.seconds} s (${r.preload.perSecond.toLocaleString('en-US')} writes/s) · find(1) reply ${r.replyBytes.find1} B · find(100) reply ${r.replyBytes.find100.toLocaleString('en-US')} B`,
     '',
     '| metric | openstage req/s | baseline req/s | ratio | p99 ms | baseline p99 ms | non-2xx / errors | target | pass/fail |',

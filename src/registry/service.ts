@@ -330,7 +330,11 @@ export class RegistryService {
       const e = s as Record<string, unknown>;
       if (!e || typeof e.schemaId !== 'string' || typeof e.schema !== 'string' || typeof e.summary !== 'string') throw bad();
       if (e.schema.length === 0 || e.summary.length === 0 || e.summary.length > 128 || !SUMMARY_RE.test(e.summary)) throw bad();
-      checkSchemaId(e.schemaId);
+      try {
+        checkSchemaId(e.schemaId);
+      } catch {
+        throw bad();
+      }
       items.push({ schemaId: e.schemaId, schema: e.schema, summary: e.summary });
     }
     const unique = [...new Map(items.map((i) => [i.schemaId, i])).values()];

@@ -56,10 +56,9 @@ export async function startServer(t: TestContext, overrides: Record<string, unkn
   const start = async (): Promise<TestServer> => {
     const config = loadConfig({ overrides: { host: '127.0.0.1', port: 0, dataDir, db, logLevel: 'silent', ...overrides } });
     const server = await buildServer(config, { clock });
-    await server.app.listen({ host: '127.0.0.1', port: 0 });
-    const address = server.app.server.address() as { port: number };
+    const url = await server.listen('127.0.0.1', 0);
     current = {
-      url: `http://127.0.0.1:${address.port}`,
+      url,
       clock,
       server,
       restart: async () => {
