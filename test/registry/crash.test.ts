@@ -115,3 +115,24 @@ describe('SIGKILL under load', () => {
     await new Promise((r) => child.once('exit', r));
   });
 });
+
+describe('SIGTERM', () => {
+  it('stops cleanly with exit code 0 and keeps what was written', async (t) => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'openstage-term-'));
+    const { db, drop } = await freshDatabase();
+    const port = await freePort();
+    let child = await startCli(port, dataDir, db);
+    t.after(async () => {
+      child.kill('SIGKILL');
+      await drop();
+      rmSync(dataDir, { recursive: true, force: true });
+    });
+    const c = new RegistryClient(`http://127.0.0.1:${port}`);
+    const sid = await c.createService({ serviceName: uniq() });
+    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+    child.kill('SIGTERM');
+    assert.equal(await exited, 0);
+    child = await startCli(port, dataDir, db);
+    assert.equal((await c.req('GET', `/microservices/${sid}`)).status, 200);
+  });
+});
