@@ -49,7 +49,7 @@ export async function buildServer(config: Readonly<Config>, options: { clock?: C
   const bus = new Bus<RegistryEvents>((err, event) => log.error({ err, event }, 'event listener failed'));
   const registry = new RegistryService({ db, bus, clock, log, config });
   await registry.start();
-  const watchHub = new WatchHub(registry, bus, log, config.registry.watchPingSeconds);
+  const watchHub = new WatchHub(registry, bus, log, clock, config.registry.watchPingSeconds);
 
   await app.register(websocket, { options: { maxPayload: 1024 * 1024 } });
   await app.register(registryPlugin, { registry, watchHub, maxBodyBytes: config.registry.maxBodyBytes, version: VERSION });

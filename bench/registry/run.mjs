@@ -27,12 +27,13 @@
 //                               phase windows go to bench/results/profiles/phases.json
 //                               (summarise with bench/registry/profile-summary.mjs)
 //   BENCH_TIMEOUT_SECONDS=1200  hard limit for the whole run
+//   BENCH_CLI=path/to/cli.js    server entry point to benchmark (default dist/src/cli.js)
 //   BENCH_STRICT=1              exit 1 when a target is missed (default: exit 0, the table says FAIL)
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
-import { cpus, tmpdir, totalmem } from 'node:os';
+import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
@@ -40,7 +41,7 @@ import autocannon from 'autocannon';
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '../..');
 const resultsDir = join(root, 'bench/results');
-const cli = join(root, 'dist/src/cli.js');
+const cli = process.env.BENCH_CLI ? resolve(process.env.BENCH_CLI) : join(root, 'dist/src/cli.js');
 
 const env = (name, dflt) => (process.env[name] !== undefined && process.env[name] !== '' ? Number(process.env[name]) : dflt);
 const SECONDS = env('BENCH_SECONDS', 10);
@@ -121,6 +122,21 @@ async function waitHttp(port, path, child, timeoutMs = 30_000) {
   }
 }
 
+const CLK_TCK = 100; // USER_HZ on Linux
+/** CPU seconds (user + system) used so far by process `pid`. */
+function cpuSecondsOf(pid) {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
+}
+
+/** CPU seconds all CPUs spent busy so far (from /proc/stat). */
+function busyCpuSeconds() {
+  const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+  const total = f.slice(0, 8).reduce((a, b) => a + b, 0);
+  return (total - f[3] - f[4]) / CLK_TCK;
+}
+
 function rssOf(pid) {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const kb = (key) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
@@ -177,10 +193,27 @@ function cannonOnce(port, seconds, opts) {
   });
 }
 
-/** A warm-up run (JIT of both sides), then the measured run inside phase `name`. */
-async function cannon(port, opts, phase, name) {
+/**
+ * A warm-up run (JIT of both sides), then the measured run inside phase `name`, with the
+ * CPU time the server child (`pid`) and this driver process spent during it.
+ */
+async function cannon(port, pid, opts, phase, name) {
   if (WARMUP_SECONDS > 0) await cannonOnce(port, WARMUP_SECONDS, opts);
-  return phase(name, () => cannonOnce(port, SECONDS, opts));
+  const server0 = cpuSecondsOf(pid);
+  const busy0 = busyCpuSeconds();
+  const driver0 = process.cpuUsage();
+  const wall0 = process.hrtime.bigint();
+  const result = await phase(name, () => cannonOnce(port, SECONDS, opts));
+  const wallS = Number(process.hrtime.bigint() - wall0) / 1e9;
+  const driver = process.cpuUsage(driver0);
+  const out = summarise(result);
+  const serverCpuS = cpuSecondsOf(pid) - server0;
+  out.serverCpuPercent = (100 * serverCpuS) / wallS;
+  out.driverCpuPercent = (100 * (driver.user + driver.system)) / 1e6 / wallS;
+  // Everything else on the machine (other processes, kernel work not charged to either).
+  out.otherCpuPercent = Math.max(0, (100 * (busyCpuSeconds() - busy0)) / wallS - out.serverCpuPercent - out.driverCpuPercent);
+  out.serverCpuUsPerReq = out.totalRequests > 0 ? (serverCpuS * 1e6) / out.totalRequests : null;
+  return out;
 }
 let activeCannon;
 
@@ -203,6 +236,7 @@ function summarise(result) {
 
 async function main() {
   const startedAt = new Date();
+  const loadAvgAtStart = loadavg();
   const phases = [];
   const phase = async (name, fn) => {
     const t0 = nowUs();
@@ -219,6 +253,7 @@ async function main() {
   const profDir = join(resultsDir, 'profiles');
   if (CPU_PROF) {
     mkdirSync(profDir, { recursive: true });
+    writeFileSync(join(profDir, '.gitignore'), '*\n');
     nodeArgs.push('--cpu-prof', `--cpu-prof-dir=${profDir}`);
   }
   log(`starting openstage on 127.0.0.1:${port} (data dir ${tmpDir})`);
@@ -316,13 +351,13 @@ async function main() {
     if (!ONLY.has(key)) continue;
     const w = workloads[key];
     log(`run ${key}: openstage, ${SECONDS} s × ${CONNECTIONS} connections`);
-    const ours = summarise(await cannon(port, { requests: w.requests }, phase, `${key}:openstage`));
-    log(`  ${ours.reqPerSec.toFixed(0)} req/s, p99 ${ours.latencyMs.p99} ms, non2xx ${ours.non2xx}, errors ${ours.errors}`);
+    const ours = await cannon(port, server.pid, { requests: w.requests }, phase, `${key}:openstage`);
+    log(`  ${ours.reqPerSec.toFixed(0)} req/s, p99 ${ours.latencyMs.p99} ms, non2xx ${ours.non2xx}, errors ${ours.errors}, server CPU ${ours.serverCpuPercent.toFixed(0)}% (${ours.serverCpuUsPerReq.toFixed(0)} µs/req), driver CPU ${ours.driverCpuPercent.toFixed(0)}%, other ${ours.otherCpuPercent.toFixed(0)}%`);
     let theirs;
     if (baseline) {
       log(`run ${key}: baseline`);
-      theirs = summarise(await cannon(basePort, { requests: w.requests }, phase, `${key}:baseline`));
-      log(`  ${theirs.reqPerSec.toFixed(0)} req/s, p99 ${theirs.latencyMs.p99} ms`);
+      theirs = await cannon(basePort, baseline.pid, { requests: w.requests }, phase, `${key}:baseline`);
+      log(`  ${theirs.reqPerSec.toFixed(0)} req/s, p99 ${theirs.latencyMs.p99} ms, server CPU ${theirs.serverCpuPercent.toFixed(0)}% (${theirs.serverCpuUsPerReq.toFixed(0)} µs/req), driver CPU ${theirs.driverCpuPercent.toFixed(0)}%, other ${theirs.otherCpuPercent.toFixed(0)}%`);
     }
     rows.push({ key, label: w.label, target: TARGETS[key], openstage: ours, baseline: theirs, ratio: theirs ? ours.reqPerSec / theirs.reqPerSec : null, pass: ours.reqPerSec >= TARGETS[key] && ours.non2xx === 0 && ours.errors === 0 });
   }
@@ -339,7 +374,7 @@ async function main() {
 
   const report = {
     date: startedAt.toISOString(),
-    machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, memGB: +(totalmem() / 2 ** 30).toFixed(1), node: process.version, platform: process.platform },
+    machine: { loadAvgAtStart: loadAvgAtStart.map((n) => +n.toFixed(2)), cpus: cpus().length, cpuModel: cpus()[0]?.model, memGB: +(totalmem() / 2 ** 30).toFixed(1), node: process.version, platform: process.platform },
     settings: { seconds: SECONDS, warmupSeconds: WARMUP_SECONDS, connections: CONNECTIONS, pipelining: 1, services: SERVICES, instancesPerService: PER_SERVICE, find1Services: FIND1_SERVICES, leaseTtlSeconds: 30 * (LEASE_TIMES + 1), db: 'sqlite', loadGenerator: 'autocannon (same process as the driver, no workers)' },
     preload: { instances: instanceCount, seconds: +preloadSeconds.toFixed(1), perSecond: +(((SERVICES + pairs.length) / preloadSeconds)).toFixed(0) },
     replyBytes: { find1: Buffer.byteLength(find1Reply.text), find100: Buffer.byteLength(find100Reply.text) },
@@ -363,18 +398,23 @@ function toMarkdown(r) {
     `autocannon ${r.settings.connections} connections, pipelining 1, ${r.settings.seconds} s per run after ${r.settings.warmupSeconds} s warm-up, in the driver process (it shares the ${r.machine.cpus} cores with the server) · SQLite · ${r.rss.instances.toLocaleString('en-US')} instances (${r.settings.services.toLocaleString('en-US')} services × ${r.settings.instancesPerService} + find targets)`,
     `preload ${r.preload.seconds} s (${r.preload.perSecond.toLocaleString('en-US')} writes/s) · find(1) reply ${r.replyBytes.find1} B · find(100) reply ${r.replyBytes.find100.toLocaleString('en-US')} B`,
     '',
-    '| metric | openstage req/s | baseline req/s | ratio | p99 ms | baseline p99 ms | non-2xx / errors | target | pass/fail |',
-    '|---|---:|---:|---:|---:|---:|---:|---:|---|',
+    '| metric | openstage req/s | baseline req/s | ratio | p99 ms | baseline p99 ms | non-2xx / errors | server CPU µs/req (openstage / baseline) | target | pass/fail |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---|',
   ];
   for (const row of r.runs) {
     const o = row.openstage;
     const b = row.baseline;
-    lines.push(`| ${row.label} | ${f0(o.reqPerSec)} | ${b ? f0(b.reqPerSec) : '–'} | ${row.ratio === null ? '–' : row.ratio.toFixed(2)} | ${o.latencyMs.p99} | ${b ? b.latencyMs.p99 : '–'} | ${o.non2xx} / ${o.errors} | ≥ ${f0(row.target)}/s | ${row.pass ? 'pass' : 'FAIL'} |`);
+    lines.push(`| ${row.label} | ${f0(o.reqPerSec)} | ${b ? f0(b.reqPerSec) : '–'} | ${row.ratio === null ? '–' : row.ratio.toFixed(2)} | ${o.latencyMs.p99} | ${b ? b.latencyMs.p99 : '–'} | ${o.non2xx} / ${o.errors} | ${f0(o.serverCpuUsPerReq)} / ${b ? f0(b.serverCpuUsPerReq) : '–'} | ≥ ${f0(row.target)}/s | ${row.pass ? 'pass' : 'FAIL'} |`);
   }
-  lines.push(`| RSS @ ${r.rss.instances.toLocaleString('en-US')} instances (before registration run) | ${r.rss.beforeRegistrationMB} MB | ${r.rss.baselineMB ?? '–'} MB | – | – | – | – | ≤ ${r.rss.targetMB} MB | ${r.rss.pass ? 'pass' : 'FAIL'} |`);
+  lines.push(`| RSS @ ${r.rss.instances.toLocaleString('en-US')} instances (before registration run) | ${r.rss.beforeRegistrationMB} MB | ${r.rss.baselineMB ?? '–'} MB | – | – | – | – | – | ≤ ${r.rss.targetMB} MB | ${r.rss.pass ? 'pass' : 'FAIL'} |`);
   lines.push('');
   lines.push(`RSS: empty ${r.rss.emptyMB} MB · after preload ${r.rss.afterPreloadMB} MB · before registration ${r.rss.beforeRegistrationMB} MB · end ${r.rss.endMB} MB · peak (VmHWM) ${r.rss.peakMB} MB.`);
   lines.push('req/s counts 2xx responses only; ratio = openstage / baseline (bare node:http answering a same-size fixed body after reading the request body).');
+  lines.push('server CPU µs/req = user+system CPU of the server process during the run / requests answered; 1e6 / that is the most one fully busy core could serve. When the baseline ratio is near 1 the load generator, not the server, is the limit.');
+  const cpuLine = r.runs.map((row) => `${row.key} ${Math.round(row.openstage.serverCpuPercent)}/${Math.round(row.openstage.driverCpuPercent)}/${Math.round(row.openstage.otherCpuPercent)}`).join(' · ');
+  if (cpuLine) lines.push(`CPU % during the openstage runs (server / autocannon driver / rest of the machine; 100 = one core): ${cpuLine}. Load average at start: ${r.machine.loadAvgAtStart.join(' ')}.`);
+  const busy = r.runs.flatMap((row) => [row.openstage, row.baseline].filter(Boolean)).some((x) => x.otherCpuPercent > 25);
+  if (busy) lines.push('**Warning: other processes used more than 25% of a core during some runs; req/s figures are depressed and noisy. Compare the µs/req column, or rerun on an idle machine.**');
   lines.push(`Preloaded leases use interval 30 s × (times ${r.settings.leaseTtlSeconds / 30 - 1} + 1) = ${r.settings.leaseTtlSeconds} s so none expires mid-run; instance quota raised for the registration run.`);
   lines.push('');
   return lines.join('\n');

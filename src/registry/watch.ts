@@ -1,5 +1,6 @@
 import type { WebSocket } from 'ws';
 import type { Bus } from '../core/bus.js';
+import type { Clock } from '../core/clock.js';
 import type { Logger } from '../core/log.js';
 import type { RegistryService } from './service.js';
 import type { RegistryEvents, WatchEvent } from './types.js';
@@ -12,19 +13,19 @@ import type { RegistryEvents, WatchEvent } from './types.js';
 export class WatchHub {
   private readonly sockets = new Map<string, Set<WebSocket>>();
   private readonly unsubscribe: (() => void)[] = [];
-  private readonly pingTimer: NodeJS.Timeout;
+  private readonly stopPings: () => void;
 
-  /** @param pingSeconds ping period of every socket, in seconds */
+  /** @param pingSeconds ping period of every socket, in seconds (driven by `clock`) */
   constructor(
     private readonly registry: RegistryService,
     bus: Bus<RegistryEvents>,
     private readonly log: Logger,
+    clock: Clock,
     pingSeconds: number,
   ) {
     this.unsubscribe.push(bus.subscribe('registry.instance.changed', (e) => this.onInstance(e)));
     this.unsubscribe.push(bus.subscribe('registry.service.deleted', (e) => this.closeConsumer(e.tenant, e.serviceId)));
-    this.pingTimer = setInterval(() => this.pingAll(), pingSeconds * 1000);
-    this.pingTimer.unref();
+    this.stopPings = clock.every(pingSeconds * 1000, () => this.pingAll());
   }
 
   /** Adds a socket for `consumerId`; it is removed when it closes. */
@@ -49,7 +50,7 @@ export class WatchHub {
 
   /** Closes every socket and stops the ping timer. */
   close(): void {
-    clearInterval(this.pingTimer);
+    this.stopPings();
     for (const off of this.unsubscribe) off();
     for (const set of this.sockets.values()) for (const s of set) s.close(1001, 'server shutting down');
     this.sockets.clear();

@@ -53,6 +53,15 @@ class Watch {
     return JSON.parse(frame.text);
   }
 
+  /** Resolves true when the socket closes within `timeoutMs`, false otherwise. */
+  async closesWithin(timeoutMs = 3000): Promise<boolean> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs)));
+    const result = await Promise.race([this.closed.then(() => true as const), timeout]);
+    clearTimeout(timer);
+    return result;
+  }
+
   /** Frames received and not yet taken. */
   pending(): number {
     return this.frames.length;
@@ -280,8 +289,7 @@ describe('GET /microservices/{consumerId}/watcher', () => {
     const { srv, c, consumer } = await setup(t);
     const watch = await mustOpen(t, srv, consumer.serviceId);
     assertEmptyOk(await c.req('DELETE', `/microservices/${consumer.serviceId}`));
-    const closed = await Promise.race([watch.closed, new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), 3000))]);
-    assert.notEqual(closed, 'timeout', 'the socket must be closed');
+    assert.equal(await watch.closesWithin(), true, 'the socket must be closed');
   });
 
   it('keeps the socket of another consumer open when one consumer is deleted', async (t) => {
@@ -291,7 +299,7 @@ describe('GET /microservices/{consumerId}/watcher', () => {
     const watch = await mustOpen(t, srv, consumer.serviceId);
     const otherWatch = await mustOpen(t, srv, other.serviceId);
     assertEmptyOk(await c.req('DELETE', `/microservices/${consumer.serviceId}`));
-    await watch.closed;
+    assert.equal(await watch.closesWithin(), true, 'the deleted consumer\'s socket must be closed');
     const instanceId = await c.register(provider.serviceId);
     const event = await otherWatch.next();
     assert.equal(event.action, 'CREATE');
@@ -315,5 +323,21 @@ describe('GET /microservices/{consumerId}/watcher', () => {
     assert.equal(event.action, 'CREATE');
     assert.equal(event.key.tenant, `${domain}/${project}`);
     assert.equal(event.instance.instanceId, instanceId);
+  });
+});
+
+describe('watch pings', () => {
+  it('pings every open socket each registry.watchPingSeconds of clock time', async (t) => {
+    const { srv, consumer } = await setup(t);
+    const watch = await mustOpen(t, srv, consumer.serviceId);
+    let pings = 0;
+    watch.ws.on('ping', () => pings++);
+    srv.clock.advance(29_000);
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(pings, 0);
+    srv.clock.advance(1_000);
+    await until(() => pings === 1);
+    srv.clock.advance(30_000);
+    await until(() => pings === 2);
   });
 });
