@@ -11,8 +11,15 @@ import type { ServiceRecord } from './types.js';
 export interface FindResult {
   /** Opaque revision, sent as `X-Resource-Revision`. */
   rev: string;
-  /** `{"instances":[...]}` or `{}`. */
-  json: string;
+  /** `{"instances":[...]}` or `{}`, UTF-8 encoded once. */
+  body: Buffer;
+}
+
+/** A cached result with the services and revisions it was built from. */
+interface CacheEntry {
+  records: ServiceRecord[];
+  revs: number[];
+  result: FindResult;
 }
 
 /**
@@ -32,27 +39,31 @@ export function instancesJson(records: ServiceRecord[]): string {
   return parts.length === 0 ? '{}' : `{"instances":[${parts.join(',')}]}`;
 }
 
-/** A bounded map from query key to the last serialised result (insertion-order eviction). */
+/**
+ * A bounded map from query key to the last serialised result (insertion-order eviction).
+ * A hit needs the same services at the same revisions, so no hashing happens on the hot path.
+ */
 export class FindCache {
-  private readonly entries = new Map<string, FindResult>();
+  private readonly entries = new Map<string, CacheEntry>();
 
   /** @param maxEntries how many query keys to keep; 0 disables caching */
-  constructor(private readonly maxEntries: number) {}
+  constructor(
+    private readonly maxEntries: number,
+    private readonly epoch: string,
+  ) {}
 
-  /** The cached result for `key` if it has revision `rev`. */
-  get(key: string, rev: string): FindResult | undefined {
+  /** The result for `key` over `records`: cached while none of them changed, else built and stored. */
+  resolve(key: string, records: ServiceRecord[]): FindResult {
     const hit = this.entries.get(key);
-    return hit && hit.rev === rev ? hit : undefined;
-  }
-
-  /** Stores `result` under `key`, evicting the oldest key when full. */
-  set(key: string, result: FindResult): void {
-    if (this.maxEntries === 0) return;
+    if (hit && hit.records.length === records.length && hit.records.every((r, i) => r === records[i] && r.rev === hit.revs[i])) return hit.result;
+    const result: FindResult = { rev: revisionOf(this.epoch, records), body: Buffer.from(instancesJson(records)) };
+    if (this.maxEntries === 0) return result;
     this.entries.delete(key);
     if (this.entries.size >= this.maxEntries) {
       const oldest = this.entries.keys().next().value;
       if (oldest !== undefined) this.entries.delete(oldest);
     }
-    this.entries.set(key, result);
+    this.entries.set(key, { records, revs: records.map((r) => r.rev), result });
+    return result;
   }
 }

@@ -51,7 +51,7 @@ export async function registryPlugin(app: FastifyInstance, opts: RegistryPluginO
     if ((err as FastifyError).validation) return sendServiceCombError(reply, registryError('InvalidParams', err.message));
     if ((err as FastifyError).code === 'FST_ERR_CTP_BODY_TOO_LARGE') return sendServiceCombError(reply, registryError('InvalidParams', 'http: request body too large'));
     if ((err as FastifyError).statusCode && (err as FastifyError).statusCode! < 500) return sendServiceCombError(reply, registryError('InvalidParams', err.message));
-    request.log.error({ err }, 'unexpected error');
+    request.log.error({ err, reqId: request.id, method: request.method, url: request.url }, 'unexpected error');
     return sendServiceCombError(reply, registryError('Internal'));
   });
 

@@ -51,10 +51,10 @@ export interface FindQuery {
 export class RegistryService {
   private readonly index = new RegistryIndex();
   private readonly writes = new Mutex();
-  private readonly findCache: FindCache;
   private readonly leases: LeaseTable;
   private readonly pendingRules = new Set<string>();
   private readonly epoch = newHexId();
+  private readonly findCache: FindCache;
   private stopSweeper?: () => void;
   private readonly db: Db;
   private readonly bus: Bus<RegistryEvents>;
@@ -68,8 +68,8 @@ export class RegistryService {
     this.clock = deps.clock;
     this.log = deps.log.child({ area: 'registry' });
     this.config = deps.config;
-    this.findCache = new FindCache(deps.config.registry.findCacheEntries);
     this.leases = new LeaseTable(deps.clock.now());
+    this.findCache = new FindCache(deps.config.registry.findCacheEntries, this.epoch);
   }
 
   // ───────────────────────── lifecycle ─────────────────────────
@@ -438,7 +438,7 @@ export class RegistryService {
       }
     }
     const visible = tags.every((k) => k in record.tags) ? [record] : [];
-    return { rev: revisionOf(this.epoch, [record]), json: instancesJson(visible) };
+    return { rev: revisionOf(this.epoch, [record]), body: Buffer.from(instancesJson(visible)) };
   }
 
   /** One instance (S16) with its provider's revision. @throws 400012 unknown provider/consumer; 400017 */
@@ -574,13 +574,8 @@ export class RegistryService {
         this.recordRule({ tenant, consumerId: consumer.service.serviceId, environment, appId: q.appId, serviceName: q.serviceName, versionRule: '0.0.0+' });
       }
     }
-    const rev = revisionOf(this.epoch, matched);
     const cacheKey = `${tenant}|${environment}|${q.appId}|${q.serviceName}|${q.version ?? ''}|${q.tags?.join(',') ?? ''}|${consumer?.service.appId ?? ''}`;
-    const cached = this.findCache.get(cacheKey, rev);
-    if (cached) return cached;
-    const result = { rev, json: instancesJson(matched) };
-    this.findCache.set(cacheKey, result);
-    return result;
+    return this.findCache.resolve(cacheKey, matched);
   }
 
   private canAccess(consumer: ServiceRecord, provider: ServiceRecord): boolean {

@@ -15,6 +15,30 @@ const MIGRATIONS: Record<string, Migration> = {
   '0001_create_registry': m0001,
 };
 
+/**
+ * Wraps better-sqlite3 so that each distinct SQL text is prepared once (Kysely's SQLite
+ * driver prepares on every query). Bounded: the cache is dropped when it grows past 1,000
+ * texts (queries with variable-length IN lists would otherwise grow it without end).
+ * Safe because statements are never iterated concurrently (no streamQuery use).
+ */
+function cachingStatements(sqlite: SQLite.Database): SqliteDatabaseLike {
+  const statements = new Map<string, SQLite.Statement>();
+  return {
+    close: () => sqlite.close(),
+    prepare: (sql: string) => {
+      let stmt = statements.get(sql);
+      if (!stmt) {
+        if (statements.size >= 1000) statements.clear();
+        stmt = sqlite.prepare(sql);
+        statements.set(sql, stmt);
+      }
+      return stmt;
+    },
+  } as unknown as SqliteDatabaseLike;
+}
+
+type SqliteDatabaseLike = ConstructorParameters<typeof SqliteDialect>[0]['database'] & object;
+
 /** An open database with its dialect name. */
 export interface Db {
   kysely: Kysely<Database>;
@@ -39,7 +63,8 @@ export async function openDatabase(db: string, dataDir: string, log: Logger): Pr
     // NORMAL in WAL mode survives a process crash (SIGKILL); only an OS crash can lose the last commits.
     sqlite.pragma('synchronous = NORMAL');
     sqlite.pragma('busy_timeout = 5000');
-    kysely = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+    sqlite.pragma('cache_size = -65536');
+    kysely = new Kysely<Database>({ dialect: new SqliteDialect({ database: cachingStatements(sqlite) }) });
     dialect = 'sqlite';
   } else if (/^postgres(ql)?:\/\//.test(db)) {
     const pool = new pg.Pool({ connectionString: db, max: 10 });

@@ -33,7 +33,7 @@ export function sendEmptyOk(reply: FastifyReply): FastifyReply {
   return reply.code(200).type('text/plain; charset=UTF-8').send('');
 }
 
-/** Sends a pre-serialised JSON body with the ServiceComb content type. */
-export function sendJsonText(reply: FastifyReply, json: string, status = 200): FastifyReply {
+/** Sends a pre-serialised JSON body (text or UTF-8 bytes) with the ServiceComb content type. */
+export function sendJsonText(reply: FastifyReply, json: string | Buffer, status = 200): FastifyReply {
   return reply.code(status).type('application/json; charset=UTF-8').send(json);
 }

@@ -45,7 +45,7 @@ export function discoveryRoutes(app: FastifyInstance, { registry }: RegistryPlug
     });
     reply.header('X-Resource-Revision', result.rev);
     if (q.rev && q.rev === result.rev) return reply.code(304).send();
-    return sendJsonText(reply, result.json);
+    return sendJsonText(reply, result.body);
   });
 
   app.post('/instances/action', { schema: { operationId: 'BatchFindInstances', params: ProjectParams, body: BatchFindBody } }, async (req) => {
@@ -61,7 +61,7 @@ export function discoveryRoutes(app: FastifyInstance, { registry }: RegistryPlug
         if (!s.serviceName) throw registryError('InvalidParams', 'serviceName is required');
         const result = registry.find(tenant, { consumerId, appId: s.appId || 'default', serviceName: s.serviceName, environment: s.environment, version: s.version });
         if (item.rev && item.rev === result.rev) services.notModified.push(index);
-        else services.updated.push({ index, rev: result.rev, ...(JSON.parse(result.json) as { instances?: MicroServiceInstance[] }) });
+        else services.updated.push({ index, rev: result.rev, ...(JSON.parse(result.body.toString()) as { instances?: MicroServiceInstance[] }) });
       } catch (err) {
         fail(services, index, err);
       }

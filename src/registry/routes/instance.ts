@@ -22,7 +22,7 @@ export function instanceRoutes(app: FastifyInstance, { registry }: RegistryPlugi
     const result = registry.listInstances(tenantOf(req), serviceId, consumerOf(req.headers), q.tags ? q.tags.split(',').filter(Boolean) : []);
     reply.header('X-Resource-Revision', result.rev);
     if (q.rev && q.rev === result.rev) return reply.code(304).send();
-    return sendJsonText(reply, result.json);
+    return sendJsonText(reply, result.body);
   });
 
   app.get('/microservices/:serviceId/instances/:instanceId', { schema: { operationId: 'GetInstance', params: InstanceParams } }, async (req, reply) => {
