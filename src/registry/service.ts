@@ -5,6 +5,7 @@ import type { Db } from '../core/db/kysely.js';
 import { AlreadyExistsError } from '../core/errors.js';
 import { newHexId, sha1Hex } from '../core/ids.js';
 import type { Logger } from '../core/log.js';
+import { GroupCommit, type Settled } from '../core/group-commit.js';
 import { Mutex } from '../core/mutex.js';
 import { RegistryIndex, versionKey, type TenantIndex } from './cache.js';
 import { FindCache, instancesJson, revisionOf, type FindResult } from './discovery.js';
@@ -20,6 +21,14 @@ import { omitEmpty, unixSecondsString } from './wire.js';
 export const SHARED_TENANT = 'default/default';
 export const SELF_APP = 'default';
 export const SELF_NAME = 'SERVICECENTER';
+
+/** A validated registration waiting for its group commit; ttlSeconds is the lease length. */
+interface NewInstance {
+  tenant: string;
+  serviceId: string;
+  instance: MicroServiceInstance;
+  ttlSeconds: number;
+}
 
 /** Dependencies of RegistryService, built in server.ts. */
 export interface RegistryDeps {
@@ -55,6 +64,7 @@ export class RegistryService {
   private readonly pendingRules = new Set<string>();
   private readonly epoch = newHexId();
   private readonly findCache: FindCache;
+  private readonly registrations: GroupCommit<NewInstance, { instanceId: string }>;
   private stopSweeper?: () => void;
   private readonly db: Db;
   private readonly bus: Bus<RegistryEvents>;
@@ -70,6 +80,7 @@ export class RegistryService {
     this.config = deps.config;
     this.leases = new LeaseTable(deps.clock.now());
     this.findCache = new FindCache(deps.config.registry.findCacheEntries, this.epoch);
+    this.registrations = new GroupCommit(this.writes, (items) => this.commitRegistrations(items));
   }
 
   // ───────────────────────── lifecycle ─────────────────────────
@@ -394,34 +405,84 @@ export class RegistryService {
       this.leases.renew(fast, this.clock.now());
       return { instanceId: fast.instance.instanceId };
     }
-    return this.writes.run(async () => {
-      const t = this.index.tenant(tenant);
-      const record = this.requireService(tenant, serviceId);
-      const existing = instance.instanceId ? record.instances.get(instance.instanceId) : undefined;
-      if (existing) {
-        this.leases.renew(existing, this.clock.now());
-        return { instanceId: existing.instance.instanceId };
+    return this.registrations.submit({ tenant, serviceId, instance, ttlSeconds });
+  }
+
+  /**
+   * Commits a batch of registrations in one transaction (group commit). Each item is
+   * checked against the index first (service, quota, an instanceId already known or
+   * earlier in the batch = heartbeat); if the batch insert fails, items are retried one by
+   * one so that one bad row fails only its own caller.
+   */
+  private async commitRegistrations(items: NewInstance[]): Promise<Settled<{ instanceId: string }>[]> {
+    const nowMs = this.clock.now();
+    const now = unixSecondsString(nowMs);
+    const outcomes: Settled<{ instanceId: string }>[] = [];
+    const accepted: { index: number; record: ServiceRecord; stored: MicroServiceInstance; ttlSeconds: number }[] = [];
+    const added = new Map<string, number>();
+    const seen = new Set<string>();
+    items.forEach((item, index) => {
+      try {
+        const t = this.index.tenant(item.tenant);
+        const record = this.requireService(item.tenant, item.serviceId);
+        const id = item.instance.instanceId;
+        const existing = id ? record.instances.get(id) : undefined;
+        if (existing) {
+          this.leases.renew(existing, nowMs);
+          outcomes[index] = { ok: true, value: { instanceId: existing.instance.instanceId } };
+          return;
+        }
+        if (id && seen.has(`${item.tenant}|${item.serviceId}|${id}`)) {
+          outcomes[index] = { ok: true, value: { instanceId: id } };
+          return;
+        }
+        const count = t.instanceCount + (added.get(item.tenant) ?? 0);
+        if (count >= this.config.quota.instances) throw registryError('NotEnoughQuota', `no quota to register instance, limit ${this.config.quota.instances}`);
+        const stored = omitEmpty<MicroServiceInstance>({
+          ...item.instance,
+          instanceId: id || newHexId(),
+          serviceId: item.serviceId,
+          version: record.service.version,
+          timestamp: now,
+          modTimestamp: now,
+        });
+        seen.add(`${item.tenant}|${item.serviceId}|${stored.instanceId}`);
+        added.set(item.tenant, (added.get(item.tenant) ?? 0) + 1);
+        accepted.push({ index, record, stored, ttlSeconds: item.ttlSeconds });
+      } catch (error) {
+        outcomes[index] = { ok: false, error };
       }
-      if (t.instanceCount >= this.config.quota.instances) throw registryError('NotEnoughQuota', `no quota to register instance, limit ${this.config.quota.instances}`);
-      const nowMs = this.clock.now();
-      const now = unixSecondsString(nowMs);
-      const stored = omitEmpty<MicroServiceInstance>({
-        ...instance,
-        instanceId: instance.instanceId || newHexId(),
-        serviceId,
-        version: record.service.version,
-        timestamp: now,
-        modTimestamp: now,
-      });
-      await registryStore.createInstance(this.db.kysely, tenant, stored, ttlSeconds);
-      const inst: InstanceRecord = { tenant, instance: stored, ttlSeconds, expiresAtMs: nowMs + ttlSeconds * 1000 };
-      record.instances.set(stored.instanceId, inst);
-      t.instanceCount++;
-      this.leases.track(inst);
-      this.index.bump(record);
-      this.publishInstance(record, 'CREATE', stored);
-      return { instanceId: stored.instanceId };
     });
+    let committed = accepted;
+    try {
+      if (accepted.length === 1) await registryStore.createInstance(this.db.kysely, accepted[0]!.record.tenant, accepted[0]!.stored, accepted[0]!.ttlSeconds);
+      else if (accepted.length > 1) {
+        await this.db.kysely.transaction().execute(async (trx) => {
+          for (const a of accepted) await registryStore.createInstance(trx, a.record.tenant, a.stored, a.ttlSeconds);
+        });
+      }
+    } catch (batchError) {
+      committed = [];
+      for (const a of accepted) {
+        try {
+          if (accepted.length === 1) throw batchError;
+          await registryStore.createInstance(this.db.kysely, a.record.tenant, a.stored, a.ttlSeconds);
+          committed.push(a);
+        } catch (error) {
+          outcomes[a.index] = { ok: false, error: error instanceof AlreadyExistsError ? registryError('InvalidParams', error.message) : error };
+        }
+      }
+    }
+    for (const a of committed) {
+      const inst: InstanceRecord = { tenant: a.record.tenant, instance: a.stored, ttlSeconds: a.ttlSeconds, expiresAtMs: nowMs + a.ttlSeconds * 1000 };
+      a.record.instances.set(a.stored.instanceId, inst);
+      this.index.tenant(a.record.tenant).instanceCount++;
+      this.leases.track(inst);
+      this.index.bump(a.record);
+      this.publishInstance(a.record, 'CREATE', a.stored);
+      outcomes[a.index] = { ok: true, value: { instanceId: a.stored.instanceId } };
+    }
+    return outcomes;
   }
 
   /**

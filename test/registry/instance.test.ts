@@ -215,3 +215,21 @@ describe('PUT /heartbeats', () => {
     assert.equal(empty.body.errorCode, '400001');
   });
 });
+
+describe('concurrent registrations (group commit)', () => {
+  it('commits every parallel registration, and parallel ones with one instanceId make one instance', async (t) => {
+    const srv = await startServer(t, { 'quota.instances': 50 });
+    const c = new RegistryClient(srv.url, {}, '/v4/gc/registry');
+    const sid = await c.createService({ serviceName: uniq() });
+    const ids = await Promise.all(Array.from({ length: 40 }, (_, i) => c.register(sid, { hostName: `h${i}` })));
+    assert.equal(new Set(ids).size, 40);
+    const same = await Promise.all(Array.from({ length: 10 }, () => c.register(sid, { instanceId: 'one-id' })));
+    assert.deepEqual(new Set(same), new Set(['one-id']));
+    const over = await Promise.all(Array.from({ length: 15 }, () => c.req('POST', `/microservices/${sid}/instances`, { instance: { hostName: 'x' } })));
+    assert.equal(over.filter((r) => r.status === 200).length, 9, 'quota 50 = 41 + 9 more');
+    assert.ok(over.filter((r) => r.status !== 200).every((r) => r.body.errorCode === '400100'));
+    const restarted = await srv.restart();
+    const list = await new RegistryClient(restarted.url, {}, '/v4/gc/registry').req('GET', `/microservices/${sid}/instances`);
+    assert.equal(list.body.instances.length, 50, 'all acknowledged registrations are durable');
+  });
+});
