@@ -22,13 +22,30 @@ const filter = process.argv[2];
 const selected = filter ? files.filter((f) => f.includes(filter)) : files;
 
 let failed = false;
+const totals = { passed: 0, failed: 0 };
+/** Runs a command, echoing its output, and adds up the counts `count(output)` finds. */
+const runCounted = (cmd, args, options, count) => {
+  const r = spawnSync(cmd, args, { ...options, stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 256 * 1024 * 1024, encoding: 'utf8' });
+  process.stdout.write(r.stdout ?? '');
+  const c = count(r.stdout ?? '');
+  totals.passed += c.passed;
+  totals.failed += c.failed;
+  if (r.status !== 0) {
+    failed = true;
+    if (c.failed === 0) totals.failed += 1; // a crash or setup failure counts as one failure
+  }
+};
+const nodeCounts = (out) => ({
+  passed: Number(/^# pass (\d+)/m.exec(out)?.[1] ?? 0),
+  failed: Number(/^# fail (\d+)/m.exec(out)?.[1] ?? 0),
+});
+const goCounts = (out) => ({
+  passed: (out.match(/^--- PASS/gm) ?? []).length,
+  failed: (out.match(/^--- FAIL/gm) ?? []).length,
+});
 const runNode = (db, extraEnv) => {
   console.log(`\n=== node tests on ${db} (${selected.length} files) ===`);
-  const r = spawnSync(process.execPath, ['--test', '--test-concurrency=2', ...selected], {
-    stdio: 'inherit',
-    env: { ...process.env, OPENSTAGE_TEST_DB: db, ...extraEnv },
-  });
-  if (r.status !== 0) failed = true;
+  runCounted(process.execPath, ['--test', '--test-concurrency=2', ...selected], { env: { ...process.env, OPENSTAGE_TEST_DB: db, ...extraEnv } }, nodeCounts);
 };
 
 if (!only || only === 'sqlite') runNode('sqlite', {});
@@ -51,7 +68,7 @@ if (!only || only === 'postgres') {
 }
 if ((!only || only === 'compat') && !filter) {
   console.log('\n=== compat: go-chassis sc-client ===');
-  const r = spawnSync('bash', [join(root, 'compat', 'run-go.sh')], { stdio: 'inherit', cwd: root });
-  if (r.status !== 0) failed = true;
+  runCounted('bash', [join(root, 'compat', 'run-go.sh')], { cwd: root }, goCounts);
 }
+console.log(`\ntotal: ${totals.passed} passed, ${totals.failed} failed`);
 process.exit(failed ? 1 : 0);
