@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, it } from 'node:test';
+import { describe, it, type TestContext } from 'node:test';
 import { freshDatabase } from '../helpers/server.js';
 import { RegistryClient, uniq, until } from '../helpers/registry-client.js';
 
@@ -34,17 +34,25 @@ async function startCli(port: number, dataDir: string, db: string): Promise<Chil
   return child;
 }
 
+/** A data dir, a database and a free port for CLI children; cleaned up when the test ends. */
+async function cliFixture(t: TestContext): Promise<{ dataDir: string; db: string; port: number; children: ChildProcess[] }> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'openstage-cli-'));
+  const { db, drop } = await freshDatabase();
+  const fixture = { dataDir, db, port: await freePort(), children: [] as ChildProcess[] };
+  t.after(async () => {
+    for (const child of fixture.children) child.kill('SIGKILL');
+    await drop();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+  return fixture;
+}
+
 describe('SIGKILL under load', () => {
   it('loses nothing that was acknowledged, and heartbeats keep succeeding after the restart', async (t) => {
-    const dataDir = mkdtempSync(join(tmpdir(), 'openstage-crash-'));
-    const { db, drop } = await freshDatabase();
-    const port = await freePort();
+    const f = await cliFixture(t);
+    const { port, dataDir, db } = f;
     let child = await startCli(port, dataDir, db);
-    t.after(async () => {
-      child.kill('SIGKILL');
-      await drop();
-      rmSync(dataDir, { recursive: true, force: true });
-    });
+    f.children.push(child);
     const c = new RegistryClient(`http://127.0.0.1:${port}`);
     const consumer = await c.createService({ appId: 'crash', serviceName: uniq('consumer') });
 
@@ -87,6 +95,7 @@ describe('SIGKILL under load', () => {
     await Promise.all([writer, heartbeater]);
 
     child = await startCli(port, dataDir, db);
+    f.children.push(child);
     for (const a of acked) {
       const got = await c.req('GET', `/microservices/${a.sid}`);
       assert.equal(got.status, 200, `service ${a.name} acknowledged before the crash`);
@@ -109,6 +118,7 @@ describe('SIGKILL under load', () => {
     child.kill('SIGKILL');
     await new Promise((r) => child.once('exit', r));
     child = await startCli(port, dataDir, db);
+    f.children.push(child);
     const providers = await c.req('GET', `/microservices/${consumer}/providers`);
     assert.deepEqual(providers.body.providers.map((p: any) => p.serviceId), [target.sid]);
     child.kill('SIGTERM');
@@ -118,21 +128,17 @@ describe('SIGKILL under load', () => {
 
 describe('SIGTERM', () => {
   it('stops cleanly with exit code 0 and keeps what was written', async (t) => {
-    const dataDir = mkdtempSync(join(tmpdir(), 'openstage-term-'));
-    const { db, drop } = await freshDatabase();
-    const port = await freePort();
+    const f = await cliFixture(t);
+    const { port, dataDir, db } = f;
     let child = await startCli(port, dataDir, db);
-    t.after(async () => {
-      child.kill('SIGKILL');
-      await drop();
-      rmSync(dataDir, { recursive: true, force: true });
-    });
+    f.children.push(child);
     const c = new RegistryClient(`http://127.0.0.1:${port}`);
     const sid = await c.createService({ serviceName: uniq() });
     const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
     child.kill('SIGTERM');
     assert.equal(await exited, 0);
     child = await startCli(port, dataDir, db);
+    f.children.push(child);
     assert.equal((await c.req('GET', `/microservices/${sid}`)).status, 200);
   });
 });

@@ -3,30 +3,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { RegistryClient, uniq, until, type Reply } from '../helpers/registry-client.js';
 import { startServer } from '../helpers/server.js';
-
-function assertError(r: Reply<any>, status: number, code: string): void {
-  assert.equal(r.status, status, r.text);
-  assert.match(r.headers.get('content-type') ?? '', /^application\/json/);
-  assert.equal(r.body?.errorCode, code, r.text);
-  assert.equal(typeof r.body?.errorMessage, 'string', r.text);
-}
-
-function assertEmptyOk(r: Reply<any>): void {
-  assert.equal(r.status, 200, r.text);
-  assert.equal(r.text, '');
-}
-
-interface Svc {
-  serviceId: string;
-  appId: string;
-  serviceName: string;
-  version: string;
-}
-
-async function create(c: RegistryClient, appId: string, serviceName = uniq(), version = '1.0.0'): Promise<Svc> {
-  const serviceId = await c.createService({ appId, serviceName, version });
-  return { serviceId, appId, serviceName, version };
-}
+import { assertError, assertEmptyOk, type Svc, create } from '../helpers/assert.js';
 
 /** serviceIds listed by GET /{id}/providers or /{id}/consumers, sorted. */
 async function related(c: RegistryClient, serviceId: string, kind: 'providers' | 'consumers', query = ''): Promise<string[]> {

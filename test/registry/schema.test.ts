@@ -4,20 +4,7 @@ import type { TestContext } from 'node:test';
 import { describe, it } from 'node:test';
 import { RegistryClient, uniq, type Reply } from '../helpers/registry-client.js';
 import { startServer, type TestServer } from '../helpers/server.js';
-
-function assertError(r: Reply<any>, status: number, code: string, detail?: string): void {
-  assert.equal(r.status, status, r.text);
-  assert.match(r.headers.get('content-type') ?? '', /^application\/json/);
-  assert.equal(r.body?.errorCode, code, r.text);
-  assert.equal(typeof r.body?.errorMessage, 'string', r.text);
-  if (detail !== undefined) assert.equal(r.body?.detail, detail, r.text);
-}
-
-function assertEmptyOk(r: Reply<any>): void {
-  assert.equal(r.status, 200, r.text);
-  assert.equal(r.text, '');
-  assert.match(r.headers.get('content-type') ?? '', /^text\/plain/);
-}
+import { assertError, assertEmptyOk } from '../helpers/assert.js';
 
 /** A server, a client and one fresh service. */
 async function setup(t: TestContext, overrides: Record<string, unknown> = {}): Promise<{ srv: TestServer; c: RegistryClient; serviceId: string }> {

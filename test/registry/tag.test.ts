@@ -4,19 +4,7 @@ import type { TestContext } from 'node:test';
 import { describe, it } from 'node:test';
 import { RegistryClient, uniq, type Reply } from '../helpers/registry-client.js';
 import { startServer } from '../helpers/server.js';
-
-function assertError(r: Reply<any>, status: number, code: string): void {
-  assert.equal(r.status, status, r.text);
-  assert.match(r.headers.get('content-type') ?? '', /^application\/json/);
-  assert.equal(r.body?.errorCode, code, r.text);
-  assert.equal(typeof r.body?.errorMessage, 'string', r.text);
-}
-
-function assertEmptyOk(r: Reply<any>): void {
-  assert.equal(r.status, 200, r.text);
-  assert.equal(r.text, '');
-  assert.match(r.headers.get('content-type') ?? '', /^text\/plain/);
-}
+import { assertError, assertEmptyOk } from '../helpers/assert.js';
 
 async function setup(t: TestContext, overrides: Record<string, unknown> = {}): Promise<{ c: RegistryClient; serviceId: string }> {
   const srv = await startServer(t, overrides);

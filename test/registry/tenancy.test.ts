@@ -4,19 +4,7 @@ import type { TestContext } from 'node:test';
 import { describe, it } from 'node:test';
 import { RegistryClient, uniq, type Reply } from '../helpers/registry-client.js';
 import { startServer } from '../helpers/server.js';
-
-function assertError(r: Reply<any>, status: number, code: string): void {
-  assert.equal(r.status, status, r.text);
-  assert.equal(r.body?.errorCode, code, r.text);
-  assert.equal(typeof r.body?.errorMessage, 'string', r.text);
-}
-
-interface Svc {
-  serviceId: string;
-  appId: string;
-  serviceName: string;
-  version: string;
-}
+import { assertError, type Svc } from '../helpers/assert.js';
 
 /** Clients for domain A / project p1 (the owner), domain B / p1, domain A / p2. */
 async function setup(t: TestContext): Promise<{ owner: RegistryClient; otherDomain: RegistryClient; otherProject: RegistryClient; svc: Svc; url: string }> {

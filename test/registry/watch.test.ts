@@ -5,17 +5,7 @@ import { describe, it } from 'node:test';
 import WebSocket from 'ws';
 import { RegistryClient, call, uniq, until, type Reply } from '../helpers/registry-client.js';
 import { startServer, type TestServer } from '../helpers/server.js';
-
-function assertError(r: { status: number; body: any; text: string }, status: number, code: string): void {
-  assert.equal(r.status, status, r.text);
-  assert.equal(r.body?.errorCode, code, r.text);
-  assert.equal(typeof r.body?.errorMessage, 'string', r.text);
-}
-
-function assertEmptyOk(r: Reply<any>): void {
-  assert.equal(r.status, 200, r.text);
-  assert.equal(r.text, '');
-}
+import { assertError, assertEmptyOk, type Svc, create } from '../helpers/assert.js';
 
 const watchPath = (consumerId: string, project = 'default'): string => `/v4/${project}/registry/microservices/${consumerId}/watcher`;
 
@@ -100,18 +90,6 @@ async function mustOpen(t: TestContext, srv: TestServer, consumerId: string): Pr
   const opened = await openWatch(t, srv, consumerId);
   if (!opened.ok) throw new Error(`watch refused: ${opened.status} ${opened.text}`);
   return opened.watch;
-}
-
-interface Svc {
-  serviceId: string;
-  appId: string;
-  serviceName: string;
-  version: string;
-}
-
-async function create(c: RegistryClient, appId: string, serviceName = uniq(), version = '1.0.0'): Promise<Svc> {
-  const serviceId = await c.createService({ appId, serviceName, version });
-  return { serviceId, appId, serviceName, version };
 }
 
 /** Finds `provider` as `consumer` and waits until the dependency is recorded. */
