@@ -4,7 +4,7 @@ import { ConfigError, loadConfig } from './core/config.js';
 import { createLogger } from './core/log.js';
 import { buildServer } from './server.js';
 
-const USAGE = `usage: openstage serve [--host H] [--port P] [--data-dir DIR] [--db sqlite|postgres://...] [--config FILE] [--log-level L]`;
+const USAGE = `usage: openstage serve [--host H] [--port P] [--data-dir DIR] [--db sqlite|postgres://...] [--config FILE] [--log-level L] [--auth iam|none]`;
 
 /** `openstage serve`: parse flags, load config, build the server, listen, stop on SIGTERM/SIGINT. */
 async function main(argv: string[]): Promise<number> {
@@ -22,6 +22,7 @@ async function main(argv: string[]): Promise<number> {
       db: { type: 'string' },
       config: { type: 'string' },
       'log-level': { type: 'string' },
+      auth: { type: 'string' },
     },
     strict: true,
   });
@@ -31,6 +32,7 @@ async function main(argv: string[]): Promise<number> {
   if (values['data-dir'] !== undefined) flags.dataDir = values['data-dir'];
   if (values.db !== undefined) flags.db = values.db;
   if (values['log-level'] !== undefined) flags.logLevel = values['log-level'];
+  if (values.auth !== undefined) flags.auth = values.auth;
   let config;
   try {
     config = loadConfig({ file: values.config ?? process.env.OPENSTAGE_CONFIG, env: process.env, flags });

@@ -20,6 +20,30 @@ export const ConfigSchema = Type.Object(
       [Type.Literal('fatal'), Type.Literal('error'), Type.Literal('warn'), Type.Literal('info'), Type.Literal('debug'), Type.Literal('trace'), Type.Literal('silent')],
       { default: 'info', description: 'pino log level.' },
     ),
+    auth: Type.Union([Type.Literal('iam'), Type.Literal('none')], {
+      default: 'iam',
+      description: 'Identity check on ServiceStage, Git, engine-management and config import/export APIs: `iam` (IAM token or AK/SK signature) or `none` (open, for local development).',
+    }),
+    iam: Type.Object(
+      {
+        domainName: Type.String({ default: 'openstage', description: 'Account (domain) name of the bootstrap admin user.' }),
+        adminName: Type.String({ default: 'admin', description: 'Name of the bootstrap admin user.' }),
+        adminPassword: Type.String({ default: '', description: 'Password of the admin user (OPENSTAGE_ADMIN_PASSWORD); generated and printed once when empty.' }),
+        projectId: Type.String({ default: '', description: 'Id of the default project (OPENSTAGE_PROJECT_ID); 32 hex characters generated when empty.' }),
+        projectName: Type.String({ default: 'default', description: 'Name of the default project (a region name on Huawei Cloud).' }),
+        accessKey: Type.String({ default: '', description: "The admin's access key id (OPENSTAGE_ACCESS_KEY); generated when empty." }),
+        secretKey: Type.String({ default: '', description: "The admin's secret key (OPENSTAGE_SECRET_KEY); generated and printed once when empty." }),
+        tokenTtlSeconds: Type.Integer({ default: 86400, minimum: 60, description: 'Lifetime of IAM tokens.' }),
+        signatureSkewSeconds: Type.Integer({ default: 900, minimum: 1, description: 'How far X-Sdk-Date may be from the server clock.' }),
+      },
+      { default: {}, additionalProperties: false },
+    ),
+    secrets: Type.Object(
+      {
+        masterKey: Type.String({ default: '', description: 'Key (64 hex characters) encrypting secrets at rest (OPENSTAGE_MASTER_KEY); kept in <dataDir>/master.key when empty. Replicas sharing a database must share it.' }),
+      },
+      { default: {}, additionalProperties: false },
+    ),
     registry: Type.Object(
       {
         instanceMinIntervalSeconds: Type.Integer({ default: 5, minimum: 1, description: 'Smallest heartbeat interval a push-mode instance may ask for (registry.instance.minInterval).' }),
@@ -51,8 +75,13 @@ export const ConfigSchema = Type.Object(
 /** The validated, frozen configuration handed to `buildServer`. */
 export type Config = Static<typeof ConfigSchema>;
 
-/** ServiceComb's own quota variables and the config keys they set. */
-const QUOTA_ALIASES: Record<string, string> = {
+/** Environment variables with names of their own (ServiceComb's, the issue tracker's) and the config keys they set. */
+const ENV_ALIASES: Record<string, string> = {
+  OPENSTAGE_ADMIN_PASSWORD: 'iam.adminPassword',
+  OPENSTAGE_PROJECT_ID: 'iam.projectId',
+  OPENSTAGE_ACCESS_KEY: 'iam.accessKey',
+  OPENSTAGE_SECRET_KEY: 'iam.secretKey',
+  OPENSTAGE_MASTER_KEY: 'secrets.masterKey',
   QUOTA_SERVICE: 'quota.services',
   QUOTA_INSTANCE: 'quota.instances',
   QUOTA_SCHEMA: 'quota.schemasPerService',
@@ -140,7 +169,7 @@ export function loadConfig(options: {
   }
   const keys = configKeys();
   const env = options.env ?? {};
-  for (const [alias, path] of Object.entries(QUOTA_ALIASES)) {
+  for (const [alias, path] of Object.entries(ENV_ALIASES)) {
     const raw = env[alias];
     if (raw !== undefined && raw !== '') setPath(merged, path, coerce(keys.find((k) => k.path === path)!.schema, raw, alias));
   }
