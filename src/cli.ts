@@ -2,6 +2,7 @@
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from './core/config.js';
 import { createLogger } from './core/log.js';
+import type { BootstrapReport } from './iam/service.js';
 import { buildServer } from './server.js';
 
 const USAGE = `usage: openstage serve [--host H] [--port P] [--data-dir DIR] [--db sqlite|postgres://...] [--config FILE] [--log-level L] [--auth iam|none]`;
@@ -45,6 +46,7 @@ async function main(argv: string[]): Promise<number> {
   }
   const server = await buildServer(config);
   const url = await server.listen(config.host, config.port);
+  printBootstrap(server.bootstrap);
   server.app.log.info({ url, db: server.db.dialect, dataDir: config.dataDir }, `openstage listening on ${url}`);
   await new Promise<void>((resolve) => {
     const stop = (signal: string): void => {
@@ -58,6 +60,16 @@ async function main(argv: string[]): Promise<number> {
     process.once('SIGINT', () => stop('SIGINT'));
   });
   return 0;
+}
+
+/** Shows generated credentials once, on stdout, never through the logger. */
+function printBootstrap(report: BootstrapReport): void {
+  if (!report.adminPassword && !report.secretKey) return;
+  const lines = ['', 'OpenStage generated credentials (shown once; store them now):'];
+  if (report.adminPassword) lines.push(`  admin user:      ${report.adminName}`, `  admin password:  ${report.adminPassword}`);
+  lines.push(`  project id:      ${report.projectId} (${report.projectName})`);
+  if (report.secretKey) lines.push(`  access key (AK): ${report.accessKey}`, `  secret key (SK): ${report.secretKey}`);
+  process.stdout.write(`${lines.join('\n')}\n\n`);
 }
 
 main(process.argv.slice(2)).then(

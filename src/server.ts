@@ -6,6 +6,9 @@ import { systemClock, type Clock } from './core/clock.js';
 import type { Config } from './core/config.js';
 import { openDatabase, type Db } from './core/db/kysely.js';
 import { loggerOptions } from './core/log.js';
+import { SecretBox } from './core/secrets.js';
+import { iamPlugin } from './iam/index.js';
+import { IamService, type BootstrapReport } from './iam/service.js';
 import { registryPlugin } from './registry/index.js';
 import { RegistryService } from './registry/service.js';
 import type { RegistryEvents } from './registry/types.js';
@@ -17,6 +20,9 @@ export interface OpenStage {
   app: FastifyInstance;
   db: Db;
   registry: RegistryService;
+  iam: IamService;
+  /** Secrets generated on this start (first start), to show the operator once. */
+  bootstrap: BootstrapReport;
   watchHub: WatchHub;
   /**
    * Listens on `host:port` (0 = a free port), then registers the server's own SERVICECENTER
@@ -51,11 +57,15 @@ export async function buildServer(config: Readonly<Config>, options: { clock?: C
   const log = app.log;
   const db = await openDatabase(config.db, config.dataDir, log);
   const bus = new Bus<RegistryEvents>((err, event) => log.error({ err, event }, 'event listener failed'));
+  const secrets = SecretBox.open(config.secrets.masterKey, config.dataDir);
+  const iam = new IamService({ db, clock, log, config, secrets });
+  const bootstrap = await iam.start();
   const registry = new RegistryService({ db, bus, clock, log, config });
   await registry.start();
   const watchHub = new WatchHub(registry, bus, log, clock, config.registry.watchPingSeconds);
 
   await app.register(websocket, { options: { maxPayload: 1024 * 1024 } });
+  await app.register(iamPlugin, { iam, config });
   await app.register(registryPlugin, { registry, watchHub, maxBodyBytes: config.registry.maxBodyBytes, version: VERSION });
 
   app.setNotFoundHandler((_req, reply) => reply.code(404).type('text/plain; charset=utf-8').send('404 page not found'));
@@ -65,6 +75,8 @@ export async function buildServer(config: Readonly<Config>, options: { clock?: C
     app,
     db,
     registry,
+    iam,
+    bootstrap,
     watchHub,
     async listen(host: string, port: number) {
       await app.listen({ host, port });

@@ -41,6 +41,7 @@ export const ConfigSchema = Type.Object(
     secrets: Type.Object(
       {
         masterKey: Type.String({ default: '', description: 'Key (64 hex characters) encrypting secrets at rest (OPENSTAGE_MASTER_KEY); kept in <dataDir>/master.key when empty. Replicas sharing a database must share it.' }),
+        passwordHashLog2N: Type.Integer({ default: 15, minimum: 10, maximum: 20, description: 'scrypt cost of new password hashes: N = 2^value.' }),
       },
       { default: {}, additionalProperties: false },
     ),
@@ -57,6 +58,26 @@ export const ConfigSchema = Type.Object(
       },
       { default: {}, additionalProperties: false },
     ),
+    kie: Type.Object(
+      {
+        maxBodyBytes: Type.Integer({ default: 10485760, minimum: 1024, description: 'Largest request body on config center routes (imports included).' }),
+        pollEarlyReplyMs: Type.Integer({ default: 1000, minimum: 0, description: 'A held long poll is answered this long before its `wait` expires (at most a tenth of the wait), so a proxy with the same timeout never cuts it off.' }),
+        historyPerKv: Type.Integer({ default: 100, minimum: 1, description: 'Past versions kept per kv; older ones are dropped when a new one is written.' }),
+        listCacheEntries: Type.Integer({ default: 10000, minimum: 0, description: 'List results kept serialised, keyed by query and project revision.' }),
+      },
+      { default: {}, additionalProperties: false },
+    ),
+    rbac: Type.Object(
+      {
+        enabled: Type.Boolean({ default: false, description: 'Engine RBAC (OPENSTAGE_RBAC, --rbac): every registry and config center call needs `Authorization: Bearer <token>` from POST /v4/token.' }),
+        rootPassword: Type.String({ default: '', description: 'Password of the build-in `root` account (OPENSTAGE_ROOT_PASSWORD, or ServiceComb\'s SC_INIT_ROOT_PASSWORD), used only to create it; with RBAC on, the start fails while neither exists.' }),
+        tokenExpirySeconds: Type.Integer({ default: 43200, minimum: 900, maximum: 86400, description: 'Token lifetime when a login names no tokenExpirationTime.' }),
+        lockAfterFailures: Type.Integer({ default: 3, minimum: 1, description: 'Failed logins (or password changes) of one account from one client address within lockWindowSeconds that lock it.' }),
+        lockWindowSeconds: Type.Integer({ default: 900, minimum: 1, description: 'Window in which failed logins are counted, from the first one.' }),
+        lockDurationSeconds: Type.Integer({ default: 900, minimum: 1, description: 'How long a locked account stays locked for that client address (releaseLockAfter).' }),
+      },
+      { default: {}, additionalProperties: false },
+    ),
     quota: Type.Object(
       {
         services: Type.Integer({ default: 50000, minimum: 0, description: 'Microservices per project (QUOTA_SERVICE).' }),
@@ -65,6 +86,7 @@ export const ConfigSchema = Type.Object(
         tagsPerService: Type.Integer({ default: 100, minimum: 0, description: 'Tags per microservice (QUOTA_TAG).' }),
         accounts: Type.Integer({ default: 1000, minimum: 0, description: 'RBAC accounts (QUOTA_ACCOUNT).' }),
         roles: Type.Integer({ default: 100, minimum: 0, description: 'RBAC roles (QUOTA_ROLE).' }),
+        configs: Type.Integer({ default: 10000, minimum: 0, description: 'Config center kvs per domain (QUOTA_CONFIG).' }),
       },
       { default: {}, additionalProperties: false },
     ),
@@ -82,12 +104,16 @@ const ENV_ALIASES: Record<string, string> = {
   OPENSTAGE_ACCESS_KEY: 'iam.accessKey',
   OPENSTAGE_SECRET_KEY: 'iam.secretKey',
   OPENSTAGE_MASTER_KEY: 'secrets.masterKey',
+  OPENSTAGE_RBAC: 'rbac.enabled',
+  SC_INIT_ROOT_PASSWORD: 'rbac.rootPassword',
+  OPENSTAGE_ROOT_PASSWORD: 'rbac.rootPassword',
   QUOTA_SERVICE: 'quota.services',
   QUOTA_INSTANCE: 'quota.instances',
   QUOTA_SCHEMA: 'quota.schemasPerService',
   QUOTA_TAG: 'quota.tagsPerService',
   QUOTA_ACCOUNT: 'quota.accounts',
   QUOTA_ROLE: 'quota.roles',
+  QUOTA_CONFIG: 'quota.configs',
 };
 
 /** Thrown when the configuration is invalid; the message names the key path. */

@@ -4,20 +4,25 @@ import { join } from 'node:path';
 
 /**
  * Secrets at rest (engineering standards: hashed or encrypted, compared in constant time).
- * - Passwords: scrypt (N=2^15, r=8, p=1, 32-byte key, 16-byte salt), stored as
+ * - Passwords: scrypt (N=2^15 by default, r=8, p=1, 32-byte key, 16-byte salt), stored as
  *   `scrypt$<N>$<r>$<p>$<salt b64>$<hash b64>`.
  * - Secrets that must be read back (secret keys, signing keys): AES-256-GCM under a
  *   32-byte master key, stored as `v1:<iv b64>:<tag b64>:<ciphertext b64>`.
  * - Bearer tokens: only their SHA-256 is stored.
  */
 
-const SCRYPT = { N: 1 << 15, r: 8, p: 1, keyLen: 32, maxmem: 64 * 1024 * 1024 };
+const SCRYPT = { r: 8, p: 1, keyLen: 32, maxmem: 128 * 1024 * 1024 };
 
-/** Hashes a password with scrypt (async, runs on the thread pool). */
-export async function hashPassword(password: string): Promise<string> {
+/**
+ * Hashes a password with scrypt (async, runs on the thread pool).
+ * @param log2N cost: N = 2^log2N (default 15; the cost is stored in the hash, so lowering
+ *   it for tests does not affect verification of existing hashes)
+ */
+export async function hashPassword(password: string, log2N = 15): Promise<string> {
   const salt = randomBytes(16);
-  const hash = await scryptAsync(password, salt, SCRYPT.N, SCRYPT.r, SCRYPT.p, SCRYPT.keyLen);
-  return `scrypt$${SCRYPT.N}$${SCRYPT.r}$${SCRYPT.p}$${salt.toString('base64')}$${hash.toString('base64')}`;
+  const N = 2 ** log2N;
+  const hash = await scryptAsync(password, salt, N, SCRYPT.r, SCRYPT.p, SCRYPT.keyLen);
+  return `scrypt$${N}$${SCRYPT.r}$${SCRYPT.p}$${salt.toString('base64')}$${hash.toString('base64')}`;
 }
 
 /** True when `password` matches a `hashPassword` result; constant-time compare. */

@@ -54,7 +54,7 @@ export async function startServer(t: TestContext, overrides: Record<string, unkn
   const clock = new FakeClock(Date.UTC(2026, 0, 1));
   let current: TestServer | undefined;
   const start = async (): Promise<TestServer> => {
-    const config = loadConfig({ overrides: { host: '127.0.0.1', port: 0, dataDir, db, logLevel: 'silent', ...overrides } });
+    const config = loadConfig({ overrides: { host: '127.0.0.1', port: 0, dataDir, db, logLevel: 'silent', 'secrets.passwordHashLog2N': 10, ...overrides } });
     const server = await buildServer(config, { clock });
     const url = await server.listen('127.0.0.1', 0);
     current = {

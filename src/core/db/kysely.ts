@@ -5,6 +5,9 @@ import { Kysely, Migrator, PostgresDialect, SqliteDialect, type Migration, type 
 import pg from 'pg';
 import type { Logger } from '../log.js';
 import * as m0001 from './migrations/0001_create_registry.js';
+import * as m0002 from './migrations/0002_create_kie.js';
+import * as m0003 from './migrations/0003_create_iam.js';
+import * as m0004 from './migrations/0004_create_rbac.js';
 import type { Database } from './schema.js';
 
 /** Either the database handle or an open transaction; every store function takes one. */
@@ -13,6 +16,9 @@ export type Executor = Kysely<Database> | Transaction<Database>;
 /** Migrations in order; names are `NNNN_<verb>_<thing>` (STYLE.md §2). */
 const MIGRATIONS: Record<string, Migration> = {
   '0001_create_registry': m0001,
+  '0002_create_kie': m0002,
+  '0003_create_iam': m0003,
+  '0004_create_rbac': m0004,
 };
 
 /**
@@ -74,7 +80,8 @@ export async function openDatabase(db: string, dataDir: string, log: Logger): Pr
   } else {
     throw new Error(`unsupported database "${db}": use "sqlite" or a postgres:// URL`);
   }
-  const migrator = new Migrator({ db: kysely, provider: { getMigrations: async () => MIGRATIONS } });
+  // Areas are built in parallel, so a later-numbered migration may land before an earlier one.
+  const migrator = new Migrator({ db: kysely, provider: { getMigrations: async () => MIGRATIONS }, allowUnorderedMigrations: true });
   const { error, results } = await migrator.migrateToLatest();
   for (const r of results ?? []) log.info({ migration: r.migrationName, status: r.status }, 'migration');
   if (error) {

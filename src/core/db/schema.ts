@@ -46,9 +46,141 @@ export interface RegistryDependenciesTable {
   version_rule: string;
 }
 
+export interface IamUsersTable {
+  id: string;
+  name: string;
+  domain_id: string;
+  domain_name: string;
+  /** scrypt hash (src/core/secrets.ts). */
+  password_hash: string;
+  created_at_ms: number;
+}
+
+export interface IamProjectsTable {
+  id: string;
+  name: string;
+  domain_id: string;
+  created_at_ms: number;
+}
+
+export interface IamMembershipsTable {
+  user_id: string;
+  project_id: string;
+}
+
+export interface IamAccessKeysTable {
+  access_key: string;
+  user_id: string;
+  /** The secret key, AES-GCM sealed with the master key. */
+  secret_sealed: string;
+  status: string;
+  created_at_ms: number;
+}
+
+export interface IamTokensTable {
+  /** SHA-256 hex of the token; the token itself is never stored. */
+  digest: string;
+  user_id: string;
+  project_id: string;
+  issued_at_ms: number;
+  expires_at_ms: number;
+}
+
+/** A config center kv (servicecomb.md §3.2); unique by (domain, project, key, label_format) through its id. */
+export interface KieKvsTable {
+  domain: string;
+  /** sha256 hex of `domain/project/key/label_format`. */
+  id: string;
+  project: string;
+  key: string;
+  /** Sorted `k=v::k2=v2`, or `none`. */
+  label_format: string;
+  /** JSON map of labels. */
+  labels: string;
+  value: string;
+  value_type: string;
+  status: string;
+  /** The kv's `check` field. */
+  checker: string;
+  priority: number;
+  create_revision: number | string;
+  update_revision: number | string;
+  /** Unix seconds. */
+  create_time: number | string;
+  update_time: number | string;
+}
+
+/** One past version of a kv, keyed by the revision that wrote it. */
+export interface KieHistoriesTable {
+  domain: string;
+  kv_id: string;
+  revision: number | string;
+  /** JSON of the KV document as it was after that write. */
+  doc: string;
+}
+
+/** The revision counter of a domain (servicecomb.md §3.1). */
+export interface KieRevisionsTable {
+  domain: string;
+  revision: number | string;
+}
+
+/** An engine RBAC account (servicecomb.md §2); roles is a JSON array of role names. */
+export interface RbacAccountsTable {
+  name: string;
+  id: string;
+  /** scrypt hash (src/core/secrets.ts). */
+  password_hash: string;
+  roles: string;
+  /** `active` or `inactive`. */
+  status: string;
+  /** bigint: PostgreSQL returns it as a string. */
+  created_at_ms: number | string;
+  updated_at_ms: number | string;
+}
+
+/** An engine RBAC role; perms is the JSON of its Permission list. */
+export interface RbacRolesTable {
+  name: string;
+  id: string;
+  perms: string;
+  created_at_ms: number | string;
+  updated_at_ms: number | string;
+}
+
+/** Failed logins of one `account::ip` key; banned until release_at_ms once locked. */
+export interface RbacLocksTable {
+  lock_key: string;
+  /** `attempted` or `banned`. */
+  status: string;
+  failures: number;
+  window_start_ms: number | string;
+  release_at_ms: number | string;
+}
+
+/** The token signing key pair; the private key is AES-GCM sealed with the master key. */
+export interface RbacKeysTable {
+  name: string;
+  private_key: string;
+  public_key: string;
+  created_at_ms: number | string;
+}
+
 export interface Database {
   registry_services: RegistryServicesTable;
   registry_schemas: RegistrySchemasTable;
   registry_instances: RegistryInstancesTable;
   registry_dependencies: RegistryDependenciesTable;
+  kie_kvs: KieKvsTable;
+  kie_histories: KieHistoriesTable;
+  kie_revisions: KieRevisionsTable;
+  iam_users: IamUsersTable;
+  iam_projects: IamProjectsTable;
+  iam_memberships: IamMembershipsTable;
+  iam_access_keys: IamAccessKeysTable;
+  iam_tokens: IamTokensTable;
+  rbac_accounts: RbacAccountsTable;
+  rbac_roles: RbacRolesTable;
+  rbac_locks: RbacLocksTable;
+  rbac_keys: RbacKeysTable;
 }

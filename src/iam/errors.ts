@@ -1,0 +1,24 @@
+import { OpenStageError } from '../core/errors.js';
+
+/**
+ * Identity errors. Failures of the gateway-level check (token, signature, project) use the
+ * API Gateway codes Huawei Cloud answers with (`APIGW.0301` 401, `APIGW.0302` 403 —
+ * inferred from the signing guide's error list); the area that called the check renders
+ * them in its own wire format. `/v3/auth/tokens` errors use Keystone's body (routes.ts).
+ */
+export const IamCodes = Object.freeze({
+  Unauthenticated: { code: 'APIGW.0301', status: 401, message: 'Incorrect IAM authentication information' },
+  Forbidden: { code: 'APIGW.0302', status: 403, message: 'The IAM user is not authorized to access the API' },
+  InvalidArgument: { code: 'IAM.0001', status: 400, message: 'Invalid parameter' },
+  BadCredentials: { code: 'IAM.0101', status: 401, message: 'The username or password is wrong.' },
+  NotFound: { code: 'IAM.0004', status: 404, message: 'Could not find the resource' },
+  AlreadyExists: { code: 'IAM.0005', status: 409, message: 'The resource already exists' },
+} as const);
+
+export type IamCode = keyof typeof IamCodes;
+
+/** Creates the IAM error `name` with a detail (shown after the message). */
+export function iamError(name: IamCode, detail?: string): OpenStageError {
+  const { code, status, message } = IamCodes[name];
+  return new OpenStageError(code, status, message, detail);
+}

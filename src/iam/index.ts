@@ -1,0 +1,74 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Config } from '../core/config.js';
+import { OpenStageError } from '../core/errors.js';
+import { parseJsonKeepingRawBody } from '../core/raw-body.js';
+import { iamError } from './errors.js';
+import { iamRoutes } from './routes.js';
+import type { IamService } from './service.js';
+import type { Principal } from './types.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The caller, set by the IAM check of the areas that use it. */
+    principal?: Principal;
+  }
+}
+
+/** The caller when `auth` is `none`: may act in every project. */
+const OPEN_PRINCIPAL: Principal = {
+  method: 'none',
+  userId: 'local',
+  userName: 'local',
+  domainId: 'local',
+  domainName: 'local',
+  projectIds: new (class extends Set<string> {
+    override has(): boolean {
+      return true;
+    }
+  })(),
+};
+
+/**
+ * The IAM check for an area (ServiceStage, Git, engine management, config import/export):
+ * a `preValidation` hook (the raw body is needed for AK/SK) that sets `request.principal`
+ * or throws APIGW.0301 (401) / APIGW.0302 (403) for the area's error handler to render.
+ * The project is the route's `:project` parameter. With `auth: none` every call passes.
+ */
+export function iamCheck(iam: IamService, config: Readonly<Config>): (request: FastifyRequest) => Promise<void> {
+  return async (request) => {
+    if (config.auth === 'none') {
+      request.principal = OPEN_PRINCIPAL;
+      return;
+    }
+    const project = (request.params as { project?: string } | undefined)?.project;
+    request.principal = await iam.authenticate({ method: request.method, url: request.raw.url ?? request.url, headers: request.headers, body: request.rawBody ?? Buffer.alloc(0) }, project);
+  };
+}
+
+/** Keystone error body, with Huawei's `error_code`/`error_msg` beside it for the Huawei SDKs. */
+function sendKeystoneError(reply: FastifyReply, err: OpenStageError): FastifyReply {
+  const title = err.status === 401 ? 'Unauthorized' : err.status === 403 ? 'Forbidden' : err.status === 404 ? 'Not Found' : err.status === 409 ? 'Conflict' : 'Bad Request';
+  const message = err.detail ? `${err.message}: ${err.detail}` : err.message;
+  return reply.code(err.status).type('application/json;charset=UTF-8').send({ error: { code: err.status, message, title }, error_code: err.code, error_msg: message });
+}
+
+/** What the IAM plugin needs. */
+export interface IamPluginOptions {
+  iam: IamService;
+  config: Readonly<Config>;
+}
+
+/**
+ * IAM-compatible endpoints (Keystone v3 subset): `POST|GET|DELETE /v3/auth/tokens`,
+ * `GET /v3/projects`, `GET /v3/auth/projects`, `GET /v3/projects/{project_id}`.
+ */
+export async function iamPlugin(app: FastifyInstance, opts: IamPluginOptions): Promise<void> {
+  parseJsonKeepingRawBody(app, 1024 * 1024, () => iamError('InvalidArgument', 'the body is not valid JSON'));
+  app.setErrorHandler((err: Error & { validation?: unknown; statusCode?: number }, request, reply) => {
+    if (err instanceof OpenStageError) return sendKeystoneError(reply, err);
+    if (err.validation || (err.statusCode && err.statusCode < 500)) return sendKeystoneError(reply, iamError('InvalidArgument', err.message));
+    request.log.error({ err, reqId: request.id }, 'unexpected error');
+    return sendKeystoneError(reply, new OpenStageError('IAM.0000', 500, 'Internal server error'));
+  });
+  iamRoutes(app, opts.iam, iamCheck(opts.iam, opts.config));
+}

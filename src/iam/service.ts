@@ -1,0 +1,359 @@
+import { randomBytes } from 'node:crypto';
+import type { Clock } from '../core/clock.js';
+import type { Config } from '../core/config.js';
+import type { Db } from '../core/db/kysely.js';
+import { AlreadyExistsError } from '../core/errors.js';
+import { newHexId } from '../core/ids.js';
+import type { Logger } from '../core/log.js';
+import { hashPassword, safeEqual, SecretBox, tokenDigest, verifyPassword } from '../core/secrets.js';
+import { iamError } from './errors.js';
+import { canonicalRequest, parseAuthorization, parseSdkDate, sign, stringToSign, type SignableRequest } from './signature.js';
+import * as iamStore from './store.js';
+import type { AccessKey, Principal, Project, TokenRecord, User } from './types.js';
+
+/** Secrets generated at bootstrap, to be shown to the operator once (never logged). */
+export interface BootstrapReport {
+  adminName: string;
+  adminPassword?: string;
+  projectId: string;
+  projectName: string;
+  accessKey: string;
+  secretKey?: string;
+}
+
+/** A password login (Keystone `password` method) with its scope. */
+export interface PasswordLogin {
+  userName: string;
+  password: string;
+  domainName?: string;
+  /** Project scope by id or by name; absent = domain scope. */
+  projectId?: string;
+  projectName?: string;
+}
+
+/** Dependencies of IamService. */
+export interface IamDeps {
+  db: Db;
+  clock: Clock;
+  log: Logger;
+  config: Readonly<Config>;
+  secrets: SecretBox;
+}
+
+const NAME_RE = /^[A-Za-z0-9_\-. ]{1,64}$/;
+const AK_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
+
+function randomText(length: number, alphabet: string): string {
+  const bytes = randomBytes(length);
+  let out = '';
+  for (let i = 0; i < length; i++) out += alphabet[bytes[i]! % alphabet.length];
+  return out;
+}
+
+/**
+ * IAM-compatible identity (issue #3, servicestage.md §1): users, projects, memberships,
+ * access keys (secret keys sealed with the master key), project-scoped tokens (24 h by
+ * default, only their SHA-256 stored) and AK/SK signature checks. Users, projects,
+ * memberships and keys are held in memory after start; token records are cached.
+ */
+export class IamService {
+  private readonly users = new Map<string, User>();
+  private readonly projects = new Map<string, Project>();
+  private readonly members = new Map<string, Set<string>>();
+  private readonly keys = new Map<string, { key: AccessKey; secretKey: string }>();
+  private readonly tokens = new Map<string, TokenRecord>();
+  private readonly db: Db;
+  private readonly clock: Clock;
+  private readonly log: Logger;
+  private readonly config: Readonly<Config>;
+  private readonly secrets: SecretBox;
+
+  constructor(deps: IamDeps) {
+    this.db = deps.db;
+    this.clock = deps.clock;
+    this.log = deps.log.child({ area: 'iam' });
+    this.config = deps.config;
+    this.secrets = deps.secrets;
+  }
+
+  /**
+   * Loads users, projects, memberships and keys, then makes sure the bootstrap admin, the
+   * default project and the admin's access key exist — as the `iam.*` settings (the
+   * OPENSTAGE_ADMIN_PASSWORD, OPENSTAGE_PROJECT_ID, OPENSTAGE_ACCESS_KEY and
+   * OPENSTAGE_SECRET_KEY variables) fix them, or generated on first start.
+   * @returns what was generated, to show once; undefined fields were not generated
+   */
+  async start(): Promise<BootstrapReport> {
+    await this.reload();
+    const c = this.config.iam;
+    const report: Partial<BootstrapReport> = { adminName: c.adminName };
+    let admin = [...this.users.values()].find((u) => u.name === c.adminName && u.domainName === c.domainName);
+    if (!admin) {
+      const password = c.adminPassword || randomText(20, 'ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789') + '!';
+      admin = await this.createUser(c.adminName, password, c.domainName);
+      if (!c.adminPassword) report.adminPassword = password;
+    } else if (c.adminPassword) {
+      const stored = await iamStore.findUserByName(this.db.kysely, c.domainName, c.adminName);
+      if (stored && !(await verifyPassword(c.adminPassword, stored.passwordHash))) await iamStore.setPassword(this.db.kysely, admin.id, await hashPassword(c.adminPassword, this.config.secrets.passwordHashLog2N));
+    }
+    let project = c.projectId ? this.projects.get(c.projectId) : [...this.projects.values()].find((p) => p.domainId === admin!.domainId && p.name === c.projectName);
+    if (!project) {
+      const nameTaken = [...this.projects.values()].some((p) => p.domainId === admin!.domainId && p.name === c.projectName);
+      const id = c.projectId || newHexId();
+      project = await this.createProject(nameTaken ? `${c.projectName}-${id.slice(0, 8)}` : c.projectName, admin.domainId, id);
+    }
+    await this.addMember(admin.id, project.id);
+    report.projectId = project.id;
+    report.projectName = project.name;
+    const adminKeys = [...this.keys.values()].filter((k) => k.key.userId === admin!.id);
+    if (c.accessKey) {
+      const existing = this.keys.get(c.accessKey);
+      if (!existing || (c.secretKey && !safeEqual(existing.secretKey, c.secretKey))) {
+        const created = await this.createAccessKey(admin.id, c.accessKey, c.secretKey || undefined);
+        if (!c.secretKey) report.secretKey = created.secretKey;
+      }
+      report.accessKey = c.accessKey;
+    } else if (adminKeys.length === 0) {
+      const created = await this.createAccessKey(admin.id);
+      report.accessKey = created.accessKey;
+      report.secretKey = created.secretKey;
+    } else {
+      report.accessKey = adminKeys[0]!.key.accessKey;
+    }
+    await iamStore.deleteExpiredTokens(this.db.kysely, this.clock.now());
+    return report as BootstrapReport;
+  }
+
+  private async reload(): Promise<void> {
+    this.users.clear();
+    this.projects.clear();
+    this.members.clear();
+    this.keys.clear();
+    for (const u of await iamStore.listUsers(this.db.kysely)) this.users.set(u.id, u);
+    for (const p of await iamStore.listProjects(this.db.kysely)) this.projects.set(p.id, p);
+    for (const m of await iamStore.listMemberships(this.db.kysely)) this.memberSet(m.userId).add(m.projectId);
+    for (const { key, secretSealed } of await iamStore.listAccessKeys(this.db.kysely)) this.keys.set(key.accessKey, { key, secretKey: this.secrets.decrypt(secretSealed) });
+  }
+
+  private memberSet(userId: string): Set<string> {
+    let set = this.members.get(userId);
+    if (!set) this.members.set(userId, (set = new Set()));
+    return set;
+  }
+
+  // ───────────────────────── administration (CLI) ─────────────────────────
+
+  /** Creates a user in `domainName` (a new domain id when the domain is new). @throws IAM.0001 bad name/password; IAM.0005 exists */
+  async createUser(name: string, password: string, domainName = this.config.iam.domainName): Promise<User> {
+    if (!NAME_RE.test(name)) throw iamError('InvalidArgument', 'user name must be 1-64 letters, digits, spaces or _-.');
+    if (password.length < 8) throw iamError('InvalidArgument', 'password must have at least 8 characters');
+    const domainId = [...this.users.values()].find((u) => u.domainName === domainName)?.domainId ?? newHexId();
+    const user: User = { id: newHexId(), name, domainId, domainName, createdAtMs: this.clock.now() };
+    try {
+      await iamStore.createUser(this.db.kysely, user, await hashPassword(password, this.config.secrets.passwordHashLog2N));
+    } catch (err) {
+      if (err instanceof AlreadyExistsError) throw iamError('AlreadyExists', err.message);
+      throw err;
+    }
+    this.users.set(user.id, user);
+    this.log.info({ userId: user.id, name }, 'user created');
+    return user;
+  }
+
+  /** Creates a project; `id` defaults to 32 random hex characters. @throws IAM.0001; IAM.0005 */
+  async createProject(name: string, domainId: string, id: string = newHexId()): Promise<Project> {
+    if (!NAME_RE.test(name)) throw iamError('InvalidArgument', 'project name must be 1-64 letters, digits or _-.');
+    if (!/^[A-Za-z0-9_-]{1,64}$/.test(id)) throw iamError('InvalidArgument', 'project id must be 1-64 letters, digits, _ or -');
+    const project: Project = { id, name, domainId, createdAtMs: this.clock.now() };
+    try {
+      await iamStore.createProject(this.db.kysely, project);
+    } catch (err) {
+      if (err instanceof AlreadyExistsError) throw iamError('AlreadyExists', err.message);
+      throw err;
+    }
+    this.projects.set(id, project);
+    this.log.info({ projectId: id, name }, 'project created');
+    return project;
+  }
+
+  /** Makes a user a member of a project. @throws IAM.0004 unknown user or project */
+  async addMember(userId: string, projectId: string): Promise<void> {
+    if (!this.users.has(userId)) throw iamError('NotFound', `user ${userId}`);
+    if (!this.projects.has(projectId)) throw iamError('NotFound', `project ${projectId}`);
+    await iamStore.addMember(this.db.kysely, userId, projectId);
+    this.memberSet(userId).add(projectId);
+  }
+
+  /**
+   * Creates (or replaces) an access key for a user; the secret key is sealed at rest.
+   * @returns the key id and the secret key (shown once)
+   * @throws IAM.0004 unknown user; IAM.0001 malformed key
+   */
+  async createAccessKey(userId: string, accessKey = randomText(20, AK_ALPHABET), secretKey = randomText(40, `${AK_ALPHABET}abcdefghijklmnopqrstuvwxyz`)): Promise<{ accessKey: string; secretKey: string }> {
+    if (!this.users.has(userId)) throw iamError('NotFound', `user ${userId}`);
+    if (!/^[A-Za-z0-9]{8,64}$/.test(accessKey) || secretKey.length < 8) throw iamError('InvalidArgument', 'access key must be 8-64 letters or digits and the secret at least 8 characters');
+    const key: AccessKey = { accessKey, userId, status: 'active', createdAtMs: this.clock.now() };
+    await iamStore.putAccessKey(this.db.kysely, key, this.secrets.encrypt(secretKey));
+    this.keys.set(accessKey, { key, secretKey });
+    this.log.info({ userId, accessKey }, 'access key created');
+    return { accessKey, secretKey };
+  }
+
+  /** Deletes an access key. @throws IAM.0004 when unknown */
+  async deleteAccessKey(accessKey: string): Promise<void> {
+    if ((await iamStore.deleteAccessKey(this.db.kysely, accessKey)) === 0) throw iamError('NotFound', `access key ${accessKey}`);
+    this.keys.delete(accessKey);
+  }
+
+  /** Every user with the ids of its projects. */
+  listUsers(): (User & { projectIds: string[] })[] {
+    return [...this.users.values()].map((u) => ({ ...u, projectIds: [...(this.members.get(u.id) ?? [])] }));
+  }
+
+  /** Every project. */
+  listProjects(): Project[] {
+    return [...this.projects.values()];
+  }
+
+  /** Every access key (without secrets). */
+  listAccessKeys(): AccessKey[] {
+    return [...this.keys.values()].map((k) => k.key);
+  }
+
+  /** A user by name (in the default domain unless given). */
+  findUserByName(name: string, domainName = this.config.iam.domainName): User | undefined {
+    return [...this.users.values()].find((u) => u.name === name && u.domainName === domainName);
+  }
+
+  // ───────────────────────── tokens ─────────────────────────
+
+  /**
+   * Password login (`POST /v3/auth/tokens`). The user must be a member of the scoped project.
+   * @returns the token text (for `X-Subject-Token`) and its record
+   * @throws IAM.0101 (401) wrong name or password; APIGW.0302 (403) not a member; IAM.0001 bad scope
+   */
+  async issueToken(login: PasswordLogin): Promise<{ token: string; record: TokenRecord }> {
+    const candidates = login.domainName
+      ? [await iamStore.findUserByName(this.db.kysely, login.domainName, login.userName)].filter((x) => x !== undefined)
+      : await iamStore.findUsersByName(this.db.kysely, login.userName);
+    let user: User | undefined;
+    for (const c of candidates) if (await verifyPassword(login.password, c!.passwordHash)) user = c!.user;
+    if (!user) throw iamError('BadCredentials');
+    let projectId = '';
+    if (login.projectId !== undefined || login.projectName !== undefined) {
+      const project = login.projectId !== undefined ? this.projects.get(login.projectId) : [...this.projects.values()].find((p) => p.name === login.projectName && p.domainId === user!.domainId);
+      if (!project) throw iamError('InvalidArgument', 'the scoped project does not exist');
+      if (!this.members.get(user.id)?.has(project.id)) throw iamError('Forbidden', 'the user is not a member of the scoped project');
+      projectId = project.id;
+    }
+    const now = this.clock.now();
+    const token = `MII${randomBytes(48).toString('base64url')}`;
+    const record: TokenRecord = { digest: tokenDigest(token), userId: user.id, projectId, issuedAtMs: now, expiresAtMs: now + this.config.iam.tokenTtlSeconds * 1000 };
+    await iamStore.createToken(this.db.kysely, record);
+    this.tokens.set(record.digest, record);
+    return { token, record };
+  }
+
+  /** The live record of a token. @throws APIGW.0301 (401) unknown, revoked or expired */
+  async validateToken(token: string): Promise<TokenRecord> {
+    const digest = tokenDigest(token);
+    let record = this.tokens.get(digest);
+    if (!record) {
+      record = await iamStore.findToken(this.db.kysely, digest);
+      if (record) {
+        if (this.tokens.size > 100_000) this.tokens.clear();
+        this.tokens.set(digest, record);
+      }
+    }
+    if (!record) throw iamError('Unauthenticated', 'the token is invalid or revoked');
+    if (record.expiresAtMs <= this.clock.now()) throw iamError('Unauthenticated', 'the token has expired');
+    if (!this.users.has(record.userId)) throw iamError('Unauthenticated', 'the token user no longer exists');
+    return record;
+  }
+
+  /** Revokes a token (idempotent for a known token). @throws APIGW.0301 unknown or expired */
+  async revokeToken(token: string): Promise<void> {
+    const record = await this.validateToken(token);
+    await iamStore.deleteToken(this.db.kysely, record.digest);
+    this.tokens.delete(record.digest);
+  }
+
+  /** The Keystone token body of a record (Huawei IAM "Obtaining an IAM user token" response). */
+  tokenBody(record: TokenRecord): Record<string, unknown> {
+    const user = this.users.get(record.userId)!;
+    const domain = { id: user.domainId, name: user.domainName };
+    const project = record.projectId ? this.projects.get(record.projectId) : undefined;
+    return {
+      token: {
+        methods: ['password'],
+        expires_at: new Date(record.expiresAtMs).toISOString().replace('Z', '000Z'),
+        issued_at: new Date(record.issuedAtMs).toISOString().replace('Z', '000Z'),
+        user: { id: user.id, name: user.name, domain, password_expires_at: '' },
+        ...(project ? { project: { id: project.id, name: project.name, domain } } : { domain }),
+        roles: [{ id: '0', name: 'te_admin' }],
+        catalog: [],
+      },
+    };
+  }
+
+  // ───────────────────────── request authentication ─────────────────────────
+
+  /**
+   * Establishes who sent a request: an `X-Auth-Token`, or an AK/SK signature in
+   * `Authorization` (with `X-Sdk-Date` within `iam.signatureSkewSeconds` of the clock and
+   * the body hash checked). When `projectId` is given the caller must belong to it (a
+   * token: be scoped to it), and an `X-Project-Id` header must name the same project.
+   * @throws APIGW.0301 (401) missing or bad credential; APIGW.0302 (403) wrong project
+   */
+  async authenticate(req: SignableRequest, projectId?: string): Promise<Principal> {
+    const header = (name: string): string | undefined => {
+      const v = req.headers[name];
+      return Array.isArray(v) ? v[0] : v;
+    };
+    let principal: Principal;
+    const token = header('x-auth-token');
+    const authorization = header('authorization');
+    if (token) {
+      const record = await this.validateToken(token);
+      const user = this.users.get(record.userId)!;
+      principal = { method: 'token', userId: user.id, userName: user.name, domainId: user.domainId, domainName: user.domainName, projectIds: new Set(record.projectId ? [record.projectId] : []) };
+    } else if (authorization) {
+      principal = this.verifySignature(req, authorization, header('x-sdk-date'));
+    } else {
+      throw iamError('Unauthenticated', 'no X-Auth-Token or Authorization header');
+    }
+    const xProject = header('x-project-id');
+    if (projectId !== undefined) {
+      if (xProject && xProject !== projectId) throw iamError('Forbidden', 'X-Project-Id does not match the project in the path');
+      if (!principal.projectIds.has(projectId)) throw iamError('Forbidden', `the caller may not act in project ${projectId}`);
+    }
+    return principal;
+  }
+
+  private verifySignature(req: SignableRequest, authorization: string, sdkDate: string | undefined): Principal {
+    const parsed = parseAuthorization(authorization);
+    if (!parsed) throw iamError('Unauthenticated', 'the Authorization header is not an SDK-HMAC-SHA256 signature');
+    if (!sdkDate) throw iamError('Unauthenticated', 'X-Sdk-Date is required with an AK/SK signature');
+    const at = parseSdkDate(sdkDate);
+    if (Number.isNaN(at)) throw iamError('Unauthenticated', 'X-Sdk-Date must look like 20191115T033655Z');
+    if (Math.abs(this.clock.now() - at) > this.config.iam.signatureSkewSeconds * 1000) throw iamError('Unauthenticated', 'signature expired: X-Sdk-Date is too far from the server time');
+    if (!parsed.signedHeaders.includes('x-sdk-date')) throw iamError('Unauthenticated', 'X-Sdk-Date must be a signed header');
+    const key = this.keys.get(parsed.accessKey);
+    if (!key || key.key.status !== 'active') throw iamError('Unauthenticated', 'verify aksk signature fail: unknown access key');
+    const expected = sign(key.secretKey, stringToSign(canonicalRequest(req, parsed.signedHeaders), sdkDate));
+    if (!safeEqual(expected, parsed.signature)) throw iamError('Unauthenticated', 'verify aksk signature fail');
+    const user = this.users.get(key.key.userId);
+    if (!user) throw iamError('Unauthenticated', 'the key owner no longer exists');
+    return { method: 'aksk', userId: user.id, userName: user.name, domainId: user.domainId, domainName: user.domainName, projectIds: this.members.get(user.id) ?? new Set() };
+  }
+
+  /** The projects a principal may use, optionally filtered by name (Keystone list projects). */
+  projectsOf(principal: Principal, name?: string): Project[] {
+    return [...principal.projectIds].map((id) => this.projects.get(id)).filter((p): p is Project => !!p && (name === undefined || p.name === name));
+  }
+
+  /** A project by id. */
+  findProject(id: string): Project | undefined {
+    return this.projects.get(id);
+  }
+}

@@ -1,0 +1,45 @@
+/** IAM domain types (servicestage.md §1 "Token auth", "AK/SK auth"). Times in milliseconds. */
+
+export interface User {
+  id: string;
+  name: string;
+  domainId: string;
+  domainName: string;
+  createdAtMs: number;
+}
+
+export interface Project {
+  id: string;
+  name: string;
+  domainId: string;
+  createdAtMs: number;
+}
+
+/** An access key; the secret is never part of this shape. */
+export interface AccessKey {
+  accessKey: string;
+  userId: string;
+  status: 'active' | 'inactive';
+  createdAtMs: number;
+}
+
+/** Who is calling, as established by a token or an AK/SK signature. */
+export interface Principal {
+  method: 'token' | 'aksk' | 'none';
+  userId: string;
+  userName: string;
+  domainId: string;
+  domainName: string;
+  /** Projects the caller may act in (a token: only its scoped project). */
+  projectIds: ReadonlySet<string>;
+}
+
+/** A stored token (the token text itself is never stored, only its SHA-256). */
+export interface TokenRecord {
+  digest: string;
+  userId: string;
+  /** Scoped project, or '' for a domain-scoped token. */
+  projectId: string;
+  issuedAtMs: number;
+  expiresAtMs: number;
+}
