@@ -9,6 +9,9 @@ import { loggerOptions } from './core/log.js';
 import { SecretBox } from './core/secrets.js';
 import { iamPlugin } from './iam/index.js';
 import { IamService, type BootstrapReport } from './iam/service.js';
+import { kiePlugin } from './kie/index.js';
+import { KieService } from './kie/service.js';
+import type { KieEvents } from './kie/types.js';
 import { registryPlugin } from './registry/index.js';
 import { RegistryService } from './registry/service.js';
 import type { RegistryEvents } from './registry/types.js';
@@ -20,6 +23,7 @@ export interface OpenStage {
   app: FastifyInstance;
   db: Db;
   registry: RegistryService;
+  kie: KieService;
   iam: IamService;
   /** Secrets generated on this start (first start), to show the operator once. */
   bootstrap: BootstrapReport;
@@ -56,17 +60,20 @@ export async function buildServer(config: Readonly<Config>, options: { clock?: C
   });
   const log = app.log;
   const db = await openDatabase(config.db, config.dataDir, log);
-  const bus = new Bus<RegistryEvents>((err, event) => log.error({ err, event }, 'event listener failed'));
+  const bus = new Bus<RegistryEvents & KieEvents>((err, event) => log.error({ err, event }, 'event listener failed'));
   const secrets = SecretBox.open(config.secrets.masterKey, config.dataDir);
   const iam = new IamService({ db, clock, log, config, secrets });
   const bootstrap = await iam.start();
   const registry = new RegistryService({ db, bus, clock, log, config });
   await registry.start();
   const watchHub = new WatchHub(registry, bus, log, clock, config.registry.watchPingSeconds);
+  const kie = new KieService({ db, bus, clock, log, config });
+  await kie.start();
 
   await app.register(websocket, { options: { maxPayload: 1024 * 1024 } });
   await app.register(iamPlugin, { iam, config });
   await app.register(registryPlugin, { registry, watchHub, maxBodyBytes: config.registry.maxBodyBytes, version: VERSION });
+  await app.register(kiePlugin, { kie, maxBodyBytes: config.kie.maxBodyBytes, version: VERSION });
 
   app.setNotFoundHandler((_req, reply) => reply.code(404).type('text/plain; charset=utf-8').send('404 page not found'));
 
@@ -75,6 +82,7 @@ export async function buildServer(config: Readonly<Config>, options: { clock?: C
     app,
     db,
     registry,
+    kie,
     iam,
     bootstrap,
     watchHub,
@@ -91,6 +99,7 @@ export async function buildServer(config: Readonly<Config>, options: { clock?: C
       watchHub.close();
       await app.close();
       await registry.stop();
+      await kie.stop();
       await db.close();
     },
   };

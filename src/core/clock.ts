@@ -11,6 +11,12 @@ export interface Clock {
    * synchronously from `advance()`. Returns a function that cancels the subscription.
    */
   every(periodMs: number, listener: (nowMs: number) => void): () => void;
+  /**
+   * Calls `fn()` once, `ms` milliseconds of this clock's time from now. The system clock
+   * uses a real timer (kept referenced: whoever is waiting holds the process); the fake
+   * clock calls `fn` from `advance()`. Returns a function that cancels the timer.
+   */
+  after(ms: number, fn: () => void): () => void;
 }
 
 /** The real clock: `Date.now()` and unref'd intervals. */
@@ -21,6 +27,10 @@ export const systemClock: Clock = {
     timer.unref();
     return () => clearInterval(timer);
   },
+  after(ms, fn) {
+    const timer = setTimeout(fn, ms);
+    return () => clearTimeout(timer);
+  },
 };
 
 /**
@@ -30,6 +40,7 @@ export const systemClock: Clock = {
 export class FakeClock implements Clock {
   private nowMs: number;
   private readonly listeners = new Set<{ periodMs: number; nextMs: number; listener: (nowMs: number) => void }>();
+  private readonly timers = new Set<{ dueMs: number; fn: () => void }>();
 
   /** @param startMs initial time, milliseconds since the epoch (default: real now). */
   constructor(startMs: number = Date.now()) {
@@ -46,10 +57,29 @@ export class FakeClock implements Clock {
     return () => this.listeners.delete(entry);
   }
 
-  /** Moves time forward by `ms` milliseconds and fires due periodic listeners once each. */
+  after(ms: number, fn: () => void): () => void {
+    const entry = { dueMs: this.nowMs + Math.max(0, ms), fn };
+    this.timers.add(entry);
+    return () => this.timers.delete(entry);
+  }
+
+  /** Number of one-shot timers not yet fired or cancelled (leak checks in tests). */
+  pendingTimers(): number {
+    return this.timers.size;
+  }
+
+  /**
+   * Moves time forward by `ms` milliseconds, then fires due one-shot timers (earliest
+   * first) and due periodic listeners once each.
+   */
   advance(ms: number): void {
     if (!(ms >= 0)) throw new RangeError('FakeClock.advance needs a non-negative number of milliseconds');
     this.nowMs += ms;
+    const due = [...this.timers].filter((t) => t.dueMs <= this.nowMs).sort((a, b) => a.dueMs - b.dueMs);
+    for (const t of due) {
+      if (!this.timers.delete(t)) continue;
+      t.fn();
+    }
     for (const entry of [...this.listeners]) {
       if (entry.nextMs <= this.nowMs) {
         entry.nextMs = this.nowMs + entry.periodMs;

@@ -34,7 +34,7 @@ export function configMarkdown(): string {
   return [
     '# Configuration',
     '',
-    'Generated from `src/core/config.ts` by `npm run gen:docs`. Sources, later wins: defaults → YAML file (`--config`) → environment → flags (`--host`, `--port`, `--data-dir`, `--db`, `--log-level`). Unknown keys and bad values stop the start, naming the key. ServiceComb quota variables `QUOTA_SERVICE`, `QUOTA_INSTANCE`, `QUOTA_SCHEMA`, `QUOTA_TAG`, `QUOTA_ACCOUNT`, `QUOTA_ROLE` set the `quota.*` keys.',
+    'Generated from `src/core/config.ts` by `npm run gen:docs`. Sources, later wins: defaults → YAML file (`--config`) → environment → flags (`--host`, `--port`, `--data-dir`, `--db`, `--log-level`). Unknown keys and bad values stop the start, naming the key. ServiceComb quota variables `QUOTA_SERVICE`, `QUOTA_INSTANCE`, `QUOTA_SCHEMA`, `QUOTA_TAG`, `QUOTA_ACCOUNT`, `QUOTA_ROLE`, `QUOTA_CONFIG` set the `quota.*` keys.',
     '',
     '| key | environment | default | meaning |',
     '|---|---|---|---|',

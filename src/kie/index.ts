@@ -1,0 +1,111 @@
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { parse as parseYaml } from 'yaml';
+import { OpenStageError } from '../core/errors.js';
+import { serviceCombErrorBody } from '../core/wire/servicecomb.js';
+import { kieError } from './errors.js';
+import { fileRoutes } from './routes/file.js';
+import { healthRoutes } from './routes/health.js';
+import { historyRoutes } from './routes/history.js';
+import { kvRoutes } from './routes/kv.js';
+import type { KieService } from './service.js';
+
+/** What the config center plugin needs from the composition root. */
+export interface KiePluginOptions {
+  kie: KieService;
+  /** Largest request body, bytes (config kie.maxBodyBytes). */
+  maxBodyBytes: number;
+  /** Version string reported by /v1/health. */
+  version: string;
+}
+
+/**
+ * The domain a config center request acts in (servicecomb.md §3.1): the JWT claim `domain`
+ * when RBAC is on, else `default`. Kie never reads `X-Domain-Name`. RBAC is not wired yet,
+ * so this is `default` for every request; the token lookup goes here, and only here.
+ */
+export function kieDomainOf(_request: FastifyRequest): string {
+  return 'default';
+}
+
+/** The project of a request: the path parameter (clients use `default`). */
+export function kieProjectOf(request: FastifyRequest): string {
+  return (request.params as { project?: string }).project || 'default';
+}
+
+/**
+ * Sends a Kie error: the ServiceComb body pretty-printed with a 1-space indent, as Kie's
+ * WriteErrResponse does, status = code / 1000.
+ */
+export function sendKieError(reply: FastifyReply, err: OpenStageError): FastifyReply {
+  return reply.code(err.status).type('application/json; charset=UTF-8').send(JSON.stringify(serviceCombErrorBody(err), null, 1));
+}
+
+/** Parses a request body: YAML when the content type says so, JSON otherwise; empty = undefined. */
+function parseBody(text: string, contentType: string | undefined): unknown {
+  if (text.trim() === '') return undefined;
+  if (contentType && /yaml/i.test(contentType)) return parseYaml(text);
+  return JSON.parse(text);
+}
+
+/**
+ * The Huawei SDK uploads an import as multipart/form-data with the file in `upload_file`
+ * (servicecomb.md §4.1). Parsed with the platform's own multipart reader (undici, behind
+ * `Response.formData()`); the file holds `{"data":[…]}` in JSON or YAML.
+ */
+async function parseMultipart(body: Buffer, contentType: string): Promise<unknown> {
+  const form = await new Response(new Uint8Array(body), { headers: { 'content-type': contentType } }).formData();
+  const file = form.get('upload_file');
+  if (file === null) throw kieError('InvalidParams', 'multipart body needs the upload_file field');
+  const text = typeof file === 'string' ? file : await file.text();
+  const name = typeof file === 'string' ? '' : file.name;
+  const fileType = typeof file === 'string' ? '' : file.type;
+  const parsed = parseBody(text, /\.ya?ml$/i.test(name) || /yaml/i.test(fileType) ? 'yaml' : text.trimStart().startsWith('{') || text.trimStart().startsWith('[') ? 'json' : 'yaml');
+  return Array.isArray(parsed) ? { data: parsed } : parsed;
+}
+
+/**
+ * The config center area (servicecomb.md §3, §4.1): `/v1/{project}/kie/...` and
+ * `/v1/health`. Bodies are JSON, YAML (`Content-Type: text/yaml`) or, for imports,
+ * multipart; answers are YAML when `Accept: text/yaml`. Every error uses Kie's body.
+ */
+export async function kiePlugin(app: FastifyInstance, opts: KiePluginOptions): Promise<void> {
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('multipart/form-data', { parseAs: 'buffer', bodyLimit: opts.maxBodyBytes }, (req, body, done) => {
+    parseMultipart(body as Buffer, req.headers['content-type'] ?? '').then(
+      (parsed) => done(null, parsed),
+      (err: unknown) => done(err instanceof OpenStageError ? err : kieError('InvalidParams', `bad multipart body: ${(err as Error).message}`), undefined),
+    );
+  });
+  app.addContentTypeParser('*', { parseAs: 'string', bodyLimit: opts.maxBodyBytes }, (req, body, done) => {
+    try {
+      done(null, parseBody(body as string, req.headers['content-type']));
+    } catch (err) {
+      done(kieError('InvalidParams', `can not decode body: ${(err as Error).message}`), undefined);
+    }
+  });
+
+  app.setErrorHandler((err: FastifyError | OpenStageError, request, reply) => {
+    if (err instanceof OpenStageError) return sendKieError(reply, err);
+    if ((err as FastifyError).validation) return sendKieError(reply, kieError('InvalidParams', err.message));
+    if ((err as FastifyError).code === 'FST_ERR_CTP_BODY_TOO_LARGE') return sendKieError(reply, kieError('InvalidParams', 'request body too large'));
+    if ((err as FastifyError).statusCode && (err as FastifyError).statusCode! < 500) return sendKieError(reply, kieError('InvalidParams', err.message));
+    request.log.error({ err, reqId: request.id, method: request.method, url: request.url }, 'unexpected error');
+    return sendKieError(reply, kieError('Internal'));
+  });
+
+  // Held polls are answered (304) before the HTTP server waits for in-flight requests.
+  app.addHook('preClose', (done) => {
+    opts.kie.releasePolls();
+    done();
+  });
+
+  await app.register(
+    async (scoped) => {
+      kvRoutes(scoped, opts);
+      historyRoutes(scoped, opts);
+      fileRoutes(scoped, opts);
+    },
+    { prefix: '/v1/:project/kie' },
+  );
+  healthRoutes(app, opts);
+}

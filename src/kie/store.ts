@@ -1,0 +1,122 @@
+import type { Executor } from '../core/db/kysely.js';
+import type { KvDoc } from './types.js';
+
+/**
+ * Kysely queries for the config center's own tables (kie_*). No rules, no events; the
+ * service calls these inside its transactions and keeps the in-memory index.
+ * PostgreSQL returns bigint columns as strings, hence the Number() on the way out.
+ */
+
+/** A stored kv, decoded. */
+export interface StoredKv {
+  domain: string;
+  project: string;
+  labelFormat: string;
+  labels: Record<string, string>;
+  doc: KvDoc;
+}
+
+/** Inserts a kv. */
+export async function insertKv(db: Executor, kv: StoredKv): Promise<void> {
+  const d = kv.doc;
+  await db
+    .insertInto('kie_kvs')
+    .values({
+      domain: kv.domain,
+      id: d.id,
+      project: kv.project,
+      key: d.key,
+      label_format: kv.labelFormat,
+      labels: JSON.stringify(kv.labels),
+      value: d.value,
+      value_type: d.value_type,
+      status: d.status,
+      checker: d.check ?? '',
+      priority: d.priority ?? 0,
+      create_revision: d.create_revision,
+      update_revision: d.update_revision,
+      create_time: d.create_time,
+      update_time: d.update_time,
+    })
+    .execute();
+}
+
+/** Rewrites the mutable fields of a kv (value, value_type, status, update revision and time). */
+export async function updateKv(db: Executor, domain: string, doc: KvDoc): Promise<void> {
+  await db
+    .updateTable('kie_kvs')
+    .set({ value: doc.value, value_type: doc.value_type, status: doc.status, update_revision: doc.update_revision, update_time: doc.update_time })
+    .where('domain', '=', domain)
+    .where('id', '=', doc.id)
+    .execute();
+}
+
+/** Deletes kvs and their history. */
+export async function deleteKvs(db: Executor, domain: string, ids: string[]): Promise<void> {
+  if (ids.length === 0) return;
+  for (let i = 0; i < ids.length; i += 500) {
+    const chunk = ids.slice(i, i + 500);
+    await db.deleteFrom('kie_histories').where('domain', '=', domain).where('kv_id', 'in', chunk).execute();
+    await db.deleteFrom('kie_kvs').where('domain', '=', domain).where('id', 'in', chunk).execute();
+  }
+}
+
+/** Every kv, for rebuilding the index at start. */
+export async function listAllKvs(db: Executor): Promise<StoredKv[]> {
+  const rows = await db.selectFrom('kie_kvs').selectAll().execute();
+  return rows.map((r) => {
+    const labels = JSON.parse(r.labels) as Record<string, string>;
+    const doc: KvDoc = {
+      id: r.id,
+      key: r.key,
+      value: r.value,
+      value_type: r.value_type,
+      status: r.status,
+      ...(Number(r.priority) ? { priority: Number(r.priority) } : {}),
+      ...(r.checker ? { check: r.checker } : {}),
+      create_revision: Number(r.create_revision),
+      update_revision: Number(r.update_revision),
+      ...(Object.keys(labels).length > 0 ? { labels } : {}),
+      create_time: Number(r.create_time),
+      update_time: Number(r.update_time),
+    };
+    return { domain: r.domain, project: r.project, labelFormat: r.label_format, labels, doc };
+  });
+}
+
+/** Records a version of a kv and drops versions beyond the newest `keep`. */
+export async function addHistory(db: Executor, domain: string, doc: KvDoc, keep: number): Promise<void> {
+  await db.insertInto('kie_histories').values({ domain, kv_id: doc.id, revision: doc.update_revision, doc: JSON.stringify(doc) }).execute();
+  await db
+    .deleteFrom('kie_histories')
+    .where('domain', '=', domain)
+    .where('kv_id', '=', doc.id)
+    .where('revision', 'not in', (q) =>
+      q.selectFrom('kie_histories').select('revision').where('domain', '=', domain).where('kv_id', '=', doc.id).orderBy('revision', 'desc').limit(keep),
+    )
+    .execute();
+}
+
+/** Past versions of a kv, newest first, with their total. */
+export async function listHistory(db: Executor, domain: string, kvId: string, offset: number, limit: number): Promise<{ total: number; docs: KvDoc[] }> {
+  const count = await db.selectFrom('kie_histories').select((eb) => eb.fn.countAll().as('n')).where('domain', '=', domain).where('kv_id', '=', kvId).executeTakeFirst();
+  let q = db.selectFrom('kie_histories').select('doc').where('domain', '=', domain).where('kv_id', '=', kvId).orderBy('revision', 'desc').offset(offset);
+  q = q.limit(limit > 0 ? limit : 1_000_000);
+  const rows = await q.execute();
+  return { total: Number(count?.n ?? 0), docs: rows.map((r) => JSON.parse(r.doc) as KvDoc) };
+}
+
+/** Sets a domain's revision counter (inserted on first use). */
+export async function saveRevision(db: Executor, domain: string, revision: number): Promise<void> {
+  await db
+    .insertInto('kie_revisions')
+    .values({ domain, revision })
+    .onConflict((oc) => oc.column('domain').doUpdateSet({ revision }))
+    .execute();
+}
+
+/** Every domain's revision counter, for rebuilding the index at start. */
+export async function listRevisions(db: Executor): Promise<{ domain: string; revision: number }[]> {
+  const rows = await db.selectFrom('kie_revisions').selectAll().execute();
+  return rows.map((r) => ({ domain: r.domain, revision: Number(r.revision) }));
+}
