@@ -1,11 +1,10 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from './core/config.js';
-import { createLogger } from './core/log.js';
 import type { BootstrapReport } from './iam/service.js';
 import { buildServer } from './server.js';
 
-const USAGE = `usage: openstage serve [--host H] [--port P] [--data-dir DIR] [--db sqlite|postgres://...] [--config FILE] [--log-level L] [--auth iam|none]`;
+const USAGE = `usage: openstage serve [--host H] [--port P] [--data-dir DIR] [--db sqlite|postgres://...] [--config FILE] [--log-level L] [--auth iam|none] [--rbac]`;
 
 /** `openstage serve`: parse flags, load config, build the server, listen, stop on SIGTERM/SIGINT. */
 async function main(argv: string[]): Promise<number> {
@@ -14,7 +13,9 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`${USAGE}\n`);
     return command === undefined || command === '--help' || command === 'help' ? 0 : 2;
   }
-  const { values } = parseArgs({
+  let parsed;
+  try {
+    parsed = parseArgs({
     args: rest,
     options: {
       host: { type: 'string' },
@@ -24,9 +25,15 @@ async function main(argv: string[]): Promise<number> {
       config: { type: 'string' },
       'log-level': { type: 'string' },
       auth: { type: 'string' },
+      rbac: { type: 'boolean' },
     },
     strict: true,
-  });
+    });
+  } catch (err) {
+    process.stderr.write(`openstage: ${(err as Error).message}\n${USAGE}\n`);
+    return 2;
+  }
+  const { values } = parsed;
   const flags: Record<string, string> = {};
   if (values.host !== undefined) flags.host = values.host;
   if (values.port !== undefined) flags.port = values.port;
@@ -34,6 +41,7 @@ async function main(argv: string[]): Promise<number> {
   if (values.db !== undefined) flags.db = values.db;
   if (values['log-level'] !== undefined) flags.logLevel = values['log-level'];
   if (values.auth !== undefined) flags.auth = values.auth;
+  if (values.rbac) flags['rbac.enabled'] = 'true';
   let config;
   try {
     config = loadConfig({ file: values.config ?? process.env.OPENSTAGE_CONFIG, env: process.env, flags });
@@ -44,14 +52,27 @@ async function main(argv: string[]): Promise<number> {
     }
     throw err;
   }
-  const server = await buildServer(config);
+  let server;
+  try {
+    server = await buildServer(config);
+  } catch (err) {
+    // A setting that only the database can judge (the RBAC root account) stops the start the same way.
+    if (err instanceof ConfigError) {
+      process.stderr.write(`openstage: ${err.message}\n`);
+      return 2;
+    }
+    throw err;
+  }
   const url = await server.listen(config.host, config.port);
   printBootstrap(server.bootstrap);
   server.app.log.info({ url, db: server.db.dialect, dataDir: config.dataDir }, `openstage listening on ${url}`);
   await new Promise<void>((resolve) => {
     const stop = (signal: string): void => {
       server.app.log.info({ signal }, 'stopping');
-      server.close().then(resolve, (err: unknown) => {
+      server.close().then(() => {
+        server.app.log.info('stopped');
+        resolve();
+      }, (err: unknown) => {
         server.app.log.error({ err }, 'error while stopping');
         resolve();
       });
@@ -75,7 +96,9 @@ function printBootstrap(report: BootstrapReport): void {
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (err: unknown) => {
-    createLogger('error').error({ err }, 'openstage failed to start');
+    // A start that fails (database unreachable, data dir in use, bad URL) says why in one line.
+    process.stderr.write(`openstage: ${(err as Error)?.message ?? String(err)}\n`);
+    if (process.env.OPENSTAGE_DEBUG) process.stderr.write(`${(err as Error)?.stack ?? ''}\n`);
     process.exit(1);
   },
 );

@@ -1,6 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import websocket from '@fastify/websocket';
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
 import { Bus } from './core/bus.js';
 import { systemClock, type Clock } from './core/clock.js';
 import type { Config } from './core/config.js';
@@ -12,6 +12,8 @@ import { IamService, type BootstrapReport } from './iam/service.js';
 import { kiePlugin } from './kie/index.js';
 import { KieService } from './kie/service.js';
 import type { KieEvents } from './kie/types.js';
+import { rbacPlugin } from './rbac/index.js';
+import { RbacService } from './rbac/service.js';
 import { registryPlugin } from './registry/index.js';
 import { RegistryService } from './registry/service.js';
 import type { RegistryEvents } from './registry/types.js';
@@ -25,6 +27,8 @@ export interface OpenStage {
   registry: RegistryService;
   kie: KieService;
   iam: IamService;
+  /** Engine RBAC; present only when `rbac.enabled`. */
+  rbac?: RbacService;
   /** Secrets generated on this start (first start), to show the operator once. */
   bootstrap: BootstrapReport;
   watchHub: WatchHub;
@@ -55,13 +59,30 @@ export async function buildServer(config: Readonly<Config>, options: { clock?: C
     ...(requestLogging ? {} : { childLoggerFactory: (logger: FastifyBaseLogger) => logger }),
     bodyLimit: config.registry.maxBodyBytes,
     forceCloseConnections: 'idle',
-    return503OnClosing: false,
-    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 300 },
+    // HEAD is not routed upstream (servicecomb.md §0: only GET, PUT, POST and DELETE).
+    exposeHeadRoutes: false,
+    // Long ids must reach the handlers, which answer in the API's own format.
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 8192 },
+    frameworkErrors: (error, _req, reply) => {
+      void (reply as FastifyReply).code(400).type('application/json; charset=UTF-8').send(JSON.stringify({ errorCode: '400001', errorMessage: 'Invalid parameter(s)', detail: error.message }));
+    },
+    clientErrorHandler: (err: NodeJS.ErrnoException, socket) => {
+      if (err.code === 'ECONNRESET' || !socket.writable) return;
+      const body = JSON.stringify({ errorCode: '400001', errorMessage: 'Invalid parameter(s)', detail: `malformed HTTP request (${err.code ?? 'client error'})` });
+      socket.end(`HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Type: application/json; charset=UTF-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+    },
   });
   const log = app.log;
   const db = await openDatabase(config.db, config.dataDir, log);
   const bus = new Bus<RegistryEvents & KieEvents>((err, event) => log.error({ err, event }, 'event listener failed'));
   const secrets = SecretBox.open(config.secrets.masterKey, config.dataDir);
+  const rbac = config.rbac.enabled ? new RbacService({ db, clock, log, config, secrets }) : undefined;
+  try {
+    await rbac?.start();
+  } catch (err) {
+    await db.close();
+    throw err;
+  }
   const iam = new IamService({ db, clock, log, config, secrets });
   const bootstrap = await iam.start();
   const registry = new RegistryService({ db, bus, clock, log, config });
@@ -71,8 +92,10 @@ export async function buildServer(config: Readonly<Config>, options: { clock?: C
   await kie.start();
 
   await app.register(websocket, { options: { maxPayload: 1024 * 1024 } });
+  app.decorateRequest('rbac', undefined);
+  if (rbac) await app.register(rbacPlugin, { rbac, maxBodyBytes: config.registry.maxBodyBytes });
   await app.register(iamPlugin, { iam, config });
-  await app.register(registryPlugin, { registry, watchHub, maxBodyBytes: config.registry.maxBodyBytes, version: VERSION });
+  await app.register(registryPlugin, { registry, watchHub, maxBodyBytes: config.registry.maxBodyBytes, version: VERSION, ...(rbac ? { authorize: rbac.authorize } : {}) });
   await app.register(kiePlugin, { kie, maxBodyBytes: config.kie.maxBodyBytes, version: VERSION });
 
   app.setNotFoundHandler((_req, reply) => reply.code(404).type('text/plain; charset=utf-8').send('404 page not found'));
@@ -84,6 +107,7 @@ export async function buildServer(config: Readonly<Config>, options: { clock?: C
     registry,
     kie,
     iam,
+    ...(rbac ? { rbac } : {}),
     bootstrap,
     watchHub,
     async listen(host: string, port: number) {
@@ -100,6 +124,7 @@ export async function buildServer(config: Readonly<Config>, options: { clock?: C
       await app.close();
       await registry.stop();
       await kie.stop();
+      await rbac?.stop();
       await db.close();
     },
   };

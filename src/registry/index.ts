@@ -1,3 +1,4 @@
+import { Ajv } from 'ajv';
 import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify';
 import { OpenStageError } from '../core/errors.js';
 import { sendServiceCombError } from '../core/wire/servicecomb.js';
@@ -10,6 +11,7 @@ import { microserviceRoutes } from './routes/microservice.js';
 import { schemaRoutes } from './routes/schema.js';
 import { tagRoutes } from './routes/tag.js';
 import { watchRoutes } from './routes/watch.js';
+import type { Authorize } from '../rbac/types.js';
 import type { RegistryService } from './service.js';
 import type { WatchHub } from './watch.js';
 
@@ -20,13 +22,21 @@ export interface RegistryPluginOptions {
   maxBodyBytes: number;
   /** Version string reported by /version. */
   version: string;
+  /**
+   * Engine RBAC check (servicecomb.md §2), given when `rbac.enabled`: every route's
+   * `config.permission` is checked before anything else, the watch upgrade included.
+   */
+  authorize?: Authorize;
 }
 
 /** The tenant of a request: `X-Domain-Name` (default `default`) / project from the path. */
 export function tenantOf(request: FastifyRequest): string {
-  const domain = request.headers['x-domain-name'];
+  const header = request.headers['x-domain-name'];
+  const domain = typeof header === 'string' && header ? header : 'default';
   const project = (request.params as { project?: string }).project || 'default';
-  return `${typeof domain === 'string' && domain ? domain : 'default'}/${project}`;
+  // `domain/project` is the tenant key, so neither part may contain the separator.
+  if (domain.includes('/') || project.includes('/')) throw registryError('InvalidParams', 'the domain and the project must not contain "/"');
+  return `${domain}/${project}`;
 }
 
 /**
@@ -35,6 +45,9 @@ export function tenantOf(request: FastifyRequest): string {
  * some calls); an empty body is allowed; every error uses the ServiceComb wire format.
  */
 export async function registryPlugin(app: FastifyInstance, opts: RegistryPluginOptions): Promise<void> {
+  // No type coercion: Go's decoder rejects 1 where a string is expected, and so do we.
+  const ajv = new Ajv({ coerceTypes: false, useDefaults: true, removeAdditional: false, allErrors: false, strict: false });
+  app.setValidatorCompiler(({ schema }) => ajv.compile(schema));
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'string', bodyLimit: opts.maxBodyBytes }, (_req, body, done) => {
     const text = (body as string).trim();
@@ -54,6 +67,9 @@ export async function registryPlugin(app: FastifyInstance, opts: RegistryPluginO
     request.log.error({ err, reqId: request.id, method: request.method, url: request.url }, 'unexpected error');
     return sendServiceCombError(reply, registryError('Internal'));
   });
+
+  const { authorize } = opts;
+  if (authorize) app.addHook('onRequest', async (request) => authorize(request, request.routeOptions.config.permission));
 
   const prefix = '/v4/:project/registry';
   await app.register(async (scoped) => {

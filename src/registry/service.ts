@@ -558,11 +558,14 @@ export class RegistryService {
   /** Batch heartbeat (S21): per-pair outcome; duplicates once. @throws 400001 empty list */
   heartbeats(tenant: string, instances: unknown): { serviceId: string; instanceId: string; errMessage?: string }[] {
     if (!Array.isArray(instances) || instances.length === 0) throw registryError('InvalidParams', 'Request format invalid.');
+    for (const item of instances) {
+      const i = item as Record<string, unknown> | null;
+      if (!i || typeof i !== 'object' || typeof i.serviceId !== 'string' || typeof i.instanceId !== 'string') throw registryError('InvalidParams', 'Request format invalid.');
+    }
     const seen = new Set<string>();
     const results: { serviceId: string; instanceId: string; errMessage?: string }[] = [];
     for (const item of instances) {
-      const serviceId = String((item as Record<string, unknown>)?.serviceId ?? '');
-      const instanceId = String((item as Record<string, unknown>)?.instanceId ?? '');
+      const { serviceId, instanceId } = item as { serviceId: string; instanceId: string };
       const key = `${serviceId}/${instanceId}`;
       if (seen.has(key)) continue;
       seen.add(key);

@@ -68,27 +68,33 @@ export async function listAllServices(db: Executor): Promise<StoredService[]> {
   return rows.map((r) => ({ tenant: r.tenant, service: JSON.parse(r.body) as MicroService, tags: JSON.parse(r.tags) as Record<string, string> }));
 }
 
+// Schema content is stored JSON-encoded: PostgreSQL text cannot hold NUL, and a lone
+// surrogate would not survive UTF-8; JSON escapes both, so read-after-write is exact.
+const encodeContent = (content: string): string => JSON.stringify(content);
+const decodeContent = (stored: string): string => JSON.parse(stored) as string;
+
 /** One schema's content and summary, or undefined. */
 export async function findSchema(db: Executor, tenant: string, serviceId: string, schemaId: string): Promise<{ summary: string; content: string } | undefined> {
-  return db
+  const row = await db
     .selectFrom('registry_schemas')
     .select(['summary', 'content'])
     .where('tenant', '=', tenant)
     .where('service_id', '=', serviceId)
     .where('schema_id', '=', schemaId)
     .executeTakeFirst();
+  return row && { summary: row.summary, content: decodeContent(row.content) };
 }
 
 /** Every stored schema of a service. */
 export async function listSchemas(db: Executor, tenant: string, serviceId: string): Promise<{ schemaId: string; summary: string; content: string }[]> {
   const rows = await db.selectFrom('registry_schemas').select(['schema_id', 'summary', 'content']).where('tenant', '=', tenant).where('service_id', '=', serviceId).execute();
-  return rows.map((r) => ({ schemaId: r.schema_id, summary: r.summary, content: r.content }));
+  return rows.map((r) => ({ schemaId: r.schema_id, summary: r.summary, content: decodeContent(r.content) }));
 }
 
 /** Inserts or replaces one schema. */
 export async function putSchema(db: Executor, tenant: string, serviceId: string, schemaId: string, summary: string, content: string): Promise<void> {
   await deleteSchema(db, tenant, serviceId, schemaId);
-  await db.insertInto('registry_schemas').values({ tenant, service_id: serviceId, schema_id: schemaId, summary, content }).execute();
+  await db.insertInto('registry_schemas').values({ tenant, service_id: serviceId, schema_id: schemaId, summary, content: encodeContent(content) }).execute();
 }
 
 /** Deletes one schema. */

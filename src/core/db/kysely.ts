@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import SQLite from 'better-sqlite3';
 import { Kysely, Migrator, PostgresDialect, SqliteDialect, type Migration, type Transaction } from 'kysely';
@@ -27,10 +27,13 @@ const MIGRATIONS: Record<string, Migration> = {
  * texts (queries with variable-length IN lists would otherwise grow it without end).
  * Safe because statements are never iterated concurrently (no streamQuery use).
  */
-function cachingStatements(sqlite: SQLite.Database): SqliteDatabaseLike {
+function cachingStatements(sqlite: SQLite.Database, onClose: () => void): SqliteDatabaseLike {
   const statements = new Map<string, SQLite.Statement>();
   return {
-    close: () => sqlite.close(),
+    close: () => {
+      sqlite.close();
+      onClose();
+    },
     prepare: (sql: string) => {
       let stmt = statements.get(sql);
       if (!stmt) {
@@ -41,6 +44,34 @@ function cachingStatements(sqlite: SQLite.Database): SqliteDatabaseLike {
       return stmt;
     },
   } as unknown as SqliteDatabaseLike;
+}
+
+/**
+ * One server per SQLite file: two processes would each keep their own in-memory index and
+ * disagree. Takes `<file>.lock` holding our pid; a lock whose process is gone is taken over.
+ * @returns the release function
+ * @throws Error when a live process holds the lock
+ */
+function lockDatabaseFile(file: string): () => void {
+  const lock = `${file}.lock`;
+  try {
+    writeFileSync(lock, String(process.pid), { flag: 'wx' });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    const pid = Number(readFileSync(lock, 'utf8').trim());
+    if (pid && pid !== process.pid && isAlive(pid)) throw new Error(`the database ${file} is in use by process ${pid}; stop it or use another --data-dir`);
+    writeFileSync(lock, String(process.pid));
+  }
+  return () => rmSync(lock, { force: true });
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 type SqliteDatabaseLike = ConstructorParameters<typeof SqliteDialect>[0]['database'] & object;
@@ -64,13 +95,14 @@ export async function openDatabase(db: string, dataDir: string, log: Logger): Pr
   if (db === 'sqlite' || db.startsWith('sqlite:')) {
     const file = db.startsWith('sqlite:') ? db.slice('sqlite:'.length) : join(dataDir, 'openstage.db');
     if (file !== ':memory:') mkdirSync(file === join(dataDir, 'openstage.db') ? dataDir : join(file, '..'), { recursive: true });
+    const releaseLock = file === ':memory:' ? () => undefined : lockDatabaseFile(file);
     const sqlite = new SQLite(file);
     sqlite.pragma('journal_mode = WAL');
     // NORMAL in WAL mode survives a process crash (SIGKILL); only an OS crash can lose the last commits.
     sqlite.pragma('synchronous = NORMAL');
     sqlite.pragma('busy_timeout = 5000');
     sqlite.pragma('cache_size = -65536');
-    kysely = new Kysely<Database>({ dialect: new SqliteDialect({ database: cachingStatements(sqlite) }) });
+    kysely = new Kysely<Database>({ dialect: new SqliteDialect({ database: cachingStatements(sqlite, releaseLock) }) });
     dialect = 'sqlite';
   } else if (/^postgres(ql)?:\/\//.test(db)) {
     const pool = new pg.Pool({ connectionString: db, max: 10 });

@@ -23,6 +23,7 @@ export interface RegistrySchemasTable {
   service_id: string;
   schema_id: string;
   summary: string;
+  /** JSON-encoded content (exact for NUL and lone surrogates). */
   content: string;
 }
 

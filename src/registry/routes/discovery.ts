@@ -4,11 +4,11 @@ import { sendJsonText, serviceCombErrorBody, type ServiceCombErrorBody } from '.
 import { registryError } from '../errors.js';
 import { tenantOf, type RegistryPluginOptions } from '../index.js';
 import { BatchFindBody, FindQuery, ProjectParams } from '../schemas.js';
-import type { MicroServiceInstance } from '../types.js';
 import { consumerOf } from './instance.js';
 
+/** Per-list outcome; `updated` items are pre-serialised JSON (cached find bodies are spliced in, never re-parsed). */
 interface BatchOutcome {
-  updated: { index: number; rev: string; instances?: MicroServiceInstance[] }[];
+  updated: string[];
   notModified: number[];
   failed: Map<string, { indexes: number[]; error: ServiceCombErrorBody }>;
 }
@@ -22,17 +22,24 @@ function fail(outcome: BatchOutcome, index: number, err: unknown): void {
   outcome.failed.set(err.code, entry);
 }
 
-function outcomeWire(o: BatchOutcome): Record<string, unknown> | undefined {
-  const out: Record<string, unknown> = {};
-  if (o.updated.length) out.updated = o.updated;
-  if (o.notModified.length) out.notModified = o.notModified;
-  if (o.failed.size) out.failed = [...o.failed.values()];
-  return Object.keys(out).length ? out : undefined;
+/** `{"index":i,"rev":"…","instances":[…]}` from a find body `{"instances":[…]}` or `{}`. */
+function updatedJson(index: number, rev: string, body: Buffer | string): string {
+  const text = body.toString();
+  const instances = text === '{}' ? '' : `,"instances":${text.slice('{"instances":'.length, -1)}`;
+  return `{"index":${index},"rev":${JSON.stringify(rev)}${instances}}`;
+}
+
+function outcomeJson(o: BatchOutcome): string | undefined {
+  const parts: string[] = [];
+  if (o.updated.length) parts.push(`"updated":[${o.updated.join(',')}]`);
+  if (o.notModified.length) parts.push(`"notModified":${JSON.stringify(o.notModified)}`);
+  if (o.failed.size) parts.push(`"failed":${JSON.stringify([...o.failed.values()])}`);
+  return parts.length ? `{${parts.join(',')}}` : undefined;
 }
 
 /** Discovery routes S22 (find) and S23 (batch find), servicecomb.md §1.2–§1.3. */
 export function discoveryRoutes(app: FastifyInstance, { registry }: RegistryPluginOptions): void {
-  app.get('/instances', { schema: { operationId: 'FindInstances', params: ProjectParams, querystring: FindQuery } }, async (req, reply) => {
+  app.get('/instances', { config: { permission: { resource: 'service', verb: 'get' } }, schema: { operationId: 'FindInstances', params: ProjectParams, querystring: FindQuery } }, async (req, reply) => {
     const q = req.query as { appId?: string; serviceName?: string; env?: string; version?: string; tags?: string; rev?: string };
     if (!q.serviceName) throw registryError('InvalidParams', 'serviceName is required');
     const result = registry.find(tenantOf(req), {
@@ -48,7 +55,7 @@ export function discoveryRoutes(app: FastifyInstance, { registry }: RegistryPlug
     return sendJsonText(reply, result.body);
   });
 
-  app.post('/instances/action', { schema: { operationId: 'BatchFindInstances', params: ProjectParams, body: BatchFindBody } }, async (req) => {
+  app.post('/instances/action', { config: { permission: { resource: 'service', verb: 'create' } }, schema: { operationId: 'BatchFindInstances', params: ProjectParams, body: BatchFindBody } }, async (req, reply) => {
     if ((req.query as { type?: string }).type !== 'query') throw registryError('InvalidParams', 'type must be query');
     const body = req.body as { services?: { service: Record<string, string>; rev?: string }[]; instances?: { instance: Record<string, string>; rev?: string }[] };
     if (!body.services?.length && !body.instances?.length) throw registryError('InvalidParams', 'services and instances are both empty');
@@ -61,7 +68,7 @@ export function discoveryRoutes(app: FastifyInstance, { registry }: RegistryPlug
         if (!s.serviceName) throw registryError('InvalidParams', 'serviceName is required');
         const result = registry.find(tenant, { consumerId, appId: s.appId || 'default', serviceName: s.serviceName, environment: s.environment, version: s.version });
         if (item.rev && item.rev === result.rev) services.notModified.push(index);
-        else services.updated.push({ index, rev: result.rev, ...(JSON.parse(result.body.toString()) as { instances?: MicroServiceInstance[] }) });
+        else services.updated.push(updatedJson(index, result.rev, result.body));
       } catch (err) {
         fail(services, index, err);
       }
@@ -72,18 +79,17 @@ export function discoveryRoutes(app: FastifyInstance, { registry }: RegistryPlug
         const i = item.instance;
         const { instance, rev } = registry.getInstance(tenant, i.serviceId ?? '', i.instanceId ?? '', consumerId);
         if (item.rev && item.rev === rev) instances.notModified.push(index);
-        else instances.updated.push({ index, rev, instances: [instance] });
+        else instances.updated.push(updatedJson(index, rev, JSON.stringify({ instances: [instance] })));
       } catch (err) {
         fail(instances, index, err);
       }
     });
-    const out: Record<string, unknown> = {};
-    const s = outcomeWire(services);
-    const i = outcomeWire(instances);
-    if (s) out.services = s;
-    if (i) out.instances = i;
-    return out;
+    const parts: string[] = [];
+    const s = outcomeJson(services);
+    const i = outcomeJson(instances);
+    if (s) parts.push(`"services":${s}`);
+    if (i) parts.push(`"instances":${i}`);
+    return sendJsonText(reply, `{${parts.join(',')}}`);
   });
 }
 
-export { sendJsonText };

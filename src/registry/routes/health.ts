@@ -7,11 +7,11 @@ import type { RegistryPluginOptions } from '../index.js';
  * endpoints; `/version` (S35). Served at the root and under `/v4/{project}/registry`.
  */
 export function healthRoutes(app: FastifyInstance, { registry, version }: RegistryPluginOptions, _scoped: boolean): void {
-  app.get('/health', async () => {
+  app.get('/health', { config: { permission: 'public' } }, async () => {
     const instances = registry.selfInstances();
     return instances.length > 0 ? { instances } : {};
   });
-  app.get('/version', async () => ({
+  app.get('/version', { config: { permission: 'public' } }, async () => ({
     version,
     buildTag: `openstage-${version}`,
     runMode: 'prod',

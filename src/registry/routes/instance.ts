@@ -11,12 +11,12 @@ const consumerOf = (headers: Record<string, unknown>): string | undefined => {
 
 /** Instance routes S14–S21 and S24 (servicecomb.md §1.2). */
 export function instanceRoutes(app: FastifyInstance, { registry }: RegistryPluginOptions): void {
-  app.post('/microservices/:serviceId/instances', { bodyLimit: 5 * 1024, schema: { operationId: 'RegisterInstance', params: ServiceParams, body: RegisterInstanceBody } }, async (req) => {
+  app.post('/microservices/:serviceId/instances', { config: { permission: { resource: 'service', verb: 'create' } }, bodyLimit: 5 * 1024, schema: { operationId: 'RegisterInstance', params: ServiceParams, body: RegisterInstanceBody } }, async (req) => {
     const { serviceId } = req.params as { serviceId: string };
     return registry.registerInstance(tenantOf(req), serviceId, req.body as { instance: unknown });
   });
 
-  app.get('/microservices/:serviceId/instances', { schema: { operationId: 'ListInstances', params: ServiceParams } }, async (req, reply) => {
+  app.get('/microservices/:serviceId/instances', { config: { permission: { resource: 'service', verb: 'get' } }, schema: { operationId: 'ListInstances', params: ServiceParams } }, async (req, reply) => {
     const { serviceId } = req.params as { serviceId: string };
     const q = req.query as { tags?: string; rev?: string };
     const result = registry.listInstances(tenantOf(req), serviceId, consumerOf(req.headers), q.tags ? q.tags.split(',').filter(Boolean) : []);
@@ -25,7 +25,7 @@ export function instanceRoutes(app: FastifyInstance, { registry }: RegistryPlugi
     return sendJsonText(reply, result.body);
   });
 
-  app.get('/microservices/:serviceId/instances/:instanceId', { schema: { operationId: 'GetInstance', params: InstanceParams } }, async (req, reply) => {
+  app.get('/microservices/:serviceId/instances/:instanceId', { config: { permission: { resource: 'service', verb: 'get' } }, schema: { operationId: 'GetInstance', params: InstanceParams } }, async (req, reply) => {
     const { serviceId, instanceId } = req.params as { serviceId: string; instanceId: string };
     const { instance, rev } = registry.getInstance(tenantOf(req), serviceId, instanceId, consumerOf(req.headers));
     reply.header('X-Resource-Revision', rev);
@@ -33,36 +33,36 @@ export function instanceRoutes(app: FastifyInstance, { registry }: RegistryPlugi
     return { instance };
   });
 
-  app.delete('/microservices/:serviceId/instances/:instanceId', { schema: { operationId: 'DeregisterInstance', params: InstanceParams } }, async (req, reply) => {
+  app.delete('/microservices/:serviceId/instances/:instanceId', { config: { permission: { resource: 'service', verb: 'delete' } }, schema: { operationId: 'DeregisterInstance', params: InstanceParams } }, async (req, reply) => {
     const { serviceId, instanceId } = req.params as { serviceId: string; instanceId: string };
     await registry.deregisterInstance(tenantOf(req), serviceId, instanceId);
     return sendEmptyOk(reply);
   });
 
-  app.put('/microservices/:serviceId/instances/:instanceId/properties', { bodyLimit: 3 * 1024, schema: { operationId: 'UpdateInstanceProperties', params: InstanceParams, body: PropertiesBody } }, async (req, reply) => {
+  app.put('/microservices/:serviceId/instances/:instanceId/properties', { config: { permission: { resource: 'service', verb: 'update' } }, bodyLimit: 3 * 1024, schema: { operationId: 'UpdateInstanceProperties', params: InstanceParams, body: PropertiesBody } }, async (req, reply) => {
     const { serviceId, instanceId } = req.params as { serviceId: string; instanceId: string };
     await registry.updateInstanceProperties(tenantOf(req), serviceId, instanceId, checkProperties(req.body));
     return sendEmptyOk(reply);
   });
 
-  app.put('/microservices/:serviceId/instances/:instanceId/status', { schema: { operationId: 'UpdateInstanceStatus', params: InstanceParams } }, async (req, reply) => {
+  app.put('/microservices/:serviceId/instances/:instanceId/status', { config: { permission: { resource: 'service', verb: 'update' } }, schema: { operationId: 'UpdateInstanceStatus', params: InstanceParams } }, async (req, reply) => {
     const { serviceId, instanceId } = req.params as { serviceId: string; instanceId: string };
     await registry.updateInstanceStatus(tenantOf(req), serviceId, instanceId, (req.query as { value?: string }).value);
     return sendEmptyOk(reply);
   });
 
   // The hot path: no schema compilation beyond params, no body, memory only.
-  app.put('/microservices/:serviceId/instances/:instanceId/heartbeat', async (req, reply) => {
+  app.put('/microservices/:serviceId/instances/:instanceId/heartbeat', { config: { permission: { resource: 'service', verb: 'update' } } }, async (req, reply) => {
     const { serviceId, instanceId } = req.params as { serviceId: string; instanceId: string };
     registry.heartbeat(tenantOf(req), serviceId, instanceId);
     return sendEmptyOk(reply);
   });
 
-  app.put('/heartbeats', { schema: { operationId: 'HeartbeatSet', params: ProjectParams, body: HeartbeatsBody } }, async (req) => ({
+  app.put('/heartbeats', { config: { permission: { resource: 'service', verb: 'update' } }, schema: { operationId: 'HeartbeatSet', params: ProjectParams, body: HeartbeatsBody } }, async (req) => ({
     instances: registry.heartbeats(tenantOf(req), (req.body as { instances: unknown }).instances),
   }));
 
-  app.put('/instances/status', { schema: { operationId: 'UpdateInstancesStatus', params: ProjectParams, body: StatusByPropertiesBody } }, async (req, reply) => {
+  app.put('/instances/status', { config: { permission: { resource: 'service', verb: 'update' } }, schema: { operationId: 'UpdateInstancesStatus', params: ProjectParams, body: StatusByPropertiesBody } }, async (req, reply) => {
     const body = req.body as { matches: unknown; status: unknown };
     await registry.updateStatusByProperties(tenantOf(req), body.matches, body.status);
     return sendEmptyOk(reply);

@@ -7,28 +7,28 @@ import { checkProperties } from '../validate.js';
 
 /** Microservice routes S1–S8 (servicecomb.md §1.2). */
 export function microserviceRoutes(app: FastifyInstance, { registry }: RegistryPluginOptions): void {
-  app.post('/microservices', { schema: { operationId: 'CreateMicroService', params: ProjectParams, body: CreateServiceBody } }, async (req) =>
+  app.post('/microservices', { config: { permission: { resource: 'service', verb: 'create' } }, schema: { operationId: 'CreateMicroService', params: ProjectParams, body: CreateServiceBody } }, async (req) =>
     registry.createService(tenantOf(req), req.body as Record<string, unknown>),
   );
 
-  app.get('/microservices/:serviceId', { schema: { operationId: 'GetMicroService', params: ServiceParams } }, async (req) => {
+  app.get('/microservices/:serviceId', { config: { permission: { resource: 'service', verb: 'get' } }, schema: { operationId: 'GetMicroService', params: ServiceParams } }, async (req) => {
     const { serviceId } = req.params as { serviceId: string };
     return { service: registry.getService(tenantOf(req), serviceId) };
   });
 
-  app.get('/microservices', { schema: { operationId: 'ListMicroServices', params: ProjectParams } }, async (req) => {
+  app.get('/microservices', { config: { permission: { resource: 'service', verb: 'get' } }, schema: { operationId: 'ListMicroServices', params: ProjectParams } }, async (req) => {
     const withShared = (req.query as { withShared?: string }).withShared === 'true';
     const services = registry.listServices(tenantOf(req), withShared);
     return services.length > 0 ? { services } : {};
   });
 
-  app.put('/microservices/:serviceId/properties', { bodyLimit: 3 * 1024, schema: { operationId: 'UpdateMicroServiceProperties', params: ServiceParams, body: PropertiesBody } }, async (req, reply) => {
+  app.put('/microservices/:serviceId/properties', { config: { permission: { resource: 'service', verb: 'update' } }, bodyLimit: 3 * 1024, schema: { operationId: 'UpdateMicroServiceProperties', params: ServiceParams, body: PropertiesBody } }, async (req, reply) => {
     const { serviceId } = req.params as { serviceId: string };
     await registry.updateServiceProperties(tenantOf(req), serviceId, checkProperties(req.body));
     return sendEmptyOk(reply);
   });
 
-  app.delete('/microservices/:serviceId', { schema: { operationId: 'DeleteMicroService', params: ServiceParams } }, async (req, reply) => {
+  app.delete('/microservices/:serviceId', { config: { permission: { resource: 'service', verb: 'delete' } }, schema: { operationId: 'DeleteMicroService', params: ServiceParams } }, async (req, reply) => {
     const { serviceId } = req.params as { serviceId: string };
     const force = (req.query as { force?: string }).force ?? '';
     if (!['', 'true', 'false', '1', '0'].includes(force)) throw registryError('InvalidParams', `invalid force '${force}'`);
@@ -36,12 +36,12 @@ export function microserviceRoutes(app: FastifyInstance, { registry }: RegistryP
     return sendEmptyOk(reply);
   });
 
-  app.delete('/microservices', { schema: { operationId: 'DeleteMicroServices', params: ProjectParams, body: DeleteServicesBody } }, async (req) => {
+  app.delete('/microservices', { config: { permission: { resource: 'service', verb: 'delete' } }, schema: { operationId: 'DeleteMicroServices', params: ProjectParams, body: DeleteServicesBody } }, async (req) => {
     const body = req.body as { serviceIds: unknown[]; force?: boolean };
     return { services: await registry.deleteServices(tenantOf(req), body.serviceIds, body.force === true) };
   });
 
-  app.get('/existence', { schema: { operationId: 'Existence', params: ProjectParams, querystring: ExistenceQuery } }, async (req, reply) => {
+  app.get('/existence', { config: { permission: { resource: 'service', verb: 'get' } }, schema: { operationId: 'Existence', params: ProjectParams, querystring: ExistenceQuery } }, async (req, reply) => {
     const q = req.query as Record<string, string | undefined>;
     const tenant = tenantOf(req);
     if (q.type === 'microservice') return { serviceId: registry.existService(tenant, q) };

@@ -8,6 +8,7 @@ export function watchRoutes(app: FastifyInstance, { registry, watchHub }: Regist
   app.route({
     method: 'GET',
     url: '/microservices/:serviceId/watcher',
+    config: { permission: { resource: 'service', verb: 'get' } },
     schema: { operationId: 'Watch', params: ServiceParams },
     // The consumer must exist before the upgrade, as the service center checks it first.
     preValidation: async (req) => {
