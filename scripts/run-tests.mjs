@@ -43,6 +43,10 @@ const goCounts = (out) => ({
   passed: (out.match(/^--- PASS/gm) ?? []).length,
   failed: (out.match(/^--- FAIL/gm) ?? []).length,
 });
+const pytestCounts = (out) => ({
+  passed: Number(/(\d+) passed/.exec(out)?.[1] ?? 0),
+  failed: Number(/(\d+) failed/.exec(out)?.[1] ?? 0) + Number(/(\d+) error/.exec(out)?.[1] ?? 0),
+});
 const runNode = (db, extraEnv) => {
   console.log(`\n=== node tests on ${db} (${selected.length} files) ===`);
   runCounted(process.execPath, ['--test', '--test-concurrency=2', ...selected], { env: { ...process.env, OPENSTAGE_TEST_DB: db, ...extraEnv } }, nodeCounts);
@@ -69,6 +73,8 @@ if (!only || only === 'postgres') {
 if ((!only || only === 'compat') && !filter) {
   console.log('\n=== compat: go-chassis sc-client ===');
   runCounted('bash', [join(root, 'compat', 'run-go.sh')], { cwd: root }, goCounts);
+  console.log('\n=== compat: Huawei Cloud Python SDK ===');
+  runCounted('bash', [join(root, 'compat', 'run-python.sh')], { cwd: root }, pytestCounts);
 }
 console.log(`\ntotal: ${totals.passed} passed, ${totals.failed} failed`);
 process.exit(failed ? 1 : 0);
