@@ -1,4 +1,5 @@
 import { configMarkdown, errorsMarkdown, exampleYaml } from './core/config-docs.js';
+import { RbacCodes } from './rbac/errors.js';
 import { RegistryCodes } from './registry/errors.js';
 
 /** Every generated document: repository-relative path → content. */
@@ -11,6 +12,11 @@ export function generatedDocs(): Record<string, string> {
         area: 'Service center (registry), `/v4/{project}/registry`',
         format: 'Body `{"errorCode":"<code as string>","errorMessage":"<message>","detail":"<free text, omitted when empty>"}`; HTTP status = code / 1000.',
         codes: Object.values(RegistryCodes).map((c) => ({ code: c.code, status: Math.floor(c.code / 1000), message: c.message })),
+      },
+      {
+        area: 'Engine RBAC, `/v4/token`, `/v4/accounts`, `/v4/roles` (and the 401/403 answers of every protected registry and config center call)',
+        format: 'ServiceComb body as above; HTTP status = code / 1000.',
+        codes: Object.values(RbacCodes).map((c) => ({ code: c.code, status: Math.floor(c.code / 1000), message: c.message })),
       },
     ]),
   };
