@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Runs the Go compatibility tests (compat/go, real go-chassis sc-client)
-# against a freshly started OpenStage server.
+# Runs the Go compatibility tests (compat/go, real go-chassis sc-client) against
+# two freshly started OpenStage servers: one as started by default, and one with
+# engine RBAC on (--rbac, root password from OPENSTAGE_ROOT_PASSWORD).
 # Assumes `npm run build` was already done (dist/src/cli.js exists).
 set -euo pipefail
 
@@ -12,53 +13,76 @@ if [[ ! -f dist/src/cli.js ]]; then
   exit 1
 fi
 
-PORT="$(node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close();})')"
-DATA_DIR="$(mktemp -d)"
-LOG_FILE="$(mktemp)"
-SERVER_PID=""
+free_port() {
+  node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close();})'
+}
+
+SERVER_PIDS=()
+DATA_DIRS=()
+LOG_FILES=()
 
 cleanup() {
   local rc=$?
-  if [[ -n "$SERVER_PID" ]] && kill -0 "$SERVER_PID" 2>/dev/null; then
-    kill "$SERVER_PID" 2>/dev/null || true
-    for _ in $(seq 1 50); do
-      kill -0 "$SERVER_PID" 2>/dev/null || break
-      sleep 0.1
-    done
-    kill -9 "$SERVER_PID" 2>/dev/null || true
-    wait "$SERVER_PID" 2>/dev/null || true
-  fi
-  if [[ $rc -ne 0 && -s "$LOG_FILE" ]]; then
-    echo "---- server log (last 100 lines) ----" >&2
-    tail -n 100 "$LOG_FILE" >&2 || true
-  fi
-  rm -rf "$DATA_DIR" "$LOG_FILE"
+  for pid in "${SERVER_PIDS[@]}"; do
+    if kill -0 "$pid" 2>/dev/null; then
+      kill "$pid" 2>/dev/null || true
+      for _ in $(seq 1 50); do
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.1
+      done
+      kill -9 "$pid" 2>/dev/null || true
+      wait "$pid" 2>/dev/null || true
+    fi
+  done
+  for log in "${LOG_FILES[@]}"; do
+    if [[ $rc -ne 0 && -s "$log" ]]; then
+      echo "---- server log $log (last 100 lines) ----" >&2
+      tail -n 100 "$log" >&2 || true
+    fi
+  done
+  rm -rf "${DATA_DIRS[@]}" "${LOG_FILES[@]}"
   exit $rc
 }
 trap cleanup EXIT INT TERM
 
-echo "run-go.sh: starting server on 127.0.0.1:$PORT (data dir $DATA_DIR)"
-node dist/src/cli.js serve --port "$PORT" --data-dir "$DATA_DIR" >"$LOG_FILE" 2>&1 &
-SERVER_PID=$!
-
-ready=0
-for _ in $(seq 1 150); do # 150 x 0.2s = 30s
-  if ! kill -0 "$SERVER_PID" 2>/dev/null; then
-    echo "run-go.sh: server exited before becoming ready" >&2
-    exit 1
-  fi
-  code="$(curl -s -o /dev/null -m 2 -w '%{http_code}' "http://127.0.0.1:$PORT/health" || true)"
-  if [[ "$code" == "200" ]]; then
-    ready=1
-    break
-  fi
-  sleep 0.2
-done
-if [[ $ready -ne 1 ]]; then
-  echo "run-go.sh: server did not answer 200 on GET /health within 30s" >&2
+# start_server PORT [extra serve flags...]: starts `openstage serve` in the
+# background and waits until GET /health answers 200.
+start_server() {
+  local port=$1
+  shift
+  local data_dir log_file pid
+  data_dir="$(mktemp -d)"
+  log_file="$(mktemp)"
+  DATA_DIRS+=("$data_dir")
+  LOG_FILES+=("$log_file")
+  echo "run-go.sh: starting server on 127.0.0.1:$port $* (data dir $data_dir)"
+  node dist/src/cli.js serve --port "$port" --data-dir "$data_dir" "$@" >"$log_file" 2>&1 &
+  pid=$!
+  SERVER_PIDS+=("$pid")
+  for _ in $(seq 1 150); do # 150 x 0.2s = 30s
+    if ! kill -0 "$pid" 2>/dev/null; then
+      echo "run-go.sh: server on port $port exited before becoming ready" >&2
+      exit 1
+    fi
+    if [[ "$(curl -s -o /dev/null -m 2 -w '%{http_code}' "http://127.0.0.1:$port/health" || true)" == "200" ]]; then
+      echo "run-go.sh: server on port $port ready"
+      return 0
+    fi
+    sleep 0.2
+  done
+  echo "run-go.sh: server on port $port did not answer 200 on GET /health within 30s" >&2
   exit 1
-fi
-echo "run-go.sh: server ready"
+}
+
+PORT="$(free_port)"
+start_server "$PORT"
+
+RBAC_PORT="$(free_port)"
+ROOT_PASSWORD="Compat#Root1"
+OPENSTAGE_ROOT_PASSWORD="$ROOT_PASSWORD" start_server "$RBAC_PORT" --rbac
 
 cd "$ROOT/compat/go"
-OPENSTAGE_SC_ADDR="127.0.0.1:$PORT" go test -count=1 -v ./...
+OPENSTAGE_SC_ADDR="127.0.0.1:$PORT" \
+  OPENSTAGE_SC_RBAC_ADDR="127.0.0.1:$RBAC_PORT" \
+  OPENSTAGE_SC_ROOT_PASSWORD="$ROOT_PASSWORD" \
+  go test -count=1 -v ./...
