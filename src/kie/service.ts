@@ -66,6 +66,7 @@ export class KieService {
   private readonly waiters: WaiterHub;
   private readonly listCache: ListCache;
   private unsubscribe?: () => void;
+  private closing = false;
   private readonly db: Db;
   private readonly bus: Bus<KieEvents>;
   private readonly clock: Clock;
@@ -102,9 +103,18 @@ export class KieService {
     this.log.info({ kvs }, 'kie index loaded');
   }
 
-  /** Answers every held poll as unchanged (before the HTTP server closes). */
+  /**
+   * Answers every held poll as unchanged and refuses to hold new ones (before the HTTP
+   * server closes).
+   */
   releasePolls(): void {
+    this.closing = true;
     this.waiters.releaseAll();
+  }
+
+  /** True once the server is stopping: answers should close their connection. */
+  isClosing(): boolean {
+    return this.closing;
   }
 
   /** Releases held polls and waits for queued writes to commit. */
@@ -230,7 +240,7 @@ export class KieService {
     const latest = this.revisionOf(domain);
     if (revision !== undefined && revision !== latest) return { held: false, changed: true };
     if (waitMs === undefined) return { held: false, changed: revision === undefined };
-    if (waitMs <= 0) return { held: false, changed: false };
+    if (waitMs <= 0 || this.closing) return { held: false, changed: false };
     const holdMs = waitMs - Math.min(this.config.kie.pollEarlyReplyMs, waitMs / 10);
     const { held, cancel } = this.waiters.wait({ domain, project, labels: q.labels, labelFormat: labelFormat(q.labels), exact: q.exact }, holdMs);
     return { held: true, wait: held, cancel };

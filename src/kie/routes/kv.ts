@@ -43,9 +43,17 @@ export function kvRoutes(app: FastifyInstance, { kie }: KiePluginOptions): void 
     const start = kie.poll(domain, project, q, revision, waitMs);
     let changed = !start.held && start.changed;
     if (start.held) {
-      // The client may go away while held: its waiter leaves at once (pitfalls.md, kie#237).
-      reply.raw.once('close', start.cancel);
+      // The client may go away while held: its waiter leaves at once (pitfalls.md, kie#237),
+      // and the half-closed socket goes too rather than lingering until its timeout.
+      const socket = req.raw.socket;
+      reply.raw.once('close', () => {
+        if (reply.raw.writableFinished) return;
+        start.cancel();
+        socket.destroy();
+      });
       changed = await start.wait;
+      // Released by a shutdown: without this the keep-alive socket would hold the close.
+      if (kie.isClosing()) reply.header('connection', 'close');
     }
     if (!changed) return reply.code(304).header('X-Kie-Revision', String(kie.revisionOf(domain))).send();
     const result = kie.list(domain, project, q);
