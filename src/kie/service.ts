@@ -43,6 +43,8 @@ export interface ExportedKv {
   value: string;
   value_type: string;
   status: string;
+  /** Only when set: an extension of the Huawei format so that a re-import restores it. */
+  priority?: number;
 }
 
 /** One change to apply to the index after a commit. */
@@ -269,7 +271,7 @@ export class KieService {
   /**
    * Imports kvs in order (servicecomb.md §3.3, §4.1), in one transaction; each created or
    * overridden kv moves the revision once. Duplicates (same key and label set): `force`
-   * updates value, value_type and status keeping the id; `skip` reports 400004; `abort`
+   * updates value, value_type, status and priority (those given) keeping the id; `skip` reports 400004; `abort`
    * reports that item and every later one as 400005. Validation (400001) and quota
    * (422001) failures are reported per item and the rest goes on.
    * @param data the items, `[{key, value, labels?, status?, value_type?}]`
@@ -330,6 +332,7 @@ export class KieService {
             value: typeof item.value === 'string' ? kv.value : existing.doc.value,
             value_type: item.value_type ? kv.valueType : existing.doc.value_type,
             status: item.status ? kv.status : existing.doc.status,
+            ...(item.priority !== undefined ? { priority: kv.priority || undefined } : {}),
             update_revision: revision,
             update_time: now,
           };
@@ -374,7 +377,7 @@ export class KieService {
     }
     return {
       metadata: { version: '1.0', annotations: {} },
-      data: records.map((r) => ({ key: r.doc.key, labels: r.labels, value: r.doc.value, value_type: r.doc.value_type, status: r.doc.status })),
+      data: records.map((r) => ({ key: r.doc.key, labels: r.labels, value: r.doc.value, value_type: r.doc.value_type, status: r.doc.status, ...(r.doc.priority ? { priority: r.doc.priority } : {}) })),
     };
   }
 

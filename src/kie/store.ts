@@ -41,11 +41,11 @@ export async function insertKv(db: Executor, kv: StoredKv): Promise<void> {
     .execute();
 }
 
-/** Rewrites the mutable fields of a kv (value, value_type, status, update revision and time). */
+/** Rewrites the mutable fields of a kv (value, value_type, status, priority, update revision and time). */
 export async function updateKv(db: Executor, domain: string, doc: KvDoc): Promise<void> {
   await db
     .updateTable('kie_kvs')
-    .set({ value: doc.value, value_type: doc.value_type, status: doc.status, update_revision: doc.update_revision, update_time: doc.update_time })
+    .set({ value: doc.value, value_type: doc.value_type, status: doc.status, priority: doc.priority ?? 0, update_revision: doc.update_revision, update_time: doc.update_time })
     .where('domain', '=', domain)
     .where('id', '=', doc.id)
     .execute();

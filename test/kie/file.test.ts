@@ -1,0 +1,157 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { assertError } from '../helpers/assert.js';
+import { KieClient, revisionOf, type Kv } from '../helpers/kie-client.js';
+import { startServer } from '../helpers/server.js';
+
+const items = [
+  { key: 'a', value: '1', labels: { app: 'shop' }, status: 'enabled' },
+  { key: 'b', value: 'x: 1', value_type: 'yaml', labels: { app: 'shop', service: 'orders' } },
+  { key: 'c', value: '3' },
+];
+
+/** What identifies a kv's state, without revisions and times. */
+const state = (kvs: Kv[]): unknown[] =>
+  kvs.map((k) => ({ id: k.id, key: k.key, value: k.value, value_type: k.value_type, status: k.status, priority: k.priority ?? 0, labels: k.labels ?? {} })).sort((x, y) => x.key.localeCompare(y.key));
+
+describe('POST /v1/{project}/kie/file', () => {
+  it('imports the JSON body of open-source Kie: every item in success, one revision each', async (t) => {
+    const srv = await startServer(t);
+    const c = new KieClient(srv.url);
+    const r = await c.req('POST', '/file?override=force', { metadata: { version: '1.0' }, data: items });
+    assert.equal(r.status, 200, r.text);
+    assert.deepEqual(r.body.failure, []);
+    assert.deepEqual(r.body.success.map((k: Kv) => [k.key, k.status, k.value_type, k.create_revision]), [
+      ['a', 'enabled', 'text', 1],
+      ['b', 'disabled', 'yaml', 2],
+      ['c', 'disabled', 'text', 3],
+    ]);
+    const list = await c.list();
+    assert.equal(list.body.total, 3);
+    assert.equal(revisionOf(list), 3);
+  });
+
+  it('imports the multipart upload_file form of the Huawei SDK and forces the label query onto every item', async (t) => {
+    const srv = await startServer(t);
+    const c = new KieClient(srv.url);
+    const form = new FormData();
+    form.append('upload_file', new Blob([JSON.stringify({ data: items })], { type: 'application/json' }), 'kie.json');
+    const res = await fetch(`${c.base}${c.prefix}/file?override=force&label=env:prod`, { method: 'POST', body: form });
+    const body = (await res.json()) as { success: Kv[]; failure: unknown[] };
+    assert.equal(res.status, 200, JSON.stringify(body));
+    assert.equal(body.success.length, 3);
+    assert.deepEqual(body.success.map((k) => k.labels), [{ app: 'shop', env: 'prod' }, { app: 'shop', service: 'orders', env: 'prod' }, { env: 'prod' }]);
+    assert.equal((await c.list({ label: 'env:prod' })).body.total, 3);
+  });
+
+  it('imports a YAML body', async (t) => {
+    const srv = await startServer(t);
+    const c = new KieClient(srv.url);
+    const r = await c.req('POST', '/file', 'data:\n  - key: y\n    value: "1"\n    status: enabled\n', { 'content-type': 'text/yaml' });
+    assert.equal(r.status, 200, r.text);
+    assert.equal(r.body.success[0].key, 'y');
+  });
+
+  it('force updates a duplicate keeping its id; skip reports 400004; abort reports the duplicate and every later item as 400005', async (t) => {
+    const srv = await startServer(t);
+    const c = new KieClient(srv.url);
+    const existing = await c.create({ key: 'b', value: 'old', labels: { app: 'shop', service: 'orders' } });
+    const forced = await c.req('POST', '/file?override=force', { data: items });
+    assert.deepEqual(forced.body.failure, []);
+    const b = forced.body.success.find((k: Kv) => k.key === 'b');
+    assert.equal(b.id, existing.id);
+    assert.equal(b.value, 'x: 1');
+    assert.equal(b.value_type, 'yaml');
+    assert.equal(b.update_revision, 3);
+
+    const c2 = new KieClient(srv.url);
+    await c2.create({ key: 'b', value: 'old', labels: { app: 'shop', service: 'orders' } });
+    const skipped = await c2.req('POST', '/file?override=skip', { data: items });
+    assert.deepEqual(skipped.body.success.map((k: Kv) => k.key), ['a', 'c']);
+    assert.deepEqual(skipped.body.failure, [{ key: 'b', labels: { app: 'shop', service: 'orders' }, error_code: 400004, error_message: 'skip overriding duplicate kvs' }]);
+
+    const c3 = new KieClient(srv.url);
+    await c3.create({ key: 'b', value: 'old', labels: { app: 'shop', service: 'orders' } });
+    const aborted = await c3.req('POST', '/file?override=abort', { data: items });
+    assert.deepEqual(aborted.body.success.map((k: Kv) => k.key), ['a']);
+    assert.deepEqual(aborted.body.failure.map((f: { key: string; error_code: number }) => [f.key, f.error_code]), [
+      ['b', 400005],
+      ['c', 400005],
+    ]);
+    assert.equal(aborted.body.failure[0].error_message, 'stop overriding kvs after reaching the duplicate kv');
+    assert.equal((await c3.req('GET', `/kv/${aborted.body.success[0].id}`)).status, 200);
+  });
+
+  it('reports validation and quota failures per item and goes on', async (t) => {
+    const srv = await startServer(t, { 'quota.configs': 2 });
+    const c = new KieClient(srv.url);
+    const r = await c.req('POST', '/file?override=force', { data: [{ key: 'bad key', value: 'v' }, { key: 'ok1', value: 'v', status: 'on' }, { key: 'ok2', value: 'v' }, { key: 'ok3', value: 'v' }, { key: 'ok4', value: 'v' }] });
+    assert.equal(r.status, 200);
+    assert.deepEqual(r.body.success.map((k: Kv) => k.key), ['ok2', 'ok3']);
+    assert.deepEqual(r.body.failure.map((f: { key: string; error_code: number }) => [f.key, f.error_code]), [
+      ['bad key', 400001],
+      ['ok1', 400001],
+      ['ok4', 422001],
+    ]);
+    assert.match(r.body.failure[0].error_message, /^validate failed, field: KVDoc.Key, rule: /);
+    assert.match(r.body.failure[1].error_message, /^validate failed, field: KVDoc.Status, rule: /);
+  });
+
+  it('returns 400001 for an unknown override, a body without data, or a multipart body without upload_file', async (t) => {
+    const srv = await startServer(t);
+    const c = new KieClient(srv.url);
+    assertError(await c.req('POST', '/file?override=merge', { data: [] }), 400, '400001');
+    assertError(await c.req('POST', '/file?override=force', { items: [] }), 400, '400001');
+    assertError(await c.req('POST', '/file?override=force', { data: 'x' }), 400, '400001');
+    assertError(await c.req('POST', '/file?label=bad', { data: [] }), 400, '400001');
+    const form = new FormData();
+    form.append('other', 'x');
+    const res = await fetch(`${c.base}${c.prefix}/file`, { method: 'POST', body: form });
+    assert.equal(res.status, 400);
+    assert.equal(((await res.json()) as { errorCode: string }).errorCode, '400001');
+  });
+});
+
+describe('POST /v1/{project}/kie/download', () => {
+  it('exports by labels or ids, and the output re-imports to the same state', async (t) => {
+    const srv = await startServer(t);
+    const c = new KieClient(srv.url);
+    await c.req('POST', '/file', { data: [...items, { key: 'p', value: 'v', priority: 2 }] });
+    const before = (await c.list()).body.data;
+
+    const byLabel = await c.req('POST', '/download?label=app:shop');
+    assert.equal(byLabel.status, 200, byLabel.text);
+    assert.equal(byLabel.body.metadata.version, '1.0');
+    assert.deepEqual(byLabel.body.data.map((k: { key: string }) => k.key).sort(), ['a', 'b']);
+    assert.deepEqual(Object.keys(byLabel.body.data[0]).sort(), ['key', 'labels', 'status', 'value', 'value_type']);
+    assert.equal((await c.req('POST', '/download')).body.data.find((k: { key: string }) => k.key === 'p').priority, 2);
+    const exact = await c.req('POST', '/download?label=app:shop&match=exact');
+    assert.deepEqual(exact.body.data.map((k: { key: string }) => k.key), ['a']);
+    const a = before.find((k) => k.key === 'a')!;
+    const byIds = await c.req('POST', '/download', { ids: [a.id, 'unknown'] });
+    assert.deepEqual(byIds.body.data.map((k: { key: string }) => k.key), ['a']);
+
+    const all = await c.req('POST', '/download');
+    assert.equal(all.body.data.length, 4);
+    // Change everything, then re-import the export with force: the same state comes back.
+    await c.update(a.id, { value: 'changed', status: 'disabled' });
+    await c.req('DELETE', '/kv', { ids: [before.find((k) => k.key === 'c')!.id] });
+    const re = await c.req('POST', '/file?override=force', all.body);
+    assert.deepEqual(re.body.failure, []);
+    assert.deepEqual(state((await c.list()).body.data), state(before));
+    // And into an empty project: the same kvs, with the ids of that project.
+    const fresh = new KieClient(srv.url);
+    await fresh.req('POST', '/file', all.body);
+    assert.deepEqual(state((await fresh.list()).body.data).map((k) => ({ ...(k as object), id: undefined })), state(before).map((k) => ({ ...(k as object), id: undefined })));
+  });
+
+  it('answers YAML on Accept: text/yaml, and 400001 for bad ids', async (t) => {
+    const srv = await startServer(t);
+    const c = new KieClient(srv.url);
+    await c.create({ key: 'k', value: 'v' });
+    const r = await c.req('POST', '/download', undefined, { accept: 'text/yaml' });
+    assert.match(r.headers.get('content-type') ?? '', /^text\/yaml/);
+    assert.match(r.text, /^data:\n {2}- key: k$/m);
+    assertError(await c.req('POST', '/download', { ids: 'x' }), 400, '400001');
+  });
+});
