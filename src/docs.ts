@@ -1,4 +1,5 @@
 import { configMarkdown, errorsMarkdown, exampleYaml } from './core/config-docs.js';
+import { KieCodes } from './kie/errors.js';
 import { RbacCodes } from './rbac/errors.js';
 import { RegistryCodes } from './registry/errors.js';
 
@@ -17,6 +18,11 @@ export function generatedDocs(): Record<string, string> {
         area: 'Engine RBAC, `/v4/token`, `/v4/accounts`, `/v4/roles` (and the 401/403 answers of every protected registry and config center call)',
         format: 'ServiceComb body as above; HTTP status = code / 1000.',
         codes: Object.values(RbacCodes).map((c) => ({ code: c.code, status: Math.floor(c.code / 1000), message: c.message })),
+      },
+      {
+        area: 'Config center (Kie), `/v1/{project}/kie`, `/v1/health`',
+        format: 'Body `{"errorCode":"<code as string>","errorMessage":"<message>","detail":"<free text, omitted when empty>"}` pretty-printed with a 1-space indent; HTTP status = code / 1000 (real 404, 409 and 422 here). Import items that fail carry the code as a number in `error_code`.',
+        codes: Object.values(KieCodes).map((c) => ({ code: c.code, status: Math.floor(c.code / 1000), message: c.message })),
       },
     ]),
   };
