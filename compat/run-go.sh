@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs the Go compatibility tests (compat/go, real go-chassis sc-client) against
+# Runs the Go compatibility tests (compat/go, real go-chassis sc-client; compat/go-kie,
+# real go-chassis kie-client) against
 # two freshly started OpenStage servers: one as started by default, and one with
 # engine RBAC on (--rbac, root password from OPENSTAGE_ROOT_PASSWORD).
 # Assumes `npm run build` was already done (dist/src/cli.js exists).
@@ -81,8 +82,13 @@ RBAC_PORT="$(free_port)"
 ROOT_PASSWORD="Compat#Root1"
 OPENSTAGE_ROOT_PASSWORD="$ROOT_PASSWORD" start_server "$RBAC_PORT" --rbac
 
-cd "$ROOT/compat/go"
-OPENSTAGE_SC_ADDR="127.0.0.1:$PORT" \
-  OPENSTAGE_SC_RBAC_ADDR="127.0.0.1:$RBAC_PORT" \
-  OPENSTAGE_SC_ROOT_PASSWORD="$ROOT_PASSWORD" \
-  go test -count=1 -v ./...
+# Each module runs even when the other fails; the script fails when either did.
+rc=0
+for module in go go-kie; do
+  echo "run-go.sh: go test in compat/$module"
+  (cd "$ROOT/compat/$module" && OPENSTAGE_SC_ADDR="127.0.0.1:$PORT" \
+    OPENSTAGE_SC_RBAC_ADDR="127.0.0.1:$RBAC_PORT" \
+    OPENSTAGE_SC_ROOT_PASSWORD="$ROOT_PASSWORD" \
+    go test -count=1 -v ./...) || rc=1
+done
+exit $rc

@@ -71,7 +71,7 @@ if (!only || only === 'postgres') {
   }
 }
 if ((!only || only === 'compat') && !filter) {
-  console.log('\n=== compat: go-chassis sc-client ===');
+  console.log('\n=== compat: go-chassis sc-client and kie-client ===');
   runCounted('bash', [join(root, 'compat', 'run-go.sh')], { cwd: root }, goCounts);
   console.log('\n=== compat: Huawei Cloud Python SDK ===');
   runCounted('bash', [join(root, 'compat', 'run-python.sh')], { cwd: root }, pytestCounts);
