@@ -2,13 +2,23 @@
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from './core/config.js';
 import type { BootstrapReport } from './iam/service.js';
+import { ADMIN_USAGE, runAdminCommand } from './cli-admin.js';
 import { buildServer } from './server.js';
 
-const USAGE = `usage: openstage serve [--host H] [--port P] [--data-dir DIR] [--db sqlite|postgres://...] [--config FILE] [--log-level L] [--auth iam|none] [--rbac]`;
+const USAGE = `usage: openstage serve [--host H] [--port P] [--data-dir DIR] [--db sqlite|postgres://...] [--config FILE] [--log-level L] [--auth iam|none] [--rbac]
+${ADMIN_USAGE}`;
 
 /** `openstage serve`: parse flags, load config, build the server, listen, stop on SIGTERM/SIGINT. */
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
+  if (command === 'user' || command === 'project' || command === 'key') {
+    try {
+      return await runAdminCommand(argv, process.env);
+    } catch (err) {
+      process.stderr.write(`openstage: ${(err as Error).message}\n`);
+      return 1;
+    }
+  }
   if (command !== 'serve') {
     process.stderr.write(`${USAGE}\n`);
     return command === undefined || command === '--help' || command === 'help' ? 0 : 2;

@@ -3,6 +3,7 @@ import type { Config } from '../core/config.js';
 import { OpenStageError } from '../core/errors.js';
 import { parseJsonKeepingRawBody } from '../core/raw-body.js';
 import { iamError } from './errors.js';
+import { iamAdminRoutes } from './admin-routes.js';
 import { iamRoutes } from './routes.js';
 import type { IamService } from './service.js';
 import type { Principal } from './types.js';
@@ -70,5 +71,7 @@ export async function iamPlugin(app: FastifyInstance, opts: IamPluginOptions): P
     request.log.error({ err, reqId: request.id }, 'unexpected error');
     return sendKeystoneError(reply, new OpenStageError('IAM.0000', 500, 'Internal server error'));
   });
-  iamRoutes(app, opts.iam, iamCheck(opts.iam, opts.config));
+  const check = iamCheck(opts.iam, opts.config);
+  iamRoutes(app, opts.iam, check);
+  iamAdminRoutes(app, opts.iam, opts.config, check);
 }
