@@ -1,19 +1,8 @@
+import type { KvDoc } from '../../src/kie/types.js';
 import { call, uniq, type Reply } from './registry-client.js';
 
 /** A kv as the config center returns it. */
-export interface Kv {
-  id: string;
-  key: string;
-  value: string;
-  value_type: string;
-  status: string;
-  priority?: number;
-  create_revision: number;
-  update_revision: number;
-  labels?: Record<string, string>;
-  create_time: number;
-  update_time: number;
-}
+export type Kv = KvDoc;
 
 /** A small client for the config center paths of a test server, bound to one project. */
 export class KieClient {

@@ -1,51 +1,7 @@
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { describe, it, type TestContext } from 'node:test';
-import { freshDatabase } from '../helpers/server.js';
+import { describe, it } from 'node:test';
+import { cliFixture, startCli } from '../helpers/cli.js';
 import { RegistryClient, uniq, until } from '../helpers/registry-client.js';
-
-const CLI = new URL('../../src/cli.js', import.meta.url).pathname;
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-    s.on('error', reject);
-  });
-}
-
-/** Starts `openstage serve` as a child process and waits until /health answers. */
-async function startCli(port: number, dataDir: string, db: string): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [CLI, 'serve', '--port', String(port), '--data-dir', dataDir, '--db', db, '--log-level', 'warn'], { stdio: ['ignore', 'ignore', 'inherit'] });
-  await until(async () => {
-    try {
-      return (await fetch(`http://127.0.0.1:${port}/health`)).status === 200;
-    } catch {
-      return false;
-    }
-  }, 20_000);
-  return child;
-}
-
-/** A data dir, a database and a free port for CLI children; cleaned up when the test ends. */
-async function cliFixture(t: TestContext): Promise<{ dataDir: string; db: string; port: number; children: ChildProcess[] }> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'openstage-cli-'));
-  const { db, drop } = await freshDatabase();
-  const fixture = { dataDir, db, port: await freePort(), children: [] as ChildProcess[] };
-  t.after(async () => {
-    for (const child of fixture.children) child.kill('SIGKILL');
-    await drop();
-    rmSync(dataDir, { recursive: true, force: true });
-  });
-  return fixture;
-}
 
 describe('SIGKILL under load', () => {
   it('loses nothing that was acknowledged, and heartbeats keep succeeding after the restart', async (t) => {
