@@ -21,6 +21,7 @@
 //   BENCH_KVS=1000  BENCH_SERVICES=100  BENCH_LIMIT=20
 //   BENCH_WAITERS=10000  BENCH_SAMPLES=500  BENCH_WAIT=300s
 //   BENCH_NO_BASELINE=1   BENCH_TIMEOUT_SECONDS=900   BENCH_CLI=path/to/cli.js
+//   BENCH_CPU_PROF=1      server runs with --cpu-prof into bench/results/profiles/
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
@@ -169,7 +170,13 @@ async function main() {
 
   // ── OpenStage ──
   const port = await freePort();
-  const server = startChild('openstage', [cli, 'serve', '--port', String(port), '--data-dir', tmpDir, '--log-level', 'warn']);
+  const profDir = join(resultsDir, 'profiles');
+  if (process.env.BENCH_CPU_PROF === '1') {
+    mkdirSync(profDir, { recursive: true });
+    writeFileSync(join(profDir, '.gitignore'), '*\n');
+  }
+  const profArgs = process.env.BENCH_CPU_PROF === '1' ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [];
+  const server = startChild('openstage', [...profArgs, cli, 'serve', '--port', String(port), '--data-dir', tmpDir, '--log-level', 'warn']);
   await waitReady(port, '/v1/health', server);
   const rssEmpty = rssMB(server.pid);
   const items = Array.from({ length: KVS }, (_, i) => ({ key: `bench.key${i}`, value: `value of key ${i} `.repeat(4), status: 'enabled', labels: { app: 'bench', service: `s${i % SERVICES}` } }));

@@ -41,12 +41,15 @@ interface ProjectWaiters {
  * Held long polls. A waiter costs a map entry, a promise and one clock timer, and no CPU
  * while idle. `notify` looks only at waiters that could match a change: exact waiters under
  * the kv's label format, label-less waiters, and waiters filed under one of the kv's label
- * pairs (each waiter is filed under exactly one pair, so it is checked at most once).
+ * pairs (each waiter is filed under exactly one pair, the least crowded one when it came, so
+ * it is checked at most once and shares its bucket with few others).
  * A waiter leaves the index when it is woken, times out or is cancelled (client gone).
  */
 export class WaiterHub {
   private readonly projects = new Map<string, ProjectWaiters>();
   private count = 0;
+  /** Waiters the last `notify` looked at, woken or not (tests: a change costs O(matching)). */
+  lastChecked = 0;
 
   constructor(private readonly clock: Clock) {}
 
@@ -66,10 +69,9 @@ export class WaiterHub {
     if (!pw) this.projects.set(pkey, (pw = { exact: new Map(), byPair: new Map(), any: new Map() }));
     let bucket: Map<string, Set<Waiter>>;
     let bucketKey: string;
-    const firstLabel = Object.keys(spec.labels)[0];
     if (spec.exact) [bucket, bucketKey] = [pw.exact, spec.labelFormat];
-    else if (firstLabel === undefined) [bucket, bucketKey] = [pw.any, ''];
-    else [bucket, bucketKey] = [pw.byPair, pairKey(firstLabel, spec.labels[firstLabel]!)];
+    else if (Object.keys(spec.labels).length === 0) [bucket, bucketKey] = [pw.any, ''];
+    else [bucket, bucketKey] = [pw.byPair, leastCrowdedPair(pw.byPair, spec.labels)];
 
     let waiter!: Waiter;
     const held = new Promise<boolean>((resolve) => {
@@ -86,15 +88,19 @@ export class WaiterHub {
   /** Wakes every waiter `change` matches; returns how many were woken. */
   notify(change: ChangeEvent): number {
     const pw = this.projects.get(projectKey(change.domain, change.project));
+    this.lastChecked = 0;
     if (!pw) return 0;
     const woken: Waiter[] = [];
     for (const w of pw.exact.get(change.labelFormat) ?? []) woken.push(w);
     for (const w of pw.any.get('') ?? []) woken.push(w);
+    let checked = woken.length;
     for (const [k, v] of Object.entries(change.labels)) {
       for (const w of pw.byPair.get(pairKey(k, v)) ?? []) {
+        checked++;
         if (Object.entries(w.spec.labels).every(([wk, wv]) => change.labels[wk] === wv)) woken.push(w);
       }
     }
+    this.lastChecked = checked;
     for (const w of woken) this.finish(w, true);
     return woken.length;
   }
@@ -121,6 +127,22 @@ export class WaiterHub {
     w.cancelTimer();
     w.settle(changed);
   }
+}
+
+/**
+ * The label pair to file a waiter under: the one whose bucket holds the fewest waiters now.
+ * Polls usually share broad labels (`app:shop`) and differ in narrow ones (`service:orders`),
+ * so this keeps buckets small and a change looks at few waiters that will not match.
+ */
+function leastCrowdedPair(byPair: Map<string, Set<Waiter>>, labels: Record<string, string>): string {
+  let best = '';
+  let bestSize = Infinity;
+  for (const [k, v] of Object.entries(labels)) {
+    const key = pairKey(k, v);
+    const size = byPair.get(key)?.size ?? 0;
+    if (size <= bestSize) [best, bestSize] = [key, size];
+  }
+  return best;
 }
 
 const projectKey = (domain: string, project: string): string => `${domain}\u0000${project}`;
