@@ -10,6 +10,16 @@ import type { AccountLock, AccountRecord, AccountStatus, Permission, Role } from
 
 const seconds = (ms: number | string): string => String(Math.floor(Number(ms) / 1000));
 
+/** Runs an insert; a unique-key violation becomes AlreadyExistsError naming `what`. */
+async function insertUnique(what: string, insert: () => Promise<unknown>): Promise<void> {
+  try {
+    await insert();
+  } catch (err) {
+    if (isUniqueViolation(err)) throw new AlreadyExistsError(what);
+    throw err;
+  }
+}
+
 type AccountRow = { name: string; id: string; password_hash: string; roles: string; status: string; created_at_ms: number | string; updated_at_ms: number | string };
 
 function toAccount(r: AccountRow): AccountRecord {
@@ -26,15 +36,12 @@ function toAccount(r: AccountRow): AccountRecord {
 
 /** Inserts an account. @param nowMs creation time @throws AlreadyExistsError when the name is taken */
 export async function createAccount(db: Executor, a: { id: string; name: string; passwordHash: string; roles: string[]; status: AccountStatus }, nowMs: number): Promise<void> {
-  try {
-    await db
+  await insertUnique(`account ${a.name}`, () =>
+    db
       .insertInto('rbac_accounts')
       .values({ name: a.name, id: a.id, password_hash: a.passwordHash, roles: JSON.stringify(a.roles), status: a.status, created_at_ms: nowMs, updated_at_ms: nowMs })
-      .execute();
-  } catch (err) {
-    if (isUniqueViolation(err)) throw new AlreadyExistsError(`account ${a.name}`);
-    throw err;
-  }
+      .execute(),
+  );
 }
 
 /** One account with its password hash, or undefined. */
@@ -78,12 +85,7 @@ function toRole(r: RoleRow): Role {
 
 /** Inserts a role. @throws AlreadyExistsError when the name is taken */
 export async function createRole(db: Executor, r: { id: string; name: string; perms: Permission[] }, nowMs: number): Promise<void> {
-  try {
-    await db.insertInto('rbac_roles').values({ name: r.name, id: r.id, perms: JSON.stringify(r.perms), created_at_ms: nowMs, updated_at_ms: nowMs }).execute();
-  } catch (err) {
-    if (isUniqueViolation(err)) throw new AlreadyExistsError(`role ${r.name}`);
-    throw err;
-  }
+  await insertUnique(`role ${r.name}`, () => db.insertInto('rbac_roles').values({ name: r.name, id: r.id, perms: JSON.stringify(r.perms), created_at_ms: nowMs, updated_at_ms: nowMs }).execute());
 }
 
 /** One role, or undefined. */
@@ -166,10 +168,5 @@ export async function findKeyPair(db: Executor, name: string): Promise<StoredKey
 
 /** Inserts a key pair. @throws AlreadyExistsError when another replica stored one first */
 export async function createKeyPair(db: Executor, name: string, pair: StoredKeyPair, nowMs: number): Promise<void> {
-  try {
-    await db.insertInto('rbac_keys').values({ name, private_key: pair.sealedPrivateKey, public_key: pair.publicKey, created_at_ms: nowMs }).execute();
-  } catch (err) {
-    if (isUniqueViolation(err)) throw new AlreadyExistsError(`key ${name}`);
-    throw err;
-  }
+  await insertUnique(`key ${name}`, () => db.insertInto('rbac_keys').values({ name, private_key: pair.sealedPrivateKey, public_key: pair.publicKey, created_at_ms: nowMs }).execute());
 }

@@ -72,3 +72,9 @@ export class RbacClient {
     return { name, client: await RbacClient.login(this.base, name, PASSWORD) };
   }
 }
+
+/** Starts an RBAC test server (see startRbacServer) and logs in as root. */
+export async function startAsRoot(t: TestContext, overrides: Record<string, unknown> = {}): Promise<{ srv: TestServer; root: RbacClient }> {
+  const srv = await startRbacServer(t, overrides);
+  return { srv, root: await RbacClient.root(srv) };
+}

@@ -1,13 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { assertEmptyOk, assertError } from '../helpers/assert.js';
-import { PASSWORD, RbacClient, login, startRbacServer } from '../helpers/rbac-client.js';
+import { login, PASSWORD, RbacClient, startAsRoot, startRbacServer } from '../helpers/rbac-client.js';
 import { uniq } from '../helpers/registry-client.js';
 
 describe('POST /v4/accounts', () => {
   it('creates an account (empty 200) that can log in, active by default', async (t) => {
-    const srv = await startRbacServer(t);
-    const root = await RbacClient.root(srv);
+    const { srv, root } = await startAsRoot(t);
     const name = uniq('acct');
     assertEmptyOk(await root.req('POST', '/v4/accounts', { name, roles: ['developer'], password: PASSWORD }));
     const got = await root.req('GET', `/v4/accounts/${name}`);
@@ -43,22 +42,19 @@ describe('POST /v4/accounts', () => {
   ];
   for (const [why, body] of invalid) {
     it(`returns 400 with errorCode 400001 when ${why}`, async (t) => {
-      const srv = await startRbacServer(t);
-      const root = await RbacClient.root(srv);
+      const { root } = await startAsRoot(t);
       assertError(await root.req('POST', '/v4/accounts', body), 400, '400001');
     });
   }
 
   it('returns 400 with errorCode 400202 when a role does not exist', async (t) => {
-    const srv = await startRbacServer(t);
-    const root = await RbacClient.root(srv);
+    const { root } = await startAsRoot(t);
     const r = await root.req('POST', '/v4/accounts', { name: uniq('a'), roles: ['developer', 'ghost'], password: PASSWORD });
     assertError(r, 400, '400202', 'role [ghost] not exist');
   });
 
   it('returns 409 with errorCode 409200 when the name is taken', async (t) => {
-    const srv = await startRbacServer(t);
-    const root = await RbacClient.root(srv);
+    const { root } = await startAsRoot(t);
     const name = uniq('dup');
     await root.createAccount(name, ['developer']);
     assertError(await root.req('POST', '/v4/accounts', { name, roles: ['developer'], password: PASSWORD }), 409, '409200');
@@ -66,8 +62,7 @@ describe('POST /v4/accounts', () => {
   });
 
   it('returns 400 with errorCode 400203 past quota.accounts (root counts)', async (t) => {
-    const srv = await startRbacServer(t, { 'quota.accounts': 2 });
-    const root = await RbacClient.root(srv);
+    const { root } = await startAsRoot(t, { 'quota.accounts': 2 });
     await root.createAccount(uniq('a'), ['developer']);
     assertError(await root.req('POST', '/v4/accounts', { name: uniq('a'), roles: ['developer'], password: PASSWORD }), 400, '400203');
   });
@@ -79,8 +74,7 @@ describe('POST /v4/accounts', () => {
   });
 
   it('keeps accounts across a restart', async (t) => {
-    const srv = await startRbacServer(t);
-    const root = await RbacClient.root(srv);
+    const { srv, root } = await startAsRoot(t);
     const name = uniq('durable');
     await root.createAccount(name, ['developer']);
     const again = await srv.restart();
@@ -90,8 +84,7 @@ describe('POST /v4/accounts', () => {
 
 describe('POST /v4/accounts/batch-create', () => {
   it('creates each account on its own and reports the failures', async (t) => {
-    const srv = await startRbacServer(t);
-    const root = await RbacClient.root(srv);
+    const { srv, root } = await startAsRoot(t);
     const ok = uniq('ok');
     const noPassword = uniq('nopw');
     const r = await root.req('POST', '/v4/accounts/batch-create', {
@@ -120,8 +113,7 @@ describe('POST /v4/accounts/batch-create', () => {
     ['the list has 21 accounts', Array.from({ length: 21 }, (_, i) => ({ name: `n${i}`, roles: ['developer'] }))],
   ] as const) {
     it(`returns 400 with errorCode 400001 when ${why}`, async (t) => {
-      const srv = await startRbacServer(t);
-      const root = await RbacClient.root(srv);
+      const { root } = await startAsRoot(t);
       assertError(await root.req('POST', '/v4/accounts/batch-create', { accounts }), 400, '400001');
     });
   }
@@ -129,8 +121,7 @@ describe('POST /v4/accounts/batch-create', () => {
 
 describe('GET /v4/accounts', () => {
   it('returns {total, data} without passwords', async (t) => {
-    const srv = await startRbacServer(t);
-    const root = await RbacClient.root(srv);
+    const { root } = await startAsRoot(t);
     const name = uniq('listed');
     await root.createAccount(name, ['developer']);
     const r = await root.req('GET', '/v4/accounts');
@@ -143,16 +134,14 @@ describe('GET /v4/accounts', () => {
 
 describe('GET /v4/accounts/{name}', () => {
   it('returns 400 with errorCode 400200 for an unknown account', async (t) => {
-    const srv = await startRbacServer(t);
-    const root = await RbacClient.root(srv);
+    const { root } = await startAsRoot(t);
     assertError(await root.req('GET', `/v4/accounts/${uniq('ghost')}`), 400, '400200');
   });
 });
 
 describe('PUT /v4/accounts/{name}', () => {
   it('changes roles and status; an empty field is left as it is', async (t) => {
-    const srv = await startRbacServer(t);
-    const root = await RbacClient.root(srv);
+    const { srv, root } = await startAsRoot(t);
     const name = uniq('edit');
     await root.createAccount(name, ['developer']);
     srv.clock.advance(5000);
@@ -165,22 +154,19 @@ describe('PUT /v4/accounts/{name}', () => {
   });
 
   it('returns 403 with errorCode 403202 for root', async (t) => {
-    const srv = await startRbacServer(t);
-    const root = await RbacClient.root(srv);
+    const { root } = await startAsRoot(t);
     const { client } = await root.newUser(['admin']);
     assertError(await client.req('PUT', '/v4/accounts/root', { roles: ['developer'] }), 403, '403202');
   });
 
   it("returns 403 with errorCode 403204 for the caller's own account", async (t) => {
-    const srv = await startRbacServer(t);
-    const root = await RbacClient.root(srv);
+    const { root } = await startAsRoot(t);
     const { name, client } = await root.newUser(['admin']);
     assertError(await client.req('PUT', `/v4/accounts/${name}`, { status: 'inactive' }), 403, '403204');
   });
 
   it('returns 400 with errorCode 400001 when roles and status are both empty, or a field is bad', async (t) => {
-    const srv = await startRbacServer(t);
-    const root = await RbacClient.root(srv);
+    const { root } = await startAsRoot(t);
     const name = uniq('edit');
     await root.createAccount(name, ['developer']);
     assertError(await root.req('PUT', `/v4/accounts/${name}`, {}), 400, '400001');
@@ -189,8 +175,7 @@ describe('PUT /v4/accounts/{name}', () => {
   });
 
   it('returns 400 with errorCode 400200 for an unknown account and 400202 for an unknown role', async (t) => {
-    const srv = await startRbacServer(t);
-    const root = await RbacClient.root(srv);
+    const { root } = await startAsRoot(t);
     assertError(await root.req('PUT', `/v4/accounts/${uniq('ghost')}`, { status: 'active' }), 400, '400200');
     const name = uniq('edit');
     await root.createAccount(name, ['developer']);
@@ -198,8 +183,7 @@ describe('PUT /v4/accounts/{name}', () => {
   });
 
   it('returns 403 with errorCode 403205 for a developer', async (t) => {
-    const srv = await startRbacServer(t);
-    const root = await RbacClient.root(srv);
+    const { root } = await startAsRoot(t);
     const { client } = await root.newUser(['developer']);
     const name = uniq('edit');
     await root.createAccount(name, ['developer']);
@@ -209,8 +193,7 @@ describe('PUT /v4/accounts/{name}', () => {
 
 describe('DELETE /v4/accounts/{name}', () => {
   it('deletes an account (empty 200); it is then unknown and cannot log in', async (t) => {
-    const srv = await startRbacServer(t);
-    const root = await RbacClient.root(srv);
+    const { srv, root } = await startAsRoot(t);
     const name = uniq('gone');
     await root.createAccount(name, ['developer']);
     assertEmptyOk(await root.req('DELETE', `/v4/accounts/${name}`));
@@ -219,8 +202,7 @@ describe('DELETE /v4/accounts/{name}', () => {
   });
 
   it("returns 403202 for root, 403204 for the caller's own account, 400200 for an unknown one", async (t) => {
-    const srv = await startRbacServer(t);
-    const root = await RbacClient.root(srv);
+    const { root } = await startAsRoot(t);
     assertError(await root.req('DELETE', '/v4/accounts/root'), 403, '403202');
     const { name, client } = await root.newUser(['admin']);
     assertError(await client.req('DELETE', `/v4/accounts/${name}`), 403, '403204');
@@ -232,8 +214,7 @@ describe('POST /v4/accounts/{name}/password', () => {
   const NEW = 'New#Pass34';
 
   it("changes the caller's own password with the current one; the old one stops working", async (t) => {
-    const srv = await startRbacServer(t);
-    const root = await RbacClient.root(srv);
+    const { srv, root } = await startAsRoot(t);
     const { name, client } = await root.newUser([uniq('nothing')], []);
     assertEmptyOk(await client.req('POST', `/v4/accounts/${name}/password`, { currentPassword: PASSWORD, password: NEW }));
     assertError(await login(srv.url, name, PASSWORD), 401, '401202');
@@ -241,31 +222,27 @@ describe('POST /v4/accounts/{name}/password', () => {
   });
 
   it('lets root change its own password', async (t) => {
-    const srv = await startRbacServer(t);
-    const root = await RbacClient.root(srv);
+    const { srv, root } = await startAsRoot(t);
     assertEmptyOk(await root.req('POST', '/v4/accounts/root/password', { currentPassword: 'Root#Pass1', password: NEW }));
     const again = await srv.restart();
     assert.equal((await login(again.url, 'root', NEW)).status, 200, 'rbac.rootPassword does not reset an existing root');
   });
 
   it('returns 400 with errorCode 400001 without currentPassword, or with a weak new password', async (t) => {
-    const srv = await startRbacServer(t);
-    const root = await RbacClient.root(srv);
+    const { root } = await startAsRoot(t);
     const { name, client } = await root.newUser(['developer']);
     assertError(await client.req('POST', `/v4/accounts/${name}/password`, { password: NEW }), 400, '400001');
     assertError(await client.req('POST', `/v4/accounts/${name}/password`, { currentPassword: PASSWORD, password: 'weak' }), 400, '400001');
   });
 
   it('returns 400 with errorCode 400206 when the new password is the current one', async (t) => {
-    const srv = await startRbacServer(t);
-    const root = await RbacClient.root(srv);
+    const { root } = await startAsRoot(t);
     const { name, client } = await root.newUser(['developer']);
     assertError(await client.req('POST', `/v4/accounts/${name}/password`, { currentPassword: PASSWORD, password: PASSWORD }), 400, '400206');
   });
 
   it('returns 401 with errorCode 401207 when the current password is wrong', async (t) => {
-    const srv = await startRbacServer(t);
-    const root = await RbacClient.root(srv);
+    const { root } = await startAsRoot(t);
     const { name, client } = await root.newUser(['developer']);
     const r = await client.req('POST', `/v4/accounts/${name}/password`, { currentPassword: 'Wrong#Pass1', password: NEW });
     assertError(r, 401, '401207');
@@ -273,8 +250,7 @@ describe('POST /v4/accounts/{name}/password', () => {
   });
 
   it("returns 403 with errorCode 403001 for someone else's password unless the caller is an admin", async (t) => {
-    const srv = await startRbacServer(t);
-    const root = await RbacClient.root(srv);
+    const { srv, root } = await startAsRoot(t);
     const { client } = await root.newUser(['developer']);
     const other = uniq('other');
     await root.createAccount(other, ['developer']);
@@ -284,8 +260,7 @@ describe('POST /v4/accounts/{name}/password', () => {
   });
 
   it('returns 400 with errorCode 400200 when an admin names an unknown account', async (t) => {
-    const srv = await startRbacServer(t);
-    const root = await RbacClient.root(srv);
+    const { root } = await startAsRoot(t);
     assertError(await root.req('POST', `/v4/accounts/${uniq('ghost')}/password`, { password: NEW }), 400, '400200');
   });
 

@@ -4,7 +4,7 @@ import { describe, it, type TestContext } from 'node:test';
 import { SignJWT } from 'jose';
 import WebSocket from 'ws';
 import { assertError } from '../helpers/assert.js';
-import { RbacClient, login, startRbacServer } from '../helpers/rbac-client.js';
+import { login, startAsRoot, startRbacServer } from '../helpers/rbac-client.js';
 import { call, RegistryClient, uniq, type Reply } from '../helpers/registry-client.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 
@@ -44,8 +44,7 @@ describe('registry calls with RBAC on', () => {
   });
 
   it('returns 401 with errorCode 401201 for an unsigned token', async (t) => {
-    const srv = await startRbacServer(t);
-    const root = await RbacClient.root(srv);
+    const { srv, root } = await startAsRoot(t);
     const [, payload] = root.token.split('.');
     const none = `${Buffer.from('{"alg":"none"}').toString('base64url')}.${payload}.`;
     assertError(await registryCall(srv, { authorization: `Bearer ${none}` }), 401, '401201');
@@ -64,8 +63,7 @@ describe('registry calls with RBAC on', () => {
   });
 
   it('returns 401 with errorCode 401206 when the account that owns the token was deleted', async (t) => {
-    const srv = await startRbacServer(t);
-    const root = await RbacClient.root(srv);
+    const { root } = await startAsRoot(t);
     const { name, client } = await root.newUser(['developer']);
     assert.equal((await client.registry().req('GET', '/microservices')).status, 200);
     assert.equal((await root.req('DELETE', `/v4/accounts/${name}`)).status, 200);
@@ -73,8 +71,7 @@ describe('registry calls with RBAC on', () => {
   });
 
   it('returns 401 with errorCode 401201 once the account is made inactive', async (t) => {
-    const srv = await startRbacServer(t);
-    const root = await RbacClient.root(srv);
+    const { root } = await startAsRoot(t);
     const { name, client } = await root.newUser(['developer']);
     assert.equal((await root.req('PUT', `/v4/accounts/${name}`, { status: 'inactive' })).status, 200);
     assertError(await client.registry().req('GET', '/microservices'), 401, '401201');
@@ -88,8 +85,7 @@ describe('registry calls with RBAC on', () => {
   });
 
   it('lets the build-in developer role use the registry but not accounts or roles', async (t) => {
-    const srv = await startRbacServer(t);
-    const root = await RbacClient.root(srv);
+    const { root } = await startAsRoot(t);
     const { client } = await root.newUser(['developer']);
     const reg = client.registry();
     const serviceId = await reg.createService({ appId: 'rbac', serviceName: uniq() });
@@ -102,8 +98,7 @@ describe('registry calls with RBAC on', () => {
   });
 
   it("decides by resource type and verb from the role's permissions", async (t) => {
-    const srv = await startRbacServer(t);
-    const root = await RbacClient.root(srv);
+    const { root } = await startAsRoot(t);
     const adminReg = root.registry();
     const serviceId = await adminReg.createService({ appId: 'rbac', serviceName: uniq() });
     const role = uniq('reader');
@@ -121,8 +116,7 @@ describe('registry calls with RBAC on', () => {
   });
 
   it('maps schema routes to service/schema', async (t) => {
-    const srv = await startRbacServer(t);
-    const root = await RbacClient.root(srv);
+    const { root } = await startAsRoot(t);
     const serviceId = await root.registry().createService({ appId: 'rbac', serviceName: uniq() });
     const role = uniq('schemas');
     const { client } = await root.newUser([role], [{ resources: [{ type: 'service/schema' }], verbs: ['*'] }]);
@@ -133,8 +127,7 @@ describe('registry calls with RBAC on', () => {
   });
 
   it('returns 403 with errorCode 403205 when the roles grant nothing', async (t) => {
-    const srv = await startRbacServer(t);
-    const root = await RbacClient.root(srv);
+    const { root } = await startAsRoot(t);
     const { client } = await root.newUser([uniq('none')], []);
     const r = await client.registry().req('GET', '/microservices');
     assertError(r, 403, '403205');
@@ -142,15 +135,13 @@ describe('registry calls with RBAC on', () => {
   });
 
   it('does not grant through a labelled resource (labels are not matched)', async (t) => {
-    const srv = await startRbacServer(t);
-    const root = await RbacClient.root(srv);
+    const { root } = await startAsRoot(t);
     const { client } = await root.newUser([uniq('labelled')], [{ resources: [{ type: 'service', labels: { serviceName: 'orders' } }], verbs: ['*'] }]);
     assertError(await client.registry().req('GET', '/microservices'), 403, '403205');
   });
 
   it("applies a change of the account's roles to tokens already issued", async (t) => {
-    const srv = await startRbacServer(t);
-    const root = await RbacClient.root(srv);
+    const { root } = await startAsRoot(t);
     const { name, client } = await root.newUser([uniq('none')], []);
     assertError(await client.registry().req('GET', '/microservices'), 403, '403205');
     assert.equal((await root.req('PUT', `/v4/accounts/${name}`, { roles: ['developer'] })).status, 200);
@@ -158,8 +149,7 @@ describe('registry calls with RBAC on', () => {
   });
 
   it('lets the registry calls of a token work in every project and domain', async (t) => {
-    const srv = await startRbacServer(t);
-    const root = await RbacClient.root(srv);
+    const { srv, root } = await startAsRoot(t);
     const reg = new RegistryClient(srv.url, { ...root.auth, 'x-domain-name': 'other' }, '/v4/p2/registry');
     assert.equal((await reg.req('GET', '/microservices')).status, 200);
   });
@@ -188,8 +178,7 @@ function openWatch(t: TestContext, srv: TestServer, serviceId: string, headers: 
 
 describe('GET /v4/{project}/registry/microservices/{serviceId}/watcher with RBAC on', () => {
   it('refuses the upgrade with 401 and errorCode 401204 without a token, and opens with one', async (t) => {
-    const srv = await startRbacServer(t);
-    const root = await RbacClient.root(srv);
+    const { srv, root } = await startAsRoot(t);
     const consumer = await root.registry().createService({ appId: 'rbac', serviceName: uniq() });
     const refused = await openWatch(t, srv, consumer, {});
     assert.equal(refused.ok, false);
@@ -201,8 +190,7 @@ describe('GET /v4/{project}/registry/microservices/{serviceId}/watcher with RBAC
   });
 
   it('refuses the upgrade with 403 and errorCode 403205 without service:get', async (t) => {
-    const srv = await startRbacServer(t);
-    const root = await RbacClient.root(srv);
+    const { srv, root } = await startAsRoot(t);
     const consumer = await root.registry().createService({ appId: 'rbac', serviceName: uniq() });
     const { client } = await root.newUser([uniq('cfg')], [{ resources: [{ type: 'config' }], verbs: ['*'] }]);
     const refused = await openWatch(t, srv, consumer, client.auth);

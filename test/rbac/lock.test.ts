@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { assertError } from '../helpers/assert.js';
-import { PASSWORD, RbacClient, login, startRbacServer } from '../helpers/rbac-client.js';
+import { login, PASSWORD, startAsRoot, startRbacServer } from '../helpers/rbac-client.js';
 import { uniq } from '../helpers/registry-client.js';
 
 const WRONG = 'Wrong#Pass1';
@@ -9,8 +9,7 @@ const MINUTE = 60_000;
 
 describe('account locks after failed logins', () => {
   it('locks (name, address) on the third failure within 15 minutes, even for the right password, and releases it 15 minutes later', async (t) => {
-    const srv = await startRbacServer(t);
-    const root = await RbacClient.root(srv);
+    const { srv, root } = await startAsRoot(t);
     const name = uniq('victim');
     await root.createAccount(name, ['developer']);
     assertError(await login(srv.url, name, WRONG), 401, '401202');
@@ -29,8 +28,7 @@ describe('account locks after failed logins', () => {
   });
 
   it('counts failures from the first one: two failures 15 minutes apart do not add up', async (t) => {
-    const srv = await startRbacServer(t);
-    const root = await RbacClient.root(srv);
+    const { srv, root } = await startAsRoot(t);
     const name = uniq('slow');
     await root.createAccount(name, ['developer']);
     await login(srv.url, name, WRONG);
@@ -48,8 +46,7 @@ describe('account locks after failed logins', () => {
   });
 
   it('follows rbac.lockAfterFailures and rbac.lockDurationSeconds', async (t) => {
-    const srv = await startRbacServer(t, { 'rbac.lockAfterFailures': 1, 'rbac.lockDurationSeconds': 60 });
-    const root = await RbacClient.root(srv);
+    const { srv, root } = await startAsRoot(t, { 'rbac.lockAfterFailures': 1, 'rbac.lockDurationSeconds': 60 });
     const name = uniq('strict');
     await root.createAccount(name, ['developer']);
     await login(srv.url, name, WRONG);
@@ -59,8 +56,7 @@ describe('account locks after failed logins', () => {
   });
 
   it('counts a wrong current password on a password change, then answers 403201', async (t) => {
-    const srv = await startRbacServer(t);
-    const root = await RbacClient.root(srv);
+    const { srv, root } = await startAsRoot(t);
     const { name, client } = await root.newUser(['developer']);
     const change = { currentPassword: WRONG, password: 'New#Pass34' };
     for (let i = 0; i < 3; i++) assertError(await client.req('POST', `/v4/accounts/${name}/password`, change), 401, '401207');
@@ -69,8 +65,7 @@ describe('account locks after failed logins', () => {
   });
 
   it('survives a restart', async (t) => {
-    const srv = await startRbacServer(t, { 'rbac.lockAfterFailures': 1 });
-    const root = await RbacClient.root(srv);
+    const { srv, root } = await startAsRoot(t, { 'rbac.lockAfterFailures': 1 });
     const name = uniq('kept');
     await root.createAccount(name, ['developer']);
     await login(srv.url, name, WRONG);
@@ -81,8 +76,7 @@ describe('account locks after failed logins', () => {
 
 describe('GET /v4/account-locks', () => {
   it('lists attempted and banned keys with releaseAt in unix seconds, and drops released ones', async (t) => {
-    const srv = await startRbacServer(t);
-    const root = await RbacClient.root(srv);
+    const { srv, root } = await startAsRoot(t);
     const attempted = uniq('once');
     const banned = uniq('thrice');
     const start = Math.floor(srv.clock.now() / 1000);
@@ -102,8 +96,7 @@ describe('GET /v4/account-locks', () => {
   });
 
   it('returns 403 with errorCode 403205 without account:get', async (t) => {
-    const srv = await startRbacServer(t);
-    const root = await RbacClient.root(srv);
+    const { root } = await startAsRoot(t);
     const { client } = await root.newUser(['developer']);
     assertError(await client.req('GET', '/v4/account-locks'), 403, '403205');
   });

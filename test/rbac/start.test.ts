@@ -7,7 +7,7 @@ import { describe, it, type TestContext } from 'node:test';
 import { FakeClock } from '../../src/core/clock.js';
 import { ConfigError, loadConfig } from '../../src/core/config.js';
 import { buildServer } from '../../src/server.js';
-import { ROOT_PASSWORD, login } from '../helpers/rbac-client.js';
+import { login, ROOT_PASSWORD } from '../helpers/rbac-client.js';
 import { freshDatabase } from '../helpers/server.js';
 
 const CLI = new URL('../../src/cli.js', import.meta.url).pathname;

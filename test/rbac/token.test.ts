@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { assertError } from '../helpers/assert.js';
-import { PASSWORD, RbacClient, ROOT_PASSWORD, login, startRbacServer } from '../helpers/rbac-client.js';
+import { login, PASSWORD, ROOT_PASSWORD, startAsRoot, startRbacServer } from '../helpers/rbac-client.js';
 import { call, uniq } from '../helpers/registry-client.js';
 import { startServer } from '../helpers/server.js';
 
@@ -73,16 +73,14 @@ describe('POST /v4/token', () => {
   });
 
   it('returns 403 with errorCode 403201 when the account is inactive, even with the right password', async (t) => {
-    const srv = await startRbacServer(t);
-    const root = await RbacClient.root(srv);
+    const { srv, root } = await startAsRoot(t);
     const name = uniq('idle');
     assert.equal((await root.req('POST', '/v4/accounts', { name, roles: ['developer'], password: PASSWORD, status: 'inactive' })).status, 200);
     assertError(await login(srv.url, name, PASSWORD), 403, '403201');
   });
 
   it('keeps tokens valid across a restart (the signing key is stored)', async (t) => {
-    const srv = await startRbacServer(t);
-    const root = await RbacClient.root(srv);
+    const { srv, root } = await startAsRoot(t);
     const again = await srv.restart();
     const r = await call(again.url, 'GET', '/v4/accounts', { headers: root.auth });
     assert.equal(r.status, 200, r.text);
@@ -108,8 +106,7 @@ describe('POST /v4/token', () => {
 
 describe('GET /v4/self-perms', () => {
   it('lists the permissions of every role of the caller, without any account permission', async (t) => {
-    const srv = await startRbacServer(t);
-    const root = await RbacClient.root(srv);
+    const { root } = await startAsRoot(t);
     const r1 = uniq('r');
     const r2 = uniq('r');
     const p1 = { resources: [{ type: 'service' }], verbs: ['get'] };
@@ -123,8 +120,7 @@ describe('GET /v4/self-perms', () => {
   });
 
   it('returns {} for an account whose roles grant nothing', async (t) => {
-    const srv = await startRbacServer(t);
-    const root = await RbacClient.root(srv);
+    const { root } = await startAsRoot(t);
     const role = uniq('empty');
     const { client } = await root.newUser([role], []);
     const r = await client.req('GET', '/v4/self-perms');
