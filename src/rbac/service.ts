@@ -8,7 +8,7 @@ import { Mutex } from '../core/mutex.js';
 import { hashPassword, randomToken, safeEqual, verifyPassword, type SecretBox } from '../core/secrets.js';
 import { rbacError } from './errors.js';
 import * as rbacStore from './store.js';
-import { TokenSigner, generateRsaPem } from './token.js';
+import { TokenSigner, generateRsaPem, type TokenClaims } from './token.js';
 import {
   RESOURCE_TYPES,
   ROLE_ADMIN,
@@ -70,6 +70,13 @@ export class RbacService {
   /** Verified against when the account does not exist, so both failures cost the same. */
   private dummyHash = '';
   private readonly writes = new Mutex();
+  /**
+   * Hot-path caches of authorize: verified tokens (until their exp), accounts and roles by
+   * name. Accounts and roles change only through this service's writes, which clear them.
+   */
+  private readonly verified = new Map<string, TokenClaims>();
+  private readonly accountCache = new Map<string, Awaited<ReturnType<typeof rbacStore.findAccount>>>();
+  private readonly roleCache = new Map<string, Awaited<ReturnType<typeof rbacStore.findRoles>>>();
   private stopSweeper?: () => void;
   private readonly db: Db;
   private readonly clock: Clock;
@@ -205,10 +212,10 @@ export class RbacService {
     if (!header) throw rbacError('NoAuthHeader');
     const parts = header.split(' ');
     if (parts.length !== 2 || parts[0]!.toLowerCase() !== 'bearer' || !parts[1]) throw rbacError('Unauthorized', 'invalid auth header');
-    const claims = await this.tokens.verify(parts[1], this.clock.now());
+    const claims = await this.verifyCached(parts[1]);
     if (claims === 'expired') throw rbacError('TokenExpired');
     if (claims === 'invalid') throw rbacError('Unauthorized', 'invalid token');
-    const account = await rbacStore.findAccount(this.db.kysely, claims.account);
+    const account = await this.accountCached(claims.account);
     if (!account) throw rbacError('TokenOwnerDeleted', `account [${claims.account}] is deleted`);
     if (account.status === 'inactive') throw rbacError('Unauthorized', `account [${account.name}] is inactive`);
     request.rbac = { account: account.name, roles: account.roles };
@@ -219,7 +226,10 @@ export class RbacService {
 
   private async checkPermission(roleNames: string[], { resource, verb }: RoutePermission): Promise<void> {
     if (roleNames.includes(ROLE_ADMIN)) return;
-    const perms = (await rbacStore.findRoles(this.db.kysely, roleNames)).flatMap((r) => r.perms);
+    const key = roleNames.join('\u0000');
+    let roles = this.roleCache.get(key);
+    if (!roles) this.roleCache.set(key, (roles = await rbacStore.findRoles(this.db.kysely, roleNames)));
+    const perms = roles.flatMap((r) => r.perms);
     if (perms.length === 0) throw rbacError('NoPermission', 'role has no any permissions');
     // A labelled resource narrows the grant to matching services; labels are not matched
     // yet, so such a grant allows nothing (src/rbac/README.md, deviations).
@@ -453,7 +463,39 @@ export class RbacService {
 
   /** Runs `fn` in one transaction, serialised with every other RBAC write of this process. */
   private write<T>(fn: (trx: Executor) => Promise<T>): Promise<T> {
-    return this.writes.run(() => this.db.kysely.transaction().execute(fn));
+    return this.writes.run(async () => {
+      try {
+        return await this.db.kysely.transaction().execute(fn);
+      } finally {
+        this.accountCache.clear();
+        this.roleCache.clear();
+      }
+    });
+  }
+
+  /** Verifies a token once; later calls answer from memory until the token's exp. */
+  private async verifyCached(token: string): Promise<TokenClaims | 'expired' | 'invalid'> {
+    const nowMs = this.clock.now();
+    const hit = this.verified.get(token);
+    if (hit) {
+      if (hit.exp * 1000 > nowMs) return hit;
+      this.verified.delete(token);
+      return 'expired';
+    }
+    const claims = await this.tokens.verify(token, nowMs);
+    if (typeof claims === 'object') {
+      if (this.verified.size >= 10_000) this.verified.clear();
+      this.verified.set(token, claims);
+    }
+    return claims;
+  }
+
+  private async accountCached(name: string): Promise<Awaited<ReturnType<typeof rbacStore.findAccount>>> {
+    if (this.accountCache.has(name)) return this.accountCache.get(name);
+    const account = await rbacStore.findAccount(this.db.kysely, name);
+    if (this.accountCache.size >= 10_000) this.accountCache.clear();
+    this.accountCache.set(name, account);
+    return account;
   }
 }
 
