@@ -7,7 +7,7 @@ import type { Config } from './core/config.js';
 import { openDatabase, type Db } from './core/db/kysely.js';
 import { loggerOptions } from './core/log.js';
 import { SecretBox } from './core/secrets.js';
-import { iamPlugin } from './iam/index.js';
+import { iamCheck, iamPlugin } from './iam/index.js';
 import { IamService, type BootstrapReport } from './iam/service.js';
 import { kiePlugin } from './kie/index.js';
 import { KieService } from './kie/service.js';
@@ -96,7 +96,7 @@ export async function buildServer(config: Readonly<Config>, options: { clock?: C
   if (rbac) await app.register(rbacPlugin, { rbac, maxBodyBytes: config.registry.maxBodyBytes });
   await app.register(iamPlugin, { iam, config });
   await app.register(registryPlugin, { registry, watchHub, maxBodyBytes: config.registry.maxBodyBytes, version: VERSION, ...(rbac ? { authorize: rbac.authorize } : {}) });
-  await app.register(kiePlugin, { kie, maxBodyBytes: config.kie.maxBodyBytes, version: VERSION });
+  await app.register(kiePlugin, { kie, maxBodyBytes: config.kie.maxBodyBytes, version: VERSION, iamCheck: iamCheck(iam, config), ...(rbac ? { authorize: rbac.authorize } : {}) });
 
   app.setNotFoundHandler((_req, reply) => reply.code(404).type('text/plain; charset=utf-8').send('404 page not found'));
 

@@ -68,3 +68,29 @@ def test_project_outside_the_key_is_refused_with_403():
         call(client(project_id="f" * 32), "GET", "/v3/projects/{project_id}")
     assert info.value.status_code == 403
     assert info.value.error_code == "APIGW.0302"
+
+
+def test_cse_sdk_imports_multipart_and_exports_config_with_signed_calls(tmp_path):
+    """The CSE SDK's upload_kie (multipart, UNSIGNED-PAYLOAD) and download_kie (JSON body)."""
+    from huaweicloudsdkcore.http.formdata import FormFile
+    from huaweicloudsdkcse.v1 import DownloadKieReqBody, DownloadKieRequest, UploadKieRequest, UploadKieRequestBody
+
+    export_file = tmp_path / "kie.json"
+    export_file.write_text(json.dumps({"data": [
+        {"key": "sdk.timeout", "value": "30", "labels": {"app": "sdkapp"}, "status": "enabled", "value_type": "text"},
+        {"key": "sdk.retries", "value": "3", "labels": {"app": "sdkapp"}, "status": "enabled", "value_type": "text"},
+    ]}))
+    c = client()
+    with open(export_file, "rb") as f:
+        uploaded = c.upload_kie(UploadKieRequest(override="force", body=UploadKieRequestBody(upload_file=FormFile(f))))
+    assert uploaded.status_code == 200
+    assert sorted(kv.key for kv in uploaded.success) == ["sdk.retries", "sdk.timeout"]
+    assert not uploaded.failure
+
+    downloaded = c.download_kie(DownloadKieRequest(label="app:sdkapp", body=DownloadKieReqBody()))
+    assert downloaded.status_code == 200
+    assert sorted((kv.key, kv.value) for kv in downloaded.data) == [("sdk.retries", "3"), ("sdk.timeout", "30")]
+
+    with pytest.raises(ClientRequestException) as info:
+        client(sk="y" * 40).download_kie(DownloadKieRequest(label="app:sdkapp", body=DownloadKieReqBody()))
+    assert info.value.status_code == 401

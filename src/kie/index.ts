@@ -7,6 +7,7 @@ import { fileRoutes } from './routes/file.js';
 import { healthRoutes } from './routes/health.js';
 import { historyRoutes } from './routes/history.js';
 import { kvRoutes } from './routes/kv.js';
+import type { Authorize, Verb } from '../rbac/types.js';
 import type { KieService } from './service.js';
 
 /** What the config center plugin needs from the composition root. */
@@ -16,7 +17,19 @@ export interface KiePluginOptions {
   maxBodyBytes: number;
   /** Version string reported by /v1/health. */
   version: string;
+  /**
+   * Engine RBAC check (present when rbac.enabled): kv and revision routes need a token whose
+   * roles grant resource `config` with the verb of the HTTP method (servicecomb.md §2).
+   */
+  authorize?: Authorize;
+  /**
+   * IAM check of the CSE import/export routes (`/file`, `/download`, servicecomb.md §4.1):
+   * an X-Auth-Token or an AK/SK signature for the project in the path.
+   */
+  iamCheck?: (request: FastifyRequest) => Promise<void>;
 }
+
+const VERBS: Record<string, Verb> = { GET: 'get', POST: 'create', PUT: 'update', DELETE: 'delete' };
 
 /**
  * The domain a config center request acts in (servicecomb.md §3.1): the JWT claim `domain`
@@ -71,14 +84,17 @@ async function parseMultipart(body: Buffer, contentType: string): Promise<unknow
 export async function kiePlugin(app: FastifyInstance, opts: KiePluginOptions): Promise<void> {
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('multipart/form-data', { parseAs: 'buffer', bodyLimit: opts.maxBodyBytes }, (req, body, done) => {
+    req.rawBody = body as Buffer;
     parseMultipart(body as Buffer, req.headers['content-type'] ?? '').then(
       (parsed) => done(null, parsed),
       (err: unknown) => done(err instanceof OpenStageError ? err : kieError('InvalidParams', `bad multipart body: ${(err as Error).message}`), undefined),
     );
   });
-  app.addContentTypeParser('*', { parseAs: 'string', bodyLimit: opts.maxBodyBytes }, (req, body, done) => {
+  app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: opts.maxBodyBytes }, (req, body, done) => {
+    // The raw bytes are kept for AK/SK signatures (src/core/raw-body.ts).
+    req.rawBody = body as Buffer;
     try {
-      done(null, parseBody(body as string, req.headers['content-type']));
+      done(null, parseBody((body as Buffer).toString('utf8'), req.headers['content-type']));
     } catch (err) {
       done(kieError('InvalidParams', `can not decode body: ${(err as Error).message}`), undefined);
     }
@@ -101,9 +117,17 @@ export async function kiePlugin(app: FastifyInstance, opts: KiePluginOptions): P
 
   await app.register(
     async (scoped) => {
-      kvRoutes(scoped, opts);
-      historyRoutes(scoped, opts);
-      fileRoutes(scoped, opts);
+      await scoped.register(async (kv) => {
+        const { authorize } = opts;
+        if (authorize) kv.addHook('onRequest', async (request) => authorize(request, { resource: 'config', verb: VERBS[request.method] ?? 'get' }));
+        kvRoutes(kv, opts);
+        historyRoutes(kv, opts);
+      });
+      await scoped.register(async (file) => {
+        const { iamCheck } = opts;
+        if (iamCheck) file.addHook('preValidation', iamCheck);
+        fileRoutes(file, opts);
+      });
     },
     { prefix: '/v1/:project/kie' },
   );

@@ -2,7 +2,12 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { assertError } from '../helpers/assert.js';
 import { KieClient, revisionOf, type Kv } from '../helpers/kie-client.js';
+import { ADMIN, IAM_OVERRIDES, login, signedCall } from '../helpers/iam-client.js';
+import { call } from '../helpers/registry-client.js';
 import { startServer } from '../helpers/server.js';
+
+/** Import/export sit behind the IAM check; these tests exercise the config logic, so it is off here (see the IAM tests below). */
+const OPEN = { auth: 'none' };
 
 const items = [
   { key: 'a', value: '1', labels: { app: 'shop' }, status: 'enabled' },
@@ -16,7 +21,7 @@ const state = (kvs: Kv[]): unknown[] =>
 
 describe('POST /v1/{project}/kie/file', () => {
   it('imports the JSON body of open-source Kie: every item in success, one revision each', async (t) => {
-    const srv = await startServer(t);
+    const srv = await startServer(t, OPEN);
     const c = new KieClient(srv.url);
     const r = await c.req('POST', '/file?override=force', { metadata: { version: '1.0' }, data: items });
     assert.equal(r.status, 200, r.text);
@@ -32,7 +37,7 @@ describe('POST /v1/{project}/kie/file', () => {
   });
 
   it('imports the multipart upload_file form of the Huawei SDK and forces the label query onto every item', async (t) => {
-    const srv = await startServer(t);
+    const srv = await startServer(t, OPEN);
     const c = new KieClient(srv.url);
     const form = new FormData();
     form.append('upload_file', new Blob([JSON.stringify({ data: items })], { type: 'application/json' }), 'kie.json');
@@ -45,7 +50,7 @@ describe('POST /v1/{project}/kie/file', () => {
   });
 
   it('imports a YAML body', async (t) => {
-    const srv = await startServer(t);
+    const srv = await startServer(t, OPEN);
     const c = new KieClient(srv.url);
     const r = await c.req('POST', '/file', 'data:\n  - key: y\n    value: "1"\n    status: enabled\n', { 'content-type': 'text/yaml' });
     assert.equal(r.status, 200, r.text);
@@ -53,7 +58,7 @@ describe('POST /v1/{project}/kie/file', () => {
   });
 
   it('force updates a duplicate keeping its id; skip reports 400004; abort reports the duplicate and every later item as 400005', async (t) => {
-    const srv = await startServer(t);
+    const srv = await startServer(t, OPEN);
     const c = new KieClient(srv.url);
     const existing = await c.create({ key: 'b', value: 'old', labels: { app: 'shop', service: 'orders' } });
     const forced = await c.req('POST', '/file?override=force', { data: items });
@@ -83,7 +88,7 @@ describe('POST /v1/{project}/kie/file', () => {
   });
 
   it('reports validation and quota failures per item and goes on', async (t) => {
-    const srv = await startServer(t, { 'quota.configs': 2 });
+    const srv = await startServer(t, { ...OPEN, 'quota.configs': 2 });
     const c = new KieClient(srv.url);
     const r = await c.req('POST', '/file?override=force', { data: [{ key: 'bad key', value: 'v' }, { key: 'ok1', value: 'v', status: 'on' }, { key: 'ok2', value: 'v' }, { key: 'ok3', value: 'v' }, { key: 'ok4', value: 'v' }] });
     assert.equal(r.status, 200);
@@ -98,7 +103,7 @@ describe('POST /v1/{project}/kie/file', () => {
   });
 
   it('returns 400001 for an unknown override, a body without data, or a multipart body without upload_file', async (t) => {
-    const srv = await startServer(t);
+    const srv = await startServer(t, OPEN);
     const c = new KieClient(srv.url);
     assertError(await c.req('POST', '/file?override=merge', { data: [] }), 400, '400001');
     assertError(await c.req('POST', '/file?override=force', { items: [] }), 400, '400001');
@@ -114,7 +119,7 @@ describe('POST /v1/{project}/kie/file', () => {
 
 describe('POST /v1/{project}/kie/download', () => {
   it('exports by labels or ids, and the output re-imports to the same state', async (t) => {
-    const srv = await startServer(t);
+    const srv = await startServer(t, OPEN);
     const c = new KieClient(srv.url);
     await c.req('POST', '/file', { data: [...items, { key: 'p', value: 'v', priority: 2 }] });
     const before = (await c.list()).body.data;
@@ -146,12 +151,37 @@ describe('POST /v1/{project}/kie/download', () => {
   });
 
   it('answers YAML on Accept: text/yaml, and 400001 for bad ids', async (t) => {
-    const srv = await startServer(t);
+    const srv = await startServer(t, OPEN);
     const c = new KieClient(srv.url);
     await c.create({ key: 'k', value: 'v' });
     const r = await c.req('POST', '/download', undefined, { accept: 'text/yaml' });
     assert.match(r.headers.get('content-type') ?? '', /^text\/yaml/);
     assert.match(r.text, /^data:\n {2}- key: k$/m);
     assertError(await c.req('POST', '/download', { ids: 'x' }), 400, '400001');
+  });
+});
+
+describe('IAM on import and export', () => {
+  it('needs an X-Auth-Token or an AK/SK signature for the project, and answers 401/403 in the Kie error format', async (t) => {
+    const srv = await startServer(t, IAM_OVERRIDES);
+    const path = `/v1/${ADMIN.projectId}/kie/download`;
+    const anonymous = await call(srv.url, 'POST', path, { body: {} });
+    assert.equal(anonymous.status, 401);
+    assert.equal(anonymous.body.errorCode, 'APIGW.0301');
+    const signed = await signedCall(srv.url, 'POST', path, { body: '{}', dateMs: srv.clock.now() });
+    assert.equal(signed.status, 200, signed.text);
+    const token = (await login(srv.url, ADMIN.name, ADMIN.password)).headers.get('x-subject-token')!;
+    const imported = await call(srv.url, 'POST', `/v1/${ADMIN.projectId}/kie/file?override=force`, { body: { data: [{ key: 'k1', value: 'v1', labels: { app: 'a' } }] }, headers: { 'X-Auth-Token': token } });
+    assert.equal(imported.status, 200, imported.text);
+    assert.equal(imported.body.success.length, 1);
+    const other = await call(srv.url, 'POST', '/v1/someoneelse/kie/download', { body: {}, headers: { 'X-Auth-Token': token } });
+    assert.equal(other.status, 403);
+    assert.equal(other.body.errorCode, 'APIGW.0302');
+    const tampered = await signedCall(srv.url, 'POST', `/v1/${ADMIN.projectId}/kie/file?override=force`, {
+      body: JSON.stringify({ data: [{ key: 'k2', value: 'v' }] }),
+      dateMs: srv.clock.now(),
+      tamper: (r) => void (r.body = JSON.stringify({ data: [{ key: 'k3', value: 'v' }] })),
+    });
+    assert.equal(tampered.status, 401);
   });
 });
