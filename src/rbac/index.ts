@@ -1,7 +1,5 @@
-import { Ajv } from 'ajv';
-import type { FastifyError, FastifyInstance } from 'fastify';
-import { OpenStageError } from '../core/errors.js';
-import { sendServiceCombError } from '../core/wire/servicecomb.js';
+import type { FastifyInstance } from 'fastify';
+import { serviceCombScope } from '../core/wire/servicecomb.js';
 import { rbacError } from './errors.js';
 import { accountRoutes } from './routes/account.js';
 import { roleRoutes } from './routes/role.js';
@@ -35,24 +33,10 @@ export interface RbacPluginOptions {
  */
 export async function rbacPlugin(app: FastifyInstance, opts: RbacPluginOptions): Promise<void> {
   // No type coercion: the service center's Go decoder rejects "all" where a list is expected.
-  const ajv = new Ajv({ coerceTypes: false, useDefaults: true, removeAdditional: false, allErrors: false, strict: false });
-  app.setValidatorCompiler(({ schema }) => ajv.compile(schema));
-  app.removeAllContentTypeParsers();
-  app.addContentTypeParser('*', { parseAs: 'string', bodyLimit: opts.maxBodyBytes }, (_req, body, done) => {
-    const text = (body as string).trim();
-    if (text === '') return done(null, undefined);
-    try {
-      done(null, JSON.parse(text));
-    } catch {
-      done(rbacError('InvalidParams', 'Unmarshal error'), undefined);
-    }
-  });
-
-  app.setErrorHandler((err: FastifyError | OpenStageError, request, reply) => {
-    if (err instanceof OpenStageError) return sendServiceCombError(reply, err);
-    if (err.validation || (err.statusCode && err.statusCode < 500)) return sendServiceCombError(reply, rbacError('InvalidParams', err.message));
-    request.log.error({ err, reqId: request.id, method: request.method, url: request.routeOptions.url }, 'unexpected error');
-    return sendServiceCombError(reply, rbacError('Internal'));
+  serviceCombScope(app, {
+    bodyLimit: opts.maxBodyBytes,
+    invalid: (detail) => rbacError('InvalidParams', detail),
+    internal: () => rbacError('Internal'),
   });
 
   app.addHook('onRequest', async (request) => opts.rbac.authorize(request, request.routeOptions.config.permission));

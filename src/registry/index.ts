@@ -1,7 +1,5 @@
-import { Ajv } from 'ajv';
-import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify';
-import { OpenStageError } from '../core/errors.js';
-import { sendServiceCombError } from '../core/wire/servicecomb.js';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { serviceCombScope } from '../core/wire/servicecomb.js';
 import { registryError } from './errors.js';
 import { dependencyRoutes } from './routes/dependency.js';
 import { discoveryRoutes } from './routes/discovery.js';
@@ -45,27 +43,10 @@ export function tenantOf(request: FastifyRequest): string {
  * some calls); an empty body is allowed; every error uses the ServiceComb wire format.
  */
 export async function registryPlugin(app: FastifyInstance, opts: RegistryPluginOptions): Promise<void> {
-  // No type coercion: Go's decoder rejects 1 where a string is expected, and so do we.
-  const ajv = new Ajv({ coerceTypes: false, useDefaults: true, removeAdditional: false, allErrors: false, strict: false });
-  app.setValidatorCompiler(({ schema }) => ajv.compile(schema));
-  app.removeAllContentTypeParsers();
-  app.addContentTypeParser('*', { parseAs: 'string', bodyLimit: opts.maxBodyBytes }, (_req, body, done) => {
-    const text = (body as string).trim();
-    if (text === '') return done(null, undefined);
-    try {
-      done(null, JSON.parse(text));
-    } catch {
-      done(registryError('InvalidParams', 'Unmarshal error'), undefined);
-    }
-  });
-
-  app.setErrorHandler((err: FastifyError | OpenStageError, request, reply) => {
-    if (err instanceof OpenStageError) return sendServiceCombError(reply, err);
-    if ((err as FastifyError).validation) return sendServiceCombError(reply, registryError('InvalidParams', err.message));
-    if ((err as FastifyError).code === 'FST_ERR_CTP_BODY_TOO_LARGE') return sendServiceCombError(reply, registryError('InvalidParams', 'http: request body too large'));
-    if ((err as FastifyError).statusCode && (err as FastifyError).statusCode! < 500) return sendServiceCombError(reply, registryError('InvalidParams', err.message));
-    request.log.error({ err, reqId: request.id, method: request.method, url: request.url }, 'unexpected error');
-    return sendServiceCombError(reply, registryError('Internal'));
+  serviceCombScope(app, {
+    bodyLimit: opts.maxBodyBytes,
+    invalid: (detail) => registryError('InvalidParams', detail),
+    internal: () => registryError('Internal'),
   });
 
   const { authorize } = opts;

@@ -1,4 +1,6 @@
-import type { FastifyReply } from 'fastify';
+import { Ajv } from 'ajv';
+import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
+import { parseJsonKeepingRawBody } from '../raw-body.js';
 import { OpenStageError } from '../errors.js';
 
 /**
@@ -36,4 +38,25 @@ export function sendEmptyOk(reply: FastifyReply): FastifyReply {
 /** Sends a pre-serialised JSON body (text or UTF-8 bytes) with the ServiceComb content type. */
 export function sendJsonText(reply: FastifyReply, json: string | Buffer, status = 200): FastifyReply {
   return reply.code(status).type('application/json; charset=UTF-8').send(json);
+}
+
+/**
+ * Sets up a ServiceComb-format area scope (registry, RBAC): request schemas validated
+ * without type coercion (Go's decoder rejects 1 where a string is expected), bodies parsed
+ * as JSON whatever the Content-Type with the raw bytes kept (`request.rawBody`), and every
+ * error rendered as a ServiceComb body — schema and parser failures as `invalid(detail)`,
+ * anything unexpected logged once and answered with `internal()`.
+ * @param bodyLimit largest body in bytes
+ */
+export function serviceCombScope(app: FastifyInstance, opts: { bodyLimit: number; invalid: (detail: string) => OpenStageError; internal: () => OpenStageError }): void {
+  const ajv = new Ajv({ coerceTypes: false, useDefaults: true, removeAdditional: false, allErrors: false, strict: false });
+  app.setValidatorCompiler(({ schema }) => ajv.compile(schema));
+  parseJsonKeepingRawBody(app, opts.bodyLimit, () => opts.invalid('Unmarshal error'));
+  app.setErrorHandler((err: FastifyError | OpenStageError, request, reply) => {
+    if (err instanceof OpenStageError) return sendServiceCombError(reply, err);
+    if ((err as FastifyError).code === 'FST_ERR_CTP_BODY_TOO_LARGE') return sendServiceCombError(reply, opts.invalid('http: request body too large'));
+    if ((err as FastifyError).validation || ((err as FastifyError).statusCode ?? 500) < 500) return sendServiceCombError(reply, opts.invalid(err.message));
+    request.log.error({ err, reqId: request.id, method: request.method, url: request.url }, 'unexpected error');
+    return sendServiceCombError(reply, opts.internal());
+  });
 }
