@@ -32,12 +32,13 @@ export interface KiePluginOptions {
 const VERBS: Record<string, Verb> = { GET: 'get', POST: 'create', PUT: 'update', DELETE: 'delete' };
 
 /**
- * The domain a config center request acts in (servicecomb.md §3.1): the JWT claim `domain`
- * when RBAC is on, else `default`. Kie never reads `X-Domain-Name`. RBAC is not wired yet,
- * so this is `default` for every request; the token lookup goes here, and only here.
+ * The domain a config center request acts in (servicecomb.md §3.1): the token's `domain`
+ * claim when RBAC is on and the token carries one, else `default`. Kie never reads
+ * `X-Domain-Name`. Import/export (IAM-checked) act in the same domain as the kv API so
+ * that an export re-imports where the kvs live.
  */
-export function kieDomainOf(_request: FastifyRequest): string {
-  return 'default';
+export function kieDomainOf(request: FastifyRequest): string {
+  return request.rbac?.domain || 'default';
 }
 
 /** The project of a request: the path parameter (clients use `default`). */

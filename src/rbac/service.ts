@@ -218,7 +218,7 @@ export class RbacService {
     const account = await this.accountCached(claims.account);
     if (!account) throw rbacError('TokenOwnerDeleted', `account [${claims.account}] is deleted`);
     if (account.status === 'inactive') throw rbacError('Unauthorized', `account [${account.name}] is inactive`);
-    request.rbac = { account: account.name, roles: account.roles };
+    request.rbac = { account: account.name, roles: account.roles, ...(claims.domain ? { domain: claims.domain } : {}) };
     if (requirement === 'authenticated') return;
     if (requirement === undefined) throw rbacError('NoPermission', 'the route declares no permission');
     await this.checkPermission(account.roles, requirement);

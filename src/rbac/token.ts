@@ -27,6 +27,8 @@ export interface TokenClaims {
   roles: string[];
   /** Unix seconds. */
   exp: number;
+  /** The config center's tenant when a token carries one (servicecomb.md §3.1); ours do not. */
+  domain?: string;
 }
 
 /** Why a token was refused. */
@@ -67,9 +69,9 @@ export class TokenSigner {
     } catch (err) {
       return err instanceof joseErrors.JWTExpired ? 'expired' : 'invalid';
     }
-    const { account, roles, exp } = payload;
+    const { account, roles, exp, domain } = payload;
     if (typeof account !== 'string' || account === '') return 'invalid';
     if (!Array.isArray(roles) || roles.length === 0 || roles.some((r) => typeof r !== 'string')) return 'invalid';
-    return { account, roles: roles as string[], exp: exp as number };
+    return { account, roles: roles as string[], exp: exp as number, ...(typeof domain === 'string' && domain ? { domain } : {}) };
   }
 }

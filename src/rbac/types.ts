@@ -49,6 +49,8 @@ export interface RbacClaims {
   account: string;
   /** The account's roles at the time of the request. */
   roles: string[];
+  /** The token's `domain` claim, when it has one (the config center's tenant). */
+  domain?: string;
 }
 
 /** The part of an HTTP request that authorization reads (a Fastify request fits). */
