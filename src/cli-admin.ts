@@ -33,7 +33,13 @@ async function signedFetch(target: Target, method: string, path: string, body?: 
   const signature = sign(target.sk, stringToSign(canonicalRequest({ method, url: url.pathname + url.search, headers, body: Buffer.from(text) }, signed), headers['x-sdk-date']!));
   headers.authorization = `SDK-HMAC-SHA256 Access=${target.ak}, SignedHeaders=${signed.join(';')}, Signature=${signature}`;
   delete headers.host;
-  const res = await fetch(url, { method, headers, body: text || undefined });
+  let res: Response;
+  try {
+    res = await fetch(url, { method, headers, body: text || undefined });
+  } catch (err) {
+    const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+    throw new Error(`cannot reach ${target.url} (${cause?.code ?? cause?.message ?? (err as Error).message}); set --url or OPENSTAGE_URL`);
+  }
   const raw = await res.text();
   let json: any;
   try {

@@ -7,9 +7,13 @@ import type { Config } from './core/config.js';
 import { openDatabase, type Db } from './core/db/kysely.js';
 import { loggerOptions } from './core/log.js';
 import { SecretBox } from './core/secrets.js';
-import { iamCheck, iamPlugin } from './iam/index.js';
+import { iamError } from './iam/errors.js';
+import { iamCheck, iamPlugin, sendKeystoneError } from './iam/index.js';
+import { kieError } from './kie/errors.js';
+import { registryError } from './registry/errors.js';
+import { sendServiceCombError } from './core/wire/servicecomb.js';
 import { IamService, type BootstrapReport } from './iam/service.js';
-import { kiePlugin } from './kie/index.js';
+import { kiePlugin, sendKieError } from './kie/index.js';
 import { KieService } from './kie/service.js';
 import type { KieEvents } from './kie/types.js';
 import { rbacPlugin } from './rbac/index.js';
@@ -63,8 +67,12 @@ export async function buildServer(config: Readonly<Config>, options: { clock?: C
     exposeHeadRoutes: false,
     // Long ids must reach the handlers, which answer in the API's own format.
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 8192 },
-    frameworkErrors: (error, _req, reply) => {
-      void (reply as FastifyReply).code(400).type('application/json; charset=UTF-8').send(JSON.stringify({ errorCode: '400001', errorMessage: 'Invalid parameter(s)', detail: error.message }));
+    // A URL the router cannot decode still gets the error body of the API it was aimed at.
+    frameworkErrors: (error, req, reply) => {
+      const url = req.url ?? '';
+      if (/^\/v3(\.0)?\//.test(url)) return void sendKeystoneError(reply as FastifyReply, iamError('InvalidArgument', error.message));
+      if (/^\/v1\/[^/]*\/kie\//.test(url)) return void sendKieError(reply as FastifyReply, kieError('InvalidParams', error.message));
+      return void sendServiceCombError(reply as FastifyReply, registryError('InvalidParams', error.message));
     },
     clientErrorHandler: (err: NodeJS.ErrnoException, socket) => {
       if (err.code === 'ECONNRESET' || !socket.writable) return;

@@ -15,7 +15,7 @@ export function iamAdminRoutes(app: FastifyInstance, iam: IamService, config: Re
   const requireAdmin = async (req: FastifyRequest): Promise<Principal> => {
     await check(req);
     const p = req.principal!;
-    if (p.method !== 'none' && !(p.userName === config.iam.adminName && p.domainName === config.iam.domainName)) throw iamError('Forbidden', 'only the domain admin may manage users and keys');
+    if (!iam.isAdmin(p)) throw iamError('Forbidden', 'only the domain admin may manage users and keys');
     return p;
   };
   const userWire = (u: { id: string; name: string; domainId: string; createdAtMs: number }) => ({ id: u.id, name: u.name, domain_id: u.domainId, enabled: true, create_time: new Date(u.createdAtMs).toISOString() });

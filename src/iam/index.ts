@@ -47,7 +47,7 @@ export function iamCheck(iam: IamService, config: Readonly<Config>): (request: F
 }
 
 /** Keystone error body, with Huawei's `error_code`/`error_msg` beside it for the Huawei SDKs. */
-function sendKeystoneError(reply: FastifyReply, err: OpenStageError): FastifyReply {
+export function sendKeystoneError(reply: FastifyReply, err: OpenStageError): FastifyReply {
   const title = err.status === 401 ? 'Unauthorized' : err.status === 403 ? 'Forbidden' : err.status === 404 ? 'Not Found' : err.status === 409 ? 'Conflict' : 'Bad Request';
   const message = err.detail ? `${err.message}: ${err.detail}` : err.message;
   return reply.code(err.status).type('application/json;charset=UTF-8').send({ error: { code: err.status, message, title }, error_code: err.code, error_msg: message });

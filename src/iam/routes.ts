@@ -28,7 +28,7 @@ const TokenBody = Type.Object({
 
 type TokenRequest = {
   auth: {
-    identity: { methods: string[]; password?: { user: { name: string; password: string; domain?: { name?: string } } } };
+    identity: { methods: string[]; password?: { user: { name: string; password: string; domain?: { name?: string; id?: string } } } };
     scope?: { project?: { id?: string; name?: string } };
   };
 };
@@ -44,7 +44,9 @@ export function iamRoutes(app: FastifyInstance, iam: IamService, check: (request
     const { auth } = req.body as TokenRequest;
     if (!auth.identity.methods.includes('password') || !auth.identity.password) throw iamError('InvalidArgument', 'only the password method is supported');
     const { user } = auth.identity.password;
-    const login: PasswordLogin = { userName: user.name, password: user.password, domainName: user.domain?.name, projectId: auth.scope?.project?.id, projectName: auth.scope?.project?.name };
+    const project = auth.scope?.project;
+    if (project && project.id === undefined && project.name === undefined) throw iamError('InvalidArgument', 'a project scope needs an id or a name');
+    const login: PasswordLogin = { userName: user.name, password: user.password, domainName: user.domain?.name, domainId: user.domain?.id, projectId: project?.id, projectName: project?.name };
     const { token, record } = await iam.issueToken(login);
     reply.code(201).header('X-Subject-Token', token);
     return iam.tokenBody(record);
@@ -88,6 +90,7 @@ export function iamRoutes(app: FastifyInstance, iam: IamService, check: (request
     const principal = req.principal!;
     const { name, domain_id: domainId } = (req.body as { project: { name: string; domain_id?: string } }).project;
     if (principal.method === 'none') throw iamError('Forbidden', 'creating a project needs an identified caller');
+    if (!iam.isAdmin(principal)) throw iamError('Forbidden', 'only the domain admin may create projects');
     if (domainId && domainId !== principal.domainId) throw iamError('Forbidden', 'a project can be created only in the caller\'s domain');
     const project = await iam.createProject(name, principal.domainId);
     await iam.addMember(principal.userId, project.id);

@@ -29,6 +29,8 @@ export interface PasswordLogin {
   /** Project scope by id or by name; absent = domain scope. */
   projectId?: string;
   projectName?: string;
+  /** When given, the user's domain must have this id. */
+  domainId?: string;
 }
 
 /** Dependencies of IamService. */
@@ -238,7 +240,7 @@ export class IamService {
       : await iamStore.findUsersByName(this.db.kysely, login.userName);
     let user: User | undefined;
     for (const c of candidates) if (await verifyPassword(login.password, c!.passwordHash)) user = c!.user;
-    if (!user) throw iamError('BadCredentials');
+    if (!user || (login.domainId !== undefined && login.domainId !== user.domainId)) throw iamError('BadCredentials');
     let projectId = '';
     if (login.projectId !== undefined || login.projectName !== undefined) {
       const project = login.projectId !== undefined ? this.projects.get(login.projectId) : [...this.projects.values()].find((p) => p.name === login.projectName && p.domainId === user!.domainId);
@@ -290,7 +292,7 @@ export class IamService {
         issued_at: new Date(record.issuedAtMs).toISOString().replace('Z', '000Z'),
         user: { id: user.id, name: user.name, domain, password_expires_at: '' },
         ...(project ? { project: { id: project.id, name: project.name, domain } } : { domain }),
-        roles: [{ id: '0', name: 'te_admin' }],
+        roles: [user.name === this.config.iam.adminName && user.domainName === this.config.iam.domainName ? { id: '0', name: 'te_admin' } : { id: '1', name: 'member' }],
         catalog: [],
       },
     };
@@ -347,9 +349,19 @@ export class IamService {
     return { method: 'aksk', userId: user.id, userName: user.name, domainId: user.domainId, domainName: user.domainName, projectIds: this.members.get(user.id) ?? new Set() };
   }
 
-  /** The projects a principal may use, optionally filtered by name (Keystone list projects). */
+  /**
+   * The projects a caller belongs to, whatever its token's scope (Keystone lists a user's
+   * projects for a domain-scoped token too), optionally filtered by name; every project
+   * when the check is off.
+   */
   projectsOf(principal: Principal, name?: string): Project[] {
-    return [...principal.projectIds].map((id) => this.projects.get(id)).filter((p): p is Project => !!p && (name === undefined || p.name === name));
+    const ids = principal.method === 'none' ? [...this.projects.keys()] : [...(this.members.get(principal.userId) ?? [])];
+    return ids.map((id) => this.projects.get(id)).filter((p): p is Project => !!p && (name === undefined || p.name === name));
+  }
+
+  /** True when the caller is the domain admin (`iam.adminName` of `iam.domainName`). */
+  isAdmin(principal: Principal): boolean {
+    return principal.method === 'none' || (principal.userName === this.config.iam.adminName && principal.domainName === this.config.iam.domainName);
   }
 
   /** A project by id. */

@@ -161,10 +161,12 @@ export function parseListQuery(q: RawListQuery): ListQuery {
   };
 }
 
-/** Parses `revision`: an integer, else 400001. */
+/** Parses `revision`: a Go int64 (as Kie's strconv.ParseInt), else 400001. */
 export function parseRevision(raw: string | undefined): number | undefined {
   if (raw === undefined || raw === '') return undefined;
   if (!/^-?\d+$/.test(raw)) throw kieError('InvalidParams', `invalid revision '${raw}'`);
+  const big = BigInt(raw);
+  if (big > 9223372036854775807n || big < -9223372036854775808n) throw kieError('InvalidParams', `revision '${raw}' is out of range`);
   return Number(raw);
 }
 

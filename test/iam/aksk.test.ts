@@ -65,6 +65,7 @@ describe('AK/SK signature', () => {
     const bobKey = await srv.server.iam.createAccessKey(bob.id);
     huaweiError(await signedCall(srv.url, 'GET', `/v3/projects/${ADMIN.projectId}`, { ak: bobKey.accessKey, sk: bobKey.secretKey, dateMs: srv.clock.now() }), 403, 'APIGW.0302');
     huaweiError(await signedCall(srv.url, 'GET', `/v3/projects/${ADMIN.projectId}`, { dateMs: srv.clock.now(), headers: { 'x-project-id': 'f'.repeat(32) } }), 403, 'APIGW.0302');
+    huaweiError(await signedCall(srv.url, 'POST', '/v3/projects', { ak: bobKey.accessKey, sk: bobKey.secretKey, body: JSON.stringify({ project: { name: 'bobs' } }), dateMs: srv.clock.now() }), 403, 'APIGW.0302');
     assert.equal((await signedCall(srv.url, 'GET', `/v3/projects/${ADMIN.projectId}`, { dateMs: srv.clock.now(), headers: { 'x-project-id': ADMIN.projectId } })).status, 200);
   });
 

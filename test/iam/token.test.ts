@@ -43,6 +43,9 @@ describe('POST /v3/auth/tokens', () => {
     keystoneError(await call(srv.url, 'POST', '/v3/auth/tokens', { body: { auth: {} } }), 400, 'IAM.0001');
     keystoneError(await call(srv.url, 'POST', '/v3/auth/tokens', { body: '{oops' }), 400, 'IAM.0001');
     keystoneError(await login(srv.url, ADMIN.name, ADMIN.password, { project: { id: 'f'.repeat(32) } }), 400, 'IAM.0001');
+    keystoneError(await login(srv.url, ADMIN.name, ADMIN.password, { project: {} }), 400, 'IAM.0001');
+    keystoneError(await call(srv.url, 'POST', '/v3/auth/tokens', { body: { auth: { identity: { methods: ['password'], password: { user: { name: 'admin', password: ADMIN.password, domain: { id: 'nope' } } } } } } }), 401, 'IAM.0101');
+    keystoneError(await call(srv.url, 'GET', '/v3/projects/%zz'), 400, 'IAM.0001');
     const other = await srv.server.iam.createProject('other', srv.server.iam.findUserByName('admin')!.domainId);
     const bob = await srv.server.iam.createUser('bob', 'Bob-Passw0rd!');
     keystoneError(await login(srv.url, 'bob', 'Bob-Passw0rd!', { project: { id: other.id } }), 403, 'APIGW.0302');
@@ -82,8 +85,9 @@ describe('GET /v3/projects', () => {
   it('lists the caller\'s projects, filtered by name', async (t) => {
     const srv = await startServer(t, IAM_OVERRIDES);
     const token = (await login(srv.url, ADMIN.name, ADMIN.password, { domain: { name: 'openstage' } })).headers.get('x-subject-token')!;
-    const none = await call(srv.url, 'GET', '/v3/projects', { headers: { 'X-Auth-Token': token } });
-    assert.deepEqual(none.body.projects, [], 'a domain-scoped token acts in no project');
+    const all = await call(srv.url, 'GET', '/v3/auth/projects', { headers: { 'X-Auth-Token': token } });
+    assert.deepEqual(all.body.projects.map((p: any) => p.id), [ADMIN.projectId], 'a domain-scoped token lists the user\'s projects (Keystone)');
+    assert.equal((await call(srv.url, 'GET', `/v3/projects/${ADMIN.projectId}`, { headers: { 'X-Auth-Token': token } })).status, 403, 'but acts in none');
     const scoped = (await login(srv.url, ADMIN.name, ADMIN.password)).headers.get('x-subject-token')!;
     const list = await call(srv.url, 'GET', '/v3/projects?name=default', { headers: { 'X-Auth-Token': scoped } });
     assert.deepEqual(list.body.projects.map((p: any) => p.id), [ADMIN.projectId]);

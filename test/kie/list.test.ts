@@ -105,3 +105,17 @@ describe('GET /v1/{project}/kie/kv (filters)', () => {
     assert.equal(revisionOf(r), 2);
   });
 });
+
+describe('GET /v1/{project}/kie/kv revision range', () => {
+  it('returns 400001 for a revision beyond int64 and for a malformed URL, in Kie\'s body', async (t) => {
+    const srv = await startServer(t);
+    const big = await fetch(`${srv.url}/v1/default/kie/kv?revision=99999999999999999999`);
+    assert.equal(big.status, 400);
+    const bigBody = await big.text();
+    assert.equal(JSON.parse(bigBody).errorCode, '400001');
+    const bad = await fetch(`${srv.url}/v1/default/kie/kv/%zz`);
+    assert.equal(bad.status, 400);
+    const text = await bad.text();
+    assert.match(text, /^\{\n "errorCode": "400001"/, 'pretty-printed with a 1-space indent');
+  });
+});
