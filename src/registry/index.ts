@@ -27,11 +27,18 @@ export interface RegistryPluginOptions {
   authorize?: Authorize;
 }
 
-/** The tenant of a request: `X-Domain-Name` (default `default`) / project from the path. */
+/**
+ * The tenant of a request: `X-Domain-Name` (default `default`) / project from the path. On
+ * the legacy `/registry/v3` routes the project is `default` and `X-Tenant-Name` comes before
+ * `X-Domain-Name` (servicecomb.md §0).
+ */
 export function tenantOf(request: FastifyRequest): string {
-  const header = request.headers['x-domain-name'];
+  const params = request.params as { project?: string };
+  const legacy = params.project === undefined;
+  const tenantHeader = legacy ? request.headers['x-tenant-name'] : undefined;
+  const header = typeof tenantHeader === 'string' && tenantHeader ? tenantHeader : request.headers['x-domain-name'];
   const domain = typeof header === 'string' && header ? header : 'default';
-  const project = (request.params as { project?: string }).project || 'default';
+  const project = params.project || 'default';
   // `domain/project` is the tenant key, so neither part may contain the separator.
   if (domain.includes('/') || project.includes('/')) throw registryError('InvalidParams', 'the domain and the project must not contain "/"');
   return `${domain}/${project}`;
@@ -52,8 +59,12 @@ export async function registryPlugin(app: FastifyInstance, opts: RegistryPluginO
   const { authorize } = opts;
   if (authorize) app.addHook('onRequest', async (request) => authorize(request, request.routeOptions.config.permission));
 
-  const prefix = '/v4/:project/registry';
-  await app.register(async (scoped) => {
+  const routes = async (scoped: FastifyInstance): Promise<void> => {
+    // Go reads the first value of a repeated query parameter; so do we.
+    scoped.addHook('preValidation', async (request) => {
+      const query = request.query as Record<string, unknown>;
+      for (const key of Object.keys(query)) if (Array.isArray(query[key])) query[key] = (query[key] as unknown[])[0];
+    });
     microserviceRoutes(scoped, opts);
     schemaRoutes(scoped, opts);
     instanceRoutes(scoped, opts);
@@ -62,6 +73,8 @@ export async function registryPlugin(app: FastifyInstance, opts: RegistryPluginO
     tagRoutes(scoped, opts);
     watchRoutes(scoped, opts);
     healthRoutes(scoped, opts, true);
-  }, { prefix });
+  };
+  await app.register(routes, { prefix: '/v4/:project/registry' });
+  await app.register(routes, { prefix: '/registry/v3' });
   healthRoutes(app, opts, false);
 }

@@ -8,11 +8,13 @@ import { Type } from '@sinclair/typebox';
 const Str = Type.String();
 const StrMap = Type.Record(Type.String(), Type.String());
 
-export const ProjectParams = Type.Object({ project: Str });
-export const ServiceParams = Type.Object({ project: Str, serviceId: Str });
-export const SchemaParams = Type.Object({ project: Str, serviceId: Str, schemaId: Str });
-export const InstanceParams = Type.Object({ project: Str, serviceId: Str, instanceId: Str });
-export const TagParams = Type.Object({ project: Str, serviceId: Str, key: Str });
+// `project` is absent on the legacy `/registry/v3` routes (project fixed to `default`).
+const Project = Type.Optional(Str);
+export const ProjectParams = Type.Object({ project: Project });
+export const ServiceParams = Type.Object({ project: Project, serviceId: Str });
+export const SchemaParams = Type.Object({ project: Project, serviceId: Str, schemaId: Str });
+export const InstanceParams = Type.Object({ project: Project, serviceId: Str, instanceId: Str });
+export const TagParams = Type.Object({ project: Project, serviceId: Str, key: Str });
 
 export const CreateServiceBody = Type.Object({
   service: Type.Object({}, { additionalProperties: true }),

@@ -88,3 +88,30 @@ describe('one server per SQLite data directory', { skip: TEST_DB !== 'sqlite' },
     await server.close();
   });
 });
+
+describe('legacy /registry/v3 routes', () => {
+  it('serve the same API with the project fixed to default and X-Tenant-Name before X-Domain-Name', async (t) => {
+    const srv = await startServer(t);
+    const v3 = new RegistryClient(srv.url, { 'X-Tenant-Name': 'legacy' }, '/registry/v3');
+    const name = uniq();
+    const sid = await v3.createService({ appId: 'app', serviceName: name });
+    await v3.register(sid);
+    assert.equal((await v3.find({ appId: 'app', serviceName: name })).body.instances!.length, 1);
+    const v4 = new RegistryClient(srv.url, { 'X-Domain-Name': 'legacy' }, '/v4/default/registry');
+    assert.equal((await v4.req('GET', `/microservices/${sid}`)).body.service.serviceName, name, 'same tenant legacy/default');
+    assertError(await new RegistryClient(srv.url, {}, '/v4/default/registry').req('GET', `/microservices/${sid}`), 400, '400012');
+  });
+});
+
+describe('repeated query parameters', () => {
+  it('use the first value, as Go does', async (t) => {
+    const srv = await startServer(t);
+    const c = new RegistryClient(srv.url);
+    const name = uniq();
+    const sid = await c.createService({ appId: 'app', serviceName: name });
+    await c.register(sid);
+    const r = await c.req('GET', `/instances?appId=app&appId=other&serviceName=${name}&serviceName=x`);
+    assert.equal(r.status, 200);
+    assert.equal(r.body.instances.length, 1);
+  });
+});
