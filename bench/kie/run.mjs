@@ -22,20 +22,18 @@
 //   BENCH_WAITERS=10000  BENCH_SAMPLES=500  BENCH_WAIT=300s
 //   BENCH_NO_BASELINE=1   BENCH_TIMEOUT_SECONDS=900   BENCH_CLI=path/to/cli.js
 //   BENCH_CPU_PROF=1      server runs with --cpu-prof into bench/results/profiles/
-import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
-import net from 'node:net';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
+import { Children, cpuSecondsOf, env, freePort, rssOf } from '../lib.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '../..');
 const resultsDir = join(root, 'bench/results');
 const cli = process.env.BENCH_CLI ? resolve(process.env.BENCH_CLI) : join(root, 'dist/src/cli.js');
-const env = (name, dflt) => (process.env[name] !== undefined && process.env[name] !== '' ? Number(process.env[name]) : dflt);
 const SECONDS = env('BENCH_SECONDS', 10);
 const WARMUP_SECONDS = env('BENCH_WARMUP_SECONDS', 2);
 const CONNECTIONS = env('BENCH_CONNECTIONS', 64);
@@ -51,48 +49,12 @@ const TARGETS = { list: 10_000, wakeP99Ms: 50, bytesPerWaiter: 10 * 1024 };
 const P = '/v1/bench/kie';
 
 const log = (msg) => process.stderr.write(`[bench] ${msg}\n`);
-const children = new Set();
+const children = new Children(root);
+// Enough quota for the preloaded kvs and one kv per held poll.
+const startChild = (name, args) => children.start(name, args, { QUOTA_CONFIG: String(KVS + WAITERS + 1000) });
+const stopChild = (child) => children.stop(child, 15_000);
+const rssMB = (pid) => rssOf(pid).rssMB;
 let tmpDir;
-
-function freePort() {
-  return new Promise((res, rej) => {
-    const s = net.createServer();
-    s.on('error', rej);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => res(port));
-    });
-  });
-}
-
-function startChild(name, args) {
-  const child = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, QUOTA_CONFIG: String(KVS + WAITERS + 1000) } });
-  children.add(child);
-  child.exited = new Promise((r) => child.once('exit', () => (children.delete(child), r())));
-  child.stdout.on('data', () => {});
-  child.stderr.on('data', (d) => process.stderr.write(`[${name}] ${d}`));
-  return child;
-}
-
-async function stopChild(child) {
-  if (!child || child.exitCode !== null || child.signalCode !== null) return;
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-  await child.exited;
-  clearTimeout(timer);
-}
-
-function rssMB(pid) {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  return Number(/^VmRSS:\s+(\d+) kB/m.exec(status)[1]) / 1024;
-}
-
-const CLK_TCK = 100;
-function cpuSecondsOf(pid) {
-  const f = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = f.slice(f.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
-}
 
 const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
 
@@ -161,7 +123,7 @@ async function openPolls(port, count, path) {
 async function main() {
   const killer = setTimeout(() => {
     log(`timeout after ${TIMEOUT_SECONDS} s`);
-    for (const c of children) c.kill('SIGKILL');
+    children.killAll();
     process.exit(2);
   }, TIMEOUT_SECONDS * 1000);
   killer.unref();
@@ -176,7 +138,8 @@ async function main() {
     writeFileSync(join(profDir, '.gitignore'), '*\n');
   }
   const profArgs = process.env.BENCH_CPU_PROF === '1' ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [];
-  const server = startChild('openstage', [...profArgs, cli, 'serve', '--port', String(port), '--data-dir', tmpDir, '--log-level', 'warn']);
+  // --auth none: the preload uses the import API, which sits behind the IAM check.
+  const server = startChild('openstage', [...profArgs, cli, 'serve', '--port', String(port), '--data-dir', tmpDir, '--log-level', 'warn', '--auth', 'none']);
   await waitReady(port, '/v1/health', server);
   const rssEmpty = rssMB(server.pid);
   const items = Array.from({ length: KVS }, (_, i) => ({ key: `bench.key${i}`, value: `value of key ${i} `.repeat(4), status: 'enabled', labels: { app: 'bench', service: `s${i % SERVICES}` } }));
@@ -324,7 +287,7 @@ function report(r) {
 
 main().catch((err) => {
   log(err.stack ?? String(err));
-  for (const c of children) c.kill('SIGKILL');
+  children.killAll();
   if (tmpDir) rmSync(tmpDir, { recursive: true, force: true });
   process.exit(1);
 });

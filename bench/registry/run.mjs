@@ -29,21 +29,19 @@
 //   BENCH_TIMEOUT_SECONDS=1200  hard limit for the whole run
 //   BENCH_CLI=path/to/cli.js    server entry point to benchmark (default dist/src/cli.js)
 //   BENCH_STRICT=1              exit 1 when a target is missed (default: exit 0, the table says FAIL)
-import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
-import net from 'node:net';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
+import { Children, CLK_TCK, cpuSecondsOf, env, freePort, rssOf } from '../lib.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '../..');
 const resultsDir = join(root, 'bench/results');
 const cli = process.env.BENCH_CLI ? resolve(process.env.BENCH_CLI) : join(root, 'dist/src/cli.js');
 
-const env = (name, dflt) => (process.env[name] !== undefined && process.env[name] !== '' ? Number(process.env[name]) : dflt);
 const SECONDS = env('BENCH_SECONDS', 10);
 const WARMUP_SECONDS = env('BENCH_WARMUP_SECONDS', 2);
 const CONNECTIONS = env('BENCH_CONNECTIONS', 64);
@@ -67,45 +65,13 @@ const nowUs = () => Number(process.hrtime.bigint() / 1000n);
 
 // ───────────────────────── child processes ─────────────────────────
 
-const children = new Set();
+const children = new Children(root);
+const startChild = (name, args, extraEnv) => children.start(name, args, extraEnv);
+const stopChild = (child, graceMs) => children.stop(child, graceMs);
 let tmpDir;
 
-function freePort() {
-  return new Promise((resolvePort, reject) => {
-    const srv = net.createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolvePort(port));
-    });
-  });
-}
-
-function startChild(name, args, extraEnv = {}) {
-  const child = spawn(process.execPath, args, { cwd: root, env: { ...process.env, ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
-  children.add(child);
-  child.exited = new Promise((r) => child.once('exit', (code, signal) => {
-    children.delete(child);
-    r({ code, signal });
-  }));
-  child.stdout.on('data', () => {});
-  child.stderr.on('data', (d) => process.stderr.write(`[${name}] ${d}`));
-  return child;
-}
-
-async function stopChild(child, graceMs = 10_000) {
-  if (!child || child.exitCode !== null || child.signalCode !== null) return;
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
-  await child.exited;
-  clearTimeout(timer);
-}
-
 function killAllNow() {
-  for (const c of children) {
-    try { c.kill('SIGKILL'); } catch { /* already gone */ }
-  }
+  children.killAll();
   if (tmpDir) rmSync(tmpDir, { recursive: true, force: true });
 }
 
@@ -122,25 +88,11 @@ async function waitHttp(port, path, child, timeoutMs = 30_000) {
   }
 }
 
-const CLK_TCK = 100; // USER_HZ on Linux
-/** CPU seconds (user + system) used so far by process `pid`. */
-function cpuSecondsOf(pid) {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
-}
-
 /** CPU seconds all CPUs spent busy so far (from /proc/stat). */
 function busyCpuSeconds() {
   const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
   const total = f.slice(0, 8).reduce((a, b) => a + b, 0);
   return (total - f[3] - f[4]) / CLK_TCK;
-}
-
-function rssOf(pid) {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = (key) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
-  return { rssMB: kb('VmRSS') / 1024, hwmMB: kb('VmHWM') / 1024 };
 }
 
 // ───────────────────────── HTTP client for preload ─────────────────────────

@@ -1,0 +1,82 @@
+// Helpers shared by the benchmark drivers (bench/*/run.mjs): numeric settings from the
+// environment, free loopback ports, child processes that are always stopped, and /proc
+// readings of CPU and memory. Linux only (the benchmarks read /proc).
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import net from 'node:net';
+
+/** A numeric setting from the environment, or `dflt` when unset or empty. */
+export const env = (name, dflt) => (process.env[name] !== undefined && process.env[name] !== '' ? Number(process.env[name]) : dflt);
+
+/** A free TCP port on 127.0.0.1. */
+export function freePort() {
+  return new Promise((resolvePort, reject) => {
+    const srv = net.createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolvePort(port));
+    });
+  });
+}
+
+/** Child Node processes of one benchmark run; `killAll` ends whatever is still running. */
+export class Children {
+  constructor(cwd) {
+    this.cwd = cwd;
+    this.running = new Set();
+  }
+
+  /** Starts `node <args>`; stderr is echoed with a `[name]` prefix; `child.exited` resolves {code, signal}. */
+  start(name, args, extraEnv = {}) {
+    const child = spawn(process.execPath, args, { cwd: this.cwd, env: { ...process.env, ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
+    this.running.add(child);
+    child.exited = new Promise((r) =>
+      child.once('exit', (code, signal) => {
+        this.running.delete(child);
+        r({ code, signal });
+      }),
+    );
+    child.stdout.on('data', () => {});
+    child.stderr.on('data', (d) => process.stderr.write(`[${name}] ${d}`));
+    return child;
+  }
+
+  /** SIGTERM, then SIGKILL after `graceMs` milliseconds; resolves when the child is gone. */
+  async stop(child, graceMs = 10_000) {
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+    await child.exited;
+    clearTimeout(timer);
+  }
+
+  /** SIGKILLs every child still running. */
+  killAll() {
+    for (const c of this.running) {
+      try {
+        c.kill('SIGKILL');
+      } catch {
+        /* already gone */
+      }
+    }
+  }
+}
+
+/** USER_HZ on Linux: /proc CPU times are in these ticks. */
+export const CLK_TCK = 100;
+
+/** CPU seconds (user + system) used so far by process `pid`. */
+export function cpuSecondsOf(pid) {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
+}
+
+/** Resident set size and its peak (VmHWM) of process `pid`, in MB. */
+export function rssOf(pid) {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (key) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
+  return { rssMB: kb('VmRSS') / 1024, hwmMB: kb('VmHWM') / 1024 };
+}
