@@ -1,5 +1,5 @@
 import type { OpenStageError } from '../core/errors.js';
-import { serviceCombError } from '../core/wire/servicecomb.js';
+import { serviceCombErrors } from '../core/wire/servicecomb.js';
 
 /**
  * Config center error codes and their fixed messages (servicecomb.md §3.1, go-chassis cari
@@ -21,8 +21,5 @@ export const KieCodes = Object.freeze({
 
 export type KieCode = keyof typeof KieCodes;
 
-/** Creates the config center error `name` with an optional free-text detail. */
-export function kieError(name: KieCode, detail?: string): OpenStageError {
-  const { code, message } = KieCodes[name];
-  return serviceCombError(code, message, detail);
-}
+/** Creates the area's error `name` with an optional free-text detail (status = code / 1000). */
+export const kieError: (name: KieCode, detail?: string) => OpenStageError = serviceCombErrors(KieCodes);

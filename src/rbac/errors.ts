@@ -1,5 +1,5 @@
 import type { OpenStageError } from '../core/errors.js';
-import { serviceCombError } from '../core/wire/servicecomb.js';
+import { serviceCombErrors } from '../core/wire/servicecomb.js';
 
 /**
  * Engine RBAC error codes and their fixed messages (servicecomb.md §2; go-chassis/cari
@@ -34,8 +34,5 @@ export const RbacCodes = Object.freeze({
 
 export type RbacCode = keyof typeof RbacCodes;
 
-/** Creates the RBAC error `name` with an optional free-text detail. */
-export function rbacError(name: RbacCode, detail?: string): OpenStageError {
-  const { code, message } = RbacCodes[name];
-  return serviceCombError(code, message, detail);
-}
+/** Creates the area's error `name` with an optional free-text detail (status = code / 1000). */
+export const rbacError: (name: RbacCode, detail?: string) => OpenStageError = serviceCombErrors(RbacCodes);

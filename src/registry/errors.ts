@@ -1,4 +1,4 @@
-import { serviceCombError } from '../core/wire/servicecomb.js';
+import { serviceCombErrors } from '../core/wire/servicecomb.js';
 import type { OpenStageError } from '../core/errors.js';
 
 /**
@@ -24,8 +24,5 @@ export const RegistryCodes = Object.freeze({
 
 export type RegistryCode = keyof typeof RegistryCodes;
 
-/** Creates the registry error `name` with an optional free-text detail. */
-export function registryError(name: RegistryCode, detail?: string): OpenStageError {
-  const { code, message } = RegistryCodes[name];
-  return serviceCombError(code, message, detail);
-}
+/** Creates the area's error `name` with an optional free-text detail (status = code / 1000). */
+export const registryError: (name: RegistryCode, detail?: string) => OpenStageError = serviceCombErrors(RegistryCodes);

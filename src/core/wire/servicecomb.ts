@@ -60,3 +60,11 @@ export function serviceCombScope(app: FastifyInstance, opts: { bodyLimit: number
     return sendServiceCombError(reply, opts.internal());
   });
 }
+
+/**
+ * Builds an area's error factory from its frozen code table (code → fixed message):
+ * `factory(name, detail?)` is the ServiceComb error with status = code / 1000.
+ */
+export function serviceCombErrors<T extends Readonly<Record<string, { readonly code: number; readonly message: string }>>>(table: T): (name: keyof T, detail?: string) => OpenStageError {
+  return (name, detail) => serviceCombError(table[name]!.code, table[name]!.message, detail);
+}
