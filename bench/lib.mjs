@@ -4,9 +4,25 @@
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 /** A numeric setting from the environment, or `dflt` when unset or empty. */
 export const env = (name, dflt) => (process.env[name] !== undefined && process.env[name] !== '' ? Number(process.env[name]) : dflt);
+
+/** The repository root, where results go, and the server entry point (BENCH_CLI overrides it). */
+export const root = resolve(fileURLToPath(new URL('..', import.meta.url)));
+export const resultsDir = join(root, 'bench/results');
+export const cli = process.env.BENCH_CLI ? resolve(process.env.BENCH_CLI) : join(root, 'dist/src/cli.js');
+
+/** Settings every driver shares: run length, warm-up (seconds), autocannon connections, baseline switch. */
+export const SECONDS = env('BENCH_SECONDS', 10);
+export const WARMUP_SECONDS = env('BENCH_WARMUP_SECONDS', 2);
+export const CONNECTIONS = env('BENCH_CONNECTIONS', 64);
+export const NO_BASELINE = process.env.BENCH_NO_BASELINE === '1';
+
+/** A progress line on stderr. */
+export const log = (msg) => process.stderr.write(`[bench] ${msg}\n`);
 
 /** A free TCP port on 127.0.0.1. */
 export function freePort() {
@@ -50,6 +66,11 @@ export class Children {
     const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
     await child.exited;
     clearTimeout(timer);
+  }
+
+  /** The children still running. */
+  [Symbol.iterator]() {
+    return this.running.values();
   }
 
   /** SIGKILLs every child still running. */

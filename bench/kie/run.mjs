@@ -25,18 +25,12 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
-import { Children, cpuSecondsOf, env, freePort, rssOf } from '../lib.mjs';
+import { Children, CONNECTIONS, NO_BASELINE, SECONDS, WARMUP_SECONDS, cli, cpuSecondsOf, env, freePort, log, resultsDir, root, rssOf } from '../lib.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const root = resolve(here, '../..');
-const resultsDir = join(root, 'bench/results');
-const cli = process.env.BENCH_CLI ? resolve(process.env.BENCH_CLI) : join(root, 'dist/src/cli.js');
-const SECONDS = env('BENCH_SECONDS', 10);
-const WARMUP_SECONDS = env('BENCH_WARMUP_SECONDS', 2);
-const CONNECTIONS = env('BENCH_CONNECTIONS', 64);
 const KVS = env('BENCH_KVS', 1000);
 const SERVICES = env('BENCH_SERVICES', 100);
 const LIMIT = env('BENCH_LIMIT', 20);
@@ -44,11 +38,9 @@ const WAITERS = env('BENCH_WAITERS', 10_000);
 const SAMPLES = env('BENCH_SAMPLES', 500);
 const WAIT = process.env.BENCH_WAIT || '300s';
 const TIMEOUT_SECONDS = env('BENCH_TIMEOUT_SECONDS', 900);
-const NO_BASELINE = process.env.BENCH_NO_BASELINE === '1';
 const TARGETS = { list: 10_000, wakeP99Ms: 50, bytesPerWaiter: 10 * 1024 };
 const P = '/v1/bench/kie';
 
-const log = (msg) => process.stderr.write(`[bench] ${msg}\n`);
 const children = new Children(root);
 // Enough quota for the preloaded kvs and one kv per held poll.
 const startChild = (name, args) => children.start(name, args, { QUOTA_CONFIG: String(KVS + WAITERS + 1000) });

@@ -32,19 +32,13 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
-import { Children, CLK_TCK, cpuSecondsOf, env, freePort, rssOf } from '../lib.mjs';
+import { Children, CLK_TCK, CONNECTIONS, NO_BASELINE, SECONDS, WARMUP_SECONDS, cli, cpuSecondsOf, env, freePort, log, resultsDir, root, rssOf } from '../lib.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const root = resolve(here, '../..');
-const resultsDir = join(root, 'bench/results');
-const cli = process.env.BENCH_CLI ? resolve(process.env.BENCH_CLI) : join(root, 'dist/src/cli.js');
 
-const SECONDS = env('BENCH_SECONDS', 10);
-const WARMUP_SECONDS = env('BENCH_WARMUP_SECONDS', 2);
-const CONNECTIONS = env('BENCH_CONNECTIONS', 64);
 const SERVICES = env('BENCH_SERVICES', 10_000);
 const PER_SERVICE = env('BENCH_INSTANCES_PER_SERVICE', 10);
 const FIND1_SERVICES = env('BENCH_FIND1_SERVICES', 100);
@@ -52,7 +46,6 @@ const PRELOAD_CONCURRENCY = env('BENCH_PRELOAD_CONCURRENCY', 64);
 const LEASE_TIMES = env('BENCH_LEASE_TIMES', 19);
 const TIMEOUT_SECONDS = env('BENCH_TIMEOUT_SECONDS', 1200);
 const ONLY = new Set((process.env.BENCH_ONLY ?? 'heartbeat,find1,find100,register').split(',').map((s) => s.trim()).filter(Boolean));
-const NO_BASELINE = process.env.BENCH_NO_BASELINE === '1';
 const CPU_PROF = process.env.BENCH_CPU_PROF === '1';
 
 const APP = 'bench';
@@ -60,7 +53,6 @@ const FIND100_NAME = 'benchfind100';
 const base = '/v4/default/registry';
 const TARGETS = { heartbeat: 15_000, find1: 15_000, find100: 3_000, register: 3_000, rssMB: 500 };
 
-const log = (msg) => process.stderr.write(`[bench] ${msg}\n`);
 const nowUs = () => Number(process.hrtime.bigint() / 1000n);
 
 // ───────────────────────── child processes ─────────────────────────
