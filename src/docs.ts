@@ -1,3 +1,4 @@
+import { CasCodes } from './cas/errors.js';
 import { configMarkdown, errorsMarkdown, exampleYaml } from './core/config-docs.js';
 import { KieCodes } from './kie/errors.js';
 import { RbacCodes } from './rbac/errors.js';
@@ -23,6 +24,11 @@ export function generatedDocs(): Record<string, string> {
         area: 'Config center (Kie), `/v1/{project}/kie`, `/v1/health`',
         format: 'Body `{"errorCode":"<code as string>","errorMessage":"<message>","detail":"<free text, omitted when empty>"}` pretty-printed with a 1-space indent; HTTP status = code / 1000 (real 404, 409 and 422 here). Import items that fail carry the code as a number in `error_code`.',
         codes: Object.values(KieCodes).map((c) => ({ code: c.code, status: Math.floor(c.code / 1000), message: c.message })),
+      },
+      {
+        area: 'ServiceStage application management, `/v3/{project}/cas`',
+        format: 'Body `{"error_code":"<code>","error_msg":"<message>: <detail>"}`. Not-found on environment, application and component paths is 401 SVCSTG.00100401, as the real API answers; IAM failures are APIGW.0301 (401) and APIGW.0302 (403).',
+        codes: Object.values(CasCodes).map((c) => ({ code: c.code, status: c.status, message: c.message })),
       },
     ]),
   };

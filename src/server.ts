@@ -7,11 +7,20 @@ import type { Config } from './core/config.js';
 import { openDatabase, type Db } from './core/db/kysely.js';
 import { loggerOptions } from './core/log.js';
 import { SecretBox } from './core/secrets.js';
+import { casPlugin, type CasServices } from './cas/index.js';
+import { casError } from './cas/errors.js';
+import { AddonService } from './cas/addon/service.js';
+import { ApplicationService } from './cas/application/service.js';
+import { ConfigService } from './cas/config/service.js';
+import { EnvironmentService } from './cas/environment/service.js';
+import { RuntimeStackService } from './cas/runtime-stack/service.js';
+import type { CasDeps, CasEvents } from './cas/types.js';
 import { iamError } from './iam/errors.js';
 import { iamCheck, iamPlugin, sendKeystoneError } from './iam/index.js';
 import { kieError } from './kie/errors.js';
 import { registryError } from './registry/errors.js';
 import { sendServiceCombError } from './core/wire/servicecomb.js';
+import { sendHuaweiError } from './core/wire/huawei.js';
 import { IamService, type BootstrapReport } from './iam/service.js';
 import { kiePlugin, sendKieError } from './kie/index.js';
 import { KieService } from './kie/service.js';
@@ -31,6 +40,8 @@ export interface OpenStage {
   registry: RegistryService;
   kie: KieService;
   iam: IamService;
+  /** ServiceStage application management services. */
+  cas: CasServices;
   /** Engine RBAC; present only when `rbac.enabled`. */
   rbac?: RbacService;
   /** Secrets generated on this start (first start), to show the operator once. */
@@ -66,10 +77,12 @@ export async function buildServer(config: Readonly<Config>, options: { clock?: C
     // HEAD is not routed upstream (servicecomb.md §0: only GET, PUT, POST and DELETE).
     exposeHeadRoutes: false,
     // Long ids must reach the handlers, which answer in the API's own format.
-    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 8192 },
+    // Duplicate slashes are folded: ServiceStage documents `/cas//configs/...` (servicestage.md §7).
+    routerOptions: { ignoreTrailingSlash: true, ignoreDuplicateSlashes: true, maxParamLength: 8192 },
     // A URL the router cannot decode still gets the error body of the API it was aimed at.
     frameworkErrors: (error, req, reply) => {
       const url = req.url ?? '';
+      if (/^\/+v3\/+[^/]+\/+cas(\/|$)/.test(url)) return void sendHuaweiError(reply as FastifyReply, casError('InvalidParameter', error.message));
       if (/^\/v3(\.0)?\//.test(url)) return void sendKeystoneError(reply as FastifyReply, iamError('InvalidArgument', error.message));
       if (/^\/v1\/[^/]*\/kie\//.test(url)) return void sendKieError(reply as FastifyReply, kieError('InvalidParams', error.message));
       return void sendServiceCombError(reply as FastifyReply, registryError('InvalidParams', error.message));
@@ -82,7 +95,7 @@ export async function buildServer(config: Readonly<Config>, options: { clock?: C
   });
   const log = app.log;
   const db = await openDatabase(config.db, config.dataDir, log);
-  const bus = new Bus<RegistryEvents & KieEvents>((err, event) => log.error({ err, event }, 'event listener failed'));
+  const bus = new Bus<RegistryEvents & KieEvents & CasEvents>((err, event) => log.error({ err, event }, 'event listener failed'));
   const secrets = SecretBox.open(config.secrets.masterKey, config.dataDir);
   const rbac = config.rbac.enabled ? new RbacService({ db, clock, log, config, secrets }) : undefined;
   try {
@@ -98,12 +111,22 @@ export async function buildServer(config: Readonly<Config>, options: { clock?: C
   const watchHub = new WatchHub(registry, bus, log, clock, config.registry.watchPingSeconds);
   const kie = new KieService({ db, bus, clock, log, config });
   await kie.start();
+  const casDeps: CasDeps = { db, bus, clock, log, config, secrets };
+  const environments = new EnvironmentService(casDeps);
+  const cas: CasServices = {
+    environments,
+    applications: new ApplicationService(casDeps),
+    runtimeStacks: new RuntimeStackService(casDeps),
+    configs: new ConfigService(casDeps),
+    addons: new AddonService(casDeps),
+  };
 
   await app.register(websocket, { options: { maxPayload: 1024 * 1024 } });
   app.decorateRequest('rbac', undefined);
   if (rbac) await app.register(rbacPlugin, { rbac, maxBodyBytes: config.registry.maxBodyBytes });
   await app.register(iamPlugin, { iam, config });
   await app.register(registryPlugin, { registry, watchHub, maxBodyBytes: config.registry.maxBodyBytes, version: VERSION, ...(rbac ? { authorize: rbac.authorize } : {}) });
+  await app.register(casPlugin, { services: cas, maxBodyBytes: config.cas.maxBodyBytes, iamCheck: iamCheck(iam, config) });
   await app.register(kiePlugin, { kie, maxBodyBytes: config.kie.maxBodyBytes, version: VERSION, iamCheck: iamCheck(iam, config), ...(rbac ? { authorize: rbac.authorize } : {}) });
 
   app.setNotFoundHandler((_req, reply) => reply.code(404).type('text/plain; charset=utf-8').send('404 page not found'));
@@ -115,6 +138,7 @@ export async function buildServer(config: Readonly<Config>, options: { clock?: C
     registry,
     kie,
     iam,
+    cas,
     ...(rbac ? { rbac } : {}),
     bootstrap,
     watchHub,

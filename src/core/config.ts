@@ -78,6 +78,19 @@ export const ConfigSchema = Type.Object(
       },
       { default: {}, additionalProperties: false },
     ),
+    cas: Type.Object(
+      {
+        maxBodyBytes: Type.Integer({ default: 12582912, minimum: 1024, description: 'Largest request body on ServiceStage routes (12 MB, the AK/SK limit of Huawei Cloud).' }),
+        region: Type.String({ default: 'local', description: 'Region name the platform reports (PAAS_REGION_NAME in config file variables).' }),
+      },
+      { default: {}, additionalProperties: false },
+    ),
+    git: Type.Object(
+      {
+        maxBodyBytes: Type.Integer({ default: 12582912, minimum: 1024, description: 'Largest request body on Git repository access routes.' }),
+      },
+      { default: {}, additionalProperties: false },
+    ),
     quota: Type.Object(
       {
         services: Type.Integer({ default: 50000, minimum: 0, description: 'Microservices per project (QUOTA_SERVICE).' }),

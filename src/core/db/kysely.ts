@@ -8,6 +8,12 @@ import * as m0001 from './migrations/0001_create_registry.js';
 import * as m0002 from './migrations/0002_create_kie.js';
 import * as m0003 from './migrations/0003_create_iam.js';
 import * as m0004 from './migrations/0004_create_rbac.js';
+import * as m0005 from './migrations/0005_create_cas_environments.js';
+import * as m0006 from './migrations/0006_create_cas_applications.js';
+import * as m0007 from './migrations/0007_create_cas_runtime_stacks.js';
+import * as m0008 from './migrations/0008_create_cas_configs.js';
+import * as m0009 from './migrations/0009_create_cas_addons.js';
+import * as m0010 from './migrations/0010_create_git.js';
 import type { Database } from './schema.js';
 
 /** Either the database handle or an open transaction; every store function takes one. */
@@ -19,6 +25,12 @@ const MIGRATIONS: Record<string, Migration> = {
   '0002_create_kie': m0002,
   '0003_create_iam': m0003,
   '0004_create_rbac': m0004,
+  '0005_create_cas_environments': m0005,
+  '0006_create_cas_applications': m0006,
+  '0007_create_cas_runtime_stacks': m0007,
+  '0008_create_cas_configs': m0008,
+  '0009_create_cas_addons': m0009,
+  '0010_create_git': m0010,
 };
 
 /**

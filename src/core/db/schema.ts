@@ -1,3 +1,10 @@
+import type { CasEnvironmentTables } from './tables/cas-environment.js';
+import type { CasApplicationTables } from './tables/cas-application.js';
+import type { CasRuntimeStackTables } from './tables/cas-runtime-stack.js';
+import type { CasConfigTables } from './tables/cas-config.js';
+import type { CasAddonTables } from './tables/cas-addon.js';
+import type { GitTables } from './tables/git.js';
+
 /**
  * Row types of every table, by area. Each table is touched only by its own area's
  * store.ts (STYLE.md §2). JSON documents are stored as text so that the same queries run
@@ -167,7 +174,14 @@ export interface RbacKeysTable {
   created_at_ms: number | string;
 }
 
-export interface Database {
+/** Every table; the ServiceStage and Git tables are declared per resource in ./tables/. */
+export interface Database
+  extends CasEnvironmentTables,
+    CasApplicationTables,
+    CasRuntimeStackTables,
+    CasConfigTables,
+    CasAddonTables,
+    GitTables {
   registry_services: RegistryServicesTable;
   registry_schemas: RegistrySchemasTable;
   registry_instances: RegistryInstancesTable;

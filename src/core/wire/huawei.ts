@@ -1,5 +1,7 @@
-import type { FastifyReply } from 'fastify';
+import { Ajv } from 'ajv';
+import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
 import { OpenStageError } from '../errors.js';
+import { parseJsonKeepingRawBody } from '../raw-body.js';
 
 /** Huawei Cloud error body: `{error_code, error_msg}` (servicestage.md §1). */
 export interface HuaweiErrorBody {
@@ -15,4 +17,55 @@ export function huaweiErrorBody(err: OpenStageError): HuaweiErrorBody {
 /** Sends `err` as a Huawei Cloud error response. */
 export function sendHuaweiError(reply: FastifyReply, err: OpenStageError): FastifyReply {
   return reply.code(err.status).type('application/json;charset=UTF-8').send(huaweiErrorBody(err));
+}
+
+/**
+ * Builds an area's error factory from its frozen code table (name → code, HTTP status,
+ * fixed message): `factory(name, detail?)` is the Huawei error to throw.
+ */
+export function huaweiErrors<T extends Readonly<Record<string, { readonly code: string; readonly status: number; readonly message: string }>>>(table: T): (name: keyof T, detail?: string) => OpenStageError {
+  return (name, detail) => new OpenStageError(table[name]!.code, table[name]!.status, table[name]!.message, detail);
+}
+
+/**
+ * Turns an Ajv error list into one message naming the field, e.g.
+ * `body/name must NOT have more than 64 characters`.
+ */
+function validationMessage(err: FastifyError): string {
+  const first = err.validation?.[0] as { instancePath?: string; message?: string; params?: { missingProperty?: string; allowedValues?: unknown[] } } | undefined;
+  if (!first) return err.message;
+  const context = (err as FastifyError & { validationContext?: string }).validationContext ?? 'body';
+  const path = `${context}${first.instancePath ?? ''}`;
+  if (first.params?.missingProperty) return `${path}/${first.params.missingProperty} is required`;
+  if (first.params?.allowedValues) return `${path} must be one of ${first.params.allowedValues.map((v) => JSON.stringify(v)).join(', ')}`;
+  return `${path} ${first.message ?? 'is invalid'}`;
+}
+
+/**
+ * Sets up a Huawei-format area scope (ServiceStage, Git, engine management): bodies are
+ * validated without type coercion (a number where a string belongs is refused, as the Go
+ * backends refuse it) while query strings and path parameters are coerced from text;
+ * bodies parse as JSON whatever the Content-Type with the raw bytes kept for AK/SK
+ * (`request.rawBody`); every error renders as `{error_code, error_msg}` — schema and
+ * parser failures as `invalid(detail)` naming the field, unknown paths as `notFound()`,
+ * anything unexpected logged once and answered with `internal()`.
+ * @param bodyLimit largest body in bytes
+ */
+export function huaweiScope(
+  app: FastifyInstance,
+  opts: { bodyLimit: number; invalid: (detail: string) => OpenStageError; internal: () => OpenStageError; notFound: (detail: string) => OpenStageError },
+): void {
+  const strict = new Ajv({ coerceTypes: false, useDefaults: true, removeAdditional: false, allErrors: false, strict: false });
+  const coercing = new Ajv({ coerceTypes: 'array', useDefaults: true, removeAdditional: false, allErrors: false, strict: false });
+  app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? strict : coercing).compile(schema));
+  parseJsonKeepingRawBody(app, opts.bodyLimit, () => opts.invalid('the body is not valid JSON'));
+  app.setErrorHandler((err: FastifyError | OpenStageError, request, reply) => {
+    if (err instanceof OpenStageError) return sendHuaweiError(reply, err);
+    if ((err as FastifyError).code === 'FST_ERR_CTP_BODY_TOO_LARGE') return sendHuaweiError(reply, opts.invalid(`the body is larger than ${opts.bodyLimit} bytes`));
+    if ((err as FastifyError).validation) return sendHuaweiError(reply, opts.invalid(validationMessage(err as FastifyError)));
+    if (((err as FastifyError).statusCode ?? 500) < 500) return sendHuaweiError(reply, opts.invalid(err.message));
+    request.log.error({ err, reqId: request.id, method: request.method, url: request.url }, 'unexpected error');
+    return sendHuaweiError(reply, opts.internal());
+  });
+  app.setNotFoundHandler((request, reply) => sendHuaweiError(reply, opts.notFound(`${request.method} ${request.url.split('?')[0]}`)));
 }

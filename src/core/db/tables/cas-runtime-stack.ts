@@ -1,0 +1,3 @@
+/** Row types of the cas-runtime-stack tables (TODO), touched only by that area's store. */
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type
+export interface CasRuntimeStackTables {}
