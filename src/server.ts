@@ -14,7 +14,7 @@ import { ApplicationService } from './cas/application/service.js';
 import { ConfigService } from './cas/config/service.js';
 import { EnvironmentService } from './cas/environment/service.js';
 import { RuntimeStackService } from './cas/runtime-stack/service.js';
-import type { CasDeps, CasEvents } from './cas/types.js';
+import { noComponents, type CasDeps, type CasEvents } from './cas/types.js';
 import { iamError } from './iam/errors.js';
 import { iamCheck, iamPlugin, sendKeystoneError } from './iam/index.js';
 import { kieError } from './kie/errors.js';
@@ -111,7 +111,8 @@ export async function buildServer(config: Readonly<Config>, options: { clock?: C
   const watchHub = new WatchHub(registry, bus, log, clock, config.registry.watchPingSeconds);
   const kie = new KieService({ db, bus, clock, log, config });
   await kie.start();
-  const casDeps: CasDeps = { db, bus, clock, log, config, secrets };
+  // Components (the deployment engine) replace noComponents when they exist.
+  const casDeps: CasDeps = { db, bus, clock, log, config, secrets, components: noComponents };
   const environments = new EnvironmentService(casDeps);
   const cas: CasServices = {
     environments,

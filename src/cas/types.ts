@@ -20,6 +20,8 @@ export interface CasDeps {
   config: Readonly<Config>;
   /** Seals secrets at rest (resource parameters, passwords). */
   secrets: SecretBox;
+  /** What components use (usage checks before deletes, config file mounts). */
+  components: ComponentUsage;
 }
 
 /** A component as other resources see it (config file mounts, usage checks). */
