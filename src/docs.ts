@@ -1,4 +1,5 @@
 import { CasCodes } from './cas/errors.js';
+import { DeployCodes } from './deploy/errors.js';
 import { configMarkdown, errorsMarkdown, exampleYaml } from './core/config-docs.js';
 import { KieCodes } from './kie/errors.js';
 import { RbacCodes } from './rbac/errors.js';
@@ -29,6 +30,11 @@ export function generatedDocs(): Record<string, string> {
         area: 'ServiceStage application management, `/v3/{project}/cas`',
         format: 'Body `{"error_code":"<code>","error_msg":"<message>: <detail>"}`. Not-found on environment, application and component paths is 401 SVCSTG.00100401, as the real API answers; IAM failures are APIGW.0301 (401) and APIGW.0302 (403).',
         codes: Object.values(CasCodes).map((c) => ({ code: c.code, status: c.status, message: c.message })),
+      },
+      {
+        area: 'Deployment jobs, `/v3/{project}/cas/jobs`',
+        format: 'Huawei body as above.',
+        codes: Object.values(DeployCodes).map((c) => ({ code: c.code, status: c.status, message: c.message })),
       },
     ]),
   };

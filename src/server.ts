@@ -15,6 +15,9 @@ import { ConfigService } from './cas/config/service.js';
 import { EnvironmentService } from './cas/environment/service.js';
 import { RuntimeStackService } from './cas/runtime-stack/service.js';
 import { noComponents, type CasDeps, type CasEvents } from './cas/types.js';
+import { deployPlugin } from './deploy/index.js';
+import { JobService } from './deploy/service.js';
+import type { DeployEvents } from './deploy/types.js';
 import { iamError } from './iam/errors.js';
 import { iamCheck, iamPlugin, sendKeystoneError } from './iam/index.js';
 import { kieError } from './kie/errors.js';
@@ -42,6 +45,8 @@ export interface OpenStage {
   iam: IamService;
   /** ServiceStage application management services. */
   cas: CasServices;
+  /** Deployment jobs. */
+  jobs: JobService;
   /** Engine RBAC; present only when `rbac.enabled`. */
   rbac?: RbacService;
   /** Secrets generated on this start (first start), to show the operator once. */
@@ -95,7 +100,7 @@ export async function buildServer(config: Readonly<Config>, options: { clock?: C
   });
   const log = app.log;
   const db = await openDatabase(config.db, config.dataDir, log);
-  const bus = new Bus<RegistryEvents & KieEvents & CasEvents>((err, event) => log.error({ err, event }, 'event listener failed'));
+  const bus = new Bus<RegistryEvents & KieEvents & CasEvents & DeployEvents>((err, event) => log.error({ err, event }, 'event listener failed'));
   const secrets = SecretBox.open(config.secrets.masterKey, config.dataDir);
   const rbac = config.rbac.enabled ? new RbacService({ db, clock, log, config, secrets }) : undefined;
   try {
@@ -111,6 +116,8 @@ export async function buildServer(config: Readonly<Config>, options: { clock?: C
   const watchHub = new WatchHub(registry, bus, log, clock, config.registry.watchPingSeconds);
   const kie = new KieService({ db, bus, clock, log, config });
   await kie.start();
+  const jobs = new JobService({ db, bus, clock, log });
+  await jobs.start();
   // Components (the deployment engine) replace noComponents when they exist.
   const casDeps: CasDeps = { db, bus, clock, log, config, secrets, components: noComponents };
   const environments = new EnvironmentService(casDeps);
@@ -128,6 +135,7 @@ export async function buildServer(config: Readonly<Config>, options: { clock?: C
   await app.register(iamPlugin, { iam, config });
   await app.register(registryPlugin, { registry, watchHub, maxBodyBytes: config.registry.maxBodyBytes, version: VERSION, ...(rbac ? { authorize: rbac.authorize } : {}) });
   await app.register(casPlugin, { services: cas, maxBodyBytes: config.cas.maxBodyBytes, iamCheck: iamCheck(iam, config) });
+  await app.register(deployPlugin, { jobs, iamCheck: iamCheck(iam, config) });
   await app.register(kiePlugin, { kie, maxBodyBytes: config.kie.maxBodyBytes, version: VERSION, iamCheck: iamCheck(iam, config), ...(rbac ? { authorize: rbac.authorize } : {}) });
 
   app.setNotFoundHandler((_req, reply) => reply.code(404).type('text/plain; charset=utf-8').send('404 page not found'));
@@ -140,6 +148,7 @@ export async function buildServer(config: Readonly<Config>, options: { clock?: C
     kie,
     iam,
     cas,
+    jobs,
     ...(rbac ? { rbac } : {}),
     bootstrap,
     watchHub,
@@ -155,6 +164,7 @@ export async function buildServer(config: Readonly<Config>, options: { clock?: C
       closed = true;
       watchHub.close();
       await app.close();
+      await jobs.stop();
       await registry.stop();
       await kie.stop();
       await rbac?.stop();

@@ -47,6 +47,14 @@ export async function startCas(t: TestContext, overrides: Record<string, unknown
   return { ...server, cas: new CasClient(server.url, r.headers.get('x-subject-token')!) };
 }
 
+/** Restarts a test server on the same data and logs in again. */
+export async function restartCas(s: CasServer): Promise<CasServer> {
+  const next = await s.restart();
+  const r = await login(next.url, ADMIN.name, ADMIN.password);
+  assert.equal(r.status, 201, r.text);
+  return { ...next, cas: new CasClient(next.url, r.headers.get('x-subject-token')!) };
+}
+
 /** Asserts a Huawei error body: status, `error_code`, a string `error_msg` (matching `msg` when given). */
 export function assertCasError(r: Reply<any>, status: number, code: string, msg?: RegExp): void {
   assert.equal(r.status, status, r.text);

@@ -4,6 +4,7 @@ import type { CasRuntimeStackTables } from './tables/cas-runtime-stack.js';
 import type { CasConfigTables } from './tables/cas-config.js';
 import type { CasAddonTables } from './tables/cas-addon.js';
 import type { GitTables } from './tables/git.js';
+import type { DeployTables } from './tables/deploy.js';
 
 /**
  * Row types of every table, by area. Each table is touched only by its own area's
@@ -181,7 +182,8 @@ export interface Database
     CasRuntimeStackTables,
     CasConfigTables,
     CasAddonTables,
-    GitTables {
+    GitTables,
+    DeployTables {
   registry_services: RegistryServicesTable;
   registry_schemas: RegistrySchemasTable;
   registry_instances: RegistryInstancesTable;

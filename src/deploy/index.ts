@@ -1,0 +1,32 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { huaweiScope } from '../core/wire/huawei.js';
+import { deployError } from './errors.js';
+import { jobRoutes } from './routes.js';
+import type { JobService } from './service.js';
+
+/** What the deploy plugin needs from the composition root. */
+export interface DeployPluginOptions {
+  jobs: JobService;
+  /** The IAM check (X-Auth-Token or AK/SK signature for the project in the path). */
+  iamCheck: (request: FastifyRequest) => Promise<void>;
+}
+
+/**
+ * Deployment jobs (servicestage.md §5): `/v3/{project}/cas/jobs/...`, IAM-checked, errors as
+ * `{error_code, error_msg}`.
+ */
+export async function deployPlugin(app: FastifyInstance, opts: DeployPluginOptions): Promise<void> {
+  await app.register(
+    async (scoped) => {
+      huaweiScope(scoped, {
+        bodyLimit: 1024 * 1024,
+        invalid: (detail) => deployError('InvalidParameter', detail),
+        internal: () => deployError('Internal'),
+        notFound: (detail) => deployError('RequestNotFound', detail),
+      });
+      scoped.addHook('preValidation', opts.iamCheck);
+      jobRoutes(scoped, opts.jobs);
+    },
+    { prefix: '/v3/:project/cas/jobs' },
+  );
+}
