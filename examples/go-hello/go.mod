@@ -1,0 +1,3 @@
+module openstage.io/examples/go-hello
+
+go 1.21

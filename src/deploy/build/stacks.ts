@@ -1,0 +1,115 @@
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { BuildError, runLogged } from './run.js';
+
+/** How to start a built artifact: argv run in the artifact directory (no shell). */
+export interface LaunchSpec {
+  command: string;
+  args: string[];
+}
+
+/** What a stack builder gets. */
+export interface BuildContext {
+  /** The artifact directory: the source is already here and the build happens in place. */
+  dir: string;
+  /** Environment for build commands (PATH, HOME, caches). */
+  env: Record<string, string>;
+  /** Build log file (appended). */
+  logFile: string;
+  signal: AbortSignal;
+  /** A progress line for the task messages. */
+  log(line: string): void;
+  /** `jvm_opts` of the component, split on spaces (Java only). */
+  jvmOpts?: string[];
+}
+
+/** Runtime stack types the process runtime can build and run (servicestage.md §6). */
+export const PROCESS_STACK_TYPES = ['Java', 'Tomcat', 'Nodejs', 'Python', 'Go'] as const;
+
+/**
+ * Builds the source in `ctx.dir` for a runtime stack type and says how to start it
+ * (DESIGN.md "Deployments": build per runtime stack).
+ * - Nodejs: `npm ci` with a lockfile (else `npm install`), then `npm run build --if-present`;
+ *   started with `npm start` when package.json has a start script, else `node <main>`.
+ * - Java: a `.jar` is run as is (`java <jvm_opts> -jar`); a Maven project is built with
+ *   `mvn -q -B package -DskipTests` and its executable jar run.
+ * - Python: a venv in `.venv`, `pip install -r requirements.txt` when it lists anything;
+ *   started with `.venv/bin/python` on app.py, main.py or server.py.
+ * - Go: `go build -o app .`; started as `./app`.
+ * @throws BuildError naming what is missing or which command failed (with the log's tail)
+ */
+export async function buildForStack(type: string, ctx: BuildContext): Promise<LaunchSpec> {
+  switch (type) {
+    case 'Nodejs':
+      return buildNode(ctx);
+    case 'Java':
+      return buildJava(ctx);
+    case 'Python':
+      return buildPython(ctx);
+    case 'Go':
+      return buildGo(ctx);
+    case 'Docker':
+      throw new BuildError('the process runtime cannot run container images (runtime stack Docker); use a Java, Tomcat, Nodejs, Python or Go stack, or the Kubernetes runtime when it is available');
+    default:
+      throw new BuildError(`runtime stack type '${type}' cannot be built here; supported: ${PROCESS_STACK_TYPES.join(', ')}`);
+  }
+}
+
+async function buildNode(ctx: BuildContext): Promise<LaunchSpec> {
+  const pkgFile = join(ctx.dir, 'package.json');
+  if (!existsSync(pkgFile)) throw new BuildError('a Nodejs component needs a package.json at the root of its source');
+  let pkg: { main?: string; scripts?: Record<string, string> };
+  try {
+    pkg = JSON.parse(readFileSync(pkgFile, 'utf8')) as typeof pkg;
+  } catch (err) {
+    throw new BuildError(`package.json is not valid JSON: ${(err as Error).message}`);
+  }
+  const locked = existsSync(join(ctx.dir, 'package-lock.json')) || existsSync(join(ctx.dir, 'npm-shrinkwrap.json'));
+  ctx.log(locked ? 'npm ci' : 'npm install (no lockfile)');
+  await runLogged('npm', [locked ? 'ci' : 'install', '--no-audit', '--no-fund'], { cwd: ctx.dir, env: ctx.env, logFile: ctx.logFile, signal: ctx.signal });
+  if (pkg.scripts?.build) {
+    ctx.log('npm run build');
+    await runLogged('npm', ['run', 'build'], { cwd: ctx.dir, env: ctx.env, logFile: ctx.logFile, signal: ctx.signal });
+  }
+  if (pkg.scripts?.start) return { command: 'npm', args: ['start', '--silent'] };
+  const main = pkg.main ?? (existsSync(join(ctx.dir, 'server.js')) ? 'server.js' : 'index.js');
+  if (!existsSync(join(ctx.dir, main))) throw new BuildError(`nothing to start: package.json has no start script and ${main} does not exist`);
+  return { command: 'node', args: [main] };
+}
+
+async function buildJava(ctx: BuildContext): Promise<LaunchSpec> {
+  const jvm = ctx.jvmOpts ?? [];
+  const jars = readdirSync(ctx.dir).filter((f) => f.endsWith('.jar'));
+  if (jars.length === 1) return { command: 'java', args: [...jvm, '-jar', jars[0]!] };
+  if (existsSync(join(ctx.dir, 'pom.xml'))) {
+    ctx.log('mvn -q -B package -DskipTests');
+    await runLogged('mvn', ['-q', '-B', 'package', '-DskipTests'], { cwd: ctx.dir, env: ctx.env, logFile: ctx.logFile, signal: ctx.signal });
+    const target = join(ctx.dir, 'target');
+    const built = existsSync(target) ? readdirSync(target).filter((f) => f.endsWith('.jar') && !/-(sources|javadoc|tests)\.jar$/.test(f) && !f.startsWith('original-')) : [];
+    if (built.length === 0) throw new BuildError('the Maven build produced no jar in target/');
+    const largest = built.sort((a, b) => statSync(join(target, b)).size - statSync(join(target, a)).size)[0]!;
+    return { command: 'java', args: [...jvm, '-jar', join('target', largest)] };
+  }
+  if (jars.length > 1) throw new BuildError(`the package holds ${jars.length} jars (${jars.join(', ')}); deploy one executable jar`);
+  throw new BuildError('a Java component needs an executable .jar or a Maven project (pom.xml)');
+}
+
+async function buildPython(ctx: BuildContext): Promise<LaunchSpec> {
+  const entry = ['app.py', 'main.py', 'server.py'].find((f) => existsSync(join(ctx.dir, f)));
+  if (!entry) throw new BuildError('a Python component needs app.py, main.py or server.py at the root of its source');
+  ctx.log('python3 -m venv .venv');
+  await runLogged('python3', ['-m', 'venv', '.venv'], { cwd: ctx.dir, env: ctx.env, logFile: ctx.logFile, signal: ctx.signal });
+  const requirements = join(ctx.dir, 'requirements.txt');
+  if (existsSync(requirements) && readFileSync(requirements, 'utf8').split('\n').some((l) => l.trim() && !l.trim().startsWith('#'))) {
+    ctx.log('pip install -r requirements.txt');
+    await runLogged(join(ctx.dir, '.venv', 'bin', 'pip'), ['install', '-q', '--disable-pip-version-check', '-r', 'requirements.txt'], { cwd: ctx.dir, env: ctx.env, logFile: ctx.logFile, signal: ctx.signal });
+  }
+  return { command: join('.venv', 'bin', 'python'), args: ['-u', entry] };
+}
+
+async function buildGo(ctx: BuildContext): Promise<LaunchSpec> {
+  if (!existsSync(join(ctx.dir, 'go.mod'))) throw new BuildError('a Go component needs a go.mod at the root of its source');
+  ctx.log('go build -o app .');
+  await runLogged('go', ['build', '-o', 'app', '.'], { cwd: ctx.dir, env: ctx.env, logFile: ctx.logFile, signal: ctx.signal });
+  return { command: './app', args: [] };
+}
