@@ -91,6 +91,18 @@ export const ConfigSchema = Type.Object(
       },
       { default: {}, additionalProperties: false },
     ),
+    deploy: Type.Object(
+      {
+        fetchTimeoutSeconds: Type.Integer({ default: 600, minimum: 1, description: 'Longest a source fetch (git clone, package download) may take before its job fails.' }),
+        buildTimeoutSeconds: Type.Integer({ default: 1800, minimum: 1, description: 'Longest a build may take before its job fails.' }),
+        readyTimeoutSeconds: Type.Integer({ default: 300, minimum: 1, description: 'Longest a new replica may take to become ready before the rollout fails.' }),
+        grayWaitSeconds: Type.Integer({ default: 86400, minimum: 1, description: 'Longest a gray release waits for continue_deploy before its job fails.' }),
+        settleSeconds: Type.Integer({ default: 3, minimum: 0, description: 'How long a replica without a readiness probe must stay up to count as ready.' }),
+        monitorSeconds: Type.Integer({ default: 5, minimum: 1, description: 'Period of liveness and readiness checks of running replicas.' }),
+        stopOnShutdown: Type.Boolean({ default: false, description: 'Stop the deployed replicas when OpenStage stops; by default they keep running and are taken over at the next start.' }),
+      },
+      { default: {}, additionalProperties: false },
+    ),
     quota: Type.Object(
       {
         services: Type.Integer({ default: 50000, minimum: 0, description: 'Microservices per project (QUOTA_SERVICE).' }),

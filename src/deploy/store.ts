@@ -92,3 +92,139 @@ export async function listRunningJobIds(db: Executor): Promise<string[]> {
   const rows = await db.selectFrom('deploy_jobs').select('job_id').where('status', '=', 'RUNNING').execute();
   return rows.map((r) => r.job_id);
 }
+
+/** A stored release row, decoded except for the sealed plan. */
+export interface ReleaseRow {
+  project: string;
+  componentId: string;
+  version: string;
+  planSealed: string;
+  /** JSON LaunchSpec or '' before the build finished. */
+  launch: string;
+  revision: string;
+  createdAtMs: number;
+}
+
+/** Inserts or replaces the release of (project, component, version). */
+export async function putRelease(db: Executor, r: ReleaseRow): Promise<void> {
+  await db.deleteFrom('deploy_releases').where('project', '=', r.project).where('component_id', '=', r.componentId).where('version', '=', r.version).execute();
+  await db
+    .insertInto('deploy_releases')
+    .values({ project: r.project, component_id: r.componentId, version: r.version, plan_sealed: r.planSealed, launch: r.launch, revision: r.revision, created_at_ms: r.createdAtMs })
+    .execute();
+}
+
+/** Records a finished build on a release. */
+export async function setReleaseBuild(db: Executor, project: string, componentId: string, version: string, launch: string, revision: string): Promise<void> {
+  await db.updateTable('deploy_releases').set({ launch, revision }).where('project', '=', project).where('component_id', '=', componentId).where('version', '=', version).execute();
+}
+
+/** A release, or undefined. */
+export async function findRelease(db: Executor, project: string, componentId: string, version: string): Promise<ReleaseRow | undefined> {
+  const row = await db.selectFrom('deploy_releases').selectAll().where('project', '=', project).where('component_id', '=', componentId).where('version', '=', version).executeTakeFirst();
+  return row && { project: row.project, componentId: row.component_id, version: row.version, planSealed: row.plan_sealed, launch: row.launch, revision: row.revision, createdAtMs: Number(row.created_at_ms) };
+}
+
+/** Releases of a component, oldest first. */
+export async function listReleases(db: Executor, project: string, componentId: string): Promise<ReleaseRow[]> {
+  const rows = await db.selectFrom('deploy_releases').selectAll().where('project', '=', project).where('component_id', '=', componentId).orderBy('created_at_ms').execute();
+  return rows.map((row) => ({ project: row.project, componentId: row.component_id, version: row.version, planSealed: row.plan_sealed, launch: row.launch, revision: row.revision, createdAtMs: Number(row.created_at_ms) }));
+}
+
+/** A replica row. */
+export interface ReplicaRow {
+  instanceId: string;
+  project: string;
+  componentId: string;
+  version: string;
+  port: number;
+  desired: 'running' | 'stopped';
+  pid?: number;
+  startTicks?: number;
+  createdAtMs: number;
+}
+
+const toReplica = (r: { instance_id: string; project: string; component_id: string; version: string; port: number; desired: string; pid: number | null; start_ticks: number | null; created_at_ms: number }): ReplicaRow => ({
+  instanceId: r.instance_id,
+  project: r.project,
+  componentId: r.component_id,
+  version: r.version,
+  port: Number(r.port),
+  desired: r.desired as ReplicaRow['desired'],
+  ...(r.pid !== null ? { pid: Number(r.pid) } : {}),
+  ...(r.start_ticks !== null ? { startTicks: Number(r.start_ticks) } : {}),
+  createdAtMs: Number(r.created_at_ms),
+});
+
+/** Inserts a replica. */
+export async function insertReplica(db: Executor, r: ReplicaRow): Promise<void> {
+  await db
+    .insertInto('deploy_replicas')
+    .values({ instance_id: r.instanceId, project: r.project, component_id: r.componentId, version: r.version, port: r.port, desired: r.desired, pid: r.pid ?? null, start_ticks: r.startTicks ?? null, created_at_ms: r.createdAtMs })
+    .execute();
+}
+
+/** Records the process of a replica (undefined = none). */
+export async function setReplicaProcess(db: Executor, instanceId: string, pid: number | undefined, startTicks: number | undefined): Promise<void> {
+  await db.updateTable('deploy_replicas').set({ pid: pid ?? null, start_ticks: startTicks ?? null }).where('instance_id', '=', instanceId).execute();
+}
+
+/** Sets what the engine wants of a replica. */
+export async function setReplicaDesired(db: Executor, instanceIds: string[], desired: 'running' | 'stopped'): Promise<void> {
+  if (instanceIds.length === 0) return;
+  await db.updateTable('deploy_replicas').set({ desired }).where('instance_id', 'in', instanceIds).execute();
+}
+
+/** Deletes replicas. */
+export async function deleteReplicas(db: Executor, instanceIds: string[]): Promise<void> {
+  if (instanceIds.length === 0) return;
+  await db.deleteFrom('deploy_replicas').where('instance_id', 'in', instanceIds).execute();
+}
+
+/** Replicas of a component, oldest first (all components when componentId is undefined). */
+export async function listReplicas(db: Executor, project?: string, componentId?: string): Promise<ReplicaRow[]> {
+  let q = db.selectFrom('deploy_replicas').selectAll();
+  if (project !== undefined) q = q.where('project', '=', project);
+  if (componentId !== undefined) q = q.where('component_id', '=', componentId);
+  return (await q.orderBy('created_at_ms').orderBy('instance_id').execute()).map(toReplica);
+}
+
+/** Per-component engine state. */
+export interface ComponentRow {
+  project: string;
+  componentId: string;
+  currentVersion: string;
+  replicas: number;
+  status: string;
+  failDetail: string;
+  lastJobId: string;
+  updatedAtMs: number;
+}
+
+/** Inserts or replaces a component's engine state. */
+export async function putComponent(db: Executor, c: ComponentRow): Promise<void> {
+  await db.deleteFrom('deploy_components').where('project', '=', c.project).where('component_id', '=', c.componentId).execute();
+  await db
+    .insertInto('deploy_components')
+    .values({ project: c.project, component_id: c.componentId, current_version: c.currentVersion, replicas: c.replicas, status: c.status, fail_detail: c.failDetail, last_job_id: c.lastJobId, updated_at_ms: c.updatedAtMs })
+    .execute();
+}
+
+/** A component's engine state, or undefined. */
+export async function findComponent(db: Executor, project: string, componentId: string): Promise<ComponentRow | undefined> {
+  const r = await db.selectFrom('deploy_components').selectAll().where('project', '=', project).where('component_id', '=', componentId).executeTakeFirst();
+  return r && { project: r.project, componentId: r.component_id, currentVersion: r.current_version, replicas: Number(r.replicas), status: r.status, failDetail: r.fail_detail, lastJobId: r.last_job_id, updatedAtMs: Number(r.updated_at_ms) };
+}
+
+/** Every component's engine state (start-up). */
+export async function listComponents(db: Executor): Promise<ComponentRow[]> {
+  const rows = await db.selectFrom('deploy_components').selectAll().execute();
+  return rows.map((r) => ({ project: r.project, componentId: r.component_id, currentVersion: r.current_version, replicas: Number(r.replicas), status: r.status, failDetail: r.fail_detail, lastJobId: r.last_job_id, updatedAtMs: Number(r.updated_at_ms) }));
+}
+
+/** Removes everything the engine keeps of a component (releases, replicas, state). */
+export async function deleteComponentState(db: Executor, project: string, componentId: string): Promise<void> {
+  await db.deleteFrom('deploy_replicas').where('project', '=', project).where('component_id', '=', componentId).execute();
+  await db.deleteFrom('deploy_releases').where('project', '=', project).where('component_id', '=', componentId).execute();
+  await db.deleteFrom('deploy_components').where('project', '=', project).where('component_id', '=', componentId).execute();
+}

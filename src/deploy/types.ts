@@ -89,3 +89,89 @@ export interface JobSpec {
 export type DeployEvents = {
   'deploy.job.finished': { project: string; jobId: string; targetId: string; status: 'SUCCEEDED' | 'FAILED' };
 };
+
+/** A config file to mount into each replica: its template and where it goes. */
+export interface MountedFile {
+  /** Mount path as the component gives it (e.g. `/opt/app/config/app.yaml`); written under the replica's mount root. */
+  path: string;
+  /** Content with `${NAME}` placeholders, rendered per replica. */
+  content: string;
+}
+
+/** A probe of the plan (servicestage.md §4.1 liveness_probe / readiness_probe), times in seconds as on the wire. */
+export interface PlanProbe {
+  type: 'http' | 'tcp' | 'command';
+  host?: string;
+  port?: number;
+  path?: string;
+  scheme?: 'HTTP' | 'HTTPS';
+  command?: string[];
+  /** Seconds before the first check. */
+  delay?: number;
+  /** Seconds a check may take. */
+  timeout?: number;
+}
+
+/**
+ * Everything the engine needs to build and run one version of a component, resolved by the
+ * component service (names, variables, bound resources, rendered nothing yet). Stored sealed
+ * with its release so that a rollback re-runs exactly this.
+ */
+export interface ComponentPlan {
+  project: string;
+  componentId: string;
+  componentName: string;
+  applicationId: string;
+  applicationName: string;
+  environmentId: string;
+  environmentName: string;
+  version: string;
+  /** servicestage.md §4.1 source: kind code | package | image, url, repo_url, repo_ref. */
+  source: { kind: 'code' | 'package' | 'image'; url?: string; repo_url?: string; repo_ref?: string };
+  /** Clone credentials from the git authorization named by source.repo_auth. */
+  credentials?: { username: string; password: string };
+  /** Runtime stack type: Java | Tomcat | Nodejs | Python | Go | Docker. */
+  stackType: string;
+  replicas: number;
+  /** Variables of the process: application configuration, component envs and system variables (CAS_*, PAAS_*, RELATIONAL_DATABASE_*…). The engine adds PORT and CAS_INSTANCE_*. */
+  env: Record<string, string>;
+  files: MountedFile[];
+  /** `command` of the component: replaces the stack's start command when given. */
+  command?: { command?: string[]; args?: string[] };
+  jvmOpts?: string[];
+  readinessProbe?: PlanProbe;
+  livenessProbe?: PlanProbe;
+  strategy: { type: 'OneBatchRelease' | 'RollingRelease' | 'GrayRelease'; batches?: number; firstBatchReplica?: number };
+  /** Seconds between SIGTERM and SIGKILL. */
+  terminationGraceSeconds: number;
+}
+
+/** component_status values (servicestage.md §4.2). */
+export type ComponentStatus = 'INITIALIZING' | 'UPGRADING' | 'RUNNING' | 'PENDING' | 'GRAYING' | 'PARTIALLY_FAILED' | 'FAILED' | 'STOPPED' | 'UNKNOWN';
+
+/** One replica as the engine reports it. */
+export interface ReplicaView {
+  instanceId: string;
+  version: string;
+  port: number;
+  pid?: number;
+  /** running | backoff | stopped | starting. */
+  state: string;
+  ready: boolean;
+  restarts: number;
+  lastExit?: { code: number | null; signal: string | null };
+}
+
+/** The engine's view of a component (servicestage.md §4.2 status object). */
+export interface ComponentRuntime {
+  status: ComponentStatus;
+  /** Desired replicas. */
+  replica: number;
+  /** Replicas running and ready. */
+  availableReplica: number;
+  failDetail: string;
+  lastJobId: string;
+  /** Version rolled out ('' before the first success). */
+  version: string;
+  replicas: ReplicaView[];
+}

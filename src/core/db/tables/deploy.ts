@@ -28,4 +28,50 @@ export interface DeployTasksTable {
 export interface DeployTables {
   deploy_jobs: DeployJobsTable;
   deploy_tasks: DeployTasksTable;
+  deploy_releases: DeployReleasesTable;
+  deploy_replicas: DeployReplicasTable;
+  deploy_components: DeployComponentsTable;
+}
+
+/** A component version the engine built: its plan (sealed JSON) and artifact. */
+export interface DeployReleasesTable {
+  project: string;
+  component_id: string;
+  version: string;
+  /** SecretBox-sealed JSON of the ComponentPlan (env values may be secrets). */
+  plan_sealed: string;
+  /** JSON LaunchSpec; '' until the build finished. */
+  launch: string;
+  /** Source revision built (commit sha or package URL). */
+  revision: string;
+  created_at_ms: number;
+}
+
+/** One replica (supervised process) of a component. */
+export interface DeployReplicasTable {
+  instance_id: string;
+  project: string;
+  component_id: string;
+  version: string;
+  port: number;
+  /** 'running' | 'stopped': what the engine wants. */
+  desired: string;
+  pid: number | null;
+  start_ticks: number | null;
+  created_at_ms: number;
+}
+
+/** Per-component engine state (the component's runtime status). */
+export interface DeployComponentsTable {
+  project: string;
+  component_id: string;
+  /** Version currently rolled out ('' before the first success). */
+  current_version: string;
+  /** Desired replica count. */
+  replicas: number;
+  /** Last known component_status. */
+  status: string;
+  fail_detail: string;
+  last_job_id: string;
+  updated_at_ms: number;
 }
