@@ -195,7 +195,8 @@ describe('POST /v3/{project}/cas/environments/{environment_id}/iac-resources/pro
     const s = await startCas(t, { 'cas.rdsAdminUrl': '' });
     const env = await createEnv(s);
     await s.cas.post(iacPath(env.id), { name: 'db', type: 'rds' });
-    const r = await s.cas.post(`${iacPath(env.id)}/provision`, {});
+    // SDKs send a JSON content type with no body.
+    const r = await s.cas.call('POST', `${iacPath(env.id)}/provision`, undefined, { 'content-type': 'application/json' });
     assert.equal(r.status, 200, r.text);
     assert.equal(r.body.status, 'CREATION_FAILED');
     assert.match(r.body.status_message, /cas\.rdsAdminUrl/);
