@@ -1,6 +1,204 @@
+import { randomUUID } from 'node:crypto';
+import type { Executor } from '../../core/db/kysely.js';
+import { AlreadyExistsError } from '../../core/errors.js';
+import type { Logger } from '../../core/log.js';
+import { paginate } from '../common/page.js';
+import { casError } from '../errors.js';
 import type { CasDeps } from '../types.js';
+import { EnvironmentIac } from './iac.js';
+import { RdsProvider } from './providers/rds.js';
+import { openParameters, prepareResources } from './resources.js';
+import type { CreateEnvironmentBodyWire, ListEnvironmentsQueryWire, ResourceBodyWire, UpdateEnvironmentBodyWire } from './schemas.js';
+import * as environmentStore from './store.js';
+import type { Environment, EnvironmentRecord, ResourceBinding, StoredResource } from './types.js';
 
-/** TODO(#5): the environment resource. */
+/** Fields fixed at creation: a PUT may resend them unchanged, never change them. */
+const IMMUTABLE = ['deploy_mode', 'vpc_id', 'type', 'resource_create_mode'] as const;
+
+/**
+ * ServiceStage environments (servicestage.md §2): CRUD, managed resources (bindings to real
+ * infrastructure, secrets sealed at rest) and the bindings the deployment engine reads.
+ * Created (IaC) resources and their provisioning live in ./iac.ts, reached as `iac`. Each
+ * write is one transaction; `cas.environment.deleted` is published after commit.
+ */
 export class EnvironmentService {
-  constructor(readonly deps: CasDeps) {}
+  private readonly log: Logger;
+  /** Created (IaC) resources and their provisioning. */
+  readonly iac: EnvironmentIac;
+
+  constructor(readonly deps: CasDeps) {
+    this.log = deps.log.child({ area: 'cas', resource: 'environment' });
+    this.iac = new EnvironmentIac(deps, this, [new RdsProvider(deps.config.cas.rdsAdminUrl, deps.config.cas.rdsTimeoutMs)]);
+  }
+
+  /**
+   * Creates an environment with its managed resources (servicestage.md §2 Create).
+   * Defaults: deploy_mode mixed, type normal, resource_create_mode none, config_mode "",
+   * enterprise_project_id "0".
+   * @param creator the caller's user name
+   * @throws casError EnvironmentNameUsed (400 SVCSTG.00100449) when the project has that name;
+   *   InvalidParameter for a bad resource
+   */
+  async create(project: string, body: CreateEnvironmentBodyWire, creator: string): Promise<Environment> {
+    const resources = prepareResources(body.resources ?? [], [], this.deps.secrets);
+    const now = this.deps.clock.now();
+    const record: EnvironmentRecord = {
+      id: randomUUID(),
+      project_id: project,
+      name: body.name,
+      description: body.description ?? '',
+      enterprise_project_id: body.enterprise_project_id ?? '0',
+      deploy_mode: body.deploy_mode ?? 'mixed',
+      type: body.type ?? 'normal',
+      resource_create_mode: body.resource_create_mode ?? 'none',
+      config_mode: body.config_mode ?? '',
+      vpc_id: body.vpc_id ?? '',
+      labels: body.labels ?? [],
+      creator,
+      iac_task_status: 'Init',
+      create_time: now,
+      update_time: now,
+    };
+    await this.nameUnique(record.name, () =>
+      this.deps.db.kysely.transaction().execute(async (trx) => {
+        await environmentStore.createEnvironment(trx, record);
+        await environmentStore.replaceResources(trx, record.id, resources);
+      }),
+    );
+    this.log.info({ project, environmentId: record.id }, 'environment created');
+    return { ...record, resources, iac_resources: [] };
+  }
+
+  /**
+   * One environment with its managed and created resources.
+   * @throws casError NotFound (401 SVCSTG.00100401) when the project has no such environment
+   */
+  async get(project: string, environmentId: string): Promise<Environment> {
+    return this.load(this.deps.db.kysely, project, environmentId);
+  }
+
+  /**
+   * The environments of a project (servicestage.md §2 List): exact filters on name,
+   * environment_id and enterprise_project_id, then ordered and paged (§1).
+   * @returns the page and the count of matching environments
+   */
+  async list(project: string, query: ListEnvironmentsQueryWire): Promise<{ count: number; environments: Environment[] }> {
+    const db = this.deps.db.kysely;
+    const records = await environmentStore.listEnvironments(db, project, { name: query.name, id: query.environment_id, enterpriseProjectId: query.enterprise_project_id });
+    const page = paginate(records, query);
+    const ids = page.items.map((e) => e.id);
+    const resources = await environmentStore.listResources(db, ids);
+    const iac = await environmentStore.listIacResources(db, ids);
+    return {
+      count: page.total,
+      environments: page.items.map((e) => ({ ...e, resources: resources.get(e.id) ?? [], iac_resources: (iac.get(e.id) ?? []).filter((r) => !r.removed) })),
+    };
+  }
+
+  /**
+   * Modifies name, description and labels (absent = unchanged, `labels: []` clears).
+   * deploy_mode, vpc_id, type and resource_create_mode may be resent with their current value.
+   * @throws casError NotFound; InvalidParameter naming a fixed field whose value differs;
+   *   EnvironmentNameUsed when the new name is taken
+   */
+  async update(project: string, environmentId: string, body: UpdateEnvironmentBodyWire): Promise<Environment> {
+    return this.nameUnique(body.name ?? '', () =>
+      this.deps.db.kysely.transaction().execute(async (trx) => {
+        const env = await this.load(trx, project, environmentId);
+        for (const field of IMMUTABLE) {
+          const value = body[field];
+          if (value !== undefined && value !== env[field]) throw casError('InvalidParameter', `${field} cannot be changed (is '${env[field]}', got '${value}')`);
+        }
+        const next: Environment = {
+          ...env,
+          name: body.name ?? env.name,
+          description: body.description ?? env.description,
+          labels: body.labels ?? env.labels,
+          update_time: this.deps.clock.now(),
+        };
+        await environmentStore.updateEnvironment(trx, next);
+        return next;
+      }),
+    );
+  }
+
+  /**
+   * Deletes an environment with its managed resources, created resources and provisioning
+   * records, then publishes `cas.environment.deleted`. What its created resources had made
+   * (rds databases and roles) is destroyed after the commit (best effort, failures logged).
+   * @throws casError NotFound; AlreadyDeployed (400 SVCSTG.00100402) while components are deployed in it
+   */
+  async delete(project: string, environmentId: string): Promise<void> {
+    const env = await this.get(project, environmentId);
+    const used = await this.deps.components.countInEnvironment(project, environmentId);
+    if (used > 0) throw casError('AlreadyDeployed', `environment ${env.name} still has ${used} component(s) deployed; delete them first`);
+    const all = await environmentStore.listIacResources(this.deps.db.kysely, [environmentId]);
+    await this.deps.db.kysely.transaction().execute(async (trx) => {
+      await this.load(trx, project, environmentId);
+      await environmentStore.deleteEnvironment(trx, environmentId);
+    });
+    this.log.info({ project, environmentId }, 'environment deleted');
+    this.deps.bus.publish('cas.environment.deleted', { project, environmentId });
+    await this.iac.destroyAll(all.get(environmentId) ?? []);
+  }
+
+  // ───────────────────────── managed resources ─────────────────────────
+
+  /**
+   * Replaces the whole managed resource list (`[]` detaches everything). Secret parameters
+   * resent as the mask keep their stored value.
+   * @returns the environment after the change
+   * @throws casError NotFound; InvalidParameter naming the bad resource or parameter
+   */
+  async replaceResources(project: string, environmentId: string, items: readonly ResourceBodyWire[]): Promise<Environment> {
+    return this.deps.db.kysely.transaction().execute(async (trx) => {
+      const env = await this.load(trx, project, environmentId);
+      const resources = prepareResources(items, env.resources, this.deps.secrets);
+      const next: Environment = { ...env, resources, update_time: this.deps.clock.now() };
+      await environmentStore.replaceResources(trx, environmentId, resources);
+      await environmentStore.updateEnvironment(trx, next);
+      return next;
+    });
+  }
+
+  /**
+   * The resources a component deployed in the environment can use, with secrets decrypted —
+   * for the deployment engine only, never for the wire. Managed resources come first, in
+   * list order (`source: 'managed'`, their parameters as given); provisioned created
+   * resources follow (`source: 'iac'`; an rds one has host, port, db_type "postgresql",
+   * db_name, db_user, password). Components turn an rds binding into RELATIONAL_DATABASE_*
+   * values and a dcs one into DISTRIBUTED_CACHE_* values.
+   * @throws casError NotFound
+   */
+  async bindings(project: string, environmentId: string): Promise<ResourceBinding[]> {
+    const env = await this.get(project, environmentId);
+    const managed = env.resources.map((r: StoredResource): ResourceBinding => ({ id: r.id, type: r.type, name: r.name, alias: r.alias, source: 'managed', parameters: openParameters(r, this.deps.secrets) }));
+    const created: ResourceBinding[] = [];
+    for (const r of env.iac_resources) {
+      if (!r.sealedState) continue;
+      const state = JSON.parse(this.deps.secrets.decrypt(r.sealedState)) as Record<string, string>;
+      created.push({ id: r.id, type: r.type, name: r.name, alias: '', source: 'iac', parameters: state });
+    }
+    return [...managed, ...created];
+  }
+
+  // ───────────────────────── helpers ─────────────────────────
+
+  /** Loads an environment inside `db` (a transaction or the handle). @throws casError NotFound */
+  async load(db: Executor, project: string, environmentId: string): Promise<Environment> {
+    const record = await environmentStore.findEnvironment(db, project, environmentId);
+    if (!record) throw casError('NotFound', `environment ${environmentId} does not exist`);
+    const resources = (await environmentStore.listResources(db, [environmentId])).get(environmentId) ?? [];
+    const iac = ((await environmentStore.listIacResources(db, [environmentId])).get(environmentId) ?? []).filter((r) => !r.removed);
+    return { ...record, resources, iac_resources: iac };
+  }
+
+  private async nameUnique<T>(name: string, write: () => Promise<T>): Promise<T> {
+    try {
+      return await write();
+    } catch (err) {
+      if (err instanceof AlreadyExistsError) throw casError('EnvironmentNameUsed', `the environment name ${name} is already used in this project`);
+      throw err;
+    }
+  }
 }
