@@ -16,7 +16,7 @@ import { EnvironmentService } from './cas/environment/service.js';
 import { RuntimeStackService } from './cas/runtime-stack/service.js';
 import { noComponents, type CasDeps, type CasEvents } from './cas/types.js';
 import { deployPlugin } from './deploy/index.js';
-import { JobService } from './deploy/service.js';
+import { JobService } from './deploy/job-service.js';
 import type { DeployEvents } from './deploy/types.js';
 import { iamError } from './iam/errors.js';
 import { iamCheck, iamPlugin, sendKeystoneError } from './iam/index.js';

@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { huaweiScope } from '../core/wire/huawei.js';
 import { deployError } from './errors.js';
 import { jobRoutes } from './routes.js';
-import type { JobService } from './service.js';
+import type { JobService } from './job-service.js';
 
 /** What the deploy plugin needs from the composition root. */
 export interface DeployPluginOptions {

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { deployError } from './errors.js';
 import { JobActionBody, JobParams, jobToWire, ProjectParams, ShowJobQuery } from './schemas.js';
-import type { JobService } from './service.js';
+import type { JobService } from './job-service.js';
 
 const tags = ['jobs'];
 

@@ -1,242 +1,403 @@
-import { randomUUID } from 'node:crypto';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Bus } from '../core/bus.js';
 import type { Clock } from '../core/clock.js';
+import type { Config } from '../core/config.js';
 import type { Db } from '../core/db/kysely.js';
 import type { Logger } from '../core/log.js';
+import type { SecretBox } from '../core/secrets.js';
+import { buildForStack, type LaunchSpec } from './build/stacks.js';
 import { deployError } from './errors.js';
+import { Replicas, type Runnable } from './replica-service.js';
+import type { JobService } from './job-service.js';
+import { fetchSource } from './source.js';
 import * as deployStore from './store.js';
-import { MAX_TASK_MESSAGES, type DeployEvents, type JobDetail, type JobSpec, type Task, type TaskStatus } from './types.js';
+import type { ComponentPlan, ComponentRuntime, ComponentStatus, DeployEvents, TaskContext, TaskSpec } from './types.js';
 
-/** Dependencies of JobService, built in server.ts. */
-export interface JobDeps {
+/** Dependencies of DeployService, built in server.ts. */
+export interface DeployDeps {
   db: Db;
   bus: Bus<DeployEvents>;
   clock: Clock;
   log: Logger;
+  config: Readonly<Config>;
+  secrets: SecretBox;
+  jobs: JobService;
+  /** Renders a config file's placeholders (the config area's renderConfig). */
+  renderFile: (content: string, variables: Record<string, string>) => string;
+  /** Variables of the host every build and replica gets first (PATH, HOME, …). */
+  hostEnv: Record<string, string>;
 }
 
-/** Why a task was aborted: the job was cancelled, its timeout passed, or the server stopped. */
-class AbortReason extends Error {
-  constructor(readonly kind: 'cancelled' | 'timeout' | 'shutdown', message: string) {
-    super(message);
-  }
+/** A stored launch: how to start a release and where its artifact is. */
+interface StoredLaunch extends LaunchSpec {
+  dir: string;
 }
 
-/** The in-memory side of a submitted, unfinished job. */
-interface Live {
-  detail: JobDetail;
-  spec: JobSpec;
-  /** Set while a task runs; aborting it ends the task at once. */
-  controller?: AbortController;
-  /** Set by cancel(): no further task starts, the running one is aborted. */
-  cancelReason?: string;
-  /** Persisted message writes of this job, in order. */
-  writes: Promise<void>;
-  /** Settles when the job has ended (committed). */
-  done: Promise<void>;
-  release: () => void;
-  /** True once the job's final status is decided (no task runs after that). */
-  ended: boolean;
-}
+/** Component actions the engine runs (servicestage.md §4 action enum). */
+export type EngineAction = 'start' | 'stop' | 'restart' | 'scale' | 'rollback' | 'rollback_current' | 'continue_deploy';
 
 /**
- * Runs deployment jobs (servicestage.md §5; pitfalls.md "No job runs forever", "Cancel really
- * cancels"). A job and its tasks are committed before anything runs; tasks then run one after
- * another outside any transaction, each aborted when its timeout passes or the job is
- * cancelled — the runner does not wait for a task that ignores the abort, so a job always
- * ends. Jobs on one target run one at a time in submission order. After a restart, jobs left
- * RUNNING are failed with the reason in their current task's messages.
+ * The deployment engine (DESIGN.md "Deployments"; servicestage.md §4, §5): turns a component
+ * plan into a job — fetch source → build → store the artifact under component/version →
+ * roll out (one batch, rolling, or gray with a manual continue) → verify — and runs the
+ * replicas as supervised processes. Every step has a timeout (config `deploy.*`). Artifacts
+ * are kept per build; rollback and restart re-run exactly a stored artifact and check it
+ * exists before stopping anything.
  */
-export class JobService {
-  private readonly live = new Map<string, Live>();
-  /** Tail of each target's queue: settles when the target's last submitted job ends. */
-  private readonly queues = new Map<string, Promise<void>>();
-  private stopping = false;
+export class DeployService {
+  readonly replicas: Replicas;
+  private readonly root: string;
+  /** Gray releases waiting for continue_deploy: key → resolve. */
+  private readonly grayWaits = new Map<string, { jobId: string; resume: () => void }>();
+  /** Jobs currently running or queued per component key. */
+  private readonly activeJobs = new Map<string, Set<string>>();
+  private readonly state = new Map<string, deployStore.ComponentRow>();
 
-  constructor(private readonly deps: JobDeps) {}
+  constructor(private readonly deps: DeployDeps) {
+    this.root = join(deps.config.dataDir, 'deploy');
+    this.replicas = new Replicas({
+      db: deps.db,
+      clock: deps.clock,
+      log: deps.log,
+      root: this.root,
+      renderFile: deps.renderFile,
+      baseEnv: deps.hostEnv,
+      settleMs: deps.config.deploy.settleSeconds * 1000,
+      monitorMs: deps.config.deploy.monitorSeconds * 1000,
+    });
+  }
 
-  /** Fails the jobs a previous run left RUNNING. Call once before serving. */
+  /** Loads component states and takes over the replicas that should run. */
   async start(): Promise<void> {
-    const { db, clock, log } = this.deps;
-    for (const jobId of await deployStore.listRunningJobIds(db.kysely)) {
-      const detail = await deployStore.findJob(db.kysely, jobId);
-      if (!detail) continue;
-      const now = clock.now();
-      await db.kysely.transaction().execute(async (trx) => {
-        for (const task of detail.tasks) {
-          if (task.status === 'RUNNING') await deployStore.updateTask(trx, jobId, task.index, 'FAILED', capped([...task.messages, 'interrupted: the server stopped while this task ran']), now);
-          else if (task.status === 'PENDING') await deployStore.updateTask(trx, jobId, task.index, 'SKIPPED', task.messages, now);
-        }
-        await deployStore.updateJobStatus(trx, jobId, 'FAILED', now);
-      });
-      log.warn({ jobId }, 'job interrupted by a restart marked failed');
-    }
+    for (const row of await deployStore.listComponents(this.deps.db.kysely)) this.state.set(key(row.project, row.componentId), row);
+    await this.replicas.adoptAll((project, componentId, version) => this.runnable(project, componentId, version));
+    this.replicas.startMonitor();
   }
 
-  /**
-   * Persists a job (RUNNING, every task PENDING) and queues it behind the target's earlier
-   * jobs. @returns the stored job (ids assigned)
-   */
-  async submit(spec: JobSpec): Promise<JobDetail> {
-    const now = this.deps.clock.now();
-    const jobId = `JOB${randomUUID()}`;
-    const detail: JobDetail = {
-      job: { project: spec.project, jobId, jobType: spec.jobType, targetId: spec.targetId, status: 'RUNNING', rollbackEnabled: spec.rollbackEnabled ?? false, createdAtMs: now, updatedAtMs: now },
-      tasks: spec.tasks.map((t, index) => ({ jobId, index, taskId: `TASK${randomUUID()}`, name: t.name, type: t.type, status: 'PENDING', messages: [], timeoutMs: t.timeoutMs, createdAtMs: now, updatedAtMs: now })),
-    };
-    await this.deps.db.kysely.transaction().execute((trx) => deployStore.insertJob(trx, detail));
-    let release!: () => void;
-    const done = new Promise<void>((resolve) => (release = resolve));
-    const live: Live = { detail, spec, writes: Promise.resolve(), done, release, ended: false };
-    this.live.set(jobId, live);
-    const previous = this.queues.get(spec.targetId) ?? Promise.resolve();
-    // The queue waits for the job's turn, not its `done`: a cancelled queued job ends at once
-    // while the jobs ahead of it still hold the target.
-    const turn = previous.then(() => this.run(live));
-    this.queues.set(spec.targetId, turn);
-    void turn.finally(() => {
-      if (this.queues.get(spec.targetId) === turn) this.queues.delete(spec.targetId);
-    });
-    return structuredClone(detail);
-  }
-
-  /**
-   * A job of `project` with its tasks. @throws 404 SVCSTG.00100429 when it does not exist
-   * (or belongs to another project)
-   */
-  async get(project: string, jobId: string): Promise<JobDetail> {
-    const live = this.live.get(jobId);
-    if (live && live.detail.job.project === project) return structuredClone(live.detail);
-    const stored = await deployStore.findJob(this.deps.db.kysely, jobId);
-    if (!stored || stored.job.project !== project) throw deployError('JobNotFound', jobId);
-    return stored;
-  }
-
-  /**
-   * Cancels a job: a queued job ends without running, a running task is aborted (its child
-   * processes are stopped by the task) and the job ends FAILED with "cancelled" in the
-   * task's messages; the target's next job then starts. Idempotent: an ended job is returned
-   * unchanged. @throws 404 SVCSTG.00100429 when the job does not exist
-   */
-  async cancel(project: string, jobId: string, by: string): Promise<JobDetail> {
-    const live = this.live.get(jobId);
-    if (!live || live.detail.job.project !== project) return this.get(project, jobId);
-    const reason = `cancelled by ${by}`;
-    live.cancelReason ??= reason;
-    if (live.controller) live.controller.abort(new AbortReason('cancelled', reason));
-    // Still queued: it ends now, without running, and never holds the target.
-    else if (!live.ended) await this.run(live);
-    await live.done;
-    return this.get(project, jobId);
-  }
-
-  /** Resolves when the job has ended (tests, callers that wait). Unknown or ended jobs resolve at once. */
-  async settled(jobId: string): Promise<void> {
-    await this.live.get(jobId)?.done;
-  }
-
-  /** Aborts every running job (its task fails with "interrupted") and waits for them to end. */
+  /** Leaves the replicas running (taken over at the next start) unless deploy.stopOnShutdown. */
   async stop(): Promise<void> {
-    this.stopping = true;
-    for (const live of this.live.values()) live.controller?.abort(new AbortReason('shutdown', 'interrupted: the server is stopping'));
-    await Promise.all([...this.live.values()].map((l) => l.done));
+    for (const wait of this.grayWaits.values()) wait.resume();
+    if (this.deps.config.deploy.stopOnShutdown) await this.replicas.stopAll();
+    else this.replicas.detach();
   }
 
-  private async run(live: Live): Promise<void> {
-    if (live.ended) return;
-    live.ended = true;
-    const { detail, spec } = live;
-    const { log } = this.deps;
-    let failed = false;
-    try {
-      for (const task of detail.tasks) {
-        if (failed) {
-          await this.setTask(live, task, 'SKIPPED');
-          continue;
-        }
-        const abortedEarly = live.cancelReason ?? (this.stopping ? 'interrupted: the server is stopping' : undefined);
-        if (abortedEarly) {
-          task.messages.push(abortedEarly);
-          await this.setTask(live, task, 'FAILED');
-          failed = true;
-          continue;
-        }
-        failed = !(await this.runTask(live, task, spec.tasks[task.index]!.run));
-      }
-      const status = failed ? 'FAILED' : 'SUCCEEDED';
-      detail.job.status = status;
-      detail.job.updatedAtMs = this.deps.clock.now();
-      await deployStore.updateJobStatus(this.deps.db.kysely, detail.job.jobId, status, detail.job.updatedAtMs);
-      log.info({ jobId: detail.job.jobId, jobType: detail.job.jobType, status }, 'job ended');
-      this.deps.bus.publish('deploy.job.finished', { project: detail.job.project, jobId: detail.job.jobId, targetId: detail.job.targetId, status });
-      await spec.onFinish?.(status, structuredClone(detail));
-    } catch (err) {
-      log.error({ err, jobId: detail.job.jobId }, 'job runner failed');
-    } finally {
-      this.live.delete(detail.job.jobId);
-      live.release();
+  /**
+   * Deploys (first deployment or upgrade) a component version. @returns the job id
+   */
+  async deploy(plan: ComponentPlan): Promise<string> {
+    const k = key(plan.project, plan.componentId);
+    const planSealed = this.deps.secrets.encrypt(JSON.stringify(plan));
+    await deployStore.putRelease(this.deps.db.kysely, { project: plan.project, componentId: plan.componentId, version: plan.version, planSealed, launch: '', revision: '', createdAtMs: this.deps.clock.now() });
+    const { config } = this.deps;
+    let artifactDir = '';
+    let launch: LaunchSpec | undefined;
+    let revision = '';
+    const buildLog = (jobId: string): string => join(this.root, 'artifacts', plan.project, plan.componentId, `${plan.version}-${jobId.slice(3, 11)}.build.log`);
+    const tasks: TaskSpec[] = [
+      {
+        name: 'fetch source',
+        type: 'fetch',
+        timeoutMs: config.deploy.fetchTimeoutSeconds * 1000,
+        run: async (ctx) => {
+          artifactDir = join(this.root, 'artifacts', plan.project, plan.componentId, `${plan.version}-${ctx.jobId.slice(3, 11)}`);
+          rmSync(artifactDir, { recursive: true, force: true });
+          mkdirSync(artifactDir, { recursive: true });
+          const fetched = await fetchSource(plan.source, artifactDir, { env: this.deps.hostEnv, logFile: buildLog(ctx.jobId), signal: ctx.signal, ...(plan.credentials ? { credentials: plan.credentials } : {}), log: ctx.log });
+          revision = fetched.revision;
+          ctx.log(`source revision ${revision}`);
+        },
+      },
+      {
+        name: 'build',
+        type: 'build',
+        timeoutMs: config.deploy.buildTimeoutSeconds * 1000,
+        run: async (ctx) => {
+          launch = await buildForStack(plan.stackType, { dir: artifactDir, env: this.deps.hostEnv, logFile: buildLog(ctx.jobId), signal: ctx.signal, log: ctx.log, ...(plan.jvmOpts ? { jvmOpts: plan.jvmOpts } : {}) });
+          ctx.log(`start command: ${[launch.command, ...launch.args].join(' ')}`);
+        },
+      },
+      {
+        name: 'store artifact',
+        type: 'artifact',
+        timeoutMs: 60_000,
+        run: async (ctx) => {
+          const stored: StoredLaunch = { ...launch!, dir: artifactDir };
+          await deployStore.setReleaseBuild(this.deps.db.kysely, plan.project, plan.componentId, plan.version, JSON.stringify(stored), revision);
+          ctx.log(`artifact of ${plan.version} stored`);
+        },
+      },
+      ...this.rolloutTasks(plan, async () => ({ plan, launch: launch!, dir: artifactDir })),
+    ];
+    return this.submit(k, plan, 'deploy', tasks, plan.version);
+  }
+
+  /**
+   * Runs a component action (servicestage.md §4 Deliver task). @returns the job id
+   * @throws 400 when the action cannot run now: no deployed version, no stored artifact for
+   *   the rollback target (checked before anything is stopped), nothing waiting for continue
+   */
+  async action(project: string, componentId: string, action: EngineAction, parameters: { replica?: number; version?: string } = {}): Promise<string> {
+    const k = key(project, componentId);
+    const current = this.state.get(k);
+    if (action === 'continue_deploy') {
+      const wait = this.grayWaits.get(k);
+      if (!wait) throw deployError('InvalidParameter', 'no release of this component is waiting for continue_deploy');
+      wait.resume();
+      return wait.jobId;
     }
+    if (!current?.currentVersion) throw deployError('InvalidParameter', 'the component has no deployed version yet');
+    if (action === 'rollback' || action === 'rollback_current') {
+      let target = parameters.version;
+      if (action === 'rollback_current') {
+        const releases = (await deployStore.listReleases(this.deps.db.kysely, project, componentId)).filter((r) => r.launch && r.version !== current.currentVersion);
+        target = releases.at(-1)?.version;
+        if (!target) throw deployError('InvalidParameter', 'there is no earlier version to roll back to');
+      }
+      if (!target) throw deployError('InvalidParameter', 'parameters.version is required for rollback');
+      const runnable = await this.runnable(project, componentId, target);
+      if (!runnable) throw deployError('InvalidParameter', `version ${target} has no stored artifact (never built, or removed); nothing was stopped`);
+      return this.submit(k, runnable.plan, 'rollback', this.rolloutTasks(runnable.plan, async () => runnable, 'roll back'), target);
+    }
+    const runnable = await this.runnable(project, componentId, current.currentVersion);
+    if (!runnable) throw deployError('InvalidParameter', `the artifact of version ${current.currentVersion} is gone; deploy again`);
+    const plan = runnable.plan;
+    if (action === 'scale') {
+      const n = parameters.replica;
+      if (n === undefined || !Number.isInteger(n) || n < 0 || n > 100) throw deployError('InvalidParameter', 'parameters.replica must be an integer from 0 to 100');
+      return this.submit(k, { ...plan, replicas: n }, 'scale', [{ name: `scale to ${n}`, type: 'scale', timeoutMs: this.readyTimeoutMs() * Math.max(1, n), run: (ctx) => this.scaleTo(runnable, n, ctx) }], current.currentVersion);
+    }
+    if (action === 'stop') {
+      return this.submit(k, plan, 'stop', [{ name: 'stop replicas', type: 'stop', timeoutMs: (plan.terminationGraceSeconds + 30) * 1000, run: (ctx) => this.stopAllOf(project, componentId, ctx) }], current.currentVersion, 'STOPPED');
+    }
+    if (action === 'start') {
+      const n = current.replicas;
+      return this.submit(k, plan, 'start', [{ name: `start ${n} replicas`, type: 'start', timeoutMs: this.readyTimeoutMs() * Math.max(1, n), run: (ctx) => this.scaleTo(runnable, n, ctx) }], current.currentVersion);
+    }
+    if (action === 'restart') {
+      return this.submit(k, plan, 'restart', [{ name: 'restart replicas', type: 'restart', timeoutMs: this.readyTimeoutMs() * Math.max(1, current.replicas) + 60_000, run: (ctx) => this.replaceAll(runnable, current.replicas, Array<number>(current.replicas).fill(1), ctx) }], current.currentVersion);
+    }
+    throw deployError('ActionNotDefined', `action '${action as string}' is not defined`);
   }
 
-  /** Runs one task under its timeout and the job's abort. @returns true when it succeeded */
-  private async runTask(live: Live, task: Task, run: JobSpec['tasks'][number]['run']): Promise<boolean> {
-    const controller = new AbortController();
-    live.controller = controller;
-    if (live.cancelReason) controller.abort(new AbortReason('cancelled', live.cancelReason));
-    await this.setTask(live, task, 'RUNNING');
-    const cancelTimer = this.deps.clock.after(task.timeoutMs, () => controller.abort(new AbortReason('timeout', `timed out after ${Math.round(task.timeoutMs / 1000)} s`)));
-    let onAbort!: () => void;
-    const aborted = new Promise<never>((_, reject) => {
-      onAbort = () => reject(controller.signal.reason);
-      if (controller.signal.aborted) onAbort();
-      else controller.signal.addEventListener('abort', onAbort, { once: true });
+  /**
+   * Stops and removes everything of a component (replicas, releases, artifacts) in a job.
+   * @returns the job id
+   */
+  async remove(project: string, componentId: string, onRemoved?: () => Promise<void>): Promise<string> {
+    const k = key(project, componentId);
+    const { job } = await this.deps.jobs.submit({
+      project,
+      jobType: 'delete',
+      targetId: k,
+      tasks: [
+        {
+          name: 'stop replicas and remove artifacts',
+          type: 'delete',
+          timeoutMs: 120_000,
+          run: async (ctx) => {
+            await this.stopAllOf(project, componentId, ctx);
+            await deployStore.deleteComponentState(this.deps.db.kysely, project, componentId);
+            this.state.delete(k);
+            rmSync(join(this.root, 'artifacts', project, componentId), { recursive: true, force: true });
+            await onRemoved?.();
+          },
+        },
+      ],
     });
-    aborted.catch(() => undefined); // an abort after the task settled is nobody's error
-    const ctx = {
-      project: live.detail.job.project,
-      jobId: live.detail.job.jobId,
-      signal: controller.signal,
-      log: (line: string) => {
-        task.messages.push(line);
-        if (task.messages.length > MAX_TASK_MESSAGES) task.messages.splice(0, task.messages.length - MAX_TASK_MESSAGES);
-        this.persist(live, task);
+    return job.jobId;
+  }
+
+  /** The engine's view of a component; undefined when it was never deployed. */
+  runtime(project: string, componentId: string): ComponentRuntime | undefined {
+    const k = key(project, componentId);
+    const row = this.state.get(k);
+    if (!row) return undefined;
+    const replicas = this.replicas.list(project, componentId);
+    const available = replicas.filter((r) => r.ready).length;
+    return { status: this.statusOf(k, row, available), replica: row.replicas, availableReplica: available, failDetail: row.failDetail, lastJobId: row.lastJobId, version: row.currentVersion, replicas };
+  }
+
+  /** Versions with a stored artifact, oldest first. */
+  async releases(project: string, componentId: string): Promise<{ version: string; revision: string; createdAtMs: number }[]> {
+    return (await deployStore.listReleases(this.deps.db.kysely, project, componentId)).filter((r) => r.launch).map((r) => ({ version: r.version, revision: r.revision, createdAtMs: r.createdAtMs }));
+  }
+
+  /** The last `lines` lines of each replica's log. */
+  async logs(project: string, componentId: string, lines: number): Promise<{ instanceId: string; version: string; lines: string[] }[]> {
+    const out = [];
+    for (const r of this.replicas.list(project, componentId)) out.push({ instanceId: r.instanceId, version: r.version, lines: await this.replicas.logs(r.instanceId, lines) });
+    return out;
+  }
+
+  // ───────────── jobs ─────────────
+
+  private async submit(k: string, plan: ComponentPlan, jobType: string, tasks: TaskSpec[], version: string, endStatus?: ComponentStatus): Promise<string> {
+    const { project, componentId } = plan;
+    const previous = this.state.get(k);
+    const row: deployStore.ComponentRow = previous ?? { project, componentId, currentVersion: '', replicas: plan.replicas, status: 'INITIALIZING', failDetail: '', lastJobId: '', updatedAtMs: this.deps.clock.now() };
+    const { job } = await this.deps.jobs.submit({
+      project,
+      jobType,
+      targetId: k,
+      tasks,
+      onFinish: async (status, detail) => {
+        this.activeJobs.get(k)?.delete(detail.job.jobId);
+        const current = this.state.get(k);
+        if (!current) return; // removed meanwhile
+        const failed = detail.tasks.find((t) => t.status === 'FAILED');
+        const next: deployStore.ComponentRow = {
+          ...current,
+          ...(status === 'SUCCEEDED' ? { currentVersion: version, replicas: plan.replicas, failDetail: '' } : { failDetail: failed ? `${failed.name}: ${failed.messages.at(-1) ?? 'failed'}` : 'failed' }),
+          status: status === 'SUCCEEDED' ? (endStatus ?? 'RUNNING') : 'FAILED',
+          updatedAtMs: this.deps.clock.now(),
+        };
+        this.state.set(k, next);
+        await deployStore.putComponent(this.deps.db.kysely, next);
+      },
+    });
+    let active = this.activeJobs.get(k);
+    if (!active) this.activeJobs.set(k, (active = new Set()));
+    active.add(job.jobId);
+    const next = { ...row, lastJobId: job.jobId, status: row.currentVersion ? 'UPGRADING' : 'INITIALIZING', updatedAtMs: this.deps.clock.now() };
+    this.state.set(k, next);
+    await deployStore.putComponent(this.deps.db.kysely, next);
+    return job.jobId;
+  }
+
+  /** Roll-out and verify tasks for a release, per its deploy strategy. */
+  private rolloutTasks(plan: ComponentPlan, runnableOf: () => Promise<Runnable>, verb = 'roll out'): TaskSpec[] {
+    const n = plan.replicas;
+    const ready = this.readyTimeoutMs();
+    const strategy = plan.strategy;
+    const verify: TaskSpec = {
+      name: 'verify',
+      type: 'verify',
+      timeoutMs: ready,
+      run: async (ctx) => {
+        const mine = this.replicas.list(plan.project, plan.componentId).filter((r) => r.version === plan.version);
+        const readyCount = mine.filter((r) => r.ready).length;
+        ctx.log(`${readyCount} of ${n} replicas of ${plan.version} ready`);
+        if (readyCount < n) throw new Error(`only ${readyCount} of ${n} replicas are ready`);
       },
     };
-    let ok = true;
-    try {
-      // A task that ignores the abort is left behind: the job never waits for it.
-      await Promise.race([Promise.resolve().then(() => run(ctx)), aborted]);
-    } catch (err) {
-      ok = false;
-      task.messages.push(err instanceof AbortReason ? err.message : `failed: ${(err as Error)?.message ?? String(err)}`);
-    } finally {
-      cancelTimer();
-      controller.signal.removeEventListener('abort', onAbort);
-      live.controller = undefined;
+    if (strategy.type === 'GrayRelease' && n > 1) {
+      const first = Math.min(n - 1, Math.max(1, strategy.firstBatchReplica ?? 1));
+      const k = key(plan.project, plan.componentId);
+      const fresh = new Set<string>();
+      return [
+        { name: `${verb}: gray batch of ${first}`, type: 'rollout', timeoutMs: ready * first + 60_000, run: async (ctx) => this.replaceAll(await runnableOf(), n, [first], ctx, fresh, true) },
+        {
+          name: 'wait for continue_deploy',
+          type: 'gray-wait',
+          timeoutMs: this.deps.config.deploy.grayWaitSeconds * 1000,
+          run: (ctx) =>
+            new Promise<void>((resolve, reject) => {
+              ctx.log(`gray batch running; waiting for continue_deploy`);
+              this.grayWaits.set(k, { jobId: ctx.jobId, resume: resolve });
+              ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason as Error), { once: true });
+            }).finally(() => this.grayWaits.delete(k)),
+        },
+        { name: `${verb}: remaining ${n - first}`, type: 'rollout', timeoutMs: ready * n + 60_000, run: async (ctx) => this.replaceAll(await runnableOf(), n, [n - first], ctx, fresh) },
+        verify,
+      ];
     }
-    await this.setTask(live, task, ok ? 'SUCCEEDED' : 'FAILED');
-    return ok;
+    const batches = strategy.type === 'RollingRelease' ? splitBatches(n, strategy.batches ?? 2) : [n];
+    return [{ name: `${verb}: ${batches.length} batch${batches.length === 1 ? '' : 'es'}`, type: 'rollout', timeoutMs: ready * Math.max(1, n) + 60_000, run: async (ctx) => this.replaceAll(await runnableOf(), n, batches, ctx) }, verify];
   }
 
-  /** Sets a task's status and writes it (after the job's earlier writes). */
-  private async setTask(live: Live, task: Task, status: TaskStatus): Promise<void> {
-    task.status = status;
-    this.persist(live, task);
-    await live.writes;
+  /**
+   * Replaces the component's replicas with `target` replicas of `runnable`, batch by batch:
+   * start the batch, wait until it is ready, then stop as many old replicas. `fresh` holds the
+   * replicas this rollout already started (a gray release's first batch); `keepRest` leaves
+   * the old replicas beyond the batches running (the gray phase). A batch that fails is
+   * stopped and the old replicas stay.
+   */
+  private async replaceAll(runnable: Runnable, target: number, batches: number[], ctx: TaskContext, fresh: Set<string> = new Set(), keepRest = false): Promise<void> {
+    const { project, componentId } = runnable.plan;
+    const old = this.replicas.list(project, componentId).filter((r) => !fresh.has(r.instanceId)).map((r) => r.instanceId);
+    for (const size of batches) {
+      const batch: string[] = [];
+      try {
+        for (let i = 0; i < size && fresh.size < target; i++) {
+          const id = await this.replicas.start(runnable);
+          batch.push(id);
+          fresh.add(id);
+        }
+        ctx.log(`started ${batch.length} replica(s) of ${runnable.plan.version}; waiting until ready`);
+        await Promise.all(batch.map((id) => this.replicas.waitReady(id, this.readyTimeoutMs(), ctx.signal)));
+      } catch (err) {
+        for (const id of batch) {
+          fresh.delete(id);
+          await this.replicas.stop(id).catch(() => undefined);
+        }
+        throw err;
+      }
+      for (const id of old.splice(0, batch.length)) await this.replicas.stop(id);
+      ctx.log(`${batch.length} replica(s) ready`);
+    }
+    if (!keepRest) for (const id of old.splice(0)) await this.replicas.stop(id);
   }
 
-  /** Queues a write of the task's current status and messages behind the job's earlier writes. */
-  private persist(live: Live, task: Task): void {
-    const now = this.deps.clock.now();
-    task.updatedAtMs = now;
-    const status = task.status;
-    const messages = capped(task.messages);
-    live.writes = live.writes
-      .then(() => deployStore.updateTask(this.deps.db.kysely, task.jobId, task.index, status, messages, now))
-      .catch((err: unknown) => this.deps.log.error({ err, jobId: task.jobId }, 'task write failed'));
+  /** Adds replicas of the current release or stops the newest extra ones. */
+  private async scaleTo(runnable: Runnable, n: number, ctx: TaskContext): Promise<void> {
+    const { project, componentId } = runnable.plan;
+    const existing = this.replicas.list(project, componentId);
+    if (existing.length > n) {
+      for (const r of existing.slice(n).reverse()) await this.replicas.stop(r.instanceId);
+      ctx.log(`stopped ${existing.length - n} replica(s)`);
+      return;
+    }
+    const added: string[] = [];
+    try {
+      for (let i = existing.length; i < n; i++) added.push(await this.replicas.start(runnable));
+      await Promise.all(added.map((id) => this.replicas.waitReady(id, this.readyTimeoutMs(), ctx.signal)));
+    } catch (err) {
+      for (const id of added) await this.replicas.stop(id).catch(() => undefined);
+      throw err;
+    }
+    ctx.log(`${n} replica(s) running`);
+  }
+
+  private async stopAllOf(project: string, componentId: string, ctx: TaskContext): Promise<void> {
+    const all = this.replicas.list(project, componentId);
+    await Promise.all(all.map((r) => this.replicas.stop(r.instanceId)));
+    ctx.log(`stopped ${all.length} replica(s)`);
+  }
+
+  /** The stored release of a version with its artifact, or undefined when never built or removed. */
+  private async runnable(project: string, componentId: string, version: string): Promise<Runnable | undefined> {
+    const release = await deployStore.findRelease(this.deps.db.kysely, project, componentId, version);
+    if (!release?.launch) return undefined;
+    const launch = JSON.parse(release.launch) as StoredLaunch;
+    if (!existsSync(launch.dir)) return undefined;
+    const plan = JSON.parse(this.deps.secrets.decrypt(release.planSealed)) as ComponentPlan;
+    return { plan, launch: { command: launch.command, args: launch.args }, dir: launch.dir };
+  }
+
+  private statusOf(k: string, row: deployStore.ComponentRow, available: number): ComponentStatus {
+    if (this.grayWaits.has(k)) return 'GRAYING';
+    if ((this.activeJobs.get(k)?.size ?? 0) > 0) return row.currentVersion ? 'UPGRADING' : 'INITIALIZING';
+    if (row.status === 'STOPPED') return 'STOPPED';
+    if (row.replicas === 0) return 'RUNNING';
+    if (available >= row.replicas) return 'RUNNING';
+    if (available > 0) return 'PARTIALLY_FAILED';
+    return row.status === 'FAILED' || row.currentVersion ? 'FAILED' : 'PENDING';
+  }
+
+  private readyTimeoutMs(): number {
+    return this.deps.config.deploy.readyTimeoutSeconds * 1000;
   }
 }
 
-function capped(messages: string[]): string[] {
-  return messages.length > MAX_TASK_MESSAGES ? messages.slice(-MAX_TASK_MESSAGES) : [...messages];
+function key(project: string, componentId: string): string {
+  return `${project}/${componentId}`;
+}
+
+/** Splits n replicas into `batches` batches as even as possible (first ones larger). */
+export function splitBatches(n: number, batches: number): number[] {
+  const b = Math.max(1, Math.min(n, Math.floor(batches)));
+  const out: number[] = [];
+  for (let i = 0; i < b; i++) out.push(Math.floor(n / b) + (i < n % b ? 1 : 0));
+  return out.filter((x) => x > 0);
 }

@@ -11,8 +11,8 @@ import { systemClock } from '../../src/core/clock.js';
 import { loadConfig } from '../../src/core/config.js';
 import { openDatabase, type Db } from '../../src/core/db/kysely.js';
 import { SecretBox } from '../../src/core/secrets.js';
-import { DeployService } from '../../src/deploy/engine.js';
-import { JobService } from '../../src/deploy/service.js';
+import { DeployService } from '../../src/deploy/service.js';
+import { JobService } from '../../src/deploy/job-service.js';
 import type { ComponentPlan, DeployEvents } from '../../src/deploy/types.js';
 import { freshDatabase } from '../helpers/server.js';
 

@@ -5,7 +5,7 @@ import type { Logger } from '../../core/log.js';
 import { paginate } from '../common/page.js';
 import { casError } from '../errors.js';
 import type { CasDeps } from '../types.js';
-import { EnvironmentIac } from './iac.js';
+import { EnvironmentIac } from './iac-service.js';
 import { RdsProvider } from './providers/rds.js';
 import { openParameters, prepareResources } from './resources.js';
 import type { CreateEnvironmentBodyWire, ListEnvironmentsQueryWire, ResourceBodyWire, UpdateEnvironmentBodyWire } from './schemas.js';

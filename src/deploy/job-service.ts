@@ -1,0 +1,242 @@
+import { randomUUID } from 'node:crypto';
+import type { Bus } from '../core/bus.js';
+import type { Clock } from '../core/clock.js';
+import type { Db } from '../core/db/kysely.js';
+import type { Logger } from '../core/log.js';
+import { deployError } from './errors.js';
+import * as deployStore from './store.js';
+import { MAX_TASK_MESSAGES, type DeployEvents, type JobDetail, type JobSpec, type Task, type TaskStatus } from './types.js';
+
+/** Dependencies of JobService, built in server.ts. */
+export interface JobDeps {
+  db: Db;
+  bus: Bus<DeployEvents>;
+  clock: Clock;
+  log: Logger;
+}
+
+/** Why a task was aborted: the job was cancelled, its timeout passed, or the server stopped. */
+class AbortReason extends Error {
+  constructor(readonly kind: 'cancelled' | 'timeout' | 'shutdown', message: string) {
+    super(message);
+  }
+}
+
+/** The in-memory side of a submitted, unfinished job. */
+interface Live {
+  detail: JobDetail;
+  spec: JobSpec;
+  /** Set while a task runs; aborting it ends the task at once. */
+  controller?: AbortController;
+  /** Set by cancel(): no further task starts, the running one is aborted. */
+  cancelReason?: string;
+  /** Persisted message writes of this job, in order. */
+  writes: Promise<void>;
+  /** Settles when the job has ended (committed). */
+  done: Promise<void>;
+  release: () => void;
+  /** True once the job's final status is decided (no task runs after that). */
+  ended: boolean;
+}
+
+/**
+ * Runs deployment jobs (servicestage.md §5; pitfalls.md "No job runs forever", "Cancel really
+ * cancels"). A job and its tasks are committed before anything runs; tasks then run one after
+ * another outside any transaction, each aborted when its timeout passes or the job is
+ * cancelled — the runner does not wait for a task that ignores the abort, so a job always
+ * ends. Jobs on one target run one at a time in submission order. After a restart, jobs left
+ * RUNNING are failed with the reason in their current task's messages.
+ */
+export class JobService {
+  private readonly live = new Map<string, Live>();
+  /** Tail of each target's queue: settles when the target's last submitted job ends. */
+  private readonly queues = new Map<string, Promise<void>>();
+  private stopping = false;
+
+  constructor(private readonly deps: JobDeps) {}
+
+  /** Fails the jobs a previous run left RUNNING. Call once before serving. */
+  async start(): Promise<void> {
+    const { db, clock, log } = this.deps;
+    for (const jobId of await deployStore.listRunningJobIds(db.kysely)) {
+      const detail = await deployStore.findJob(db.kysely, jobId);
+      if (!detail) continue;
+      const now = clock.now();
+      await db.kysely.transaction().execute(async (trx) => {
+        for (const task of detail.tasks) {
+          if (task.status === 'RUNNING') await deployStore.updateTask(trx, jobId, task.index, 'FAILED', capped([...task.messages, 'interrupted: the server stopped while this task ran']), now);
+          else if (task.status === 'PENDING') await deployStore.updateTask(trx, jobId, task.index, 'SKIPPED', task.messages, now);
+        }
+        await deployStore.updateJobStatus(trx, jobId, 'FAILED', now);
+      });
+      log.warn({ jobId }, 'job interrupted by a restart marked failed');
+    }
+  }
+
+  /**
+   * Persists a job (RUNNING, every task PENDING) and queues it behind the target's earlier
+   * jobs. @returns the stored job (ids assigned)
+   */
+  async submit(spec: JobSpec): Promise<JobDetail> {
+    const now = this.deps.clock.now();
+    const jobId = `JOB${randomUUID()}`;
+    const detail: JobDetail = {
+      job: { project: spec.project, jobId, jobType: spec.jobType, targetId: spec.targetId, status: 'RUNNING', rollbackEnabled: spec.rollbackEnabled ?? false, createdAtMs: now, updatedAtMs: now },
+      tasks: spec.tasks.map((t, index) => ({ jobId, index, taskId: `TASK${randomUUID()}`, name: t.name, type: t.type, status: 'PENDING', messages: [], timeoutMs: t.timeoutMs, createdAtMs: now, updatedAtMs: now })),
+    };
+    await this.deps.db.kysely.transaction().execute((trx) => deployStore.insertJob(trx, detail));
+    let release!: () => void;
+    const done = new Promise<void>((resolve) => (release = resolve));
+    const live: Live = { detail, spec, writes: Promise.resolve(), done, release, ended: false };
+    this.live.set(jobId, live);
+    const previous = this.queues.get(spec.targetId) ?? Promise.resolve();
+    // The queue waits for the job's turn, not its `done`: a cancelled queued job ends at once
+    // while the jobs ahead of it still hold the target.
+    const turn = previous.then(() => this.run(live));
+    this.queues.set(spec.targetId, turn);
+    void turn.finally(() => {
+      if (this.queues.get(spec.targetId) === turn) this.queues.delete(spec.targetId);
+    });
+    return structuredClone(detail);
+  }
+
+  /**
+   * A job of `project` with its tasks. @throws 404 SVCSTG.00100429 when it does not exist
+   * (or belongs to another project)
+   */
+  async get(project: string, jobId: string): Promise<JobDetail> {
+    const live = this.live.get(jobId);
+    if (live && live.detail.job.project === project) return structuredClone(live.detail);
+    const stored = await deployStore.findJob(this.deps.db.kysely, jobId);
+    if (!stored || stored.job.project !== project) throw deployError('JobNotFound', jobId);
+    return stored;
+  }
+
+  /**
+   * Cancels a job: a queued job ends without running, a running task is aborted (its child
+   * processes are stopped by the task) and the job ends FAILED with "cancelled" in the
+   * task's messages; the target's next job then starts. Idempotent: an ended job is returned
+   * unchanged. @throws 404 SVCSTG.00100429 when the job does not exist
+   */
+  async cancel(project: string, jobId: string, by: string): Promise<JobDetail> {
+    const live = this.live.get(jobId);
+    if (!live || live.detail.job.project !== project) return this.get(project, jobId);
+    const reason = `cancelled by ${by}`;
+    live.cancelReason ??= reason;
+    if (live.controller) live.controller.abort(new AbortReason('cancelled', reason));
+    // Still queued: it ends now, without running, and never holds the target.
+    else if (!live.ended) await this.run(live);
+    await live.done;
+    return this.get(project, jobId);
+  }
+
+  /** Resolves when the job has ended (tests, callers that wait). Unknown or ended jobs resolve at once. */
+  async settled(jobId: string): Promise<void> {
+    await this.live.get(jobId)?.done;
+  }
+
+  /** Aborts every running job (its task fails with "interrupted") and waits for them to end. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    for (const live of this.live.values()) live.controller?.abort(new AbortReason('shutdown', 'interrupted: the server is stopping'));
+    await Promise.all([...this.live.values()].map((l) => l.done));
+  }
+
+  private async run(live: Live): Promise<void> {
+    if (live.ended) return;
+    live.ended = true;
+    const { detail, spec } = live;
+    const { log } = this.deps;
+    let failed = false;
+    try {
+      for (const task of detail.tasks) {
+        if (failed) {
+          await this.setTask(live, task, 'SKIPPED');
+          continue;
+        }
+        const abortedEarly = live.cancelReason ?? (this.stopping ? 'interrupted: the server is stopping' : undefined);
+        if (abortedEarly) {
+          task.messages.push(abortedEarly);
+          await this.setTask(live, task, 'FAILED');
+          failed = true;
+          continue;
+        }
+        failed = !(await this.runTask(live, task, spec.tasks[task.index]!.run));
+      }
+      const status = failed ? 'FAILED' : 'SUCCEEDED';
+      detail.job.status = status;
+      detail.job.updatedAtMs = this.deps.clock.now();
+      await deployStore.updateJobStatus(this.deps.db.kysely, detail.job.jobId, status, detail.job.updatedAtMs);
+      log.info({ jobId: detail.job.jobId, jobType: detail.job.jobType, status }, 'job ended');
+      this.deps.bus.publish('deploy.job.finished', { project: detail.job.project, jobId: detail.job.jobId, targetId: detail.job.targetId, status });
+      await spec.onFinish?.(status, structuredClone(detail));
+    } catch (err) {
+      log.error({ err, jobId: detail.job.jobId }, 'job runner failed');
+    } finally {
+      this.live.delete(detail.job.jobId);
+      live.release();
+    }
+  }
+
+  /** Runs one task under its timeout and the job's abort. @returns true when it succeeded */
+  private async runTask(live: Live, task: Task, run: JobSpec['tasks'][number]['run']): Promise<boolean> {
+    const controller = new AbortController();
+    live.controller = controller;
+    if (live.cancelReason) controller.abort(new AbortReason('cancelled', live.cancelReason));
+    await this.setTask(live, task, 'RUNNING');
+    const cancelTimer = this.deps.clock.after(task.timeoutMs, () => controller.abort(new AbortReason('timeout', `timed out after ${Math.round(task.timeoutMs / 1000)} s`)));
+    let onAbort!: () => void;
+    const aborted = new Promise<never>((_, reject) => {
+      onAbort = () => reject(controller.signal.reason);
+      if (controller.signal.aborted) onAbort();
+      else controller.signal.addEventListener('abort', onAbort, { once: true });
+    });
+    aborted.catch(() => undefined); // an abort after the task settled is nobody's error
+    const ctx = {
+      project: live.detail.job.project,
+      jobId: live.detail.job.jobId,
+      signal: controller.signal,
+      log: (line: string) => {
+        task.messages.push(line);
+        if (task.messages.length > MAX_TASK_MESSAGES) task.messages.splice(0, task.messages.length - MAX_TASK_MESSAGES);
+        this.persist(live, task);
+      },
+    };
+    let ok = true;
+    try {
+      // A task that ignores the abort is left behind: the job never waits for it.
+      await Promise.race([Promise.resolve().then(() => run(ctx)), aborted]);
+    } catch (err) {
+      ok = false;
+      task.messages.push(err instanceof AbortReason ? err.message : `failed: ${(err as Error)?.message ?? String(err)}`);
+    } finally {
+      cancelTimer();
+      controller.signal.removeEventListener('abort', onAbort);
+      live.controller = undefined;
+    }
+    await this.setTask(live, task, ok ? 'SUCCEEDED' : 'FAILED');
+    return ok;
+  }
+
+  /** Sets a task's status and writes it (after the job's earlier writes). */
+  private async setTask(live: Live, task: Task, status: TaskStatus): Promise<void> {
+    task.status = status;
+    this.persist(live, task);
+    await live.writes;
+  }
+
+  /** Queues a write of the task's current status and messages behind the job's earlier writes. */
+  private persist(live: Live, task: Task): void {
+    const now = this.deps.clock.now();
+    task.updatedAtMs = now;
+    const status = task.status;
+    const messages = capped(task.messages);
+    live.writes = live.writes
+      .then(() => deployStore.updateTask(this.deps.db.kysely, task.jobId, task.index, status, messages, now))
+      .catch((err: unknown) => this.deps.log.error({ err, jobId: task.jobId }, 'task write failed'));
+  }
+}
+
+function capped(messages: string[]): string[] {
+  return messages.length > MAX_TASK_MESSAGES ? messages.slice(-MAX_TASK_MESSAGES) : [...messages];
+}
