@@ -142,7 +142,8 @@ describe('application configuration and other resources', () => {
     assert.equal((await s.cas.delete(`/environments/${env.id}`)).status, 204);
     assert.deepEqual((await s.cas.get(`/applications/${app.id}/configuration`)).body, { configuration: [] });
     assert.deepEqual(await s.server.cas.applications.envVars(s.cas.project, app.id, env.id), []);
-    // And the rows themselves are gone (a later environment with the same id would start empty).
+    // And the rows themselves are gone once the bus listener has run.
+    await s.server.cas.applications.settle();
     const rows = await s.server.db.kysely.selectFrom('cas_application_configs').selectAll().where('environment_id', '=', env.id).execute();
     assert.deepEqual(rows, []);
   });

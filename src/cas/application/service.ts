@@ -19,6 +19,8 @@ import type { Application, ApplicationConfig, ApplicationCreate, ApplicationUpda
  */
 export class ApplicationService {
   private readonly log: CasDeps['log'];
+  /** Removals started by bus events and not finished yet. */
+  private readonly pending = new Set<Promise<void>>();
 
   constructor(
     private readonly deps: CasDeps,
@@ -26,8 +28,16 @@ export class ApplicationService {
   ) {
     this.log = deps.log.child({ area: 'cas', resource: 'application' });
     deps.bus.subscribe('cas.environment.deleted', ({ project, environmentId }) => {
-      void this.dropEnvironment(project, environmentId).catch((err: unknown) => this.log.error({ err, project, environmentId }, 'removing configurations of a deleted environment failed'));
+      const work = this.dropEnvironment(project, environmentId)
+        .catch((err: unknown) => this.log.error({ err, project, environmentId }, 'removing configurations of a deleted environment failed'))
+        .finally(() => this.pending.delete(work));
+      this.pending.add(work);
     });
+  }
+
+  /** Resolves when the removals started by `cas.environment.deleted` events so far have finished. */
+  async settle(): Promise<void> {
+    await Promise.all([...this.pending]);
   }
 
   /**
