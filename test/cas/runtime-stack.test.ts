@@ -136,14 +136,6 @@ describe('GET /v3/{project}/cas/runtimestacks/{runtimestack_id}', () => {
     assert.deepEqual((await s.cas.get(`/runtimestacks/${a.id}`)).body, a);
     assertCasError(await s.cas.get('/runtimestacks/00000000-0000-4000-8000-000000000000'), 404, 'SVCSTG.00100404');
   });
-
-  it('is per project', async (t) => {
-    const s = await startCas(t);
-    const a = await createStack(s);
-    const other = new CasClient(s.url, s.cas.token, 'ffffffffffffffffffffffffffffffff');
-    const r = await other.get(`/runtimestacks/${a.id}`);
-    assert.notEqual(r.status, 200);
-  });
 });
 
 describe('PUT /v3/{project}/cas/runtimestacks/{runtimestack_id}', () => {
