@@ -1,7 +1,8 @@
 // The whole test suite (`npm test`): the HTTP-level tests on SQLite, then on PostgreSQL,
 // then the compat tests with official clients. PostgreSQL comes from OPENSTAGE_TEST_PG_URL
 // (an admin URL; each test server gets its own database) or, when unset, from a throw-away
-// cluster started here. OPENSTAGE_TEST_ONLY=sqlite|postgres|compat runs one part.
+// cluster started here before either run (the SQLite run uses it too, as the server of
+// created rds resources). OPENSTAGE_TEST_ONLY=sqlite|postgres|compat runs one part.
 import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -52,8 +53,9 @@ const runNode = (db, extraEnv) => {
   runCounted(process.execPath, ['--test', '--test-concurrency=2', ...selected], { env: { ...process.env, OPENSTAGE_TEST_DB: db, ...extraEnv } }, nodeCounts);
 };
 
-if (!only || only === 'sqlite') runNode('sqlite', {});
-if (!only || only === 'postgres') {
+// PostgreSQL is started before the SQLite run: both runs get its admin URL, since tests on
+// either database use it as the server of created (IaC) rds resources.
+if (!only || only === 'sqlite' || only === 'postgres') {
   let url = process.env.OPENSTAGE_TEST_PG_URL;
   let temp;
   if (!url) {
@@ -65,7 +67,8 @@ if (!only || only === 'postgres') {
     url = temp.url;
   }
   try {
-    runNode('postgres', { OPENSTAGE_TEST_PG_URL: url });
+    if (!only || only === 'sqlite') runNode('sqlite', { OPENSTAGE_TEST_PG_URL: url });
+    if (!only || only === 'postgres') runNode('postgres', { OPENSTAGE_TEST_PG_URL: url });
   } finally {
     temp?.stop();
   }

@@ -52,16 +52,17 @@ export function prepareResources(items: readonly ResourceBodyWire[], previous: r
     const before = previous.find((p) => p.type === item.type && p.id === item.id);
     const parameters: Record<string, string> = {};
     const sealedParameters: Record<string, string> = {};
+    const present = new Set<string>();
     for (const [name, value] of Object.entries(item.parameters ?? {})) {
+      if (value !== '') present.add(name);
       if (!isSecretParameter(name)) parameters[name] = value;
       else if (value !== SECRET_MASK) sealedParameters[name] = secrets.encrypt(value);
       else if (before?.sealedParameters[name]) sealedParameters[name] = before.sealedParameters[name];
       else throw casError('InvalidParameter', `${where}.parameters.${name} is the mask '${SECRET_MASK}' but no value is stored for it`);
     }
-    const has = (name: string) => (parameters[name] ?? sealedParameters[name] ?? '') !== '';
     const required = [...REQUIRED[item.type]!, ...(item.type === 'ecs' && item.id !== 'local' ? ['host'] : [])];
     for (const name of required) {
-      if (!has(name)) throw casError('InvalidParameter', `${where}.parameters.${name} is required for a ${item.type} resource`);
+      if (!present.has(name)) throw casError('InvalidParameter', `${where}.parameters.${name} is required for a ${item.type} resource`);
     }
     if (parameters.port !== undefined) checkPort(where, parameters.port);
     if (item.type === 'rds' && parameters.db_type !== 'postgresql' && parameters.db_type !== 'mysql') {

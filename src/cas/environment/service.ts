@@ -5,6 +5,8 @@ import type { Logger } from '../../core/log.js';
 import { paginate } from '../common/page.js';
 import { casError } from '../errors.js';
 import type { CasDeps } from '../types.js';
+import { EnvironmentIac } from './iac.js';
+import { RdsProvider } from './providers/rds.js';
 import { openParameters, prepareResources } from './resources.js';
 import type { CreateEnvironmentBodyWire, ListEnvironmentsQueryWire, ResourceBodyWire, UpdateEnvironmentBodyWire } from './schemas.js';
 import * as environmentStore from './store.js';
@@ -16,15 +18,17 @@ const IMMUTABLE = ['deploy_mode', 'vpc_id', 'type', 'resource_create_mode'] as c
 /**
  * ServiceStage environments (servicestage.md §2): CRUD, managed resources (bindings to real
  * infrastructure, secrets sealed at rest) and the bindings the deployment engine reads.
- * Created (IaC) resources and their provisioning live in ./iac.ts and are reached through
- * this class. Each write is one transaction; `cas.environment.deleted` is published after
- * commit.
+ * Created (IaC) resources and their provisioning live in ./iac.ts, reached as `iac`. Each
+ * write is one transaction; `cas.environment.deleted` is published after commit.
  */
 export class EnvironmentService {
   private readonly log: Logger;
+  /** Created (IaC) resources and their provisioning. */
+  readonly iac: EnvironmentIac;
 
   constructor(readonly deps: CasDeps) {
     this.log = deps.log.child({ area: 'cas', resource: 'environment' });
+    this.iac = new EnvironmentIac(deps, this, [new RdsProvider(deps.config.cas.rdsAdminUrl, deps.config.cas.rdsTimeoutMs)]);
   }
 
   /**
@@ -120,8 +124,8 @@ export class EnvironmentService {
 
   /**
    * Deletes an environment with its managed resources, created resources and provisioning
-   * records, then publishes `cas.environment.deleted`. Databases created by its provisioned
-   * rds resources are dropped afterwards through `afterDelete` (best effort, logged).
+   * records, then publishes `cas.environment.deleted`. What its created resources had made
+   * (rds databases and roles) is destroyed after the commit (best effort, failures logged).
    * @throws casError NotFound; AlreadyDeployed (400 SVCSTG.00100402) while components are deployed in it
    */
   async delete(project: string, environmentId: string): Promise<void> {
@@ -135,11 +139,8 @@ export class EnvironmentService {
     });
     this.log.info({ project, environmentId }, 'environment deleted');
     this.deps.bus.publish('cas.environment.deleted', { project, environmentId });
-    await this.afterDelete(all.get(environmentId) ?? []);
+    await this.iac.destroyAll(all.get(environmentId) ?? []);
   }
-
-  /** Hook for the created-resource cleanup after an environment is deleted (set by ./iac.ts). */
-  afterDelete: (iacResources: Environment['iac_resources']) => Promise<void> = async () => undefined;
 
   // ───────────────────────── managed resources ─────────────────────────
 

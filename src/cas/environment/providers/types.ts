@@ -1,0 +1,31 @@
+/**
+ * A built-in provider of created (IaC) resources (servicestage.md §2 "Enable created
+ * resources"): it makes the real resource and destroys it. Providers run outside any
+ * database transaction; their state (what exists, with its credentials) is sealed at rest by
+ * the caller.
+ */
+export interface IacProvider {
+  /** The resource type it serves (`rds`). */
+  readonly type: string;
+  /**
+   * Checks a resource's variables (vars_body merged with vars_structure).
+   * @returns an error message naming the bad variable, or undefined when they are fine
+   */
+  check(vars: Record<string, string>): string | undefined;
+  /**
+   * What the resource's identity would be for these variables; a change means the real
+   * resource is replaced on the next provisioning.
+   */
+  identity(resource: { id: string; name: string }, vars: Record<string, string>): string;
+  /** The identity of what a state describes (compared with `identity`). */
+  stateIdentity(state: Record<string, string>): string;
+  /**
+   * Makes the real resource exist (idempotent: an existing one is kept and its credentials
+   * re-applied from `previous`).
+   * @returns the state to keep: string parameters as a binding exposes them
+   * @throws Error with a clear message when it cannot
+   */
+  apply(resource: { id: string; name: string }, vars: Record<string, string>, previous: Record<string, string> | undefined): Promise<{ resourceId: string; state: Record<string, string> }>;
+  /** Destroys the real resource described by `state` (idempotent). @throws Error when it cannot */
+  destroy(state: Record<string, string>): Promise<void>;
+}
