@@ -123,10 +123,10 @@ export async function buildServer(config: Readonly<Config>, options: { clock?: C
   const environments = new EnvironmentService(casDeps);
   const cas: CasServices = {
     environments,
-    applications: new ApplicationService(casDeps),
+    applications: new ApplicationService(casDeps, environments),
     runtimeStacks: new RuntimeStackService(casDeps),
     configs: new ConfigService(casDeps),
-    addons: new AddonService(casDeps),
+    addons: new AddonService(casDeps, environments),
   };
 
   await app.register(websocket, { options: { maxPayload: 1024 * 1024 } });
