@@ -10,7 +10,8 @@ import type { ConfigFileView, ConfigGroup, ConfigRecordView, ImportResult } from
  */
 
 const Id = Type.String({ minLength: 1, maxLength: 64 });
-const ConfigType = Type.Union([Type.Literal('yaml'), Type.Literal('properties')]);
+/** `yaml` | `properties`, as an enum so that a bad value is reported with the allowed ones. */
+const ConfigType = Type.Unsafe<'yaml' | 'properties'>({ type: 'string', enum: ['yaml', 'properties'] });
 
 export const ConfigGroupParams = Type.Composite([ProjectParams, Type.Object({ config_group_id: Id })]);
 export const ConfigParams = Type.Composite([ProjectParams, Type.Object({ config_id: Id })]);
