@@ -352,8 +352,13 @@ export class ConfigService {
           }
         }
         const files: ImportedFile[] = [];
+        const pathOf = new Map<string, string>();
         for (const entry of entries) {
           const group = entry.groupName === undefined ? topGroup! : await groupNamed(entry.groupName);
+          // A folder and the top-level target may name the same group.
+          const other = pathOf.get(`${group.id}/${entry.name}`);
+          if (other) throw casError('InvalidParameter', `upload_file: entries "${other}" and "${entry.path}" are both config file "${entry.name}" of group "${group.name}"`);
+          pathOf.set(`${group.id}/${entry.name}`, entry.path);
           const existing = await configStore.findFileByName(trx, this.box, project, group.id, entry.name);
           if (!existing) {
             const created: ConfigFile = {
