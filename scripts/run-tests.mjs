@@ -21,6 +21,10 @@ const walk = (dir) => {
 walk(join(root, 'dist', 'test'));
 const filter = process.argv[2];
 const selected = filter ? files.filter((f) => f.includes(filter)) : files;
+if (filter && selected.length === 0) {
+  console.error(`no compiled test file matches "${filter}" (did npm run build succeed?)`);
+  process.exit(1);
+}
 
 let failed = false;
 const totals = { passed: 0, failed: 0 };
