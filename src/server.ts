@@ -126,7 +126,7 @@ export async function buildServer(config: Readonly<Config>, options: { clock?: C
     applications: new ApplicationService(casDeps, environments),
     runtimeStacks: new RuntimeStackService(casDeps),
     configs: new ConfigService(casDeps),
-    addons: new AddonService(casDeps, environments),
+    addons: new AddonService(casDeps, environments, jobs),
   };
 
   await app.register(websocket, { options: { maxPayload: 1024 * 1024 } });

@@ -7,6 +7,11 @@ import { deployError } from './errors.js';
 import * as deployStore from './store.js';
 import { MAX_TASK_MESSAGES, type DeployEvents, type JobDetail, type JobSpec, type Task, type TaskStatus } from './types.js';
 
+/** A new job id as ServiceStage prints them: `JOB` + a UUID. */
+export function newJobId(): string {
+  return `JOB${randomUUID()}`;
+}
+
 /** Dependencies of JobService, built in server.ts. */
 export interface JobDeps {
   db: Db;
@@ -79,7 +84,7 @@ export class JobService {
    */
   async submit(spec: JobSpec): Promise<JobDetail> {
     const now = this.deps.clock.now();
-    const jobId = `JOB${randomUUID()}`;
+    const jobId = spec.jobId ?? newJobId();
     const detail: JobDetail = {
       job: { project: spec.project, jobId, jobType: spec.jobType, targetId: spec.targetId, status: 'RUNNING', rollbackEnabled: spec.rollbackEnabled ?? false, createdAtMs: now, updatedAtMs: now },
       tasks: spec.tasks.map((t, index) => ({ jobId, index, taskId: `TASK${randomUUID()}`, name: t.name, type: t.type, status: 'PENDING', messages: [], timeoutMs: t.timeoutMs, createdAtMs: now, updatedAtMs: now })),

@@ -76,6 +76,8 @@ export interface TaskSpec {
 
 /** A job to submit. */
 export interface JobSpec {
+  /** The id to use (from newJobId(), when the caller must record it before the job can end); default: a new one. */
+  jobId?: string;
   project: string;
   jobType: string;
   targetId: string;

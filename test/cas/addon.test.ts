@@ -1,6 +1,24 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
-import { assertCasError, CasClient, startCas, uniqName, type CasServer } from '../helpers/cas-client.js';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it, type TestContext } from 'node:test';
+import { zipSync } from 'fflate';
+import { assertCasError, CasClient, startCas as startCasServer, uniqName, type CasServer } from '../helpers/cas-client.js';
+
+/** A stand-in sermant-agent.jar (a zip with a manifest) in a temp dir. */
+function agentJar(t: TestContext): string {
+  const dir = mkdtempSync(join(tmpdir(), 'openstage-agent-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const path = join(dir, 'sermant-agent.jar');
+  writeFileSync(path, zipSync({ 'META-INF/MANIFEST.MF': new TextEncoder().encode('Manifest-Version: 1.0\nPremain-Class: io.sermant.premain.AgentLauncher\n') }));
+  return path;
+}
+
+/** A test server whose sermantInjector finds an agent jar (unless `agent` is given). */
+function startCas(t: TestContext, agent: string = agentJar(t)): Promise<CasServer> {
+  return startCasServer(t, { 'cas.sermantAgentPath': agent });
+}
 
 const JOB_ID = /^JOB[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
@@ -13,6 +31,7 @@ async function createEnv(s: CasServer): Promise<any> {
 async function install(s: CasServer, envId: string): Promise<{ id: string; job_id: string }> {
   const r = await s.cas.post(`/environments/${envId}/addons`, { name: 'sermantInjector', cce_id: 'cce-1', cse_id: 'cse-1' });
   assert.equal(r.status, 200, r.text);
+  await s.server.jobs.settled(r.body.job_id);
   return r.body;
 }
 
@@ -43,6 +62,25 @@ describe('POST /v3/{project}/cas/environments/{environment_id}/addons', () => {
     assert.equal(one.status, 200, one.text);
     const version = (await s.cas.get(`/environments/${env.id}/addons-metadata`)).body.addons[0].latest_version;
     assert.deepEqual(one.body, { id: created.id, name: 'sermantInjector', version, cce_id: 'cce-1', cse_id: 'cse-1', environment_id: env.id, job_id: created.job_id, status: 'SUCCEEDED' });
+    const job = await s.cas.get(`/jobs/${created.job_id}`);
+    assert.equal(job.status, 200, job.text);
+    assert.equal(job.body.job.execution_status, 'SUCCEEDED');
+    assert.equal(job.body.job.job_type, 'addon-install');
+    assert.match(job.body.tasks[0].messages, /sermant-agent\.jar ready/);
+    assert.deepEqual(await s.server.cas.addons.javaAgentOptions(s.cas.project, env.id), [`-javaagent:${s.server.cas.addons['deps'].config.cas.sermantAgentPath}`]);
+  });
+
+  it('fails the install job, with the reason, when no agent jar is configured or it is not a jar', async (t) => {
+    for (const agent of ['', '/nonexistent/sermant-agent.jar', __filename_of(t)]) {
+      const s = await startCas(t, agent);
+      const env = await createEnv(s);
+      const created = await install(s, env.id);
+      const job = await s.cas.get(`/jobs/${created.job_id}`);
+      assert.equal(job.body.job.execution_status, 'FAILED', agent);
+      assert.match(job.body.tasks[0].messages, agent === '' ? /cas\.sermantAgentPath/ : agent.startsWith('/nonexistent') ? /cannot be read: ENOENT/ : /is not a jar/);
+      assert.equal((await s.cas.get(`/environments/${env.id}/addons/${created.id}`)).body.status, 'FAILED');
+      assert.deepEqual(await s.server.cas.addons.javaAgentOptions(s.cas.project, env.id), []);
+    }
   });
 
   it('returns 400 for a name not shipped, listing the shipped ones', async (t) => {
@@ -124,6 +162,7 @@ describe('POST /v3/{project}/cas/environments/{environment_id}/addons/{addon_id}
     const r = await s.cas.post(`/environments/${env.id}/addons/${a.id}/action`, { action: 'redeploy' });
     assert.equal(r.status, 200, r.text);
     assert.match(r.body.job_id, JOB_ID);
+    await s.server.jobs.settled(r.body.job_id);
     assert.notEqual(r.body.job_id, a.job_id);
     const one = await s.cas.get(`/environments/${env.id}/addons/${a.id}`);
     assert.equal(one.body.job_id, r.body.job_id);
@@ -149,6 +188,8 @@ describe('DELETE /v3/{project}/cas/environments/{environment_id}/addons/{addon_i
     const r = await s.cas.delete(`/environments/${env.id}/addons/${a.id}`);
     assert.equal(r.status, 200, r.text);
     assert.match(r.body.job_id, JOB_ID);
+    await s.server.jobs.settled(r.body.job_id);
+    assert.equal((await s.cas.get(`/jobs/${r.body.job_id}`)).body.job.job_type, 'addon-uninstall');
     assertCasError(await s.cas.get(`/environments/${env.id}/addons/${a.id}`), 404, 'SVCSTG.00100404');
     assertCasError(await s.cas.delete(`/environments/${env.id}/addons/${a.id}`), 404, 'SVCSTG.00100404');
     await install(s, env.id);
@@ -178,3 +219,8 @@ describe('add-ons and their environment', () => {
     assert.deepEqual(r.body, before);
   });
 });
+
+/** A file that exists and is not a jar (this test file). */
+function __filename_of(_t: TestContext): string {
+  return new URL(import.meta.url).pathname;
+}

@@ -1,5 +1,8 @@
 import { randomUUID } from 'node:crypto';
+import { closeSync, openSync, readSync } from 'node:fs';
 import { AlreadyExistsError, type OpenStageError } from '../../core/errors.js';
+import { newJobId, type JobService } from '../../deploy/job-service.js';
+import type { TaskSpec } from '../../deploy/types.js';
 import { casError } from '../errors.js';
 import type { CasDeps } from '../types.js';
 import { ADDON_CATALOG, findAddonMetadata } from './catalog.js';
@@ -9,20 +12,18 @@ import type { Addon, AddonCreate, AddonMetadata, EnvironmentLookup } from './typ
 /** Actions of POST .../addons/{id}/action. */
 const ACTIONS = ['redeploy'] as const;
 
-/** A job id as ServiceStage prints them: `JOB` + UUID. */
-function newJobId(): string {
-  return `JOB${randomUUID()}`;
-}
+/** Longest an add-on job step may take, milliseconds. */
+const ADDON_STEP_TIMEOUT_MS = 60_000;
 
 /**
  * Add-ons of an environment (servicestage.md §8): the shipped catalog (catalog.ts), one
  * add-on of a name per environment. Every call checks the environment first (401
  * SVCSTG.00100401 when absent); a missing add-on is 404 SVCSTG.00100404.
  *
- * What an add-on does in OpenStage is described in catalog.ts: so far it is a record.
- * Install, redeploy and delete each get a new job id (`JOB` + UUID) and finish at once;
- * the last job id and its final status (SUCCEEDED) are kept on the record. The job API
- * (GET /cas/jobs/{id}) belongs to the deployment engine and does not know these jobs yet.
+ * What an add-on does in OpenStage is described in catalog.ts. Install, redeploy and delete
+ * each run a deployment job (GET /cas/jobs/{job_id} shows its tasks): the add-on is
+ * INITIALIZING / UPGRADING / DELETING while it runs, then SUCCEEDED or FAILED (a deleted
+ * add-on's record goes away when its job succeeds). Jobs of one add-on run one at a time.
  * Add-ons of a deleted environment are removed (bus `cas.environment.deleted`).
  */
 export class AddonService {
@@ -33,6 +34,7 @@ export class AddonService {
   constructor(
     private readonly deps: CasDeps,
     private readonly environments: EnvironmentLookup,
+    private readonly jobs: JobService,
   ) {
     this.log = deps.log.child({ area: 'cas', resource: 'addon' });
     deps.bus.subscribe('cas.environment.deleted', ({ project, environmentId }) => {
@@ -75,8 +77,8 @@ export class AddonService {
       version: meta.latestVersion,
       cceId: body.cce_id,
       cseId: body.cse_id ?? '',
-      jobId: newJobId(),
-      status: 'SUCCEEDED',
+      jobId: '',
+      status: 'INITIALIZING',
       createdAtMs: now,
       updatedAtMs: now,
     };
@@ -86,7 +88,8 @@ export class AddonService {
       if (err instanceof AlreadyExistsError) throw casError('NameUsed', `environment ${environmentId} already has add-on ${meta.name}`);
       throw err;
     }
-    this.log.info({ project, environmentId, addon: addon.name, jobId: addon.jobId }, 'add-on installed');
+    addon.jobId = await this.runJob(addon, 'install', 'SUCCEEDED');
+    this.log.info({ project, environmentId, addon: addon.name, jobId: addon.jobId }, 'add-on install started');
     return addon;
   }
 
@@ -109,17 +112,79 @@ export class AddonService {
   async action(project: string, environmentId: string, addonId: string, action: string): Promise<string> {
     await this.environments.get(project, environmentId);
     if (!(ACTIONS as readonly string[]).includes(action)) throw casError('ActionNotDefined', `add-on action "${action}" is not defined; use one of ${ACTIONS.join(', ')}`);
-    await this.require(project, environmentId, addonId);
+    const addon = await this.require(project, environmentId, addonId);
+    return this.runJob(addon, 'redeploy', 'SUCCEEDED');
+  }
+
+  /**
+   * Uninstalls an add-on in a job; the record goes away when the job succeeds.
+   * @returns the job id @throws 401/404 as get
+   */
+  async delete(project: string, environmentId: string, addonId: string): Promise<string> {
+    await this.environments.get(project, environmentId);
+    const addon = await this.require(project, environmentId, addonId);
+    return this.runJob(addon, 'uninstall', 'DELETED');
+  }
+
+  /**
+   * JVM options for Java components deployed in an environment: `-javaagent:<jar>` when its
+   * sermantInjector add-on has SUCCEEDED, else none.
+   */
+  async javaAgentOptions(project: string, environmentId: string): Promise<string[]> {
+    const addons = await addonStore.listAddons(this.deps.db.kysely, project, environmentId);
+    const sermant = addons.find((a) => a.name === 'sermantInjector' && a.status === 'SUCCEEDED');
+    return sermant && this.deps.config.cas.sermantAgentPath ? [`-javaagent:${this.deps.config.cas.sermantAgentPath}`] : [];
+  }
+
+  /**
+   * Submits an add-on job (install, redeploy or uninstall): marks the add-on with its running
+   * status and the job id, and records the outcome when the job ends. @returns the job id
+   */
+  private async runJob(addon: Addon, kind: 'install' | 'redeploy' | 'uninstall', success: 'SUCCEEDED' | 'DELETED'): Promise<string> {
+    const running = kind === 'install' ? 'INITIALIZING' : kind === 'redeploy' ? 'UPGRADING' : 'DELETING';
+    const tasks: TaskSpec[] =
+      kind === 'uninstall'
+        ? [{ name: `detach ${addon.name}`, type: 'addon', timeoutMs: ADDON_STEP_TIMEOUT_MS, run: async (ctx) => ctx.log('Java components deployed from now on start without the agent') }]
+        : [{ name: `check the ${addon.name} agent`, type: 'addon', timeoutMs: ADDON_STEP_TIMEOUT_MS, run: async (ctx) => ctx.log(`agent ${this.checkAgent()} ready; Java components deployed in this environment start with it`) }];
+    const { db, clock } = this.deps;
     const jobId = newJobId();
-    await addonStore.setJob(this.deps.db.kysely, project, addonId, jobId, 'SUCCEEDED', this.deps.clock.now());
+    // Marked before the job exists: a job that ends at once must not be overwritten.
+    await addonStore.setJob(db.kysely, addon.projectId, addon.id, jobId, running, clock.now());
+    await this.jobs.submit({
+      jobId,
+      project: addon.projectId,
+      jobType: `addon-${kind}`,
+      targetId: `addon/${addon.id}`,
+      tasks,
+      onFinish: async (status) => {
+        if (status === 'SUCCEEDED' && success === 'DELETED') await addonStore.deleteAddon(db.kysely, addon.projectId, addon.environmentId, addon.id);
+        else await addonStore.setJob(db.kysely, addon.projectId, addon.id, jobId, status === 'SUCCEEDED' ? 'SUCCEEDED' : 'FAILED', clock.now());
+      },
+    });
     return jobId;
   }
 
-  /** Uninstalls an add-on. @returns the job id @throws 401/404 as get */
-  async delete(project: string, environmentId: string, addonId: string): Promise<string> {
-    await this.environments.get(project, environmentId);
-    if (!(await addonStore.deleteAddon(this.deps.db.kysely, project, environmentId, addonId))) throw this.notFound(addonId);
-    return newJobId();
+  /**
+   * The configured Sermant agent jar. @returns its path
+   * @throws Error saying what to configure when it is unset, missing or not a jar
+   */
+  private checkAgent(): string {
+    const path = this.deps.config.cas.sermantAgentPath;
+    if (!path) throw new Error('no Sermant agent is configured: set cas.sermantAgentPath (OPENSTAGE_CAS_SERMANT_AGENT_PATH) to the sermant-agent.jar of a Sermant release');
+    let fd: number;
+    try {
+      fd = openSync(path, 'r');
+    } catch (err) {
+      throw new Error(`the Sermant agent ${path} cannot be read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    }
+    try {
+      const head = Buffer.alloc(4);
+      readSync(fd, head, 0, 4, 0);
+      if (head.readUInt32LE(0) !== 0x04034b50) throw new Error(`the Sermant agent ${path} is not a jar`);
+    } finally {
+      closeSync(fd);
+    }
+    return path;
   }
 
   private async require(project: string, environmentId: string, addonId: string): Promise<Addon> {
