@@ -6,8 +6,8 @@ import type { Clock } from '../core/clock.js';
 import type { Db } from '../core/db/kysely.js';
 import type { Logger } from '../core/log.js';
 import type { LaunchSpec } from './build/stacks.js';
-import { runProbe, type ProbeSpec } from './runtime/probe.js';
-import { ProcessRuntime, tailLines, type ReplicaSpec } from './runtime/process.js';
+import { runProbe, type ProbeSpec } from '../core/process/probe.js';
+import { ProcessRuntime, tailLines, type ReplicaSpec } from '../core/process/supervisor.js';
 import * as deployStore from './store.js';
 import type { ComponentPlan, PlanProbe, ReplicaView } from './types.js';
 

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { tailLines } from '../runtime/process.js';
+import { tailLines } from '../../core/process/supervisor.js';
 
 /** Lines of the build log quoted in an error. */
 export const LOG_TAIL_LINES = 20;

@@ -11,8 +11,8 @@ import pino from 'pino';
 import { FakeClock } from '../../../src/core/clock.js';
 import { buildForStack, type LaunchSpec } from '../../../src/deploy/build/stacks.js';
 import { BuildError } from '../../../src/deploy/build/run.js';
-import { ProcessRuntime } from '../../../src/deploy/runtime/process.js';
-import { runProbe } from '../../../src/deploy/runtime/probe.js';
+import { ProcessRuntime } from '../../../src/core/process/supervisor.js';
+import { runProbe } from '../../../src/core/process/probe.js';
 import { fetchSource, type SourceSpec } from '../../../src/deploy/source.js';
 
 const examples = resolve(new URL('../../../../examples', import.meta.url).pathname);

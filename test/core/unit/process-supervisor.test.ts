@@ -6,8 +6,8 @@ import { join } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
 import pino from 'pino';
 import { FakeClock } from '../../../src/core/clock.js';
-import { processStartTicks, ProcessRuntime, type ReplicaSpec, type ReplicaState } from '../../../src/deploy/runtime/process.js';
-import { runProbe } from '../../../src/deploy/runtime/probe.js';
+import { processStartTicks, ProcessRuntime, type ReplicaSpec, type ReplicaState } from '../../../src/core/process/supervisor.js';
+import { runProbe } from '../../../src/core/process/probe.js';
 
 const log = pino({ level: 'silent' });
 
