@@ -1,4 +1,5 @@
 import { CasCodes } from './cas/errors.js';
+import { GitCodes } from './git/errors.js';
 import { configMarkdown, errorsMarkdown, exampleYaml } from './core/config-docs.js';
 import { KieCodes } from './kie/errors.js';
 import { RbacCodes } from './rbac/errors.js';
@@ -29,6 +30,11 @@ export function generatedDocs(): Record<string, string> {
         area: 'ServiceStage application management, `/v3/{project}/cas`',
         format: 'Body `{"error_code":"<code>","error_msg":"<message>: <detail>"}`. Not-found on environment, application and component paths is 401 SVCSTG.00100401, as the real API answers; IAM failures are APIGW.0301 (401) and APIGW.0302 (403).',
         codes: Object.values(CasCodes).map((c) => ({ code: c.code, status: c.status, message: c.message })),
+      },
+      {
+        area: 'Git repository access, `/v1/{project}/git`',
+        format: 'Body `{"error_code":"<code>","error_msg":"<message>: <detail>"}`. The documented codes are SVCSTG.REPO.0400–0403 and 0450–0452 (all 400); the others are OpenStage\'s for cases the docs leave open. IAM failures are APIGW.0301 (401) and APIGW.0302 (403). Smart HTTP under `/git/{project}/...` answers plain text with 401 + `WWW-Authenticate: Basic` or 404.',
+        codes: Object.values(GitCodes).map((c) => ({ code: c.code, status: c.status, message: c.message })),
       },
     ]),
   };

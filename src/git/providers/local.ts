@@ -305,7 +305,8 @@ export class LocalProvider implements RepoProvider {
       const env = { ...this.identity(), GIT_INDEX_FILE: join(tmp, 'index') };
       if (old) await git(dir, ['read-tree', old], { env });
       if (kind === 'delete') {
-        await git(dir, ['update-index', '--force-remove', '--', path], { env });
+        // `--force-remove` wants a work tree; an --index-info line with mode 0 removes the entry.
+        await git(dir, ['update-index', '--index-info'], { env, input: `0 ${ZERO}\t${path}\n` });
       } else {
         const blob = (await git(dir, ['hash-object', '-w', '--stdin'], { input: (write as FileWrite).content })).toString('utf8').trim();
         const mode = entry?.mode === '100755' ? '100755' : '100644';
