@@ -18,6 +18,10 @@ import { noComponents, type CasDeps, type CasEvents } from './cas/types.js';
 import { deployPlugin } from './deploy/index.js';
 import { JobService } from './deploy/job-service.js';
 import type { DeployEvents } from './deploy/types.js';
+import { gitError } from './git/errors.js';
+import { gitPlugin } from './git/index.js';
+import { GitService } from './git/service.js';
+import type { GitEvents } from './git/types.js';
 import { iamError } from './iam/errors.js';
 import { iamCheck, iamPlugin, sendKeystoneError } from './iam/index.js';
 import { kieError } from './kie/errors.js';
@@ -47,6 +51,8 @@ export interface OpenStage {
   cas: CasServices;
   /** Deployment jobs. */
   jobs: JobService;
+  /** Git repository access (v1 Git API, hosted repositories). */
+  git: GitService;
   /** Engine RBAC; present only when `rbac.enabled`. */
   rbac?: RbacService;
   /** Secrets generated on this start (first start), to show the operator once. */
@@ -88,6 +94,7 @@ export async function buildServer(config: Readonly<Config>, options: { clock?: C
     frameworkErrors: (error, req, reply) => {
       const url = req.url ?? '';
       if (/^\/+v3\/+[^/]+\/+cas(\/|$)/.test(url)) return void sendHuaweiError(reply as FastifyReply, casError('InvalidParameter', error.message));
+      if (/^\/+v1\/+[^/]+\/+git(\/|$)/.test(url)) return void sendHuaweiError(reply as FastifyReply, gitError('InvalidParameter', error.message));
       if (/^\/v3(\.0)?\//.test(url)) return void sendKeystoneError(reply as FastifyReply, iamError('InvalidArgument', error.message));
       if (/^\/v1\/[^/]*\/kie\//.test(url)) return void sendKieError(reply as FastifyReply, kieError('InvalidParams', error.message));
       return void sendServiceCombError(reply as FastifyReply, registryError('InvalidParams', error.message));
@@ -100,7 +107,7 @@ export async function buildServer(config: Readonly<Config>, options: { clock?: C
   });
   const log = app.log;
   const db = await openDatabase(config.db, config.dataDir, log);
-  const bus = new Bus<RegistryEvents & KieEvents & CasEvents & DeployEvents>((err, event) => log.error({ err, event }, 'event listener failed'));
+  const bus = new Bus<RegistryEvents & KieEvents & CasEvents & DeployEvents & GitEvents>((err, event) => log.error({ err, event }, 'event listener failed'));
   const secrets = SecretBox.open(config.secrets.masterKey, config.dataDir);
   const rbac = config.rbac.enabled ? new RbacService({ db, clock, log, config, secrets }) : undefined;
   try {
@@ -128,6 +135,7 @@ export async function buildServer(config: Readonly<Config>, options: { clock?: C
     configs: new ConfigService(casDeps),
     addons: new AddonService(casDeps, environments, jobs),
   };
+  const git = new GitService({ db, bus, clock, log, config, secrets });
 
   await app.register(websocket, { options: { maxPayload: 1024 * 1024 } });
   app.decorateRequest('rbac', undefined);
@@ -136,6 +144,7 @@ export async function buildServer(config: Readonly<Config>, options: { clock?: C
   await app.register(registryPlugin, { registry, watchHub, maxBodyBytes: config.registry.maxBodyBytes, version: VERSION, ...(rbac ? { authorize: rbac.authorize } : {}) });
   await app.register(casPlugin, { services: cas, maxBodyBytes: config.cas.maxBodyBytes, iamCheck: iamCheck(iam, config) });
   await app.register(deployPlugin, { jobs, iamCheck: iamCheck(iam, config) });
+  await app.register(gitPlugin, { git, maxBodyBytes: config.git.maxBodyBytes, iamCheck: iamCheck(iam, config) });
   await app.register(kiePlugin, { kie, maxBodyBytes: config.kie.maxBodyBytes, version: VERSION, iamCheck: iamCheck(iam, config), ...(rbac ? { authorize: rbac.authorize } : {}) });
 
   app.setNotFoundHandler((_req, reply) => reply.code(404).type('text/plain; charset=utf-8').send('404 page not found'));
@@ -149,6 +158,7 @@ export async function buildServer(config: Readonly<Config>, options: { clock?: C
     iam,
     cas,
     jobs,
+    git,
     ...(rbac ? { rbac } : {}),
     bootstrap,
     watchHub,

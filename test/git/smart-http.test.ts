@@ -1,0 +1,133 @@
+import assert from 'node:assert/strict';
+import { createHmac } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it, type TestContext } from 'node:test';
+import type { PushEvent } from '../../src/git/types.js';
+import { uniqName } from '../helpers/cas-client.js';
+import { gitCli, gitRun, localAuth, startGit, stubServer } from './client.js';
+
+function workDir(t: TestContext): string {
+  const dir = mkdtempSync(join(tmpdir(), 'openstage-git-cli-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/** Resolves with the next `git.push.received` event of the server. */
+function nextPush(s: Awaited<ReturnType<typeof startGit>>): Promise<PushEvent> {
+  return new Promise((resolve) => {
+    const off = s.server.git.deps.bus.subscribe('git.push.received', (e) => {
+      off();
+      resolve(e);
+    });
+  });
+}
+
+describe('smart HTTP /git/{project}/{namespace}/{repo}.git', () => {
+  it('clones, pushes with the authorization credentials, and the API reads the pushed tree and files back', async (t) => {
+    const s = await startGit(t);
+    const auth = uniqName('a');
+    await localAuth(s, auth, 'alice', 'pw-alice-1');
+    const created = await s.git.call('POST', '/repos/team/projects', { auth, body: { name: 'web' } });
+    await s.git.call('POST', '/files/team/web/README.md?ref=main', { auth, body: { message: 'init', content: 'hello\n' } });
+    const url = new URL(created.body.clone_url);
+    url.username = 'alice';
+    url.password = 'pw-alice-1';
+    const dir = workDir(t);
+    await gitCli(['clone', '--quiet', url.toString(), 'web'], dir);
+    const repo = join(dir, 'web');
+    assert.equal(readFileSync(join(repo, 'README.md'), 'utf8'), 'hello\n');
+    writeFileSync(join(repo, 'app.js'), 'console.log("hi");\n');
+    await gitCli(['add', 'app.js'], repo);
+    await gitCli(['commit', '--quiet', '-m', 'add app'], repo);
+    const pushed = nextPush(s);
+    await gitCli(['push', '--quiet', 'origin', 'main'], repo);
+    const head = (await gitCli(['rev-parse', 'HEAD'], repo)).trim();
+    const event = await pushed;
+    assert.deepEqual(event, { project: s.git.project, repoType: 'local', cloneUrl: created.body.clone_url, branch: 'main', sha: head });
+    assert.deepEqual((await s.git.call('GET', '/files/team/web/trees?ref=main', { auth })).body, { paths: ['README.md', 'app.js'] });
+    const f = await s.git.call('GET', '/files/team/web/app.js?ref=main', { auth });
+    assert.equal(f.body.content, 'console.log("hi");\n');
+    const commits = (await s.git.call('GET', '/repos/team/web/commits', { auth })).body.commits;
+    assert.deepEqual([commits[0].sha, commits[0].message], [head, 'add app']);
+    await gitCli(['push', '--quiet', 'origin', 'main:feature'], repo);
+    assert.deepEqual((await s.git.call('GET', '/repos/team/web/branches', { auth })).body, { branches: ['feature', 'main'] });
+    // An API commit is fetched by the clone.
+    await s.git.call('POST', '/files/team/web/api.txt?ref=main', { auth, body: { message: 'from api', content: 'x' } });
+    await gitCli(['pull', '--quiet', '--ff-only', 'origin', 'main'], repo);
+    assert.equal(readFileSync(join(repo, 'api.txt'), 'utf8'), 'x');
+  });
+
+  it('accepts a private token as the password with any user name', async (t) => {
+    const s = await startGit(t);
+    const auth = uniqName('tok');
+    assert.equal((await s.git.call('POST', '/auths/local/personal', { body: { name: auth, token: 'tok-123456' } })).status, 200);
+    await s.git.call('POST', '/repos/team/projects', { auth, body: { name: 'lib' } });
+    const dir = workDir(t);
+    await gitCli(['clone', '--quiet', `http://anyone:tok-123456@${new URL(s.url).host}/git/${s.git.project}/team/lib.git`, 'lib'], dir);
+  });
+
+  const refused: [string, string][] = [
+    ['no credentials', ''],
+    ['a wrong password', 'alice:wrong@'],
+    ['a wrong user for a password authorization', 'mallory:pw-alice-1@'],
+  ];
+  for (const [what, creds] of refused) {
+    it(`refuses ${what} with 401`, async (t) => {
+      const s = await startGit(t);
+      const auth = uniqName('a');
+      await localAuth(s, auth, 'alice', 'pw-alice-1');
+      await s.git.call('POST', '/repos/team/projects', { auth, body: { name: 'web' } });
+      const r = await fetch(`${s.url}/git/${s.git.project}/team/web.git/info/refs?service=git-upload-pack`, {
+        headers: creds ? { authorization: `Basic ${Buffer.from(creds.slice(0, -1)).toString('base64')}` } : {},
+      });
+      assert.equal(r.status, 401);
+      assert.match(r.headers.get('www-authenticate') ?? '', /^Basic /);
+      const dir = workDir(t);
+      const c = await gitRun(['clone', `http://${creds}${new URL(s.url).host}/git/${s.git.project}/team/web.git`, 'web'], dir);
+      assert.notEqual(c.status, 0);
+    });
+  }
+
+  it('answers 404 for an unknown repository or a dumb-HTTP path', async (t) => {
+    const s = await startGit(t);
+    const auth = uniqName('a');
+    await localAuth(s, auth, 'alice', 'pw');
+    const h = { authorization: `Basic ${Buffer.from('alice:pw').toString('base64')}` };
+    assert.equal((await fetch(`${s.url}/git/${s.git.project}/team/none.git/info/refs?service=git-upload-pack`, { headers: h })).status, 404);
+    await s.git.call('POST', '/repos/team/projects', { auth, body: { name: 'web' } });
+    assert.equal((await fetch(`${s.url}/git/${s.git.project}/team/web.git/HEAD`, { headers: h })).status, 404);
+    assert.equal((await fetch(`${s.url}/git/${s.git.project}/team/web.git/info/refs?service=git-upload-pack`, { headers: h })).status, 200);
+  });
+
+  it("delivers the repository's hooks after a push, signed with the hook secret", async (t) => {
+    const s = await startGit(t);
+    const auth = uniqName('a');
+    await localAuth(s, auth, 'alice', 'pw');
+    let gotDelivery!: (body: string, sig: string) => void;
+    const delivered = new Promise<{ body: string; sig: string }>((resolve) => (gotDelivery = (body, sig) => resolve({ body, sig })));
+    const stub = await stubServer(t, (req, res) => {
+      res.writeHead(200).end();
+      gotDelivery(req.body, String(req.headers['x-hub-signature-256']));
+    });
+    const created = await s.git.call('POST', '/repos/team/projects', { auth, body: { name: 'svc' } });
+    assert.equal((await s.git.call('POST', '/repos/team/svc/hooks', { auth, body: { url: `${stub.base}/hook`, secret: 'hs-1' } })).status, 200);
+    const dir = workDir(t);
+    const url = new URL(created.body.clone_url);
+    url.username = 'alice';
+    url.password = 'pw';
+    await gitCli(['init', '--quiet', '-b', 'main', 'svc'], dir);
+    const repo = join(dir, 'svc');
+    writeFileSync(join(repo, 'a.txt'), 'a');
+    await gitCli(['add', '.'], repo);
+    await gitCli(['commit', '--quiet', '-m', 'a'], repo);
+    await gitCli(['push', '--quiet', url.toString(), 'main'], repo);
+    const { body, sig } = await delivered;
+    assert.equal(sig, `sha256=${createHmac('sha256', 'hs-1').update(body).digest('hex')}`);
+    const payload = JSON.parse(body);
+    assert.equal(payload.ref, 'refs/heads/main');
+    assert.equal(payload.after, (await gitCli(['rev-parse', 'HEAD'], repo)).trim());
+    assert.equal(payload.repository.clone_url, created.body.clone_url);
+  });
+});
