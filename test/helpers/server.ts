@@ -12,6 +12,8 @@ import { buildServer, type OpenStage } from '../../src/server.js';
 export interface TestServer {
   url: string;
   clock: FakeClock;
+  /** The server's data directory (kept across restart). */
+  dataDir: string;
   server: OpenStage;
   /** Closes this server and starts a new one on the same data (database and data dir). */
   restart(): Promise<TestServer>;
@@ -68,6 +70,7 @@ export async function startServer(t: TestContext, overrides: Record<string, unkn
     current = {
       url,
       clock,
+      dataDir,
       server,
       restart: async () => {
         await server.close();
