@@ -232,3 +232,23 @@ describe('DELETE /v3/{project}/cas/applications/{application_id}/components/{com
     assert.equal((await s.cas.delete(`/environments/${envId}`)).status, 204);
   });
 });
+
+describe('resources used by components', () => {
+  it('a runtime stack with components reports them and cannot be deleted until they are gone', async (t) => {
+    const s = await server(t);
+    const { envId, appId } = await envAndApp(s);
+    const stack = await s.cas.post('/runtimestacks', { name: uniqName('stk'), deploy_mode: 'virtualmachine', type: 'Nodejs', version: '2.0.0' });
+    assert.equal(stack.status, 200, stack.text);
+    const id = await cheapComponent(s, appId, envId, { runtime_stack: { name: stack.body.name, type: 'Nodejs', version: '2.0.0' } });
+    assert.equal((await s.cas.get(`/runtimestacks/${stack.body.id}`)).body.component_count, 1);
+    assertCasError(await s.cas.delete(`/runtimestacks/${stack.body.id}`), 409, 'SVCSTG.00100409');
+    await s.cas.delete(`/applications/${appId}/components/${id}`);
+    const deadline = Date.now() + 30_000;
+    while ((await s.cas.get(`/applications/${appId}/components/${id}`)).status === 200) {
+      assert.ok(Date.now() < deadline, 'component never removed');
+      await new Promise((res) => setTimeout(res, 100));
+    }
+    assert.equal((await s.cas.get(`/runtimestacks/${stack.body.id}`)).body.component_count, 0);
+    assert.ok([200, 204].includes((await s.cas.delete(`/runtimestacks/${stack.body.id}`)).status));
+  });
+});
