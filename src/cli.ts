@@ -8,6 +8,16 @@ import { buildServer } from './server.js';
 const USAGE = `usage: openstage serve [--host H] [--port P] [--data-dir DIR] [--db sqlite|postgres://...] [--config FILE] [--log-level L] [--auth iam|none] [--rbac]
 ${ADMIN_USAGE}`;
 
+/** Host variables the deployment engine passes to every build and replica (tool paths, caches). */
+const HOST_ENV_KEYS = ['PATH', 'HOME', 'LANG', 'LC_ALL', 'TMPDIR', 'JAVA_HOME', 'MAVEN_HOME', 'M2_HOME', 'CATALINA_HOME', 'GOPATH', 'GOROOT', 'GOCACHE', 'GOMODCACHE', 'GOPROXY', 'npm_config_cache', 'NODE_EXTRA_CA_CERTS', 'PIP_INDEX_URL', 'PIP_CACHE_DIR', 'HTTP_PROXY', 'HTTPS_PROXY', 'NO_PROXY', 'http_proxy', 'https_proxy', 'no_proxy'];
+
+/** The HOST_ENV_KEYS set in `env`. */
+function hostEnvOf(env: NodeJS.ProcessEnv): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const k of HOST_ENV_KEYS) if (env[k] !== undefined) out[k] = env[k];
+  return out;
+}
+
 /** `openstage serve`: parse flags, load config, build the server, listen, stop on SIGTERM/SIGINT. */
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -64,7 +74,7 @@ async function main(argv: string[]): Promise<number> {
   }
   let server;
   try {
-    server = await buildServer(config);
+    server = await buildServer(config, { hostEnv: hostEnvOf(process.env) });
   } catch (err) {
     // A setting that only the database can judge (the RBAC root account) stops the start the same way.
     if (err instanceof ConfigError) {
@@ -112,3 +122,4 @@ main(process.argv.slice(2)).then(
     process.exit(1);
   },
 );
+

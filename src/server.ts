@@ -14,9 +14,12 @@ import { ApplicationService } from './cas/application/service.js';
 import { ConfigService } from './cas/config/service.js';
 import { EnvironmentService } from './cas/environment/service.js';
 import { RuntimeStackService } from './cas/runtime-stack/service.js';
-import { noComponents, type CasDeps, type CasEvents } from './cas/types.js';
+import { ComponentService, LateComponentUsage } from './cas/component/service.js';
+import { renderConfig } from './cas/config/render.js';
+import type { CasDeps, CasEvents } from './cas/types.js';
 import { deployPlugin } from './deploy/index.js';
 import { JobService } from './deploy/job-service.js';
+import { DeployService } from './deploy/service.js';
 import type { DeployEvents } from './deploy/types.js';
 import { gitError } from './git/errors.js';
 import { gitPlugin } from './git/index.js';
@@ -53,6 +56,8 @@ export interface OpenStage {
   jobs: JobService;
   /** Git repository access (v1 Git API, hosted repositories). */
   git: GitService;
+  /** The deployment engine (components' replicas). */
+  deploy: DeployService;
   /** Engine RBAC; present only when `rbac.enabled`. */
   rbac?: RbacService;
   /** Secrets generated on this start (first start), to show the operator once. */
@@ -71,9 +76,11 @@ export interface OpenStage {
  * Composition root (STYLE.md §1): opens the database, builds services and registers every
  * area on one Fastify app. Never listens; the caller does (cli.ts, tests).
  * @param options.clock injectable clock (tests pass a FakeClock)
+ * @param options.hostEnv variables of the host every build and replica gets first (PATH,
+ *   HOME, …), picked from process.env by the caller (cli.ts); default none
  * @throws when the database cannot be opened or migrated
  */
-export async function buildServer(config: Readonly<Config>, options: { clock?: Clock } = {}): Promise<OpenStage> {
+export async function buildServer(config: Readonly<Config>, options: { clock?: Clock; hostEnv?: Record<string, string> } = {}): Promise<OpenStage> {
   const clock = options.clock ?? systemClock;
   const requestLogging = config.logLevel === 'debug' || config.logLevel === 'trace';
   const app = Fastify({
@@ -125,17 +132,33 @@ export async function buildServer(config: Readonly<Config>, options: { clock?: C
   await kie.start();
   const jobs = new JobService({ db, bus, clock, log });
   await jobs.start();
-  // Components (the deployment engine) replace noComponents when they exist.
-  const casDeps: CasDeps = { db, bus, clock, log, config, secrets, components: noComponents };
+  const deploy = new DeployService({ db, bus, clock, log, config, secrets, jobs, renderFile: renderConfig, hostEnv: options.hostEnv ?? {} });
+  await deploy.start();
+  // The other resources ask the component service what is in use; it needs them to exist first.
+  const usage = new LateComponentUsage();
+  const casDeps: CasDeps = { db, bus, clock, log, config, secrets, components: usage };
   const environments = new EnvironmentService(casDeps);
+  const applications = new ApplicationService(casDeps, environments);
+  const configs = new ConfigService(casDeps);
+  const addons = new AddonService(casDeps, environments, jobs);
+  const javaAgentOptions = (project: string, environmentId: string): Promise<string[]> => addons.javaAgentOptions(project, environmentId);
+  const components = new ComponentService(casDeps, { applications, environments, configs, deploy, jobs, javaAgentOptions });
+  usage.bind(components);
+  const git = new GitService({ db, bus, clock, log, config, secrets });
+  // Components clone with the project's git authorizations and are redeployed by pushes (issue #7).
+  components.setGitCredentials((project, authName) => git.cloneCredentials(project, authName));
+  bus.subscribe('git.push.received', (event) => {
+    components.redeployOnPush(event).catch((err: unknown) => log.error({ err, project: event.project }, 'redeploy after a push failed'));
+  });
+  await components.start();
   const cas: CasServices = {
     environments,
-    applications: new ApplicationService(casDeps, environments),
+    applications,
     runtimeStacks: new RuntimeStackService(casDeps),
-    configs: new ConfigService(casDeps),
-    addons: new AddonService(casDeps, environments, jobs),
+    configs,
+    addons,
+    components,
   };
-  const git = new GitService({ db, bus, clock, log, config, secrets });
 
   await app.register(websocket, { options: { maxPayload: 1024 * 1024 } });
   app.decorateRequest('rbac', undefined);
@@ -159,6 +182,7 @@ export async function buildServer(config: Readonly<Config>, options: { clock?: C
     cas,
     jobs,
     git,
+    deploy,
     ...(rbac ? { rbac } : {}),
     bootstrap,
     watchHub,
@@ -167,13 +191,16 @@ export async function buildServer(config: Readonly<Config>, options: { clock?: C
       const address = app.server.address() as AddressInfo;
       const endpointHost = address.address === '0.0.0.0' || address.address === '::' ? '127.0.0.1' : address.family === 'IPv6' ? `[${address.address}]` : address.address;
       await registry.registerSelf([`rest://${endpointHost}:${address.port}`], VERSION);
-      return `http://${endpointHost}:${address.port}`;
+      const url = `http://${endpointHost}:${address.port}`;
+      components.setServerUrl(url);
+      return url;
     },
     async close() {
       if (closed) return;
       closed = true;
       watchHub.close();
       await app.close();
+      await deploy.stop();
       await jobs.stop();
       await registry.stop();
       await kie.stop();

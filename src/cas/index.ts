@@ -4,6 +4,8 @@ import { addonRoutes } from './addon/routes.js';
 import type { AddonService } from './addon/service.js';
 import { applicationRoutes } from './application/routes.js';
 import type { ApplicationService } from './application/service.js';
+import { componentRoutes } from './component/routes.js';
+import type { ComponentService } from './component/service.js';
 import { configRoutes } from './config/routes.js';
 import type { ConfigService } from './config/service.js';
 import { environmentRoutes } from './environment/routes.js';
@@ -19,6 +21,7 @@ export interface CasServices {
   runtimeStacks: RuntimeStackService;
   configs: ConfigService;
   addons: AddonService;
+  components: ComponentService;
 }
 
 /** What the ServiceStage plugin needs from the composition root. */
@@ -78,6 +81,7 @@ export async function casPlugin(app: FastifyInstance, opts: CasPluginOptions): P
       runtimeStackRoutes(scoped, opts.services);
       configRoutes(scoped, opts.services);
       addonRoutes(scoped, opts.services);
+      componentRoutes(scoped, opts.services);
     },
     { prefix: '/v3/:project/cas' },
   );

@@ -148,6 +148,21 @@ export class GitService {
     this.deps.bus.publish('git.authorization.deleted', { project, name });
   }
 
+  /**
+   * Clone credentials of an authorization, for the deployment engine (a component whose
+   * `source.repo_auth` names it): HTTP Basic user and password — the user and password of a
+   * password authorization; for a token, the host's user (`oauth2` for GitLab, which accepts
+   * any user with a token) and the token. Never logged.
+   * @returns undefined when the project has no authorization of that name
+   */
+  async cloneCredentials(project: string, authName: string): Promise<{ username: string; password: string } | undefined> {
+    const auth = await gitStore.findAuthorization(this.deps.db.kysely, project, authName);
+    if (!auth) return undefined;
+    const secret = this.deps.secrets.decrypt(auth.tokenSealed);
+    if (auth.tokenType === 'password') return { username: auth.repoUser, password: secret };
+    return { username: auth.repoType === 'gitlab' ? 'oauth2' : auth.repoUser || auth.name, password: secret };
+  }
+
   private oauthHost(type: RepoType): OauthHost {
     const c = this.cfg;
     if (type === 'github' && c.githubClientId) return { clientId: c.githubClientId, clientSecret: c.githubClientSecret, authorizeUrl: c.githubAuthorizeUrl, tokenUrl: c.githubTokenUrl, scope: 'repo admin:repo_hook read:user read:org' };

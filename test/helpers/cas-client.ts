@@ -40,8 +40,8 @@ export interface CasServer extends TestServer {
 }
 
 /** Starts a test server (IAM on, fixed admin credentials) and logs in. */
-export async function startCas(t: TestContext, overrides: Record<string, unknown> = {}): Promise<CasServer> {
-  const server = await startServer(t, { ...IAM_OVERRIDES, ...overrides });
+export async function startCas(t: TestContext, overrides: Record<string, unknown> = {}, options: { realClock?: boolean } = {}): Promise<CasServer> {
+  const server = await startServer(t, { ...IAM_OVERRIDES, ...overrides }, options);
   const r = await login(server.url, ADMIN.name, ADMIN.password);
   assert.equal(r.status, 201, r.text);
   return { ...server, cas: new CasClient(server.url, r.headers.get('x-subject-token')!) };

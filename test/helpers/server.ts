@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import pg from 'pg';
-import { FakeClock } from '../../src/core/clock.js';
+import { FakeClock, systemClock } from '../../src/core/clock.js';
 import { loadConfig } from '../../src/core/config.js';
 import { newHexId } from '../../src/core/ids.js';
 import { buildServer, type OpenStage } from '../../src/server.js';
@@ -12,6 +12,8 @@ import { buildServer, type OpenStage } from '../../src/server.js';
 export interface TestServer {
   url: string;
   clock: FakeClock;
+  /** The server's data directory (kept across restart). */
+  dataDir: string;
   server: OpenStage;
   /** Closes this server and starts a new one on the same data (database and data dir). */
   restart(): Promise<TestServer>;
@@ -43,23 +45,32 @@ export async function freshDatabase(): Promise<{ db: string; drop: () => Promise
   };
 }
 
+/** Host variables builds and replicas of deployed components get (as cli.ts passes them). */
+export const HOST_ENV: Record<string, string> = Object.fromEntries(
+  ['PATH', 'HOME', 'LANG', 'JAVA_HOME', 'GOPATH', 'GOCACHE', 'GOMODCACHE', 'npm_config_cache'].flatMap((k) => (process.env[k] !== undefined ? [[k, process.env[k]!]] : [])),
+);
+
 /**
  * Starts the real server on an ephemeral loopback port with a temp data dir, the fake clock
- * and the suite's database; everything is closed and removed when the test ends.
+ * and the suite's database; everything is closed and removed when the test ends. Deployed
+ * replicas are stopped when the server closes (`deploy.stopOnShutdown`, overridable).
  * @param overrides config key paths → values (e.g. `{ 'quota.services': 3 }`)
+ * @param options.realClock run the server on the system clock (tests with real processes:
+ *   the deployment engine waits on the clock); `clock` is then not the server's
  */
-export async function startServer(t: TestContext, overrides: Record<string, unknown> = {}): Promise<TestServer> {
+export async function startServer(t: TestContext, overrides: Record<string, unknown> = {}, options: { realClock?: boolean } = {}): Promise<TestServer> {
   const dataDir = mkdtempSync(join(tmpdir(), 'openstage-test-'));
   const { db, drop } = await freshDatabase();
   const clock = new FakeClock(Date.UTC(2026, 0, 1));
   let current: TestServer | undefined;
   const start = async (): Promise<TestServer> => {
-    const config = loadConfig({ overrides: { host: '127.0.0.1', port: 0, dataDir, db, logLevel: 'silent', 'secrets.passwordHashLog2N': 10, ...overrides } });
-    const server = await buildServer(config, { clock });
+    const config = loadConfig({ overrides: { host: '127.0.0.1', port: 0, dataDir, db, logLevel: 'silent', 'secrets.passwordHashLog2N': 10, 'deploy.stopOnShutdown': true, ...overrides } });
+    const server = await buildServer(config, { clock: options.realClock ? systemClock : clock, hostEnv: HOST_ENV });
     const url = await server.listen('127.0.0.1', 0);
     current = {
       url,
       clock,
+      dataDir,
       server,
       restart: async () => {
         await server.close();

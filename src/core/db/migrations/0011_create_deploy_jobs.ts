@@ -7,7 +7,8 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('job_id', 'varchar(64)', (c) => c.primaryKey())
     .addColumn('project', 'varchar(64)', (c) => c.notNull())
     .addColumn('job_type', 'varchar(64)', (c) => c.notNull())
-    .addColumn('target_id', 'varchar(64)', (c) => c.notNull())
+    // A component key is `project/componentId`: up to 64 + 1 + 64 characters.
+    .addColumn('target_id', 'varchar(160)', (c) => c.notNull())
     .addColumn('status', 'varchar(16)', (c) => c.notNull())
     .addColumn('rollback_enabled', 'integer', (c) => c.notNull())
     .addColumn('created_at_ms', 'bigint', (c) => c.notNull())

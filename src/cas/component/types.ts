@@ -1,0 +1,103 @@
+import type { ComponentBody } from './schemas.js';
+
+/**
+ * Domain types of components (servicestage.md §4). Times are epoch milliseconds. A
+ * component's body is kept as the client sent it (validated by schemas.ts); the engine's
+ * view (src/deploy) supplies the status.
+ */
+
+export type { ComponentBody };
+
+/** A stored component. */
+export interface Component {
+  id: string;
+  projectId: string;
+  applicationId: string;
+  environmentId: string;
+  name: string;
+  /** The last accepted create/modify body (after scale and rollback: with the replica and version they set). */
+  body: ComponentBody;
+  creator: string;
+  /** The removal job while the component is being deleted, else "". */
+  deleteJobId: string;
+  createdAtMs: number;
+  updatedAtMs: number;
+}
+
+/** One replica as the status shows it. */
+export interface InstanceView {
+  instanceId: string;
+  version: string;
+  port: number;
+  state: string;
+  ready: boolean;
+  restarts: number;
+}
+
+/** The status object (servicestage.md §4.2) without the fields taken from the component. */
+export interface StatusView {
+  componentStatus: string;
+  replica: number;
+  availableReplica: number;
+  failDetail: string;
+  lastJobId: string;
+  artifact: { type: string; url: string };
+  instances: InstanceView[];
+}
+
+/** A component as answered: with the names of its application and environment and its status. */
+export interface ComponentView {
+  component: Component;
+  applicationName: string;
+  environmentName: string;
+  status: StatusView;
+}
+
+/** What a deployment record's job did (NJS RecordJobInfo). */
+export interface RecordJobInfo {
+  sourceUrl: string;
+  firstBatchWeight: number;
+  firstBatchReplica: number;
+  replica: number;
+  remainingBatch: number;
+}
+
+/** Job execution status of a record. */
+export type RecordStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED';
+
+/** One deployment or action of a component, keyed by its job (servicestage.md §4 Records). */
+export interface ComponentRecord {
+  jobId: string;
+  projectId: string;
+  componentId: string;
+  /** deploy | upgrade | rollback | scale | start | stop | restart. */
+  deployType: string;
+  version: string;
+  description: Record<string, unknown>;
+  jobInfo: RecordJobInfo;
+  status: RecordStatus;
+  beginMs: number;
+  /** 0 while the job runs. */
+  endMs: number;
+}
+
+/** GET /components/filterOptions: the applications and environments that have components. */
+export interface FilterOptions {
+  applications: { id: string; label: string }[];
+  environments: { id: string; label: string }[];
+  enterpriseProjects: string[];
+}
+
+/** The last lines of one replica's log. */
+export interface InstanceLogs {
+  instanceId: string;
+  version: string;
+  lines: string[];
+}
+
+/**
+ * Resolves `source.repo_auth` (a Git authorization name of the project) to clone
+ * credentials; undefined when there is no such authorization. Wired by server.ts once the
+ * Git area exists (ComponentService.setGitCredentials).
+ */
+export type GitCredentialsResolver = (project: string, authName: string) => Promise<{ username: string; password: string } | undefined>;
