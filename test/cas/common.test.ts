@@ -55,6 +55,13 @@ describe('ServiceStage v3 common rules', () => {
     assert.equal((await s.cas.get(`/applications/${ok.body.id}`)).body.description, 'ok \u{1F600}');
   });
 
+  it('names the allowed values of an enum field (body and query) in the 400', async (t) => {
+    const s = await startCas(t);
+    assertCasError(await s.cas.post('/environments', { name: 'enum-env', deploy_mode: 'weird' }), 400, 'SVCSTG.00100400', /body\/deploy_mode must be one of "virtualmachine", "container", "mixed"/);
+    assertCasError(await s.cas.get('/environments?order=sideways'), 400, 'SVCSTG.00100400', /querystring\/order must be one of "desc", "asc"/);
+    assert.equal((await s.cas.get('/environments')).body.count, 0);
+  });
+
   it('accepts an AK/SK signed call', async (t) => {
     const s = await startCas(t);
     const r = await signedCall(s.url, 'GET', `/v3/${ADMIN.projectId}/cas/no-such-resource`, { dateMs: s.clock.now() });

@@ -32,10 +32,17 @@ export function huaweiErrors<T extends Readonly<Record<string, { readonly code: 
  * `body/name must NOT have more than 64 characters`.
  */
 function validationMessage(err: FastifyError): string {
-  const first = err.validation?.[0] as { instancePath?: string; message?: string; params?: { missingProperty?: string; allowedValues?: unknown[] } } | undefined;
+  type AjvError = { keyword?: string; instancePath?: string; message?: string; params?: { missingProperty?: string; allowedValues?: unknown[]; allowedValue?: unknown } };
+  const errors = (err.validation ?? []) as AjvError[];
+  const first = errors[0];
   if (!first) return err.message;
   const context = (err as FastifyError & { validationContext?: string }).validationContext ?? 'body';
   const path = `${context}${first.instancePath ?? ''}`;
+  // A union of literals (an enum) fails once per literal, then as anyOf: list the allowed values.
+  const last = errors[errors.length - 1]!;
+  if (last.keyword === 'anyOf' && errors.length > 1 && errors.slice(0, -1).every((e) => e.keyword === 'const' && e.instancePath === last.instancePath)) {
+    return `${context}${last.instancePath ?? ''} must be one of ${errors.slice(0, -1).map((e) => JSON.stringify(e.params?.allowedValue)).join(', ')}`;
+  }
   if (first.params?.missingProperty) return `${path}/${first.params.missingProperty} is required`;
   if (first.params?.allowedValues) return `${path} must be one of ${first.params.allowedValues.map((v) => JSON.stringify(v)).join(', ')}`;
   return `${path} ${first.message ?? 'is invalid'}`;
