@@ -21,6 +21,21 @@ const zip = (files: Record<string, string | Uint8Array>): Uint8Array => {
   return zipSync(z);
 };
 
+/**
+ * Rewrites a zip's headers: `entry(view, at, central)` is called at every local header
+ * (central false) and central-directory record (central true).
+ */
+function patchZip(archive: Uint8Array, entry: (view: DataView, at: number, central: boolean) => void): Uint8Array {
+  const out = new Uint8Array(archive);
+  const view = new DataView(out.buffer);
+  for (let i = 0; i + 4 <= out.length; i++) {
+    const sig = view.getUint32(i, true);
+    if (sig === 0x04034b50) entry(view, i, false);
+    else if (sig === 0x02014b50) entry(view, i, true);
+  }
+  return out;
+}
+
 /** Asserts the project holds no group and no file. */
 async function assertNothingImported(cas: CasClient): Promise<void> {
   assert.deepEqual((await cas.get('/config-groups')).body, { count: 0, config_groups: [] });
@@ -111,6 +126,32 @@ describe('POST /v3/{project}/cas/configs/import', () => {
     ['the archive holds no config file', () => zip({ 'g1/': new Uint8Array(0) }), {}, /no config file/],
     ['top-level files have no group', () => zip({ 'g1/ok.yaml': 'a: 1', 'top.yaml': 'a: 1' }), {}, /"top\.yaml" is not in a folder/],
     ['config_group_id does not exist', () => zip({ 'g1/ok.yaml': 'a: 1', 'top.yaml': 'a: 1' }), { config_group_id: 'nosuchgroup' }, /config_group_id/],
+    [
+      'a file inflates past the size its headers declare (a lying zip bomb, never truncated)',
+      () => patchZip(zip({ 'g1/ok.yaml': 'a: 1', 'g1/liar.yaml': `a: ${'0'.repeat(4 * 1024 * 1024)}` }), (v, at, central) => {
+        if (v.getUint16(at + (central ? 28 : 26), true) === 'g1/liar.yaml'.length) v.setUint32(at + (central ? 24 : 22), 100, true);
+      }),
+      {},
+      /liar\.yaml" inflates to more than its declared 100 bytes/,
+    ],
+    [
+      'a file fails its CRC-32',
+      () => patchZip(zip({ 'g1/ok.yaml': 'a: 1', 'g1/crc.yaml': 'b: 2' }), (v, at, central) => {
+        if (v.getUint16(at + (central ? 28 : 26), true) === 'g1/crc.yaml'.length) v.setUint32(at + (central ? 16 : 14), 12345, true);
+      }),
+      {},
+      /crc\.yaml" fails its CRC-32 check/,
+    ],
+    [
+      'two entries have the same path',
+      () => {
+        const z = zip({ 'g1/aa.yaml': 'a: 1', 'g1/bb.yaml': 'b: 2' });
+        for (let i = 0; i + 10 <= z.length; i++) if (new TextDecoder().decode(z.subarray(i, i + 10)) === 'g1/bb.yaml') z.set(strToU8('g1/aa.yaml'), i);
+        return z;
+      },
+      {},
+      /another entry is also config file "aa"/,
+    ],
     ['config_group_name is not a name', () => zip({ 'top.yaml': 'a: 1' }), { config_group_name: '-x' }, /config_group_name/],
   ];
   for (const [what, build, fields, msg] of bad) {

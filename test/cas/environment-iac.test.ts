@@ -191,6 +191,50 @@ describe('POST /v3/{project}/cas/environments/{environment_id}/iac-resources/pro
     assert.equal(await roleExists(`u_${suffix}`), false);
   });
 
+  it('never takes over nor drops a database or role it did not create', async (t) => {
+    const s = await startWithRds(t);
+    if (!s) return;
+    const suffix = uniqName('').toLowerCase();
+    const [victimDb, victimRole] = [`victim_${suffix}`, `victim_u_${suffix}`];
+    await adminQuery(`CREATE ROLE ${victimRole} LOGIN`);
+    await adminQuery(`CREATE DATABASE ${victimDb} OWNER ${victimRole}`);
+    t.after(async () => {
+      await adminQuery(`DROP DATABASE IF EXISTS ${victimDb} WITH (FORCE)`);
+      await adminQuery(`DROP ROLE IF EXISTS ${victimRole}`);
+    });
+    const owner = async () => (await adminQuery('SELECT pg_get_userbyid(datdba) AS o FROM pg_database WHERE datname = $1', [victimDb]))[0]?.o;
+    const env = await createEnv(s);
+    // An existing role (the platform's superuser, another tenant's): refused, nothing altered.
+    for (const vars of [{ db_user: victimRole }, { db_user: 'postgres' }]) {
+      const id: string = (await s.cas.post(iacPath(env.id), { name: `r${uniqName()}`, type: 'rds', vars_body: vars })).body.iac_resources.at(-1).id;
+      const r: any = await s.cas.post(`${iacPath(env.id)}/provision`);
+      assert.match(r.body.status, /_FAILED$/, r.text);
+      assert.match(r.body.status_message, new RegExp(`role ${vars.db_user} already exists`));
+      assert.equal((await s.cas.delete(`${iacPath(env.id)}/${id}`)).status, 204);
+    }
+    // An existing database (the platform's own, another tenant's): refused, its owner kept.
+    for (const dbName of [victimDb, new URL(PG_URL).pathname.slice(1) || 'postgres']) {
+      const id: string = (await s.cas.post(iacPath(env.id), { name: `d${uniqName()}`, type: 'rds', vars_body: { db_name: dbName } })).body.iac_resources.at(-1).id;
+      const r: any = await s.cas.post(`${iacPath(env.id)}/provision`);
+      assert.match(r.body.status, /_FAILED$/, r.text);
+      assert.match(r.body.status_message, new RegExp(`database ${dbName} already exists`));
+      assert.equal((await s.cas.delete(`${iacPath(env.id)}/${id}`)).status, 204);
+    }
+    assert.equal(await owner(), victimRole);
+    assert.ok(await roleExists(victimRole));
+    // A second resource cannot reuse the first one's role; deleting both leaves the victims alone.
+    await s.cas.post(iacPath(env.id), { name: 'first', type: 'rds', vars_body: { db_name: `f_${suffix}`, db_user: `f_u_${suffix}` } });
+    assert.equal((await s.cas.post(`${iacPath(env.id)}/provision`)).body.status.endsWith('_COMPLETE'), true);
+    await s.cas.post(iacPath(env.id), { name: 'second', type: 'rds', vars_body: { db_name: `s_${suffix}`, db_user: `f_u_${suffix}` } });
+    const again = await s.cas.post(`${iacPath(env.id)}/provision`);
+    assert.match(again.body.status_message, new RegExp(`role f_u_${suffix} already exists`), again.text);
+    assert.equal(await databaseExists(`s_${suffix}`), false);
+    assert.equal((await s.cas.delete(`/environments/${env.id}`)).status, 204);
+    assert.equal(await databaseExists(`f_${suffix}`), false);
+    assert.equal(await roleExists(`f_u_${suffix}`), false);
+    assert.equal(await owner(), victimRole);
+  });
+
   it('records a clear failure, not a crash, when no rds server is configured', async (t) => {
     const s = await startCas(t, { 'cas.rdsAdminUrl': '' });
     const env = await createEnv(s);

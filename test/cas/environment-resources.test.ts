@@ -66,6 +66,16 @@ describe('PUT /v3/{project}/cas/environments/{environment_id}/resources', () => 
     assertCasError(await s.cas.put(`/environments/${env.id}/resources`, { resources: [{ id: 'r2', type: 'rds', parameters: { ...RDS, password: '******' } }] }), 400, 'SVCSTG.00100400', /password/);
   });
 
+  it('treats pwd, passphrase, api keys and sk as secrets too', async (t) => {
+    const s = await startCas(t);
+    const secrets = { pwd: 'p1', passphrase: 'p2', api_key: 'p3', apiKey: 'p4', privateKey: 'p5', sk: 'p6' };
+    const env = await createEnv(s, { resources: [{ id: 'c1', type: 'dcs', parameters: { host: 'redis.local', port: '6379', ...secrets, ak: 'visible' } }] });
+    const masked = Object.fromEntries(Object.keys(secrets).map((k) => [k, '******']));
+    assert.deepEqual(env.resources[0].parameters, { host: 'redis.local', port: '6379', ak: 'visible', ...masked });
+    const b = await s.server.cas.environments.bindings(ADMIN.projectId, env.id);
+    assert.deepEqual(b[0]!.parameters, { host: 'redis.local', port: '6379', ak: 'visible', ...secrets });
+  });
+
   it('detaches everything with []', async (t) => {
     const s = await startCas(t);
     const env = await createEnv(s, { resources: [{ id: 'default', type: 'cse' }, { id: 'local', type: 'ecs' }] });

@@ -253,7 +253,7 @@ export class EnvironmentIac {
     try {
       if (action === 'delete' || action === 'replace') {
         event('LOG', `destroying ${r.resource_id}`);
-        await provider.destroy(previous!);
+        await provider.destroy(r, previous!);
         destroyed = true;
         event('DELETE_COMPLETE', `destroyed ${r.resource_id}`);
         if (action === 'delete') return { resource: r, action, ok: true, resourceId: r.resource_id };
@@ -305,7 +305,7 @@ export class EnvironmentIac {
     for (const r of resources) {
       if (!r.sealedState) continue;
       try {
-        await this.providers.get(r.type)?.destroy(JSON.parse(this.deps.secrets.decrypt(r.sealedState)) as Record<string, string>);
+        await this.providers.get(r.type)?.destroy(r, JSON.parse(this.deps.secrets.decrypt(r.sealedState)) as Record<string, string>);
       } catch (err) {
         this.log.error({ environmentId: r.environment_id, resourceId: r.id, err }, 'destroying a created resource of a deleted environment failed');
       }

@@ -20,7 +20,7 @@ const REQUIRED: Record<string, readonly string[]> = {
 };
 
 /** Parameter names whose values are secrets: sealed at rest, masked on the wire. */
-const SECRET_KEY = /password|passwd|secret|token|kubeconfig|private_key|credential/i;
+const SECRET_KEY = /password|passwd|passphrase|pwd|secret|token|kubeconfig|private_?key|credential|api_?key|^sk$/i;
 
 /** True when a parameter's value is a secret. */
 export function isSecretParameter(key: string): boolean {

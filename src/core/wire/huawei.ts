@@ -32,13 +32,42 @@ export function huaweiErrors<T extends Readonly<Record<string, { readonly code: 
  * `body/name must NOT have more than 64 characters`.
  */
 function validationMessage(err: FastifyError): string {
-  const first = err.validation?.[0] as { instancePath?: string; message?: string; params?: { missingProperty?: string; allowedValues?: unknown[] } } | undefined;
+  type AjvError = { keyword?: string; instancePath?: string; message?: string; params?: { missingProperty?: string; allowedValues?: unknown[]; allowedValue?: unknown } };
+  const errors = (err.validation ?? []) as AjvError[];
+  const first = errors[0];
   if (!first) return err.message;
   const context = (err as FastifyError & { validationContext?: string }).validationContext ?? 'body';
   const path = `${context}${first.instancePath ?? ''}`;
+  // A union of literals (an enum) fails once per literal, then as anyOf: list the allowed values.
+  const last = errors[errors.length - 1]!;
+  if (last.keyword === 'anyOf' && errors.length > 1 && errors.slice(0, -1).every((e) => e.keyword === 'const' && e.instancePath === last.instancePath)) {
+    return `${context}${last.instancePath ?? ''} must be one of ${errors.slice(0, -1).map((e) => JSON.stringify(e.params?.allowedValue)).join(', ')}`;
+  }
   if (first.params?.missingProperty) return `${path}/${first.params.missingProperty} is required`;
   if (first.params?.allowedValues) return `${path} must be one of ${first.params.allowedValues.map((v) => JSON.stringify(v)).join(', ')}`;
   return `${path} ${first.message ?? 'is invalid'}`;
+}
+
+/** A NUL or a UTF-16 surrogate without its pair: neither survives PostgreSQL text (SQLite mangles the latter). */
+const UNSTORABLE = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+/**
+ * The first string in `value` (a parsed body, query or path parameters) holding a NUL or a
+ * lone surrogate, described with its path (`body/labels/0/key must not contain a NUL
+ * character`); undefined when there is none. Object keys are checked too.
+ */
+export function unstorableText(value: unknown, path: string): string | undefined {
+  if (typeof value === 'string') {
+    const m = UNSTORABLE.exec(value);
+    if (!m) return undefined;
+    return m[0] === '\u0000' ? `${path} must not contain a NUL character` : `${path} is not valid Unicode (a lone surrogate)`;
+  }
+  if (value === null || typeof value !== 'object' || Buffer.isBuffer(value) || ArrayBuffer.isView(value)) return undefined;
+  for (const [k, v] of Object.entries(value)) {
+    const bad = unstorableText(k, `${path} key`) ?? unstorableText(v, `${path}/${k}`);
+    if (bad) return bad;
+  }
+  return undefined;
 }
 
 /**
@@ -48,7 +77,9 @@ function validationMessage(err: FastifyError): string {
  * bodies parse as JSON whatever the Content-Type with the raw bytes kept for AK/SK
  * (`request.rawBody`); every error renders as `{error_code, error_msg}` — schema and
  * parser failures as `invalid(detail)` naming the field, unknown paths as `notFound()`,
- * anything unexpected logged once and answered with `internal()`.
+ * anything unexpected logged once and answered with `internal()`. Text that no database can
+ * store as given (a NUL, a lone surrogate) in path parameters, query or body is refused as
+ * `invalid(detail)` naming the field before any handler runs.
  * @param bodyLimit largest body in bytes
  */
 export function huaweiScope(
@@ -66,6 +97,11 @@ export function huaweiScope(
     if (((err as FastifyError).statusCode ?? 500) < 500) return sendHuaweiError(reply, opts.invalid(err.message));
     request.log.error({ err, reqId: request.id, method: request.method, url: request.url }, 'unexpected error');
     return sendHuaweiError(reply, opts.internal());
+  });
+  app.addHook('preHandler', async (request) => {
+    const bad =
+      unstorableText(request.params, 'params') ?? unstorableText(request.query, 'querystring') ?? unstorableText(request.body, 'body');
+    if (bad) throw opts.invalid(bad);
   });
   app.setNotFoundHandler((request, reply) => sendHuaweiError(reply, opts.notFound(`${request.method} ${request.url.split('?')[0]}`)));
 }

@@ -12,13 +12,31 @@ function defaultBase(resource: { id: string; name: string }): string {
   return `os_${name}_${suffix}`;
 }
 
+/** The comment OpenStage puts on a role it created for created resource `id`. */
+function marker(id: string): string {
+  return `openstage rds resource ${id}`;
+}
+
+/** A role's comment ('' when it has none), or undefined when the role does not exist. */
+async function roleMark(c: pg.Client, role: string): Promise<string | undefined> {
+  const r = await c.query<{ mark: string | null }>("SELECT shobj_description(oid, 'pg_authid') AS mark FROM pg_roles WHERE rolname = $1", [role]);
+  return r.rowCount ? (r.rows[0]!.mark ?? '') : undefined;
+}
+
+/** The owner of a database, or undefined when it does not exist. */
+async function databaseOwner(c: pg.Client, name: string): Promise<string | undefined> {
+  const r = await c.query<{ owner: string }>('SELECT pg_get_userbyid(datdba) AS owner FROM pg_database WHERE datname = $1', [name]);
+  return r.rowCount ? r.rows[0]!.owner : undefined;
+}
+
 /**
  * The `rds` provider: a PostgreSQL database and a login role owning it, on the server given by
  * `cas.rdsAdminUrl` (a role with CREATEDB and CREATEROLE). Variables (all optional):
  * `db_name`, `db_user` (lower-case identifiers; default `os_<name>_<id prefix>` and the same
  * with `_user`). The password is generated (24 random bytes, base64url) and kept in the
  * state; the state is `{host, port, db_type: "postgresql", db_name, db_user, password}`, the
- * same parameters an rds managed resource has.
+ * same parameters an rds managed resource has. It never adopts a role or database it did not
+ * create: the role carries the comment `openstage rds resource <id>`, the database is owned by it.
  */
 export class RdsProvider implements IacProvider {
   readonly type = 'rds';
@@ -60,13 +78,26 @@ export class RdsProvider implements IacProvider {
     const { dbName, dbUser } = this.names(resource, vars);
     const password = previous && previous.db_user === dbUser && previous.password ? previous.password : randomToken(24);
     const url = this.url();
+    const mark = marker(resource.id);
     await this.withAdmin(async (c) => {
-      const role = await c.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [dbUser]);
-      const verb = role.rowCount ? 'ALTER' : 'CREATE';
-      await c.query(`${verb} ROLE ${c.escapeIdentifier(dbUser)} WITH LOGIN PASSWORD ${c.escapeLiteral(password)}`);
-      const db = await c.query('SELECT 1 FROM pg_database WHERE datname = $1', [dbName]);
-      if (!db.rowCount) await c.query(`CREATE DATABASE ${c.escapeIdentifier(dbName)} OWNER ${c.escapeIdentifier(dbUser)}`);
-      else await c.query(`ALTER DATABASE ${c.escapeIdentifier(dbName)} OWNER TO ${c.escapeIdentifier(dbUser)}`);
+      // Only a role this resource created (marked with its comment, in the same transaction)
+      // is ever altered, and only a database that role owns is kept: a tenant naming an
+      // existing role or database (postgres, the platform's own database, another tenant's)
+      // must never take it over, nor later drop it.
+      const owner = await databaseOwner(c, dbName);
+      if (owner !== undefined && owner !== dbUser) throw new Error(`database ${dbName} already exists on the rds server and was not created for this resource; choose another db_name`);
+      await c.query('BEGIN');
+      try {
+        const role = await roleMark(c, dbUser);
+        if (role !== undefined && role !== mark) throw new Error(`role ${dbUser} already exists on the rds server and was not created for this resource; choose another db_user`);
+        await c.query(`${role === undefined ? 'CREATE' : 'ALTER'} ROLE ${c.escapeIdentifier(dbUser)} WITH LOGIN PASSWORD ${c.escapeLiteral(password)}`);
+        if (role === undefined) await c.query(`COMMENT ON ROLE ${c.escapeIdentifier(dbUser)} IS ${c.escapeLiteral(mark)}`);
+        await c.query('COMMIT');
+      } catch (err) {
+        await c.query('ROLLBACK').catch(() => undefined);
+        throw err;
+      }
+      if (owner === undefined) await c.query(`CREATE DATABASE ${c.escapeIdentifier(dbName)} OWNER ${c.escapeIdentifier(dbUser)}`);
     });
     return {
       resourceId: dbName,
@@ -74,10 +105,12 @@ export class RdsProvider implements IacProvider {
     };
   }
 
-  async destroy(state: Record<string, string>): Promise<void> {
+  /** Drops the database and role only when this resource created them (see apply); anything else is left alone. */
+  async destroy(resource: { id: string }, state: Record<string, string>): Promise<void> {
     await this.withAdmin(async (c) => {
-      if (state.db_name) await c.query(`DROP DATABASE IF EXISTS ${c.escapeIdentifier(state.db_name)} WITH (FORCE)`);
-      if (state.db_user) await c.query(`DROP ROLE IF EXISTS ${c.escapeIdentifier(state.db_user)}`);
+      if (!state.db_user || (await roleMark(c, state.db_user)) !== marker(resource.id)) return;
+      if (state.db_name && (await databaseOwner(c, state.db_name)) === state.db_user) await c.query(`DROP DATABASE IF EXISTS ${c.escapeIdentifier(state.db_name)} WITH (FORCE)`);
+      await c.query(`DROP ROLE IF EXISTS ${c.escapeIdentifier(state.db_user)}`);
     });
   }
 

@@ -26,6 +26,9 @@ export interface IacProvider {
    * @throws Error with a clear message when it cannot
    */
   apply(resource: { id: string; name: string }, vars: Record<string, string>, previous: Record<string, string> | undefined): Promise<{ resourceId: string; state: Record<string, string> }>;
-  /** Destroys the real resource described by `state` (idempotent). @throws Error when it cannot */
-  destroy(state: Record<string, string>): Promise<void>;
+  /**
+   * Destroys the real resource described by `state` that this resource made (idempotent;
+   * what it did not make is left alone). @throws Error when it cannot
+   */
+  destroy(resource: { id: string }, state: Record<string, string>): Promise<void>;
 }
