@@ -1,5 +1,6 @@
 import { CasCodes } from './cas/errors.js';
 import { DeployCodes } from './deploy/errors.js';
+import { EngineCodes } from './engines/errors.js';
 import { configMarkdown, errorsMarkdown, exampleYaml } from './core/config-docs.js';
 import { KieCodes } from './kie/errors.js';
 import { RbacCodes } from './rbac/errors.js';
@@ -35,6 +36,11 @@ export function generatedDocs(): Record<string, string> {
         area: 'Deployment jobs, `/v3/{project}/cas/jobs`',
         format: 'Huawei body as above.',
         codes: Object.values(DeployCodes).map((c) => ({ code: c.code, status: c.status, message: c.message })),
+      },
+      {
+        area: 'CSE engine management, `/v2/{project}/enginemgr`',
+        format: 'Huawei body `{"error_code":"<code>","error_msg":"<message>: <detail>"}`. An unknown or deleted engine is 400 SVCSTG.00501116 (what the Terraform provider reads as "deleted"); IAM failures are APIGW.0301 (401) and APIGW.0302 (403).',
+        codes: Object.values(EngineCodes).map((c) => ({ code: c.code, status: c.status, message: c.message })),
       },
     ]),
   };

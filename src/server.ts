@@ -16,6 +16,9 @@ import { EnvironmentService } from './cas/environment/service.js';
 import { RuntimeStackService } from './cas/runtime-stack/service.js';
 import { noComponents, type CasDeps, type CasEvents } from './cas/types.js';
 import { deployPlugin } from './deploy/index.js';
+import { enginesPlugin } from './engines/index.js';
+import { engineError } from './engines/errors.js';
+import { EngineService } from './engines/service.js';
 import { JobService } from './deploy/job-service.js';
 import type { DeployEvents } from './deploy/types.js';
 import { iamError } from './iam/errors.js';
@@ -47,6 +50,8 @@ export interface OpenStage {
   cas: CasServices;
   /** Deployment jobs. */
   jobs: JobService;
+  /** CSE engine management (built-in and exclusive engines). */
+  engines: EngineService;
   /** Engine RBAC; present only when `rbac.enabled`. */
   rbac?: RbacService;
   /** Secrets generated on this start (first start), to show the operator once. */
@@ -88,6 +93,7 @@ export async function buildServer(config: Readonly<Config>, options: { clock?: C
     frameworkErrors: (error, req, reply) => {
       const url = req.url ?? '';
       if (/^\/+v3\/+[^/]+\/+cas(\/|$)/.test(url)) return void sendHuaweiError(reply as FastifyReply, casError('InvalidParameter', error.message));
+      if (/^\/+v2\/+[^/]+\/+enginemgr(\/|$)/.test(url)) return void sendHuaweiError(reply as FastifyReply, engineError('InvalidParameter', error.message));
       if (/^\/v3(\.0)?\//.test(url)) return void sendKeystoneError(reply as FastifyReply, iamError('InvalidArgument', error.message));
       if (/^\/v1\/[^/]*\/kie\//.test(url)) return void sendKieError(reply as FastifyReply, kieError('InvalidParams', error.message));
       return void sendServiceCombError(reply as FastifyReply, registryError('InvalidParams', error.message));
@@ -118,6 +124,8 @@ export async function buildServer(config: Readonly<Config>, options: { clock?: C
   await kie.start();
   const jobs = new JobService({ db, bus, clock, log });
   await jobs.start();
+  const engines = new EngineService({ db, clock, log, config, secrets, registry, ...(rbac ? { rbac } : {}) });
+  await engines.start();
   // Components (the deployment engine) replace noComponents when they exist.
   const casDeps: CasDeps = { db, bus, clock, log, config, secrets, components: noComponents };
   const environments = new EnvironmentService(casDeps);
@@ -136,6 +144,7 @@ export async function buildServer(config: Readonly<Config>, options: { clock?: C
   await app.register(registryPlugin, { registry, watchHub, maxBodyBytes: config.registry.maxBodyBytes, version: VERSION, ...(rbac ? { authorize: rbac.authorize } : {}) });
   await app.register(casPlugin, { services: cas, maxBodyBytes: config.cas.maxBodyBytes, iamCheck: iamCheck(iam, config) });
   await app.register(deployPlugin, { jobs, iamCheck: iamCheck(iam, config) });
+  await app.register(enginesPlugin, { engines, iamCheck: iamCheck(iam, config) });
   await app.register(kiePlugin, { kie, maxBodyBytes: config.kie.maxBodyBytes, version: VERSION, iamCheck: iamCheck(iam, config), ...(rbac ? { authorize: rbac.authorize } : {}) });
 
   app.setNotFoundHandler((_req, reply) => reply.code(404).type('text/plain; charset=utf-8').send('404 page not found'));
@@ -149,6 +158,7 @@ export async function buildServer(config: Readonly<Config>, options: { clock?: C
     iam,
     cas,
     jobs,
+    engines,
     ...(rbac ? { rbac } : {}),
     bootstrap,
     watchHub,
@@ -157,6 +167,7 @@ export async function buildServer(config: Readonly<Config>, options: { clock?: C
       const address = app.server.address() as AddressInfo;
       const endpointHost = address.address === '0.0.0.0' || address.address === '::' ? '127.0.0.1' : address.family === 'IPv6' ? `[${address.address}]` : address.address;
       await registry.registerSelf([`rest://${endpointHost}:${address.port}`], VERSION);
+      engines.setBuiltInAddress(`http://${endpointHost}:${address.port}`);
       return `http://${endpointHost}:${address.port}`;
     },
     async close() {
@@ -165,6 +176,7 @@ export async function buildServer(config: Readonly<Config>, options: { clock?: C
       watchHub.close();
       await app.close();
       await jobs.stop();
+      await engines.stop();
       await registry.stop();
       await kie.stop();
       await rbac?.stop();

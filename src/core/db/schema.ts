@@ -5,6 +5,7 @@ import type { CasConfigTables } from './tables/cas-config.js';
 import type { CasAddonTables } from './tables/cas-addon.js';
 import type { GitTables } from './tables/git.js';
 import type { DeployTables } from './tables/deploy.js';
+import type { EnginesTables } from './tables/engines.js';
 
 /**
  * Row types of every table, by area. Each table is touched only by its own area's
@@ -183,7 +184,8 @@ export interface Database
     CasConfigTables,
     CasAddonTables,
     GitTables,
-    DeployTables {
+    DeployTables,
+    EnginesTables {
   registry_services: RegistryServicesTable;
   registry_schemas: RegistrySchemasTable;
   registry_instances: RegistryInstancesTable;
