@@ -180,6 +180,16 @@ export class EngineService {
     return job;
   }
 
+  /**
+   * Where an engine's registry and config center are, for other areas (an environment's `cse`
+   * resource, the deployment engine's PAAS_CSE_SC_ENDPOINT / PAAS_CSE_CC_ENDPOINT).
+   * `default` is the built-in engine. @throws 400 SVCSTG.00501116 when the project has no such engine
+   */
+  async endpointsOf(project: string, id: string): Promise<{ id: string; name: string; status: string; authType: 'RBAC' | 'NONE'; registry: string; configCenter: string }> {
+    const v = id === BUILT_IN_ENGINE_ID ? this.builtInView(project) : { ...(await this.viewOf(await this.require(project, id))) };
+    return { id: v.engine.id, name: v.engine.name, status: v.status, authType: v.engine.authType, registry: v.address, configCenter: v.address };
+  }
+
   // ───────────────────────── writes ─────────────────────────
 
   /**
