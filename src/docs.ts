@@ -1,6 +1,7 @@
 import { CasCodes } from './cas/errors.js';
 import { DeployCodes } from './deploy/errors.js';
 import { GitCodes } from './git/errors.js';
+import { EngineCodes } from './engines/errors.js';
 import { configMarkdown, errorsMarkdown, exampleYaml } from './core/config-docs.js';
 import { KieCodes } from './kie/errors.js';
 import { RbacCodes } from './rbac/errors.js';
@@ -41,6 +42,11 @@ export function generatedDocs(): Record<string, string> {
         area: 'Git repository access, `/v1/{project}/git`',
         format: 'Body `{"error_code":"<code>","error_msg":"<message>: <detail>"}`. The documented codes are SVCSTG.REPO.0400–0403 and 0450–0452 (all 400); the others are OpenStage\'s for cases the docs leave open. IAM failures are APIGW.0301 (401) and APIGW.0302 (403). Smart HTTP under `/git/{project}/...` answers plain text with 401 + `WWW-Authenticate: Basic` or 404.',
         codes: Object.values(GitCodes).map((c) => ({ code: c.code, status: c.status, message: c.message })),
+      },
+      {
+        area: 'CSE engine management, `/v2/{project}/enginemgr`',
+        format: 'Huawei body `{"error_code":"<code>","error_msg":"<message>: <detail>"}`. An unknown or deleted engine is 400 SVCSTG.00501116 (what the Terraform provider reads as "deleted"); IAM failures are APIGW.0301 (401) and APIGW.0302 (403).',
+        codes: Object.values(EngineCodes).map((c) => ({ code: c.code, status: c.status, message: c.message })),
       },
     ]),
   };

@@ -18,6 +18,9 @@ import { ComponentService, LateComponentUsage } from './cas/component/service.js
 import { renderConfig } from './cas/config/render.js';
 import type { CasDeps, CasEvents } from './cas/types.js';
 import { deployPlugin } from './deploy/index.js';
+import { enginesPlugin } from './engines/index.js';
+import { engineError } from './engines/errors.js';
+import { EngineService } from './engines/service.js';
 import { JobService } from './deploy/job-service.js';
 import { DeployService } from './deploy/service.js';
 import type { DeployEvents } from './deploy/types.js';
@@ -58,6 +61,8 @@ export interface OpenStage {
   git: GitService;
   /** The deployment engine (components' replicas). */
   deploy: DeployService;
+  /** CSE engine management (built-in and exclusive engines). */
+  engines: EngineService;
   /** Engine RBAC; present only when `rbac.enabled`. */
   rbac?: RbacService;
   /** Secrets generated on this start (first start), to show the operator once. */
@@ -102,6 +107,7 @@ export async function buildServer(config: Readonly<Config>, options: { clock?: C
       const url = req.url ?? '';
       if (/^\/+v3\/+[^/]+\/+cas(\/|$)/.test(url)) return void sendHuaweiError(reply as FastifyReply, casError('InvalidParameter', error.message));
       if (/^\/+v1\/+[^/]+\/+git(\/|$)/.test(url)) return void sendHuaweiError(reply as FastifyReply, gitError('InvalidParameter', error.message));
+      if (/^\/+v2\/+[^/]+\/+enginemgr(\/|$)/.test(url)) return void sendHuaweiError(reply as FastifyReply, engineError('InvalidParameter', error.message));
       if (/^\/v3(\.0)?\//.test(url)) return void sendKeystoneError(reply as FastifyReply, iamError('InvalidArgument', error.message));
       if (/^\/v1\/[^/]*\/kie\//.test(url)) return void sendKieError(reply as FastifyReply, kieError('InvalidParams', error.message));
       return void sendServiceCombError(reply as FastifyReply, registryError('InvalidParams', error.message));
@@ -132,6 +138,8 @@ export async function buildServer(config: Readonly<Config>, options: { clock?: C
   await kie.start();
   const jobs = new JobService({ db, bus, clock, log });
   await jobs.start();
+  const engines = new EngineService({ db, clock, log, config, secrets, registry, ...(rbac ? { rbac } : {}) });
+  await engines.start();
   const deploy = new DeployService({ db, bus, clock, log, config, secrets, jobs, renderFile: renderConfig, hostEnv: options.hostEnv ?? {} });
   await deploy.start();
   // The other resources ask the component service what is in use; it needs them to exist first.
@@ -142,7 +150,8 @@ export async function buildServer(config: Readonly<Config>, options: { clock?: C
   const configs = new ConfigService(casDeps);
   const addons = new AddonService(casDeps, environments, jobs);
   const javaAgentOptions = (project: string, environmentId: string): Promise<string[]> => addons.javaAgentOptions(project, environmentId);
-  const components = new ComponentService(casDeps, { applications, environments, configs, deploy, jobs, javaAgentOptions });
+  const engineEndpoint = async (project: string, engineId: string): Promise<string | undefined> => (engineId === 'default' ? undefined : (await engines.endpointsOf(project, engineId)).registry);
+  const components = new ComponentService(casDeps, { applications, environments, configs, deploy, jobs, javaAgentOptions, engineEndpoint });
   usage.bind(components);
   const git = new GitService({ db, bus, clock, log, config, secrets });
   // Components clone with the project's git authorizations and are redeployed by pushes (issue #7).
@@ -168,6 +177,7 @@ export async function buildServer(config: Readonly<Config>, options: { clock?: C
   await app.register(casPlugin, { services: cas, maxBodyBytes: config.cas.maxBodyBytes, iamCheck: iamCheck(iam, config) });
   await app.register(deployPlugin, { jobs, iamCheck: iamCheck(iam, config) });
   await app.register(gitPlugin, { git, maxBodyBytes: config.git.maxBodyBytes, iamCheck: iamCheck(iam, config) });
+  await app.register(enginesPlugin, { engines, iamCheck: iamCheck(iam, config) });
   await app.register(kiePlugin, { kie, maxBodyBytes: config.kie.maxBodyBytes, version: VERSION, iamCheck: iamCheck(iam, config), ...(rbac ? { authorize: rbac.authorize } : {}) });
 
   app.setNotFoundHandler((_req, reply) => reply.code(404).type('text/plain; charset=utf-8').send('404 page not found'));
@@ -183,6 +193,7 @@ export async function buildServer(config: Readonly<Config>, options: { clock?: C
     jobs,
     git,
     deploy,
+    engines,
     ...(rbac ? { rbac } : {}),
     bootstrap,
     watchHub,
@@ -193,6 +204,7 @@ export async function buildServer(config: Readonly<Config>, options: { clock?: C
       await registry.registerSelf([`rest://${endpointHost}:${address.port}`], VERSION);
       const url = `http://${endpointHost}:${address.port}`;
       components.setServerUrl(url);
+      engines.setBuiltInAddress(url);
       return url;
     },
     async close() {
@@ -202,6 +214,7 @@ export async function buildServer(config: Readonly<Config>, options: { clock?: C
       await app.close();
       await deploy.stop();
       await jobs.stop();
+      await engines.stop();
       await registry.stop();
       await kie.stop();
       await rbac?.stop();

@@ -124,6 +124,20 @@ export const ConfigSchema = Type.Object(
       },
       { default: {}, additionalProperties: false },
     ),
+    engines: Type.Object(
+      {
+        portMin: Type.Integer({ default: 30110, minimum: 0, maximum: 65535, description: 'Lowest TCP port given to an exclusive engine process (its registry and config center); 0 gives each engine any free port.' }),
+        portMax: Type.Integer({ default: 30199, minimum: 0, maximum: 65535, description: 'Highest TCP port given to an exclusive engine process.' }),
+        dataDir: Type.String({ default: '', description: 'Directory holding one data directory per exclusive engine; empty: <dataDir>/engines.' }),
+        maxEngines: Type.Integer({ default: 20, minimum: 0, description: 'Exclusive engines per project (SVCSTG.00501112 beyond it).' }),
+        startTimeoutSeconds: Type.Integer({ default: 120, minimum: 1, description: 'Longest a new engine may take to answer its health check before its Create job ends in Timeout.' }),
+        stopTimeoutSeconds: Type.Integer({ default: 30, minimum: 1, description: 'Longest the Delete job waits for the engine process to end (SIGKILL after engines.terminationGraceSeconds).' }),
+        terminationGraceSeconds: Type.Integer({ default: 10, minimum: 1, description: 'Wait between SIGTERM and SIGKILL when an engine process is stopped.' }),
+        usageCacheMs: Type.Integer({ default: 5000, minimum: 0, description: 'How long an engine\'s used-instance figure is reused before it is asked again.' }),
+        stopOnShutdown: Type.Boolean({ default: false, description: 'Stop the exclusive engine processes when OpenStage stops; by default they keep running and are taken over at the next start.' }),
+      },
+      { default: {}, additionalProperties: false },
+    ),
     quota: Type.Object(
       {
         services: Type.Integer({ default: 50000, minimum: 0, description: 'Microservices per project (QUOTA_SERVICE).' }),

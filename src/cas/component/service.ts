@@ -9,6 +9,7 @@ import { paginate, type PageQuery } from '../common/page.js';
 import type { ConfigService } from '../config/service.js';
 import type { EnvironmentService } from '../environment/service.js';
 import { casError } from '../errors.js';
+import type { ResourceBinding } from '../environment/types.js';
 import type { CasDeps, ComponentRef, ComponentUsage } from '../types.js';
 import { buildPlan, configMounts } from './plan.js';
 import type { UpdateComponentBodyWire } from './schemas.js';
@@ -33,6 +34,8 @@ export interface ComponentServices {
   jobs: JobService;
   /** JVM options the environment's add-ons add to Java components (sermantInjector's -javaagent). */
   javaAgentOptions?: (project: string, environmentId: string) => Promise<string[]>;
+  /** The registry/config-center address of a CSE engine (an environment's cse binding id), for PAAS_CSE_*_ENDPOINT. */
+  engineEndpoint?: (project: string, engineId: string) => Promise<string | undefined>;
 }
 
 /**
@@ -351,7 +354,7 @@ export class ComponentService implements ComponentUsage {
       applicationName,
       environmentName,
       appEnv: await this.services.applications.envVars(c.projectId, c.applicationId, c.environmentId),
-      bindings: await this.services.environments.bindings(c.projectId, c.environmentId),
+      bindings: await this.withEngineEndpoints(c.projectId, await this.services.environments.bindings(c.projectId, c.environmentId)),
       files,
       serverUrl: this.serverUrl,
       region: this.deps.config.cas.region,
@@ -362,6 +365,26 @@ export class ComponentService implements ComponentUsage {
       if (agent.length > 0) plan.jvmOpts = [...agent, ...(plan.jvmOpts ?? [])];
     }
     return plan;
+  }
+
+  /**
+   * Gives each cse binding without an `endpoint` parameter the address of the engine it names
+   * (engine management; `default` is this server), so components of an environment bound to
+   * an exclusive engine register there.
+   */
+  private async withEngineEndpoints(project: string, bindings: ResourceBinding[]): Promise<ResourceBinding[]> {
+    const resolve = this.services.engineEndpoint;
+    if (!resolve) return bindings;
+    const out: ResourceBinding[] = [];
+    for (const b of bindings) {
+      if (b.type !== 'cse' || b.parameters.endpoint) {
+        out.push(b);
+        continue;
+      }
+      const endpoint = await resolve(project, b.id).catch(() => undefined);
+      out.push(endpoint ? { ...b, parameters: { ...b.parameters, endpoint } } : b);
+    }
+    return out;
   }
 
   /**

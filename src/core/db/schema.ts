@@ -6,6 +6,7 @@ import type { CasAddonTables } from './tables/cas-addon.js';
 import type { GitTables } from './tables/git.js';
 import type { DeployTables } from './tables/deploy.js';
 import type { CasComponentTables } from './tables/cas-component.js';
+import type { EnginesTables } from './tables/engines.js';
 
 /**
  * Row types of every table, by area. Each table is touched only by its own area's
@@ -185,7 +186,8 @@ export interface Database
     CasAddonTables,
     GitTables,
     DeployTables,
-    CasComponentTables {
+    CasComponentTables,
+    EnginesTables {
   registry_services: RegistryServicesTable;
   registry_schemas: RegistrySchemasTable;
   registry_instances: RegistryInstancesTable;
