@@ -1,3 +1,4 @@
+import { crc32 } from 'node:zlib';
 import { unzipSync, type UnzipFileInfo } from 'fflate';
 import { OpenStageError } from '../../core/errors.js';
 import { casError } from '../errors.js';
@@ -16,7 +17,9 @@ import type { ConfigType } from './types.js';
  * - Limits: archive ≤ MAX_ARCHIVE_BYTES, ≤ MAX_FILES files, each ≤ MAX_ENTRY_BYTES and all
  *   together ≤ MAX_TOTAL_BYTES once inflated. Sizes are checked from the central directory
  *   before anything is inflated, and each file is inflated into a buffer of its declared
- *   size, so a zip bomb cannot take more memory than the limits allow.
+ *   size, so a zip bomb cannot take more memory than the limits allow; the CRC-32 of every
+ *   inflated file must then match its central directory entry (a header that under-states
+ *   the size would otherwise pass a truncated file).
  * - Content must be UTF-8 and pass the type's content check (content.ts). Bytes are kept as
  *   they are (a UTF-8 BOM too).
  */
@@ -42,6 +45,27 @@ export interface ArchiveEntry {
   name: string;
   type: ConfigType;
   content: string;
+}
+
+/**
+ * CRC-32 of every central directory entry by name (zip64 fields are not read: an archive
+ * under MAX_ARCHIVE_BYTES never needs them).
+ */
+function centralCrcs(bytes: Uint8Array): Map<string, number> {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const crcs = new Map<string, number>();
+  let end = bytes.length - 22;
+  while (end >= 0 && view.getUint32(end, true) !== 0x06054b50) end -= 1;
+  if (end < 0) return crcs;
+  const count = view.getUint16(end + 10, true);
+  let at = view.getUint32(end + 16, true);
+  const names = new TextDecoder();
+  for (let i = 0; i < count && at + 46 <= bytes.length && view.getUint32(at, true) === 0x02014b50; i += 1) {
+    const nameLength = view.getUint16(at + 28, true);
+    crcs.set(names.decode(bytes.subarray(at + 46, at + 46 + nameLength)), view.getUint32(at + 16, true));
+    at += 46 + nameLength + view.getUint16(at + 30, true) + view.getUint16(at + 32, true);
+  }
+  return crcs;
 }
 
 const bad = (detail: string): Error => casError('InvalidParameter', `upload_file: ${detail}`);
@@ -93,6 +117,7 @@ export function readArchive(bytes: Uint8Array): ArchiveEntry[] {
     if (err instanceof OpenStageError) throw err;
     throw bad(`not a readable zip archive (${(err as Error).message})`);
   }
+  const crcs = centralCrcs(bytes);
   const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
   const seen = new Set<string>();
   const entries: ArchiveEntry[] = [];
@@ -102,6 +127,7 @@ export function readArchive(bytes: Uint8Array): ArchiveEntry[] {
     const key = `${groupName ?? ''}/${name}`;
     if (seen.has(key)) throw bad(`entry "${path}": another entry is also config file "${name}"${groupName ? ` of group "${groupName}"` : ''}`);
     seen.add(key);
+    if (crcs.get(rawPath) !== crc32(data)) throw bad(`entry "${path}" is damaged (CRC-32 mismatch)`);
     let content: string;
     try {
       content = decoder.decode(data);
