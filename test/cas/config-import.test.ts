@@ -110,7 +110,18 @@ describe('POST /v3/{project}/cas/configs/import', () => {
   // Random bytes do not compress: over 500 KB once zipped (refused before it is read).
   const noise = new Uint8Array(randomBytes(520 * 1024));
 
+  /** A zip whose central directory under-states the inflated size of its last entry (a lying bomb). */
+  const lyingBomb = (): Uint8Array => {
+    const z = zip({ 'g1/ok.yaml': 'a: 1', 'g1/liar.properties': new Uint8Array(20 * 1024 * 1024).fill(0x61) });
+    const view = new DataView(z.buffer, z.byteOffset, z.byteLength);
+    let at = z.length - 46;
+    while (view.getUint32(at, true) !== 0x02014b50) at -= 1;
+    view.setUint32(at + 24, 10, true);
+    return z;
+  };
+
   const bad: [string, () => Uint8Array, Record<string, string>, RegExp][] = [
+    ['a file inflates past its declared size (lying zip bomb)', lyingBomb, {}, /liar\.properties" is damaged \(CRC-32 mismatch\)/],
     ['the upload is not a zip', () => strToU8('just text, not an archive'), {}, /not a readable zip archive/],
     ['the archive is over 500 KB', () => zip({ 'g1/ok.yaml': 'a: 1', 'g1/noise.properties': noise }), {}, /at most 512000/],
     ['the archive holds more than 500 files', () => zip(tooMany), {}, /more than 500 files/],
