@@ -145,7 +145,7 @@ export async function buildServer(config: Readonly<Config>, options: { clock?: C
   // The other resources ask the component service what is in use; it needs them to exist first.
   const usage = new LateComponentUsage();
   const casDeps: CasDeps = { db, bus, clock, log, config, secrets, components: usage };
-  const environments = new EnvironmentService(casDeps);
+  const environments = new EnvironmentService(casDeps, engines);
   const applications = new ApplicationService(casDeps, environments);
   const configs = new ConfigService(casDeps);
   const addons = new AddonService(casDeps, environments, jobs);

@@ -3,7 +3,7 @@ import type { Logger } from '../../core/log.js';
 import { paginate } from '../common/page.js';
 import { casError } from '../errors.js';
 import type { CasDeps } from '../types.js';
-import type { IacProvider } from './providers/types.js';
+import type { IacProvider, IacTarget } from './providers/types.js';
 import type { IacResourceBodyWire } from './schemas.js';
 import type { EnvironmentService } from './service.js';
 import * as environmentStore from './store.js';
@@ -31,7 +31,7 @@ export function resourceVars(r: Pick<IacResource, 'vars_body' | 'vars_structure'
 /**
  * Created (IaC) resources of environments and their provisioning (servicestage.md §2 rows
  * "Enable created resources" … "Record events"). Adding, changing and deleting only edit the
- * desired state; `provision` applies it with the built-in providers (only `rds` now):
+ * desired state; `provision` applies it with the built-in providers (`rds`, `cse`):
  * the record is written first (…_IN_PROGRESS), the providers run outside any transaction,
  * then the record, the resources' states and the environment's `iac_task_status` are written
  * in one transaction. A deleted resource that exists is kept (hidden) until the next
@@ -190,7 +190,7 @@ export class EnvironmentIac {
 
     const steps: Step[] = [];
     const events: StackEvent[] = [];
-    for (const r of resources) steps.push(await this.applyOne(r, events, started));
+    for (const r of resources) steps.push(await this.applyOne(r, { project, user: creator }, events, started));
 
     const failed = steps.filter((s) => !s.ok);
     const done = this.deps.clock.now();
@@ -235,8 +235,9 @@ export class EnvironmentIac {
   }
 
   /** Runs one resource's step with its provider, recording events; never throws. */
-  private async applyOne(r: IacResource, events: StackEvent[], started: number): Promise<Step> {
+  private async applyOne(r: IacResource, actor: { project: string; user: string }, events: StackEvent[], started: number): Promise<Step> {
     const provider = this.providers.get(r.type);
+    const target: IacTarget = { id: r.id, name: r.name, ...actor };
     const previous = r.sealedState ? (JSON.parse(this.deps.secrets.decrypt(r.sealedState)) as Record<string, string>) : undefined;
     const vars = resourceVars(r);
     const action: Step['action'] = r.removed ? 'delete' : !previous ? 'create' : provider && provider.identity(r, vars) !== provider.stateIdentity(previous) ? 'replace' : 'no-op';
@@ -253,13 +254,13 @@ export class EnvironmentIac {
     try {
       if (action === 'delete' || action === 'replace') {
         event('LOG', `destroying ${r.resource_id}`);
-        await provider.destroy(r, previous!);
+        await provider.destroy(target, previous!);
         destroyed = true;
         event('DELETE_COMPLETE', `destroyed ${r.resource_id}`);
         if (action === 'delete') return { resource: r, action, ok: true, resourceId: r.resource_id };
       }
       event('LOG', action === 'no-op' ? 'checking' : 'creating');
-      const { resourceId, state } = await provider.apply(r, vars, action === 'no-op' ? previous : undefined);
+      const { resourceId, state } = await provider.apply(target, vars, action === 'no-op' ? previous : undefined);
       event(action === 'no-op' ? 'UPDATE_COMPLETE' : 'CREATE_COMPLETE', `${r.type} ${resourceId} ready`, resourceId);
       return { resource: r, action, ok: true, resourceId, state };
     } catch (err) {
@@ -300,12 +301,13 @@ export class EnvironmentIac {
   /**
    * Destroys what deleted created resources had made (after an environment is deleted);
    * failures are logged, never thrown.
+   * @param actor the environment's project and the user recorded on the providers' work
    */
-  async destroyAll(resources: readonly IacResource[]): Promise<void> {
+  async destroyAll(actor: { project: string; user: string }, resources: readonly IacResource[]): Promise<void> {
     for (const r of resources) {
       if (!r.sealedState) continue;
       try {
-        await this.providers.get(r.type)?.destroy(r, JSON.parse(this.deps.secrets.decrypt(r.sealedState)) as Record<string, string>);
+        await this.providers.get(r.type)?.destroy({ id: r.id, name: r.name, ...actor }, JSON.parse(this.deps.secrets.decrypt(r.sealedState)) as Record<string, string>);
       } catch (err) {
         this.log.error({ environmentId: r.environment_id, resourceId: r.id, err }, 'destroying a created resource of a deleted environment failed');
       }

@@ -6,6 +6,7 @@ import { paginate } from '../common/page.js';
 import { casError } from '../errors.js';
 import type { CasDeps } from '../types.js';
 import { EnvironmentIac } from './iac-service.js';
+import { CseProvider, isEngineNotFound, type EngineAccess } from './providers/cse.js';
 import { RdsProvider } from './providers/rds.js';
 import { openParameters, prepareResources } from './resources.js';
 import type { CreateEnvironmentBodyWire, ListEnvironmentsQueryWire, ResourceBodyWire, UpdateEnvironmentBodyWire } from './schemas.js';
@@ -26,9 +27,20 @@ export class EnvironmentService {
   /** Created (IaC) resources and their provisioning. */
   readonly iac: EnvironmentIac;
 
-  constructor(readonly deps: CasDeps) {
+  /**
+   * @param engines engine management: `cse` bindings name its engines, the `cse` provider
+   *   creates and deletes them
+   */
+  constructor(
+    readonly deps: CasDeps,
+    private readonly engines: EngineAccess,
+  ) {
     this.log = deps.log.child({ area: 'cas', resource: 'environment' });
-    this.iac = new EnvironmentIac(deps, this, [new RdsProvider(deps.config.cas.rdsAdminUrl, deps.config.cas.rdsTimeoutMs)]);
+    const { engines: e } = deps.config;
+    // An engine job's own stages are bounded (30 s + 30 s + the start timeout, or the stop
+    // timeout + 60 s); the provider waits a little longer than the longer of the two.
+    const engineWaitMs = (Math.max(60 + e.startTimeoutSeconds, 60 + e.stopTimeoutSeconds) + 30) * 1000;
+    this.iac = new EnvironmentIac(deps, this, [new RdsProvider(deps.config.cas.rdsAdminUrl, deps.config.cas.rdsTimeoutMs), new CseProvider(engines, engineWaitMs)]);
   }
 
   /**
@@ -37,10 +49,11 @@ export class EnvironmentService {
    * enterprise_project_id "0".
    * @param creator the caller's user name
    * @throws casError EnvironmentNameUsed (400 SVCSTG.00100449) when the project has that name;
-   *   InvalidParameter for a bad resource
+   *   InvalidParameter for a bad resource (a `cse` one naming no engine of the project)
    */
   async create(project: string, body: CreateEnvironmentBodyWire, creator: string): Promise<Environment> {
     const resources = prepareResources(body.resources ?? [], [], this.deps.secrets);
+    await this.checkEngines(project, resources);
     const now = this.deps.clock.now();
     const record: EnvironmentRecord = {
       id: randomUUID(),
@@ -139,7 +152,7 @@ export class EnvironmentService {
     });
     this.log.info({ project, environmentId }, 'environment deleted');
     this.deps.bus.publish('cas.environment.deleted', { project, environmentId });
-    await this.iac.destroyAll(all.get(environmentId) ?? []);
+    await this.iac.destroyAll({ project, user: env.creator }, all.get(environmentId) ?? []);
   }
 
   // ───────────────────────── managed resources ─────────────────────────
@@ -147,10 +160,14 @@ export class EnvironmentService {
   /**
    * Replaces the whole managed resource list (`[]` detaches everything). Secret parameters
    * resent as the mask keep their stored value.
+   * A `cse` resource binds an engine: its id is `default` (the built-in engine) or the id of
+   * an exclusive engine of the project (engine management) that is not failed or being deleted.
    * @returns the environment after the change
    * @throws casError NotFound; InvalidParameter naming the bad resource or parameter
    */
   async replaceResources(project: string, environmentId: string, items: readonly ResourceBodyWire[]): Promise<Environment> {
+    // Engines are looked up before the transaction (engine management reads its own tables).
+    await this.checkEngines(project, items);
     return this.deps.db.kysely.transaction().execute(async (trx) => {
       const env = await this.load(trx, project, environmentId);
       const resources = prepareResources(items, env.resources, this.deps.secrets);
@@ -191,6 +208,25 @@ export class EnvironmentService {
     const resources = (await environmentStore.listResources(db, [environmentId])).get(environmentId) ?? [];
     const iac = ((await environmentStore.listIacResources(db, [environmentId])).get(environmentId) ?? []).filter((r) => !r.removed);
     return { ...record, resources, iac_resources: iac };
+  }
+
+  /**
+   * Checks that each `cse` resource names `default` or an engine of the project that can
+   * serve (not CreateFailed, Deleting or DeleteFailed).
+   * @throws casError InvalidParameter naming the resource
+   */
+  private async checkEngines(project: string, items: readonly { id: string; type: string }[]): Promise<void> {
+    for (const [i, item] of items.entries()) {
+      if (item.type !== 'cse' || item.id === 'default') continue;
+      let status: string;
+      try {
+        status = (await this.engines.endpointsOf(project, item.id)).status;
+      } catch (err) {
+        if (isEngineNotFound(err)) throw casError('InvalidParameter', `resources[${i}]: cse engine '${item.id}' does not exist in this project (use 'default' or the id of an engine of engine management)`);
+        throw err;
+      }
+      if (status === 'CreateFailed' || status === 'Deleting' || status === 'DeleteFailed') throw casError('InvalidParameter', `resources[${i}]: cse engine '${item.id}' is ${status} and cannot be bound`);
+    }
   }
 
   private async nameUnique<T>(name: string, write: () => Promise<T>): Promise<T> {

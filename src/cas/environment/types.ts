@@ -28,7 +28,7 @@ export const RESOURCE_TYPES = ['cse', 'ecs', 'cce', 'custom_k8s', 'rds', 'dcs'] 
 export type ResourceType = (typeof RESOURCE_TYPES)[number];
 
 /** Created (IaC) resource types with a built-in provider. */
-export const IAC_RESOURCE_TYPES = ['rds'] as const;
+export const IAC_RESOURCE_TYPES = ['rds', 'cse'] as const;
 export type IacResourceType = (typeof IAC_RESOURCE_TYPES)[number];
 
 /** What a masked secret parameter reads as on the wire; resending it keeps the stored value. */

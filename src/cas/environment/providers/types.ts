@@ -1,3 +1,13 @@
+/** The created resource a provider works on, with the project and user it acts for. */
+export interface IacTarget {
+  id: string;
+  name: string;
+  /** IAM project of the environment. */
+  project: string;
+  /** User name recorded on what the provider makes (the caller of the provisioning). */
+  user: string;
+}
+
 /**
  * A built-in provider of created (IaC) resources (servicestage.md §2 "Enable created
  * resources"): it makes the real resource and destroys it. Providers run outside any
@@ -5,7 +15,7 @@
  * the caller.
  */
 export interface IacProvider {
-  /** The resource type it serves (`rds`). */
+  /** The resource type it serves (`rds`, `cse`). */
   readonly type: string;
   /**
    * Checks a resource's variables (vars_body merged with vars_structure).
@@ -25,10 +35,10 @@ export interface IacProvider {
    * @returns the state to keep: string parameters as a binding exposes them
    * @throws Error with a clear message when it cannot
    */
-  apply(resource: { id: string; name: string }, vars: Record<string, string>, previous: Record<string, string> | undefined): Promise<{ resourceId: string; state: Record<string, string> }>;
+  apply(resource: IacTarget, vars: Record<string, string>, previous: Record<string, string> | undefined): Promise<{ resourceId: string; state: Record<string, string> }>;
   /**
    * Destroys the real resource described by `state` that this resource made (idempotent;
    * what it did not make is left alone). @throws Error when it cannot
    */
-  destroy(resource: { id: string }, state: Record<string, string>): Promise<void>;
+  destroy(resource: IacTarget, state: Record<string, string>): Promise<void>;
 }
