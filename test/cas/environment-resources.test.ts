@@ -1,10 +1,46 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { describe, it, type TestContext } from 'node:test';
 import { ADMIN } from '../helpers/iam-client.js';
 import { CasClient, assertCasError, startCas, uniqName, type CasServer } from '../helpers/cas-client.js';
+import { call } from '../helpers/registry-client.js';
 
 const KUBECONFIG = 'apiVersion: v1\nkind: Config\nusers:\n- name: u\n  user:\n    token: abc\n';
 const RDS = { host: 'db.local', port: '5432', db_type: 'postgresql', db_name: 'orders', db_user: 'app', password: 'S3cret!pw' };
+
+/** Engines get any free port and stop with the test server. */
+const ENGINE_OVERRIDES = { 'engines.portMin': 0, 'engines.stopOnShutdown': true };
+
+/** Creates an exclusive engine (authType NONE) through engine management and waits until it is Available; its process is killed after the test. */
+async function createEngine(t: TestContext, s: CasServer): Promise<{ id: string; address: string }> {
+  const em = (method: string, path: string, body?: unknown) => call<any>(s.url, method, `/v2/${ADMIN.projectId}/enginemgr${path}`, { ...(body !== undefined ? { body } : {}), headers: { 'x-auth-token': s.cas.token } });
+  const created = await em('POST', '/engines', { name: `e${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`, payment: '1', flavor: 'cse.s1.small2', azList: ['az1'], authType: 'NONE', specType: 'CSE2' });
+  assert.equal(created.status, 200, created.text);
+  const id = created.body.id as string;
+  t.after(() => {
+    const pid = (s.server.engines as any).processes.runtime.status(id)?.pid as number | undefined;
+    if (pid !== undefined) {
+      try {
+        process.kill(-pid, 'SIGKILL');
+      } catch {
+        // gone
+      }
+    }
+  });
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const job = await em('GET', `/engines/${id}/jobs/${created.body.jobId}`);
+    assert.equal(job.status, 200, job.text);
+    if (job.body.status !== 'Init' && job.body.status !== 'Executing') {
+      assert.equal(job.body.status, 'Finished', job.text);
+      break;
+    }
+    assert.ok(Date.now() < deadline, 'the engine job ended in time');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const shown = await em('GET', `/engines/${id}`);
+  assert.equal(shown.body.status, 'Available', shown.text);
+  return { id, address: shown.body.externalEntrypoint.serviceEndpoint.serviceCenter.masterEntrypoint as string };
+}
 
 async function createEnv(s: CasServer, extra: Record<string, unknown> = {}): Promise<any> {
   const r = await s.cas.post('/environments', { name: uniqName('env'), ...extra });
@@ -119,5 +155,50 @@ describe('managed resources after a restart', () => {
     assert.deepEqual(r.body.resources, env.resources);
     const b = await s2.server.cas.environments.bindings(ADMIN.projectId, env.id);
     assert.deepEqual(b.map((x) => x.parameters), [RDS, { kubeconfig: KUBECONFIG }]);
+  });
+});
+
+describe('PUT /v3/{project}/cas/environments/{environment_id}/resources (cse engines)', () => {
+  it('binds an exclusive engine of the project, refuses an unknown one naming it, and gives components its address', async (t) => {
+    const s = await startCas(t, ENGINE_OVERRIDES);
+    const engine = await createEngine(t, s);
+    const env = await createEnv(s);
+    const r = await s.cas.put(`/environments/${env.id}/resources`, { resources: [{ id: engine.id, type: 'cse', name: 'exclusive' }] });
+    assert.equal(r.status, 200, r.text);
+    assert.deepEqual(r.body.resources, [{ id: engine.id, type: 'cse', name: 'exclusive', alias: '', parameters: {} }]);
+    assert.deepEqual((await s.cas.get(`/environments/${env.id}/resources`)).body.resources, r.body.resources);
+
+    // Unknown engine ids are refused, naming the resource; nothing changes.
+    assertCasError(await s.cas.put(`/environments/${env.id}/resources`, { resources: [{ id: 'default', type: 'cse' }, { id: 'no-such-engine', type: 'cse' }] }), 400, 'SVCSTG.00100400', /resources\[1\].*no-such-engine/);
+    assertCasError(await s.cas.post('/environments', { name: uniqName('env'), resources: [{ id: 'no-such-engine', type: 'cse' }] }), 400, 'SVCSTG.00100400', /resources\[0\].*no-such-engine/);
+    assert.deepEqual((await s.cas.get(`/environments/${env.id}/resources`)).body.resources.map((x: any) => x.id), [engine.id]);
+    // Another project's view: the engine belongs to this project only.
+    const other = await s.server.cas.environments.replaceResources('another-project', env.id, [{ id: engine.id, type: 'cse' }]).catch((err: unknown) => err);
+    assert.equal((other as any).code, 'SVCSTG.00100400');
+    assert.match((other as any).detail, /does not exist in this project/);
+
+    // A component of the environment is planned with the engine's address as PAAS_CSE_*_ENDPOINT.
+    const app = await s.cas.post('/applications', { name: uniqName('app') });
+    assert.equal(app.status, 200, app.text);
+    const plans: any[] = [];
+    const deploy = s.server.deploy;
+    const original = deploy.deploy.bind(deploy);
+    deploy.deploy = async (plan) => {
+      plans.push(plan);
+      return original(plan);
+    };
+    const c = await s.cas.post(`/applications/${app.body.id}/components`, {
+      name: uniqName('web'),
+      runtime_stack: { name: 'Nodejs20', type: 'Nodejs', version: '1.0.0', deploy_mode: 'virtualmachine' },
+      source: { kind: 'package', url: 'file:///nonexistent/openstage-test.tgz' },
+      replica: 1,
+      version: '1.0.0',
+      environment_id: env.id,
+    });
+    assert.equal(c.status, 200, c.text);
+    assert.equal(plans.length, 1);
+    assert.equal(plans[0].env.PAAS_CSE_SC_ENDPOINT, engine.address);
+    assert.equal(plans[0].env.PAAS_CSE_CC_ENDPOINT, engine.address);
+    assert.notEqual(engine.address, s.url);
   });
 });
