@@ -171,6 +171,36 @@ describe('POST /v3/{project}/cas/environments/{environment_id}/iac-resources/pro
     assert.deepEqual((await s.cas.get(iacPath(envId))).body.iac_resources, []);
   });
 
+  it('creates an RBAC engine whose generated root password stays in the sealed state; deleting the environment deletes the engine', async (t) => {
+    const s = await startCas(t, OVERRIDES);
+    const pids: number[] = [];
+    reap(t, pids);
+    const env = await createEnv(s);
+    const resourceId = (await s.cas.post(iacPath(env.id), { name: 'secure', type: 'cse', vars_body: { auth_type: 'RBAC', name: 'secure-engine' } })).body.iac_resources[0].id as string;
+    const r = await s.cas.post(`${iacPath(env.id)}/provision`);
+    assert.equal(r.body.status, 'CREATION_COMPLETE', r.text);
+    const engineId = (await s.cas.get(iacPath(env.id))).body.iac_resources[0].resource_id as string;
+    const pid = pidOf(s, engineId)!;
+    pids.push(pid);
+    const shown = await em(s, 'GET', `/engines/${engineId}`);
+    assert.equal(shown.body.name, 'secure-engine');
+    assert.equal(shown.body.authType, 'RBAC');
+    const binding = (await s.server.cas.environments.bindings(ADMIN.projectId, env.id)).find((b) => b.id === resourceId)!;
+    const password = binding.parameters.password!;
+    assert.ok(password.length >= 8);
+    assert.ok(!r.text.includes(password), 'the password is not in the answer');
+    const record = (await s.cas.get(`${iacPath(env.id)}/provision-histories`)).body.list[0];
+    assert.ok(!JSON.stringify(record).includes(password), 'nor in the record');
+    // The engine's registry is closed without a token; root logs in with the stored password.
+    assert.equal((await call(binding.parameters.endpoint!, 'GET', '/v4/default/registry/microservices')).status, 401);
+    const login = await call<any>(binding.parameters.endpoint!, 'POST', '/v4/token', { body: { name: 'root', password } });
+    assert.equal(login.status, 200, login.text);
+
+    assert.equal((await s.cas.delete(`/environments/${env.id}`)).status, 204);
+    assertCasError(await em(s, 'GET', `/engines/${engineId}`), 400, 'SVCSTG.00501116');
+    assert.equal(alive(pid), false, 'the engine process is gone');
+  });
+
   it('records a failed engine creation (no free port) in the provisioning record, without a 500, and leaves no engine', async (t) => {
     // Occupy the only port engines may use.
     const blocker = createServer();
