@@ -19,7 +19,7 @@ const IMMUTABLE = ['deploy_mode', 'vpc_id', 'type', 'resource_create_mode'] as c
 /**
  * ServiceStage environments (servicestage.md §2): CRUD, managed resources (bindings to real
  * infrastructure, secrets sealed at rest) and the bindings the deployment engine reads.
- * Created (IaC) resources and their provisioning live in ./iac.ts, reached as `iac`. Each
+ * Created (IaC) resources and their provisioning live in ./iac-service.ts, reached as `iac`. Each
  * write is one transaction; `cas.environment.deleted` is published after commit.
  */
 export class EnvironmentService {
