@@ -146,6 +146,7 @@ export async function buildServer(config: Readonly<Config>, options: { clock?: C
   const usage = new LateComponentUsage();
   const casDeps: CasDeps = { db, bus, clock, log, config, secrets, components: usage };
   const environments = new EnvironmentService(casDeps, engines);
+  engines.setBoundBy((project, engineId) => environments.boundBy(project, 'cse', engineId));
   const applications = new ApplicationService(casDeps, environments);
   const configs = new ConfigService(casDeps);
   const addons = new AddonService(casDeps, environments, jobs);

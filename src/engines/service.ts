@@ -190,6 +190,14 @@ export class EngineService {
     return { id: v.engine.id, name: v.engine.name, status: v.status, authType: v.engine.authType, registry: v.address, configCenter: v.address };
   }
 
+  /** Who binds an engine (the environments' cse resources); set by server.ts. */
+  private boundBy?: (project: string, engineId: string) => Promise<string[]>;
+
+  /** Sets how to find the environments that bind an engine: a bound engine is not deleted. */
+  setBoundBy(fn: (project: string, engineId: string) => Promise<string[]>): void {
+    this.boundBy = fn;
+  }
+
   // ───────────────────────── writes ─────────────────────────
 
   /**
@@ -275,6 +283,8 @@ export class EngineService {
    */
   async delete(project: string, id: string, user: string): Promise<{ id: string; name: string; jobId: number }> {
     if (id === BUILT_IN_ENGINE_ID) throw engineError('CannotDelete', 'the built-in engine cannot be deleted');
+    const binders = (await this.boundBy?.(project, id)) ?? [];
+    if (binders.length > 0) throw engineError('CannotDelete', `environment(s) ${binders.join(', ')} bind this engine; remove the cse resource first`);
     const { db, clock } = this.deps;
     let engine!: Engine;
     let job!: EngineJob;

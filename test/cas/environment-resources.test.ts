@@ -200,5 +200,13 @@ describe('PUT /v3/{project}/cas/environments/{environment_id}/resources (cse eng
     assert.equal(plans[0].env.PAAS_CSE_SC_ENDPOINT, engine.address);
     assert.equal(plans[0].env.PAAS_CSE_CC_ENDPOINT, engine.address);
     assert.notEqual(engine.address, s.url);
+
+    // A bound engine is not deleted.
+    const em = (method: string, path: string) => call<any>(s.url, method, `/v2/${ADMIN.projectId}/enginemgr${path}`, { headers: { 'x-auth-token': s.cas.token } });
+    const refused = await em('DELETE', `/engines/${engine.id}`);
+    assert.equal(refused.status, 400, refused.text);
+    assert.equal(refused.body.error_code, 'SVCSTG.00501117');
+    assert.match(refused.body.error_msg, new RegExp(`${env.name}.*bind this engine`));
+    assert.equal((await em('GET', `/engines/${engine.id}`)).body.status, 'Available');
   });
 });

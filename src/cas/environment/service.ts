@@ -201,6 +201,11 @@ export class EnvironmentService {
 
   // ───────────────────────── helpers ─────────────────────────
 
+  /** Names of the project's environments that bind managed resource (type, id), e.g. a cse engine. */
+  async boundBy(project: string, type: string, id: string): Promise<string[]> {
+    return environmentStore.environmentsBinding(this.deps.db.kysely, project, type, id);
+  }
+
   /** Loads an environment inside `db` (a transaction or the handle). @throws casError NotFound */
   async load(db: Executor, project: string, environmentId: string): Promise<Environment> {
     const record = await environmentStore.findEnvironment(db, project, environmentId);

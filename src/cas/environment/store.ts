@@ -126,6 +126,20 @@ export async function listResources(db: Executor, environmentIds: string[]): Pro
   return out;
 }
 
+/** Names of the project's environments whose managed resources include (type, id). */
+export async function environmentsBinding(db: Executor, project: string, type: string, id: string): Promise<string[]> {
+  const rows = await db
+    .selectFrom('cas_environment_resources as r')
+    .innerJoin('cas_environments as e', 'e.id', 'r.environment_id')
+    .select('e.name')
+    .where('e.project', '=', project)
+    .where('r.type', '=', type)
+    .where('r.id', '=', id)
+    .orderBy('e.name')
+    .execute();
+  return rows.map((r) => r.name);
+}
+
 /** Replaces the whole managed resource list of an environment. */
 export async function replaceResources(db: Executor, environmentId: string, resources: StoredResource[]): Promise<void> {
   await db.deleteFrom('cas_environment_resources').where('environment_id', '=', environmentId).execute();
