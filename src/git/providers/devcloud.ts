@@ -45,13 +45,13 @@ export class DevcloudProvider implements RepoProvider {
     });
   }
 
-  /** `result` of a 2xx answer; a `status: "failed"` answer throws (not found → 0404, otherwise 0502). */
+  /** `result` of an answer; a 400 or `status: "failed"` answer throws (not found → 0404, exists → 0403, 400 → 0400, otherwise 0502). */
   private result(r: HostReply): any {
-    if (r.body?.status === 'failed' || (r.body?.error && r.body?.result === undefined)) {
-      const message = String(r.body?.error?.message ?? r.body?.error?.code ?? 'failed');
+    if (r.status >= 400 || r.body?.status === 'failed' || (r.body?.error && r.body?.result === undefined)) {
+      const message = String(r.body?.error?.message ?? r.body?.error?.code ?? r.body?.error_msg ?? r.status);
       if (/not ?exist|not found|不存在/i.test(message)) throw gitError('NotFound', `CodeArts Repo: ${message}`);
       if (/already|exist|已存在/i.test(message)) throw gitError('AlreadyExists', `CodeArts Repo: ${message}`);
-      throw gitError('HostError', `CodeArts Repo: ${message}`);
+      throw gitError(r.status === 400 ? 'InvalidParameter' : 'HostError', `CodeArts Repo: ${message}`);
     }
     return r.body?.result;
   }
@@ -153,7 +153,7 @@ export class DevcloudProvider implements RepoProvider {
 
   async createProject(namespace: string, name: string): Promise<ProjectRef> {
     const uuid = await this.projectUuid(namespace);
-    const created = this.result(await this.http.call('POST', '/v1/repositories', { name, project_uuid: uuid, template_id: '', enable_readme: 0, import_members: 0, visibility_level: 0 }));
+    const created = this.result(await this.http.call('POST', '/v1/repositories', { name, project_uuid: uuid, template_id: '', enable_readme: 0, import_members: 0, visibility_level: 0 }, [400]));
     const info = await this.get(`/v2/repositories/${encodeURIComponent(String(created?.repository_uuid ?? ''))}`);
     return this.toRef(info);
   }
@@ -168,7 +168,7 @@ export class DevcloudProvider implements RepoProvider {
   }
 
   async createTag(repo: RepoKey, name: string, ref: string, message: string): Promise<void> {
-    this.result(await this.http.call('POST', `/v2/repositories/${await this.id(repo)}/tags`, { tag_name: name, ref, message }));
+    this.result(await this.http.call('POST', `/v2/repositories/${await this.id(repo)}/tags`, { tag_name: name, ref, message }, [400]));
   }
 
   /** INF: the v4 operation (v1/v2 have none). */
@@ -227,7 +227,7 @@ export class DevcloudProvider implements RepoProvider {
   }
 
   private async commit(id: string, write: { ref: string; message: string }, action: Record<string, unknown>): Promise<void> {
-    this.result(await this.http.call('POST', `/v2/projects/${id}/repository/commits`, { branch: write.ref, commit_message: write.message, actions: [action] }));
+    this.result(await this.http.call('POST', `/v2/projects/${id}/repository/commits`, { branch: write.ref, commit_message: write.message, actions: [action] }, [400]));
   }
 
   async createFile(repo: RepoKey, path: string, write: FileWrite): Promise<void> {
