@@ -5,6 +5,9 @@ import { randomToken, safeEqual, tokenDigest } from '../core/secrets.js';
 import { newHexId } from '../core/ids.js';
 import { gitError } from './errors.js';
 import { GithubProvider } from './providers/github.js';
+import { BitbucketProvider } from './providers/bitbucket.js';
+import { DevcloudProvider } from './providers/devcloud.js';
+import { GiteeProvider } from './providers/gitee.js';
 import { GitlabProvider } from './providers/gitlab.js';
 import { LocalProvider, LocalRepos, type LocalHookStore } from './providers/local.js';
 import * as gitStore from './store.js';
@@ -50,7 +53,6 @@ export class GitService {
   /** @throws RepoTypeNotImplemented for a type OpenStage does not serve */
   private repoType(type: string): RepoType {
     if (!(REPO_TYPES as readonly string[]).includes(type)) throw gitError('RepoTypeNotImplemented', type);
-    if (type === 'gitee' || type === 'bitbucket' || type === 'devcloud') throw gitError('RepoTypeNotImplemented', `${type} is not served yet`);
     return type as RepoType;
   }
 
@@ -151,8 +153,8 @@ export class GitService {
   /**
    * Clone credentials of an authorization, for the deployment engine (a component whose
    * `source.repo_auth` names it): HTTP Basic user and password — the user and password of a
-   * password authorization; for a token, the host's user (`oauth2` for GitLab, which accepts
-   * any user with a token) and the token. Never logged.
+   * password authorization; for a token, the host's user (`oauth2` for GitLab and
+   * `x-token-auth` for Bitbucket, which take those with a token) and the token. Never logged.
    * @returns undefined when the project has no authorization of that name
    */
   async cloneCredentials(project: string, authName: string): Promise<{ username: string; password: string } | undefined> {
@@ -160,7 +162,8 @@ export class GitService {
     if (!auth) return undefined;
     const secret = this.deps.secrets.decrypt(auth.tokenSealed);
     if (auth.tokenType === 'password') return { username: auth.repoUser, password: secret };
-    return { username: auth.repoType === 'gitlab' ? 'oauth2' : auth.repoUser || auth.name, password: secret };
+    const tokenUser: Partial<Record<RepoType, string>> = { gitlab: 'oauth2', bitbucket: 'x-token-auth' };
+    return { username: tokenUser[auth.repoType] ?? (auth.repoUser || auth.name), password: secret };
   }
 
   private oauthHost(type: RepoType): OauthHost {
@@ -258,8 +261,13 @@ export class GitService {
         return new GithubProvider(host || this.cfg.githubApiUrl, cred, this.fetch, timeout);
       case 'gitlab':
         return new GitlabProvider(host || this.cfg.gitlabApiUrl, cred, this.fetch, timeout);
-      default:
-        throw gitError('RepoTypeNotImplemented', type);
+      case 'gitee':
+        return new GiteeProvider(host || this.cfg.giteeApiUrl, cred, this.fetch, timeout);
+      case 'bitbucket':
+        return new BitbucketProvider(host || this.cfg.bitbucketApiUrl, cred, this.fetch, timeout);
+      case 'devcloud':
+        if (!host && !this.cfg.devcloudApiUrl) throw gitError('RepoTypeNotImplemented', 'devcloud needs git.devcloudApiUrl or the authorization\'s host');
+        return new DevcloudProvider(host || this.cfg.devcloudApiUrl, cred, this.fetch, timeout);
     }
   }
 

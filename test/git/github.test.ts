@@ -36,6 +36,17 @@ function github(req: StubRequest, res: ServerResponse, base: string): void {
       return json(res, 409, { message: 'src/a.txt does not match abc123' });
     case 'POST /repos/octo/hello/hooks':
       return json(res, 201, { id: 1573, config: { url: JSON.parse(req.body).config.url } });
+    case 'POST /user/repos':
+      return JSON.parse(req.body).name === 'hello' ? json(res, 422, { message: 'Repository creation failed.', errors: [{ field: 'name', message: 'name already exists on this account' }] }) : json(res, 201, { name: JSON.parse(req.body).name, full_name: `octo/${JSON.parse(req.body).name}`, clone_url: `https://github.com/octo/${JSON.parse(req.body).name}.git` });
+    case 'POST /orgs/org-a/repos':
+      return json(res, 201, { name: 'svc', full_name: 'org-a/svc', clone_url: 'https://github.com/org-a/svc.git' });
+    case 'DELETE /repos/octo/hello/git/refs/tags/v1':
+    case 'DELETE /repos/octo/hello/hooks/1573':
+      return void res.writeHead(204).end();
+    case 'GET /repos/octo/hello/hooks':
+      return page === '1' ? json(res, 200, [{ id: 1573, config: { url: 'https://ci.example/a' } }], next('/repos/octo/hello/hooks')) : json(res, 200, [{ id: 1574, config: { url: 'https://ci.example/b' } }]);
+    case 'GET /repos/octo/hello/git/trees/main':
+      return url.searchParams.get('recursive') === '1' ? json(res, 200, { sha: 't', truncated: false, tree: [{ path: 'src', type: 'tree' }, { path: 'src/a.txt', type: 'blob' }, { path: 'mod', type: 'commit' }] }) : json(res, 200, { tree: [] });
     case 'GET /repos/octo/limited/branches':
       return json(res, 403, { message: 'API rate limit exceeded for user ID 1.' }, { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': '1700000000' });
     case 'GET /repos/octo/broken/branches':
@@ -100,6 +111,25 @@ describe('github provider', () => {
     const sig = `sha256=${createHmac('sha256', 'gh-hook-secret').update(body).digest('hex')}`;
     const d = await call(s.url, 'POST', `/v1/${s.git.project}/git/webhooks`, { body, headers: { 'content-type': 'application/json', 'x-github-event': 'push', 'x-hub-signature-256': sig } });
     assert.deepEqual(d.body, { result: 'published', branch: 'main' });
+  });
+
+  it('creates projects for the user and in an organisation; a taken name is 0403', async (t) => {
+    const { s, stub } = await setup(t);
+    assert.deepEqual((await s.git.call('POST', '/repos/octo/projects', { auth: 'gh', body: { name: 'fresh' } })).body, { id: 'octo/fresh', name: 'fresh', clone_url: 'https://github.com/octo/fresh.git' });
+    assert.deepEqual((await s.git.call('POST', '/repos/org-a/projects', { auth: 'gh', body: { name: 'svc' } })).body, { id: 'org-a/svc', name: 'svc', clone_url: 'https://github.com/org-a/svc.git' });
+    assert.deepEqual(JSON.parse(stub.requests.find((r) => r.url === '/orgs/org-a/repos')!.body), { name: 'svc' });
+    assertCasError(await s.git.call('POST', '/repos/octo/projects', { auth: 'gh', body: { name: 'hello' } }), 400, 'SVCSTG.REPO.0403');
+  });
+
+  it('deletes tags through git/refs; lists (paged) and deletes hooks; lists the recursive tree', async (t) => {
+    const { s, stub } = await setup(t);
+    assert.equal((await s.git.call('DELETE', '/repos/octo/hello/tags/v1', { auth: 'gh' })).status, 204);
+    assert.ok(stub.requests.some((r) => r.method === 'DELETE' && r.url === '/repos/octo/hello/git/refs/tags/v1'));
+    assertCasError(await s.git.call('DELETE', '/repos/octo/hello/tags/v9', { auth: 'gh' }), 404, 'SVCSTG.REPO.0404');
+    assert.deepEqual((await s.git.call('GET', '/repos/octo/hello/hooks', { auth: 'gh' })).body, { hooks: [{ id: '1573', type: 'github', callback_url: 'https://ci.example/a' }, { id: '1574', type: 'github', callback_url: 'https://ci.example/b' }] });
+    assert.equal((await s.git.call('DELETE', '/repos/octo/hello/hooks/1573', { auth: 'gh' })).status, 204);
+    assertCasError(await s.git.call('DELETE', '/repos/octo/hello/hooks/42', { auth: 'gh' }), 404, 'SVCSTG.REPO.0404');
+    assert.deepEqual((await s.git.call('GET', '/files/octo/hello/trees?ref=main', { auth: 'gh' })).body, { paths: ['src/a.txt'] });
   });
 
   it('an authorization whose token GitHub no longer accepts answers 0451', async (t) => {

@@ -31,6 +31,19 @@ function gitlab(req: StubRequest, res: ServerResponse, base: string): void {
       return json(res, 200, { file_path: 'conf/app.yaml', blob_id: 'b10b', encoding: 'base64', content: Buffer.from('a: 1\n').toString('base64') });
     case 'POST /projects/42/repository/tags':
       return JSON.parse(req.body).tag_name === 'v1' ? json(res, 400, { message: 'Tag v1 already exists' }) : json(res, 201, { name: JSON.parse(req.body).tag_name });
+    case 'GET /namespaces/grp/sub':
+      return json(res, 200, { id: 7, kind: 'group', path: 'sub', full_path: 'grp/sub' });
+    case 'POST /projects':
+      return JSON.parse(req.body).name === 'app' ? json(res, 400, { message: { name: ['has already been taken'], path: ['has already been taken'] } }) : json(res, 201, { id: 43, name: JSON.parse(req.body).name, http_url_to_repo: `https://gitlab.com/grp/sub/${JSON.parse(req.body).name}.git` });
+    case 'DELETE /projects/42/repository/tags/v1':
+    case 'DELETE /projects/42/hooks/5':
+      return void res.writeHead(204).end();
+    case 'GET /projects/42/hooks':
+      return json(res, 200, [{ id: 5, url: 'https://ci.example/gl', push_events: true }]);
+    case 'GET /projects/42/repository/tree':
+      return page === '1'
+        ? json(res, 200, [{ path: 'src', type: 'tree' }, { path: 'src/a.go', type: 'blob' }], { link: `<${base}/projects/42/repository/tree?page=2&per_page=100&recursive=true&ref=main>; rel="next"` })
+        : json(res, 200, [{ path: 'README.md', type: 'blob' }]);
     case 'GET /projects/42/repository/branches':
       return json(res, 429, { message: '429 Too Many Requests' }, { 'retry-after': '60' });
     default:
@@ -70,6 +83,25 @@ describe('gitlab provider', () => {
     assert.deepEqual(JSON.parse(sent.body), { tag_name: 'v2', ref: 'main', message: 'second' });
     assertCasError(await s.git.call('POST', '/repos/grp/42/tags?ref=main', { auth: 'gl', body: { name: 'v1', description: 'again' } }), 400, 'SVCSTG.REPO.0403');
     assertCasError(await s.git.call('PUT', '/files/grp/42/conf:app.yaml?ref=main', { auth: 'gl', body: { message: 'm', content: 'x', sha: 'stale' } }), 409, 'SVCSTG.REPO.0409');
+  });
+
+  it('creates a project in a namespace (namespace_id); a taken name is 0403', async (t) => {
+    const { s, stub } = await setup(t);
+    assert.deepEqual((await s.git.call('POST', '/repos/grp%2Fsub/projects', { auth: 'gl', body: { name: 'svc' } })).body, { id: '43', name: 'svc', clone_url: 'https://gitlab.com/grp/sub/svc.git' });
+    assert.deepEqual(JSON.parse(stub.requests.find((r) => r.method === 'POST' && r.url === '/projects')!.body), { name: 'svc', path: 'svc', namespace_id: 7 });
+    assertCasError(await s.git.call('POST', '/repos/grp%2Fsub/projects', { auth: 'gl', body: { name: 'app' } }), 400, 'SVCSTG.REPO.0403');
+  });
+
+  it('deletes tags; lists and deletes hooks; follows Link pages of the recursive tree', async (t) => {
+    const { s, stub } = await setup(t);
+    assert.equal((await s.git.call('DELETE', '/repos/grp/42/tags/v1', { auth: 'gl' })).status, 204);
+    assertCasError(await s.git.call('DELETE', '/repos/grp/42/tags/v9', { auth: 'gl' }), 404, 'SVCSTG.REPO.0404');
+    assert.deepEqual((await s.git.call('GET', '/repos/grp/42/hooks', { auth: 'gl' })).body, { hooks: [{ id: '5', type: 'gitlab', callback_url: 'https://ci.example/gl' }] });
+    assert.equal((await s.git.call('DELETE', '/repos/grp/42/hooks/5', { auth: 'gl' })).status, 204);
+    assertCasError(await s.git.call('DELETE', '/repos/grp/42/hooks/6', { auth: 'gl' }), 404, 'SVCSTG.REPO.0404');
+    assert.deepEqual((await s.git.call('GET', '/files/grp/42/trees?ref=main', { auth: 'gl' })).body, { paths: ['src/a.go', 'README.md'] });
+    const first = new URL(stub.requests.find((r) => r.url.startsWith('/projects/42/repository/tree'))!.url, stub.base);
+    assert.deepEqual([first.searchParams.get('recursive'), first.searchParams.get('ref')], ['true', 'main']);
   });
 
   it('maps 404 and 429 to 0404 and 0429', async (t) => {

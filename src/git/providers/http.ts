@@ -6,6 +6,8 @@ export interface HostReply {
   headers: Headers;
   /** Parsed JSON body, or undefined. */
   body: any;
+  /** The raw body (hosts that answer file content as raw bytes, e.g. Bitbucket `/src`). */
+  bytes: Buffer;
 }
 
 /** How a remote adapter reaches its host. */
@@ -32,28 +34,35 @@ const MAX_PAGES = 50;
 export class HostClient {
   constructor(private readonly opts: HostClientOptions) {}
 
-  /** Calls `path` (relative to the base, or an absolute URL from a Link header). Non-2xx throws unless listed in `allow`. */
+  /**
+   * Calls `path` (relative to the base, or an absolute URL from a Link header). A plain
+   * object body is sent as JSON; `FormData` and `URLSearchParams` as they are (multipart,
+   * form-urlencoded). Non-2xx throws unless listed in `allow`.
+   */
   async call(method: string, path: string, body?: unknown, allow: number[] = []): Promise<HostReply> {
     const url = /^https?:\/\//.test(path) ? path : `${this.opts.base}${path}`;
+    const form = body instanceof FormData || body instanceof URLSearchParams;
     let res: Response;
+    let bytes: Buffer;
     try {
       res = await this.opts.fetch(url, {
         method,
-        headers: { accept: 'application/json', ...this.opts.headers, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+        headers: { accept: 'application/json', ...this.opts.headers, ...(body !== undefined && !form ? { 'content-type': 'application/json' } : {}) },
+        ...(body !== undefined ? { body: form ? (body as FormData | URLSearchParams) : JSON.stringify(body) } : {}),
         signal: AbortSignal.timeout(this.opts.timeoutMs),
       });
+      bytes = Buffer.from(await res.arrayBuffer());
     } catch (err) {
       throw gitError('HostError', `${this.opts.hostName} unreachable: ${(err as Error).message}`);
     }
-    const text = await res.text();
+    const text = bytes.toString('utf8');
     let parsed: unknown;
     try {
       parsed = text ? JSON.parse(text) : undefined;
     } catch {
       parsed = undefined;
     }
-    const reply: HostReply = { status: res.status, headers: res.headers, body: parsed };
+    const reply: HostReply = { status: res.status, headers: res.headers, body: parsed, bytes };
     if ((res.status >= 200 && res.status < 300) || allow.includes(res.status)) return reply;
     const message = hostMessage(parsed) ?? res.statusText;
     if (res.status === 429 || (res.status === 403 && this.opts.isRateLimit?.(reply))) throw gitError('RateLimited', `${this.opts.hostName}: ${message}`);
@@ -91,10 +100,11 @@ export function nextLink(link: string | null): string | undefined {
 
 function hostMessage(body: unknown): string | undefined {
   if (!body || typeof body !== 'object') return undefined;
-  const b = body as { message?: unknown; error?: unknown; error_description?: unknown };
+  const b = body as { message?: unknown; error?: unknown; error_description?: unknown; error_msg?: unknown };
   if (typeof b.message === 'string') return b.message;
   if (b.message && typeof b.message === 'object') return JSON.stringify(b.message);
   if (typeof b.error_description === 'string') return b.error_description;
+  if (typeof b.error_msg === 'string') return b.error_msg;
   if (typeof b.error === 'string') return b.error;
   if (b.error && typeof b.error === 'object' && typeof (b.error as { message?: unknown }).message === 'string') return (b.error as { message: string }).message;
   return undefined;

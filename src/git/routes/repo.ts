@@ -76,8 +76,7 @@ export function repoRoutes(app: FastifyInstance, { git }: GitPluginOptions): voi
     const p = req.params as R;
     const provider = await providerOf(git, req);
     await provider.deleteHook(key(req), p.hook_id);
-    await git.forgetHookSecret(p.project, 'github', p.hook_id);
-    await git.forgetHookSecret(p.project, 'gitlab', p.hook_id);
+    for (const type of ['github', 'gitlab', 'gitee', 'bitbucket', 'devcloud']) await git.forgetHookSecret(p.project, type, p.hook_id);
     return reply.code(204).send();
   });
 }
