@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import type { Bus } from '../core/bus.js';
 import type { Clock } from '../core/clock.js';
 import type { Db } from '../core/db/kysely.js';
@@ -186,6 +187,8 @@ export class JobService {
   /** Runs one task under its timeout and the job's abort. @returns true when it succeeded */
   private async runTask(live: Live, task: Task, run: JobSpec['tasks'][number]['run']): Promise<boolean> {
     const controller = new AbortController();
+    // A task may wait on many things at once (a scale to 50 waits for 50 replicas).
+    setMaxListeners(0, controller.signal);
     live.controller = controller;
     if (live.cancelReason) controller.abort(new AbortReason('cancelled', live.cancelReason));
     await this.setTask(live, task, 'RUNNING');

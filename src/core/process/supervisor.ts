@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readdirSync, readFileSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Clock } from '../../core/clock.js';
@@ -142,8 +142,10 @@ export class ProcessRuntime {
   }
 
   /**
-   * Stops a replica: no more restarts; SIGTERM to its process group, SIGKILL after the grace
-   * period (clock time). @returns how the process ended (undefined when none was running)
+   * Stops a replica: no more restarts; SIGTERM to its process group, SIGKILL to the group
+   * after the grace period (clock time) unless every process of the group (the replica's
+   * process and whatever it started) has ended by then. Resolves when the group is empty.
+   * @returns how the replica's process ended (undefined when none was running)
    */
   async stop(instanceId: string): Promise<ExitInfo | undefined> {
     const entry = this.entries.get(instanceId);
@@ -161,8 +163,15 @@ export class ProcessRuntime {
     const ended = new Promise<ExitInfo>((resolve) => entry.exitWaiters.push(resolve));
     signalGroup(pid, 'SIGTERM');
     if (!entry.child) this.awaitAdoptedExit(entry, pid, entry.state.startTicks);
-    const cancelKill = this.deps.clock.after(entry.spec.terminationGraceMs, () => signalGroup(pid, 'SIGKILL'));
+    let killed = false;
+    const cancelKill = this.deps.clock.after(entry.spec.terminationGraceMs, () => {
+      killed = true;
+      signalGroup(pid, 'SIGKILL');
+    });
     const info = await ended;
+    // The group leader is gone, but what it started (npm's node, a shell's java) may still
+    // be ending, or ignore SIGTERM: the grace period and the SIGKILL hold for the whole group.
+    await groupEnded(pid, () => killed);
     cancelKill();
     this.entries.delete(instanceId);
     this.changed(entry);
@@ -275,6 +284,54 @@ export class ProcessRuntime {
   private changed(entry: Entry): void {
     this.deps.onChange?.({ ...entry.state });
   }
+}
+
+/**
+ * Resolves when no live process is left in process group `pgid` (checked every 20 ms of
+ * real time — this waits for the kernel), or 1 s after `killed()` turns true (members that
+ * are zombies nobody reaps, or that could not be killed, are not waited for any longer).
+ */
+async function groupEnded(pgid: number, killed: () => boolean): Promise<void> {
+  let polls = 0;
+  let pollsSinceKill = 0;
+  for (;;) {
+    if (!groupHasProcesses(pgid)) return;
+    // kill(-pgid, 0) also finds zombies: look closer now and then.
+    if (++polls % 25 === 0 && !groupHasLiveMembers(pgid)) return;
+    if (killed() && ++pollsSinceKill > 50) return;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+/** True when some process (a zombie included) is in process group `pgid`. */
+function groupHasProcesses(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** True when a process of group `pgid` that is not a zombie exists (scans /proc). */
+function groupHasLiveMembers(pgid: number): boolean {
+  let names: string[];
+  try {
+    names = readdirSync('/proc');
+  } catch {
+    return true;
+  }
+  for (const name of names) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(fields[2]) === pgid && fields[0] !== 'Z') return true;
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return false;
 }
 
 /** Sends `signal` to a process group; a group already gone is not an error. */

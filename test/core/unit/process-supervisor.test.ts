@@ -101,6 +101,36 @@ describe('ProcessRuntime', () => {
     assert.equal(exit?.signal, 'SIGKILL');
   });
 
+  it('stops the whole process group: a child of the replica that ignores SIGTERM is SIGKILLed after the grace period', async (t) => {
+    const { runtime, spec, clock, dir } = setup(t);
+    writeFileSync(join(dir, 'child.mjs'), `process.on('SIGTERM', () => console.log('child ignored')); setInterval(() => {}, 1000); console.log('child ' + process.pid);`);
+    // The replica's own process ends at SIGTERM (the default); the child it started does not.
+    const s = spec('wrapper', `import { spawn } from 'node:child_process'; spawn(process.execPath, [${JSON.stringify(join(dir, 'child.mjs'))}], { stdio: 'inherit' }); setInterval(() => {}, 1000);`);
+    const started = await runtime.start(s);
+    const childPid = await (async () => {
+      let pid = 0;
+      await until(async () => {
+        pid = Number(/^child (\d+)$/.exec((await runtime.logTail(s.logFile, 1))[0] ?? '')?.[1] ?? 0);
+        return pid > 0;
+      }, 'child started');
+      return pid;
+    })();
+    let stopped = false;
+    const stopping = runtime.stop('wrapper').then((exit) => {
+      stopped = true;
+      return exit;
+    });
+    await until(() => processStartTicks(started.pid!) === undefined, 'the wrapper ended');
+    await until(async () => (await runtime.logTail(s.logFile, 1))[0] === 'child ignored', 'SIGTERM seen by the child');
+    await new Promise((r) => setTimeout(r, 200));
+    assert.equal(stopped, false, 'stop waits for the rest of the group');
+    assert.notEqual(processStartTicks(childPid), undefined);
+    clock.advance(5000);
+    const exit = await stopping;
+    assert.equal(exit?.signal, 'SIGTERM');
+    assert.equal(processStartTicks(childPid), undefined, 'the child was killed with its group');
+  });
+
   it('refuses a command that does not exist with its name in the error', async (t) => {
     const { runtime, dir } = setup(t);
     await assert.rejects(runtime.start({ instanceId: 'x', command: 'openstage-no-such-binary', args: [], cwd: dir, env: {}, logFile: join(dir, 'x.log'), terminationGraceMs: 1000 }), /cannot start 'openstage-no-such-binary': ENOENT/);
