@@ -121,6 +121,8 @@ export const ConfigSchema = Type.Object(
         settleSeconds: Type.Integer({ default: 3, minimum: 0, description: 'How long a replica without a readiness probe must stay up to count as ready.' }),
         monitorSeconds: Type.Integer({ default: 5, minimum: 1, description: 'Period of liveness and readiness checks of running replicas.' }),
         stopOnShutdown: Type.Boolean({ default: false, description: 'Stop the deployed replicas when OpenStage stops; by default they keep running and are taken over at the next start.' }),
+        portMin: Type.Integer({ default: 20000, minimum: 1024, maximum: 65535, description: 'Lowest port given to replicas (PORT); keep the range below the kernel\'s ephemeral ports (32768 and up on Linux).' }),
+        portMax: Type.Integer({ default: 29999, minimum: 1024, maximum: 65535, description: 'Highest port given to replicas.' }),
       },
       { default: {}, additionalProperties: false },
     ),

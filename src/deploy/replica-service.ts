@@ -30,16 +30,29 @@ interface Live {
   livenessFailures: number;
 }
 
-/** A free loopback TCP port (bound then released). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+/** Whether `port` can be bound on the loopback address right now. */
+function canBind(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
     const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
   });
+}
+
+/**
+ * A free loopback port for a replica, from `[first, last]`: a range below the kernel's
+ * ephemeral ports (32768–60999 on Linux), so that an outgoing connection cannot take the
+ * port between this check and the replica's own bind. Ports of live replicas are skipped.
+ * @throws Error when every port of the range is taken
+ */
+async function freePort(first: number, last: number, taken: ReadonlySet<number>): Promise<number> {
+  const size = last - first + 1;
+  const start = Math.floor(Math.random() * size);
+  for (let i = 0; i < size; i++) {
+    const port = first + ((start + i) % size);
+    if (!taken.has(port) && (await canBind(port))) return port;
+  }
+  throw new Error(`no free port in ${first}-${last} for a replica`);
 }
 
 /** A plan probe in the runtime's terms (seconds → milliseconds, 1 s default timeout). */
@@ -74,6 +87,8 @@ export class Replicas {
       baseEnv: Record<string, string>;
       settleMs: number;
       monitorMs: number;
+      /** Replica ports, inclusive. */
+      portRange: [number, number];
       onChange?: (project: string, componentId: string) => void;
     },
   ) {
@@ -139,7 +154,7 @@ export class Replicas {
       project: plan.project,
       componentId: plan.componentId,
       version: plan.version,
-      port: await freePort(),
+      port: await freePort(this.deps.portRange[0], this.deps.portRange[1], new Set([...this.live.values()].map((l) => l.row.port))),
       desired: 'running',
       createdAtMs: this.deps.clock.now(),
     };

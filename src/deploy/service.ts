@@ -65,6 +65,7 @@ export class DeployService {
       baseEnv: deps.hostEnv,
       settleMs: deps.config.deploy.settleSeconds * 1000,
       monitorMs: deps.config.deploy.monitorSeconds * 1000,
+      portRange: [deps.config.deploy.portMin, deps.config.deploy.portMax],
     });
   }
 
