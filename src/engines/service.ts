@@ -6,6 +6,7 @@ import type { Config } from '../core/config.js';
 import type { Db } from '../core/db/kysely.js';
 import { AlreadyExistsError, OpenStageError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
+import { Mutex } from '../core/mutex.js';
 import { processStartTicks } from '../core/process/supervisor.js';
 import type { SecretBox } from '../core/secrets.js';
 import type { RbacService } from '../rbac/service.js';
@@ -65,6 +66,12 @@ export class EngineService {
   private readonly usage = new Map<string, { used: number; atMs: number }>();
   private readonly tokens = new Map<string, { token: string; expiresAtMs: number }>();
   private stopping = false;
+  /**
+   * Serialises the create and delete transactions: the engine count (maxEngines) and the next
+   * job id (max + 1) are read and written in one transaction, which PostgreSQL's READ
+   * COMMITTED does not isolate from a concurrent one.
+   */
+  private readonly writes = new Mutex();
 
   constructor(private readonly deps: EngineDeps) {
     this.log = deps.log.child({ area: 'engines' });
@@ -258,13 +265,13 @@ export class EngineService {
     };
     let job!: EngineJob;
     try {
-      await db.kysely.transaction().execute(async (trx) => {
+      await this.writes.run(() => db.kysely.transaction().execute(async (trx) => {
         if ((await engineStore.listEngines(trx, project)).length >= config.engines.maxEngines) throw engineError('QuotaExceeded', `at most ${config.engines.maxEngines} engines per project`);
         job = await this.newJob(trx, engine, 'Create', user);
         engine.latestJobId = job.id;
         await engineStore.insertEngine(trx, engine);
         await engineStore.insertJob(trx, job);
-      });
+      }));
     } catch (err) {
       if (err instanceof AlreadyExistsError) throw engineError('NameUsed', `engine "${input.name}" exists`);
       throw err;
@@ -288,7 +295,7 @@ export class EngineService {
     const { db, clock } = this.deps;
     let engine!: Engine;
     let job!: EngineJob;
-    await db.kysely.transaction().execute(async (trx) => {
+    await this.writes.run(() => db.kysely.transaction().execute(async (trx) => {
       const found = await engineStore.findEngine(trx, id);
       if (!found || found.project !== project) throw engineError('EngineNotFound', id);
       if (found.status === 'Creating' || found.status === 'Deleting') throw engineError('CannotDelete', `the engine is ${found.status}`);
@@ -296,7 +303,7 @@ export class EngineService {
       job = await this.newJob(trx, engine, 'Delete', user);
       await engineStore.insertJob(trx, job);
       await engineStore.updateEngine(trx, id, { status: 'Deleting', latestJobId: job.id }, clock.now());
-    });
+    }));
     this.log.info({ engineId: id, jobId: job.id }, 'engine delete job submitted');
     this.runJob(job, engine, this.deleteSteps(engine));
     return { id, name: engine.name, jobId: job.id };

@@ -272,3 +272,17 @@ describe('engine process supervision', () => {
     assert.throws(() => process.kill(second, 0), 'the adopted process was stopped');
   });
 });
+
+describe('POST /v2/{project}/enginemgr/engines (concurrent creates)', () => {
+  it('never exceeds engines.maxEngines nor answers 500 when many creates race', async (t) => {
+    const s = await startCas(t, { ...OVERRIDES, 'engines.maxEngines': 2, 'engines.startTimeoutSeconds': 1 });
+    const replies = await Promise.all(Array.from({ length: 8 }, () => em(s, 'POST', '/engines', createBody({ authType: 'NONE', auth_cred: undefined }))));
+    const accepted = replies.filter((r) => r.status === 200);
+    for (const r of replies) if (r.status !== 200) assertCasError(r, 400, 'SVCSTG.00501112');
+    assert.equal(accepted.length, 2, replies.map((r) => r.text).join('\n'));
+    assert.equal(new Set(accepted.map((r) => r.body.jobId)).size, 2, 'job ids are unique');
+    const list = await em(s, 'GET', '/engines');
+    assert.equal(list.body.total, 3);
+    for (const r of accepted) await waitJob(s, r.body.id, r.body.jobId);
+  });
+});

@@ -101,3 +101,39 @@ describe('GET /v1/{p}/git/files/{namespace}/{project}/trees', () => {
     assertCasError(await s.git.call('GET', `/files/${ns}/${repo}/a.txt`, { auth }), 400, 'SVCSTG.REPO.0400');
   });
 });
+
+describe('file writes on the built-in host (review)', () => {
+  it('answers 400, not 500, when a path crosses a file (a/b where a is a file) or a directory is written as a file', async (t) => {
+    const s = await startGit(t);
+    const { auth, ns, repo } = await repoWithAuth(s);
+    assert.equal((await s.git.call('POST', `/files/${ns}/${repo}/a?ref=main`, { auth, body: { message: 'a', content: 'x' } })).status, 200);
+    assertCasError(await s.git.call('POST', `/files/${ns}/${repo}/a:b?ref=main`, { auth, body: { message: 'a/b', content: 'y' } }), 400, 'SVCSTG.REPO.0400');
+    assert.equal((await s.git.call('POST', `/files/${ns}/${repo}/d:e?ref=main`, { auth, body: { message: 'd/e', content: 'y' } })).status, 200);
+    assertCasError(await s.git.call('POST', `/files/${ns}/${repo}/d?ref=main`, { auth, body: { message: 'd', content: 'z' } }), 400, 'SVCSTG.REPO.0403');
+    assert.deepEqual((await s.git.call('GET', `/files/${ns}/${repo}/trees?ref=main`, { auth })).body, { paths: ['a', 'd/e'] });
+  });
+
+  it('refuses control characters in a path (a newline would add index lines to a delete)', async (t) => {
+    const s = await startGit(t);
+    const { auth, ns, repo } = await repoWithAuth(s);
+    assert.equal((await s.git.call('POST', `/files/${ns}/${repo}/a?ref=main`, { auth, body: { message: 'a', content: 'x' } })).status, 200);
+    const blob = (await s.git.call('GET', `/files/${ns}/${repo}/a?ref=main`, { auth })).body.sha as string;
+    const evil = encodeURIComponent(`x\n100644 ${blob}\tevil`);
+    assertCasError(await s.git.call('POST', `/files/${ns}/${repo}/${evil}?ref=main`, { auth, body: { message: 'nl', content: 'x' } }), 400, 'SVCSTG.REPO.0400');
+    assertCasError(await s.git.call('POST', `/files/${ns}/${repo}/${encodeURIComponent('tab\there')}?ref=main`, { auth, body: { message: 'tab', content: 'x' } }), 400, 'SVCSTG.REPO.0400');
+    assert.deepEqual((await s.git.call('GET', `/files/${ns}/${repo}/trees?ref=main`, { auth })).body, { paths: ['a'] });
+  });
+
+  it('creates different files concurrently on one branch without spurious 409s; a stale sha still loses', async (t) => {
+    const s = await startGit(t);
+    const { auth, ns, repo } = await repoWithAuth(s);
+    assert.equal((await s.git.call('POST', `/files/${ns}/${repo}/seed?ref=main`, { auth, body: { message: 'seed', content: 's' } })).status, 200);
+    const replies = await Promise.all(Array.from({ length: 8 }, (_, i) => s.git.call('POST', `/files/${ns}/${repo}/f${i}?ref=main`, { auth, body: { message: `f${i}`, content: `${i}` } })));
+    assert.deepEqual(replies.map((r) => r.status), Array(8).fill(200), replies.map((r) => r.text).join('\n'));
+    assert.equal((await s.git.call('GET', `/files/${ns}/${repo}/trees?ref=main`, { auth })).body.paths.length, 9);
+    const sha = (await s.git.call('GET', `/files/${ns}/${repo}/seed?ref=main`, { auth })).body.sha as string;
+    const puts = await Promise.all(Array.from({ length: 6 }, (_, i) => s.git.call('PUT', `/files/${ns}/${repo}/seed?ref=main`, { auth, body: { message: `v${i}`, content: `v${i}`, sha } })));
+    assert.equal(puts.filter((r) => r.status === 200).length, 1, puts.map((r) => r.text).join('\n'));
+    for (const r of puts) if (r.status !== 200) assertCasError(r, 409, 'SVCSTG.REPO.0409');
+  });
+});

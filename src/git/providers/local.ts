@@ -8,6 +8,8 @@ import { runGit } from './git-cli.js';
 /** A namespace or repository name on the built-in host: letters, digits, `.`, `_`, `-`; no leading dot. */
 const NAME = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,99}$/;
 const ZERO = '0000000000000000000000000000000000000000';
+/** How many times a file write is tried on a branch that other writes keep moving. */
+const WRITE_ATTEMPTS = 20;
 
 /** True when `name` may be a namespace or repository name on the built-in host. */
 export function isLocalName(name: string): boolean {
@@ -101,10 +103,14 @@ async function resolveCommit(dir: string, ref: string): Promise<string | undefin
   return r.code === 0 ? r.stdout.toString('utf8').trim() : undefined;
 }
 
-/** Checks a file path given on the wire: relative, no empty, `.` or `..` segments, never inside `.git`. */
+/**
+ * Checks a file path given on the wire: relative, no empty, `.` or `..` segments, never inside
+ * `.git`, no control characters (a newline would be read as a further line by
+ * `update-index --index-info`).
+ */
 function checkPath(path: string): string {
   const parts = path.split('/');
-  if (!path || path.startsWith('/') || parts.some((p) => p === '' || p === '.' || p === '..' || p.toLowerCase() === '.git') || path.includes('\0')) {
+  if (!path || path.startsWith('/') || parts.some((p) => p === '' || p === '.' || p === '..' || p.toLowerCase() === '.git') || /[\x00-\x1f\x7f]/.test(path)) {
     throw gitError('InvalidParameter', `path ${path}`);
   }
   return path;
@@ -291,6 +297,17 @@ export class LocalProvider implements RepoProvider {
     const branch = write.ref.replace(/^refs\/heads\//, '');
     const valid = await runGit(['check-ref-format', `refs/heads/${branch}`]);
     if (valid.code !== 0 || branch.startsWith('-')) throw gitError('InvalidParameter', `ref ${write.ref}`);
+    // A branch moved by a write to another file is not a conflict: the write is checked and
+    // made again on the new head (a changed file still fails its sha check there).
+    for (let attempt = 0; attempt < WRITE_ATTEMPTS; attempt++) {
+      if (attempt > 0) await new Promise((r) => setTimeout(r, Math.floor(Math.random() * 20 * attempt)));
+      if (await this.writeOnce(dir, branch, path, write, kind)) return;
+    }
+    throw gitError('ShaMismatch', `branch ${branch} kept moving during the write`);
+  }
+
+  /** One attempt of `write`. @returns false when the branch moved before update-ref */
+  private async writeOnce(dir: string, branch: string, path: string, write: FileWrite | Omit<FileWrite, 'content'>, kind: 'create' | 'update' | 'delete'): Promise<boolean> {
     const heads = await this.repos.heads(dir);
     const old = heads.get(branch);
     if (!old && !(kind === 'create' && heads.size === 0)) throw gitError('NotFound', `branch ${branch}`);
@@ -299,6 +316,16 @@ export class LocalProvider implements RepoProvider {
     if (kind !== 'create') {
       if (!entry || entry.type !== 'blob') throw gitError('NotFound', `file ${path}`);
       if (write.sha !== entry.sha) throw gitError('ShaMismatch', `file ${path} is at ${entry.sha}`);
+    }
+    if (kind === 'create' && old && path.includes('/')) {
+      // Each parent must be a directory (or absent), never a file.
+      const parts = path.split('/');
+      const parents = parts.slice(0, -1).map((_, i) => parts.slice(0, i + 1).join('/'));
+      const out = (await git(dir, ['ls-tree', '-z', '--full-tree', old, '--', ...parents])).toString('utf8');
+      for (const line of out.split('\0')) {
+        const m = /^\d+ (\w+) [0-9a-f]+\t(.*)$/s.exec(line);
+        if (m && m[1] !== 'tree' && parents.includes(m[2]!)) throw gitError('InvalidParameter', `path ${path}: ${m[2]} is a file`);
+      }
     }
     const tmp = mkdtempSync(join(tmpdir(), 'openstage-index-'));
     try {
@@ -315,7 +342,7 @@ export class LocalProvider implements RepoProvider {
       const tree = (await git(dir, ['write-tree'], { env })).toString('utf8').trim();
       const commit = (await git(dir, ['commit-tree', tree, ...(old ? ['-p', old] : []), '-F', '-'], { env, input: write.message })).toString('utf8').trim();
       const cas = await runGit(['update-ref', '-m', `openstage: ${kind} ${path}`, `refs/heads/${branch}`, commit, old ?? ZERO], { gitDir: dir, env });
-      if (cas.code !== 0) throw gitError('ShaMismatch', `branch ${branch} moved during the write`);
+      return cas.code === 0;
     } finally {
       rmSync(tmp, { recursive: true, force: true });
     }
