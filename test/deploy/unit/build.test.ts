@@ -113,6 +113,16 @@ describe('source fetch and build per runtime stack', () => {
     assert.deepEqual([body.service, body.version], ['java-hello', '3.0.0']);
   });
 
+  it('builds a Maven project with mvn -q package and runs its jar', async (t) => {
+    const dir = tempDir(t);
+    execFileSync('tar', ['-czf', join(dir, 'java.tar.gz'), '--exclude=target', '-C', examples, 'java-hello']);
+    const built = await fetchAndBuild(t, { kind: 'package', url: pathToFileURL(join(dir, 'java.tar.gz')).toString() }, 'Java');
+    assert.deepEqual(built.launch, { command: 'java', args: ['-jar', join('target', 'java-hello.jar')] });
+    assert.ok(built.messages.includes('mvn -q -B package -DskipTests'));
+    const body = await runAndGet(t, built, '4.0.0');
+    assert.deepEqual([body.service, body.version], ['java-hello', '4.0.0']);
+  });
+
   it('builds a Go service with go build from a zip package (one top-level folder stripped)', async (t) => {
     const dir = tempDir(t);
     const files: Record<string, Uint8Array> = {};
