@@ -8,12 +8,10 @@ deleted). Settings come from compat/run-python.sh: OPENSTAGE_URL, OPENSTAGE_ACCE
 OPENSTAGE_SECRET_KEY, OPENSTAGE_PROJECT_ID.
 """
 import json
-import os
 import time
 import urllib.request
 
 import pytest
-from huaweicloudsdkcore.auth.credentials import BasicCredentials
 from huaweicloudsdkcore.exceptions.exceptions import ClientRequestException
 from huaweicloudsdkcse.v1 import (
     CreateEngineRequest,
@@ -27,14 +25,11 @@ from huaweicloudsdkcse.v1 import (
     ShowEngineRequest,
 )
 
-URL = os.environ["OPENSTAGE_URL"]
-AK = os.environ["OPENSTAGE_ACCESS_KEY"]
-SK = os.environ["OPENSTAGE_SECRET_KEY"]
-PROJECT_ID = os.environ["OPENSTAGE_PROJECT_ID"]
+from openstage_env import AK, PROJECT_ID, SK, URL, sdk_client
 
 
 def client():
-    return CseClient.new_builder().with_credentials(BasicCredentials(AK, SK, PROJECT_ID)).with_endpoints([URL]).build()
+    return sdk_client(CseClient)
 
 
 def wait(what, check, timeout_s=60):

@@ -7,22 +7,16 @@ compat/run-python.sh sets: OPENSTAGE_URL, OPENSTAGE_ACCESS_KEY, OPENSTAGE_SECRET
 OPENSTAGE_PROJECT_ID.
 """
 import json
-import os
 
 import pytest
-from huaweicloudsdkcore.auth.credentials import BasicCredentials
 from huaweicloudsdkcse.v1 import CseClient
 from huaweicloudsdkcore.exceptions.exceptions import ClientRequestException
 
-URL = os.environ["OPENSTAGE_URL"]
-AK = os.environ["OPENSTAGE_ACCESS_KEY"]
-SK = os.environ["OPENSTAGE_SECRET_KEY"]
-PROJECT_ID = os.environ["OPENSTAGE_PROJECT_ID"]
+from openstage_env import AK, PROJECT_ID, SK, URL, sdk_client
 
 
 def client(ak=AK, sk=SK, project_id=PROJECT_ID):
-    # A generated service client (CSE) built the way users build one, pointed at our server.
-    return CseClient.new_builder().with_credentials(BasicCredentials(ak, sk, project_id)).with_endpoints([URL]).build()
+    return sdk_client(CseClient, ak, sk, project_id)
 
 
 def call(c, method, path, body=None, query=None):

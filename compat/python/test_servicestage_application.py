@@ -7,11 +7,9 @@ do_http_request. Settings come from compat/run-python.sh: OPENSTAGE_URL,
 OPENSTAGE_ACCESS_KEY, OPENSTAGE_SECRET_KEY, OPENSTAGE_PROJECT_ID.
 """
 import json
-import os
 import uuid
 
 import pytest
-from huaweicloudsdkcore.auth.credentials import BasicCredentials
 from huaweicloudsdkcore.exceptions.exceptions import ClientRequestException
 from huaweicloudsdkservicestage.v3 import (
     ApplicationConfigModify,
@@ -34,14 +32,11 @@ from huaweicloudsdkservicestage.v3 import (
     ShowRuntimeStacksRequest,
 )
 
-URL = os.environ["OPENSTAGE_URL"]
-AK = os.environ["OPENSTAGE_ACCESS_KEY"]
-SK = os.environ["OPENSTAGE_SECRET_KEY"]
-PROJECT_ID = os.environ["OPENSTAGE_PROJECT_ID"]
+from openstage_env import AK, PROJECT_ID, SK, URL, sdk_client
 
 
 def client():
-    return ServiceStageClient.new_builder().with_credentials(BasicCredentials(AK, SK, PROJECT_ID)).with_endpoints([URL]).build()
+    return sdk_client(ServiceStageClient)
 
 
 def name(prefix):

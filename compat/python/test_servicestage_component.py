@@ -7,7 +7,6 @@ API, upgrade it, and delete it. Real processes run on the OpenStage host.
 Settings come from compat/run-python.sh: OPENSTAGE_URL, OPENSTAGE_ACCESS_KEY,
 OPENSTAGE_SECRET_KEY, OPENSTAGE_PROJECT_ID.
 """
-import os
 import pathlib
 import tarfile
 import tempfile
@@ -17,7 +16,6 @@ import uuid
 import json
 
 import pytest
-from huaweicloudsdkcore.auth.credentials import BasicCredentials
 from huaweicloudsdkcore.exceptions.exceptions import ClientRequestException
 from huaweicloudsdkservicestage.v3 import (
     ApplicationCreate,
@@ -46,15 +44,12 @@ from huaweicloudsdkservicestage.v3 import (
     UpdateComponentActionRequest,
 )
 
-URL = os.environ["OPENSTAGE_URL"]
-AK = os.environ["OPENSTAGE_ACCESS_KEY"]
-SK = os.environ["OPENSTAGE_SECRET_KEY"]
-PROJECT_ID = os.environ["OPENSTAGE_PROJECT_ID"]
+from openstage_env import AK, PROJECT_ID, SK, URL, sdk_client
 EXAMPLE = pathlib.Path(__file__).resolve().parents[2] / "examples" / "node-hello"
 
 
 def client():
-    return ServiceStageClient.new_builder().with_credentials(BasicCredentials(AK, SK, PROJECT_ID)).with_endpoints([URL]).build()
+    return sdk_client(ServiceStageClient)
 
 
 def name(prefix):

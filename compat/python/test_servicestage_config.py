@@ -5,22 +5,17 @@ their records, so these tests use the same client's signed do_http_request (AK/S
 SDK-HMAC-SHA256, project id from BasicCredentials) on the documented paths and assert the
 answers' values. Settings come from compat/run-python.sh (see test_huaweicloud_sdk.py).
 """
-import os
 import uuid
 
 import pytest
-from huaweicloudsdkcore.auth.credentials import BasicCredentials
 from huaweicloudsdkcore.exceptions.exceptions import ClientRequestException
 from huaweicloudsdkservicestage.v3 import ServiceStageClient
 
-URL = os.environ["OPENSTAGE_URL"]
-AK = os.environ["OPENSTAGE_ACCESS_KEY"]
-SK = os.environ["OPENSTAGE_SECRET_KEY"]
-PROJECT_ID = os.environ["OPENSTAGE_PROJECT_ID"]
+from openstage_env import AK, PROJECT_ID, SK, URL, sdk_client
 
 
 def client():
-    return ServiceStageClient.new_builder().with_credentials(BasicCredentials(AK, SK, PROJECT_ID)).with_endpoints([URL]).build()
+    return sdk_client(ServiceStageClient)
 
 
 def call(method, path, body=None, query=None):

@@ -5,11 +5,9 @@ deletes it, checking that the values come back through the SDK's own response mo
 Settings come from compat/run-python.sh: OPENSTAGE_URL, OPENSTAGE_ACCESS_KEY,
 OPENSTAGE_SECRET_KEY, OPENSTAGE_PROJECT_ID.
 """
-import os
 import uuid
 
 import pytest
-from huaweicloudsdkcore.auth.credentials import BasicCredentials
 from huaweicloudsdkcore.exceptions.exceptions import ClientRequestException
 from huaweicloudsdkservicestage.v3 import (
     CreateEnvironmentRequest,
@@ -27,15 +25,12 @@ from huaweicloudsdkservicestage.v3 import (
     ShowEnvironmentsRequest,
 )
 
-URL = os.environ["OPENSTAGE_URL"]
-AK = os.environ["OPENSTAGE_ACCESS_KEY"]
-SK = os.environ["OPENSTAGE_SECRET_KEY"]
-PROJECT_ID = os.environ["OPENSTAGE_PROJECT_ID"]
+from openstage_env import AK, PROJECT_ID, SK, URL, sdk_client
 
 
 @pytest.fixture(scope="module")
 def client():
-    return ServiceStageClient.new_builder().with_credentials(BasicCredentials(AK, SK, PROJECT_ID)).with_endpoints([URL]).build()
+    return sdk_client(ServiceStageClient)
 
 
 def unique(prefix):

@@ -7,7 +7,7 @@ import type { Db } from '../core/db/kysely.js';
 import { AlreadyExistsError, OpenStageError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
 import { Mutex } from '../core/mutex.js';
-import { processStartTicks } from '../core/process/supervisor.js';
+import { processStartTicks, signalGroup } from '../core/process/supervisor.js';
 import type { SecretBox } from '../core/secrets.js';
 import type { RbacService } from '../rbac/service.js';
 import type { RegistryService } from '../registry/service.js';
@@ -595,15 +595,3 @@ export class EngineService {
   }
 }
 
-/** Sends `signal` to a process group (or the process); gone is not an error. */
-function signalGroup(pid: number, signal: NodeJS.Signals): void {
-  try {
-    process.kill(-pid, signal);
-  } catch {
-    try {
-      process.kill(pid, signal);
-    } catch {
-      // already gone
-    }
-  }
-}

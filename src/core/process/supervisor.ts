@@ -334,8 +334,8 @@ function groupHasLiveMembers(pgid: number): boolean {
   return false;
 }
 
-/** Sends `signal` to a process group; a group already gone is not an error. */
-function signalGroup(pid: number, signal: NodeJS.Signals): void {
+/** Sends `signal` to a process group (or, failing that, the process); one already gone is not an error. */
+export function signalGroup(pid: number, signal: NodeJS.Signals): void {
   try {
     process.kill(-pid, signal);
   } catch {
