@@ -207,9 +207,10 @@ export class GitService {
   async createOauth(project: string, type: string, body: { name: string; code: string; state: string }, baseUrl: string): Promise<Authorization> {
     const repoType = this.repoType(type);
     const host = this.oauthHost(repoType);
-    if (await gitStore.findAuthorization(this.deps.db.kysely, project, body.name)) throw gitError('AlreadyExists', `authorization ${body.name}`);
+    // The state is used up first, whatever happens next (a name clash included): it is single-use.
     const taken = await gitStore.takeOauthState(this.deps.db.kysely, tokenDigest(body.state), project, repoType);
     if (!taken || taken.createdAtMs < this.deps.clock.now() - this.cfg.oauthStateTtlSeconds * 1000) throw gitError('OAuthInvalid', 'state is unknown, used or expired');
+    if (await gitStore.findAuthorization(this.deps.db.kysely, project, body.name)) throw gitError('AlreadyExists', `authorization ${body.name}`);
     const token = await this.exchangeCode(repoType, host, body.code, baseUrl);
     return this.create(project, repoType, body.name, { tokenType: 'oauth', secret: token.access, user: '' }, '', token.refresh, baseUrl);
   }

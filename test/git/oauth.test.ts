@@ -56,6 +56,10 @@ describe('POST /v1/{p}/git/auths/{repo_type}/oauth', () => {
     assert.ok(!r.text.includes('gho_oauth'));
     assert.deepEqual((await s.git.call('GET', '/repos/namespaces', { auth: 'gho' })).body, { namespaces: [{ id: 'octo', name: 'octo' }] });
     assertCasError(await s.git.call('POST', '/auths/github/oauth', { body: { name: 'gho2', code: 'good-code', state } }), 400, 'SVCSTG.REPO.0402');
+    // A state is used up even by a call refused for a taken name.
+    const second = new URL((await s.git.call('GET', '/auths/github/redirect')).body.url).searchParams.get('state')!;
+    assertCasError(await s.git.call('POST', '/auths/github/oauth', { body: { name: 'gho', code: 'good-code', state: second } }), 400, 'SVCSTG.REPO.0403');
+    assertCasError(await s.git.call('POST', '/auths/github/oauth', { body: { name: 'gho3', code: 'good-code', state: second } }), 400, 'SVCSTG.REPO.0402');
   });
 
   it('refuses an unknown state, an expired state and a bad code with 0402', async (t) => {
