@@ -40,8 +40,8 @@ export const MAX_UNPACKED_BYTES = 1024 * 1024 * 1024;
 /**
  * Puts the component's source into the empty directory `dir`.
  * - code: `git clone --depth 1 --branch <ref>` (any ref: a sha falls back to a full clone and
- *   checkout); credentials go in an Authorization header through `-c http.extraHeader`, never
- *   in the URL or the logs; GIT_TERMINAL_PROMPT=0 so git never waits for input.
+ *   checkout); credentials go in an Authorization header through git's environment config
+ *   (GIT_CONFIG_KEY_0 = http.extraHeader), never in the URL, the command line or the logs; GIT_TERMINAL_PROMPT=0 so git never waits for input.
  * - package: downloads (http/https) or copies (file://); a .zip or .tar.gz/.tgz is unpacked
  *   (a single top-level folder is stripped), a .jar or .war is kept as is.
  * @throws BuildError with a clear reason (unreachable, bad ref, unsupported archive, image)
@@ -53,20 +53,21 @@ export async function fetchSource(source: SourceSpec, dir: string, options: { en
     const url = source.repo_url || source.url;
     if (!url) throw new BuildError('source.repo_url (or source.url) is required for kind code');
     const ref = source.repo_ref || '';
-    const config: string[] = [];
+    const env: Record<string, string> = { ...options.env, GIT_TERMINAL_PROMPT: '0' };
     if (options.credentials) {
+      // Through git's environment config, not `-c` on the command line: argv is readable by
+      // every local user (/proc) and a failed command is quoted in the job's messages.
       const basic = Buffer.from(`${options.credentials.username}:${options.credentials.password}`).toString('base64');
-      config.push('-c', `http.extraHeader=Authorization: Basic ${basic}`);
+      Object.assign(env, { GIT_CONFIG_COUNT: '1', GIT_CONFIG_KEY_0: 'http.extraHeader', GIT_CONFIG_VALUE_0: `Authorization: Basic ${basic}` });
     }
-    const env = { ...options.env, GIT_TERMINAL_PROMPT: '0' };
     options.log(`git clone ${redact(url)}${ref ? ` at ${ref}` : ''}`);
     try {
-      await runLogged('git', [...config, 'clone', '--quiet', '--depth', '1', ...(ref ? ['--branch', ref] : []), '--', url, dir], { cwd: '/', env, logFile: options.logFile, signal: options.signal });
+      await runLogged('git', ['clone', '--quiet', '--depth', '1', ...(ref ? ['--branch', ref] : []), '--', url, dir], { cwd: '/', env, logFile: options.logFile, signal: options.signal });
     } catch (err) {
       if (!ref || options.signal.aborted) throw err;
       // Not a branch or tag: maybe a commit sha. Clone everything and check it out.
       rmSync(dir, { recursive: true, force: true });
-      await runLogged('git', [...config, 'clone', '--quiet', '--', url, dir], { cwd: '/', env, logFile: options.logFile, signal: options.signal });
+      await runLogged('git', ['clone', '--quiet', '--', url, dir], { cwd: '/', env, logFile: options.logFile, signal: options.signal });
       await runLogged('git', ['checkout', '--quiet', '--detach', ref], { cwd: dir, env, logFile: options.logFile, signal: options.signal });
     }
     const { stdout } = await execFileAsync('git', ['rev-parse', 'HEAD'], { cwd: dir, env });
