@@ -162,7 +162,9 @@ export class DeployService {
     }
     const runnable = await this.runnable(project, componentId, current.currentVersion);
     if (!runnable) throw deployError('InvalidParameter', `the artifact of version ${current.currentVersion} is gone; deploy again`);
-    const plan = runnable.plan;
+    // The release's sealed plan carries the replica count of its deploy; start, stop and
+    // restart keep the current one (a scale since then), which onFinish writes back.
+    const plan = { ...runnable.plan, replicas: current.replicas };
     if (action === 'scale') {
       const n = parameters.replica;
       if (n === undefined || !Number.isInteger(n) || n < 0 || n > 100) throw deployError('InvalidParameter', 'parameters.replica must be an integer from 0 to 100');
