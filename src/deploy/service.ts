@@ -162,23 +162,36 @@ export class DeployService {
     }
     const runnable = await this.runnable(project, componentId, current.currentVersion);
     if (!runnable) throw deployError('InvalidParameter', `the artifact of version ${current.currentVersion} is gone; deploy again`);
-    // The release's sealed plan carries the replica count of its deploy; start, stop and
-    // restart keep the current one (a scale since then), which onFinish writes back.
+    // These jobs may wait behind a deploy or another action: they read the component's
+    // version, artifact and replica count when they run, not when they were asked for, and
+    // report what they used (so a scale never brings back an older version, and a restart
+    // keeps the replica count of a scale queued before it).
+    const outcome: { version?: string; replicas?: number } = {};
+    const atRun = async (): Promise<{ runnable: Runnable; replicas: number }> => {
+      const now = this.state.get(k);
+      if (!now?.currentVersion) throw new Error('the component has no deployed version');
+      const r = await this.runnable(project, componentId, now.currentVersion);
+      if (!r) throw new Error(`the artifact of version ${now.currentVersion} is gone; deploy again`);
+      outcome.version = now.currentVersion;
+      outcome.replicas ??= now.replicas;
+      return { runnable: r, replicas: outcome.replicas };
+    };
     const plan = { ...runnable.plan, replicas: current.replicas };
+    const timeoutMs = (n: number): number => this.readyTimeoutMs() * Math.max(1, n) + 60_000;
     if (action === 'scale') {
       const n = parameters.replica;
       if (n === undefined || !Number.isInteger(n) || n < 0 || n > 100) throw deployError('InvalidParameter', 'parameters.replica must be an integer from 0 to 100');
-      return this.submit(k, { ...plan, replicas: n }, 'scale', [{ name: `scale to ${n}`, type: 'scale', timeoutMs: this.readyTimeoutMs() * Math.max(1, n), run: (ctx) => this.scaleTo(runnable, n, ctx) }], current.currentVersion);
+      outcome.replicas = n;
+      return this.submit(k, { ...plan, replicas: n }, 'scale', [{ name: `scale to ${n}`, type: 'scale', timeoutMs: timeoutMs(n), run: async (ctx) => this.scaleTo((await atRun()).runnable, n, ctx) }], current.currentVersion, undefined, outcome);
     }
     if (action === 'stop') {
-      return this.submit(k, plan, 'stop', [{ name: 'stop replicas', type: 'stop', timeoutMs: (plan.terminationGraceSeconds + 30) * 1000, run: (ctx) => this.stopAllOf(project, componentId, ctx) }], current.currentVersion, 'STOPPED');
+      return this.submit(k, plan, 'stop', [{ name: 'stop replicas', type: 'stop', timeoutMs: (plan.terminationGraceSeconds + 30) * 1000, run: async (ctx) => { await atRun(); await this.stopAllOf(project, componentId, ctx); } }], current.currentVersion, 'STOPPED', outcome);
     }
     if (action === 'start') {
-      const n = current.replicas;
-      return this.submit(k, plan, 'start', [{ name: `start ${n} replicas`, type: 'start', timeoutMs: this.readyTimeoutMs() * Math.max(1, n), run: (ctx) => this.scaleTo(runnable, n, ctx) }], current.currentVersion);
+      return this.submit(k, plan, 'start', [{ name: `start ${current.replicas} replicas`, type: 'start', timeoutMs: timeoutMs(Math.max(current.replicas, 10)), run: async (ctx) => { const now = await atRun(); await this.scaleTo(now.runnable, now.replicas, ctx); } }], current.currentVersion, undefined, outcome);
     }
     if (action === 'restart') {
-      return this.submit(k, plan, 'restart', [{ name: 'restart replicas', type: 'restart', timeoutMs: this.readyTimeoutMs() * Math.max(1, current.replicas) + 60_000, run: (ctx) => this.replaceAll(runnable, current.replicas, Array<number>(current.replicas).fill(1), ctx) }], current.currentVersion);
+      return this.submit(k, plan, 'restart', [{ name: 'restart replicas', type: 'restart', timeoutMs: timeoutMs(Math.max(current.replicas, 10)), run: async (ctx) => { const now = await atRun(); await this.replaceAll(now.runnable, now.replicas, Array<number>(now.replicas).fill(1), ctx); } }], current.currentVersion, undefined, outcome);
     }
     throw deployError('ActionNotDefined', `action '${action as string}' is not defined`);
   }
@@ -235,7 +248,12 @@ export class DeployService {
 
   // ───────────── jobs ─────────────
 
-  private async submit(k: string, plan: ComponentPlan, jobType: string, tasks: TaskSpec[], version: string, endStatus?: ComponentStatus): Promise<string> {
+  /**
+   * Submits a job for a component and records its outcome. `outcome` is filled by tasks that
+   * decide when they run (start, stop, restart, scale): the version and replica count they
+   * actually used, which win over `version` and `plan.replicas`.
+   */
+  private async submit(k: string, plan: ComponentPlan, jobType: string, tasks: TaskSpec[], version: string, endStatus?: ComponentStatus, outcome: { version?: string; replicas?: number } = {}): Promise<string> {
     const { project, componentId } = plan;
     const previous = this.state.get(k);
     const row: deployStore.ComponentRow = previous ?? { project, componentId, currentVersion: '', replicas: plan.replicas, status: 'INITIALIZING', failDetail: '', lastJobId: '', updatedAtMs: this.deps.clock.now() };
@@ -251,7 +269,7 @@ export class DeployService {
         const failed = detail.tasks.find((t) => t.status === 'FAILED');
         const next: deployStore.ComponentRow = {
           ...current,
-          ...(status === 'SUCCEEDED' ? { currentVersion: version, replicas: plan.replicas, failDetail: '' } : { failDetail: failed ? `${failed.name}: ${failed.messages.at(-1) ?? 'failed'}` : 'failed' }),
+          ...(status === 'SUCCEEDED' ? { currentVersion: outcome.version ?? version, replicas: outcome.replicas ?? plan.replicas, failDetail: '' } : { failDetail: failed ? `${failed.name}: ${failed.messages.at(-1) ?? 'failed'}` : 'failed' }),
           status: status === 'SUCCEEDED' ? (endStatus ?? 'RUNNING') : 'FAILED',
           updatedAtMs: this.deps.clock.now(),
         };
