@@ -53,6 +53,7 @@ export async function fetchSource(source: SourceSpec, dir: string, options: { en
     const url = source.repo_url || source.url;
     if (!url) throw new BuildError('source.repo_url (or source.url) is required for kind code');
     const ref = source.repo_ref || '';
+    if (ref.startsWith('-')) throw new BuildError(`repo_ref '${ref}' is not a branch, tag or commit (it starts with '-')`);
     const env: Record<string, string> = { ...options.env, GIT_TERMINAL_PROMPT: '0' };
     if (options.credentials) {
       // Through git's environment config, not `-c` on the command line: argv is readable by

@@ -161,6 +161,7 @@ describe('source fetch and build per runtime stack', () => {
   it('refuses images, unknown stacks, unsupported packages and unsafe zip paths with clear reasons', async (t) => {
     const dir = tempDir(t);
     await assert.rejects(fetchAndBuild(t, { kind: 'image', url: 'swr.example/x:1' }, 'Docker'), /container runtime/);
+    await assert.rejects(fetchAndBuild(t, { kind: 'code', repo_url: 'file:///nonexistent', repo_ref: '--upload-pack=touch /tmp/x' }, 'Nodejs'), /starts with '-'/);
     writeFileSync(join(dir, 'x.rar'), 'x');
     await assert.rejects(fetchAndBuild(t, { kind: 'package', url: pathToFileURL(join(dir, 'x.rar')).toString() }, 'Java'), /unsupported package x\.rar/);
     writeFileSync(join(dir, 'evil.zip'), zipSync({ '../evil.txt': new Uint8Array([1]) }));
