@@ -1,22 +1,12 @@
 import type { Executor } from '../../core/db/kysely.js';
+import type { CasAddonsTable } from '../../core/db/tables/cas-addon.js';
 import { AlreadyExistsError, isUniqueViolation } from '../../core/errors.js';
 import type { Addon, AddonStatus } from './types.js';
 
 /** Kysely queries for cas_addons. No rules, no events. */
 
-type Row = {
-  id: string;
-  project_id: string;
-  environment_id: string;
-  name: string;
-  version: string;
-  cce_id: string;
-  cse_id: string;
-  job_id: string;
-  status: string;
-  created_at_ms: number | string;
-  updated_at_ms: number | string;
-};
+/** A row as the table declares it. */
+type Row = CasAddonsTable;
 
 function toAddon(r: Row): Addon {
   return {

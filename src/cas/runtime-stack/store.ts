@@ -1,23 +1,12 @@
 import type { Executor } from '../../core/db/kysely.js';
+import type { CasRuntimeStacksTable } from '../../core/db/tables/cas-runtime-stack.js';
 import { AlreadyExistsError, isUniqueViolation } from '../../core/errors.js';
 import type { DeployMode, RuntimeStack, StackSpec, StackStatus, StackType } from './types.js';
 
 /** Kysely queries for cas_runtime_stacks (custom stacks only). No rules, no events. */
 
-type Row = {
-  id: string;
-  project_id: string;
-  name: string;
-  deploy_mode: string;
-  type: string;
-  version: string;
-  spec: string;
-  description: string;
-  status: string;
-  creator: string;
-  created_at_ms: number | string;
-  updated_at_ms: number | string;
-};
+/** A row as the table declares it. */
+type Row = CasRuntimeStacksTable;
 
 function toStack(r: Row): RuntimeStack {
   return {
