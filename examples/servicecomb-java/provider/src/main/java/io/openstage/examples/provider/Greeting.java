@@ -14,6 +14,8 @@ public class Greeting {
 
   private int port;
 
+  private String stage;
+
   public String getGreeting() {
     return greeting;
   }
@@ -60,5 +62,13 @@ public class Greeting {
 
   public void setPort(int port) {
     this.port = port;
+  }
+
+  public String getStage() {
+    return stage;
+  }
+
+  public void setStage(String stage) {
+    this.stage = stage;
   }
 }
