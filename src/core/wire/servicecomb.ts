@@ -35,6 +35,18 @@ export function sendEmptyOk(reply: FastifyReply): FastifyReply {
   return reply.code(200).type('text/plain; charset=UTF-8').send('');
 }
 
+/**
+ * Sets a response header keeping the exact case of `name` on the wire (Fastify's
+ * `reply.header` lower-cases names). ServiceComb's Java clients look headers up by
+ * case-sensitive name — Java Chassis' http-client-common `HttpResponse.getHeader` compares
+ * with `equals` — so `X-Kie-Revision` / `X-Resource-Revision` sent in lower case read as
+ * null (and the Kie client then polls with `revision=null`, a 400 forever).
+ */
+export function setExactCaseHeader(reply: FastifyReply, name: string, value: string): FastifyReply {
+  reply.raw.setHeader(name, value);
+  return reply;
+}
+
 /** Sends a pre-serialised JSON body (text or UTF-8 bytes) with the ServiceComb content type. */
 export function sendJsonText(reply: FastifyReply, json: string | Buffer, status = 200): FastifyReply {
   return reply.code(status).type('application/json; charset=UTF-8').send(json);

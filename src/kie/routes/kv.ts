@@ -3,6 +3,7 @@ import { kieDomainOf, kieProjectOf, type KiePluginOptions } from '../index.js';
 import { CreateKvBody, DeleteKvsBody, KvParams, ListKvQuery, ProjectParams, UpdateKvBody } from '../schemas.js';
 import { parseListQuery, parseRevision, parseWait, type RawListQuery } from '../validate.js';
 import { sendKie, sendNoContent, wantsYaml } from './reply.js';
+import { setExactCaseHeader } from '../../core/wire/servicecomb.js';
 
 const tags = ['kie'];
 
@@ -55,9 +56,9 @@ export function kvRoutes(app: FastifyInstance, { kie }: KiePluginOptions): void 
       // Released by a shutdown: without this the keep-alive socket would hold the close.
       if (kie.isClosing()) reply.header('connection', 'close');
     }
-    if (!changed) return reply.code(304).header('X-Kie-Revision', String(kie.revisionOf(domain))).send();
+    if (!changed) return setExactCaseHeader(reply.code(304), 'X-Kie-Revision', String(kie.revisionOf(domain))).send();
     const result = kie.list(domain, project, q);
-    reply.header('X-Kie-Revision', String(result.revision));
+    setExactCaseHeader(reply, 'X-Kie-Revision', String(result.revision));
     if (wantsYaml(req)) return sendKie(req, reply, { total: result.page.total, data: result.page.data.map((r) => r.doc) });
     return sendKie(req, reply, undefined, { json: result.json });
   });

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { OpenStageError } from '../../core/errors.js';
-import { sendJsonText, serviceCombErrorBody, type ServiceCombErrorBody } from '../../core/wire/servicecomb.js';
+import { sendJsonText, setExactCaseHeader, serviceCombErrorBody, type ServiceCombErrorBody } from '../../core/wire/servicecomb.js';
 import { registryError } from '../errors.js';
 import { tenantOf, type RegistryPluginOptions } from '../index.js';
 import { BatchFindBody, FindQuery, ProjectParams } from '../schemas.js';
@@ -50,7 +50,7 @@ export function discoveryRoutes(app: FastifyInstance, { registry }: RegistryPlug
       version: q.version,
       tags: q.tags ? q.tags.split(',').filter(Boolean) : undefined,
     });
-    reply.header('X-Resource-Revision', result.rev);
+    setExactCaseHeader(reply, 'X-Resource-Revision', result.rev);
     if (q.rev && q.rev === result.rev) return reply.code(304).send();
     return sendJsonText(reply, result.body);
   });

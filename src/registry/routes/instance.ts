@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { sendEmptyOk, sendJsonText } from '../../core/wire/servicecomb.js';
+import { sendEmptyOk, sendJsonText, setExactCaseHeader } from '../../core/wire/servicecomb.js';
 import { tenantOf, type RegistryPluginOptions } from '../index.js';
 import { HeartbeatsBody, InstanceParams, ProjectParams, PropertiesBody, RegisterInstanceBody, ServiceParams, StatusByPropertiesBody } from '../schemas.js';
 import { checkProperties } from '../validate.js';
@@ -20,7 +20,7 @@ export function instanceRoutes(app: FastifyInstance, { registry }: RegistryPlugi
     const { serviceId } = req.params as { serviceId: string };
     const q = req.query as { tags?: string; rev?: string };
     const result = registry.listInstances(tenantOf(req), serviceId, consumerOf(req.headers), q.tags ? q.tags.split(',').filter(Boolean) : []);
-    reply.header('X-Resource-Revision', result.rev);
+    setExactCaseHeader(reply, 'X-Resource-Revision', result.rev);
     if (q.rev && q.rev === result.rev) return reply.code(304).send();
     return sendJsonText(reply, result.body);
   });
@@ -28,7 +28,7 @@ export function instanceRoutes(app: FastifyInstance, { registry }: RegistryPlugi
   app.get('/microservices/:serviceId/instances/:instanceId', { config: { permission: { resource: 'service', verb: 'get' } }, schema: { operationId: 'GetInstance', params: InstanceParams } }, async (req, reply) => {
     const { serviceId, instanceId } = req.params as { serviceId: string; instanceId: string };
     const { instance, rev } = registry.getInstance(tenantOf(req), serviceId, instanceId, consumerOf(req.headers));
-    reply.header('X-Resource-Revision', rev);
+    setExactCaseHeader(reply, 'X-Resource-Revision', rev);
     if ((req.query as { rev?: string }).rev === rev) return reply.code(304).send();
     return { instance };
   });

@@ -1,0 +1,171 @@
+#!/usr/bin/env bash
+# The ServiceComb Java Chassis walk-through (examples/servicecomb-java/README.md), through
+# OpenStage's public APIs only: environment, application, application configuration, config
+# file, a git repository hosted by OpenStage, two components built with Maven by the
+# deployment engine, then config change, scale, upgrade + rollback and stop.
+#
+# Usage: against a running `openstage serve --auth none` (a fresh data directory is best):
+#   OPENSTAGE_URL=http://127.0.0.1:30100 examples/servicecomb-java/walkthrough.sh
+# With IAM on, also set OPENSTAGE_TOKEN (an X-Auth-Token) and OPENSTAGE_PROJECT.
+# STEPS=basic stops after the first consumer call. Needs curl, git and node on the PATH.
+set -euo pipefail
+
+U=${OPENSTAGE_URL:-http://127.0.0.1:30100}
+HERE=$(cd "$(dirname "$0")" && pwd)
+NAME=${DEMO_APP:-sc-demo}          # application name = the ServiceComb appId
+GIT_USER=${DEMO_GIT_USER:-demo}
+GIT_PASS=${DEMO_GIT_PASS:-Demo-pass-1}
+STEPS=${STEPS:-all}
+T0=$(date +%s)
+
+say() { printf '\n\033[1m[%3ss] %s\033[0m\n' "$(($(date +%s) - T0))" "$*"; }
+die() { printf 'FAILED: %s\n' "$*" >&2; exit 1; }
+
+# jget PATH: prints a field of the JSON on stdin (dot path, numeric parts index arrays).
+jget() {
+  node -e 'let s="";process.stdin.on("data",(d)=>(s+=d)).on("end",()=>{let v=JSON.parse(s);
+    for(const k of process.argv[1].split(".")){if(v==null)break;v=v[k];}
+    process.stdout.write(v==null?"":typeof v==="object"?JSON.stringify(v):String(v));});' "$1"
+}
+
+# api METHOD PATH [BODY] [extra curl args...]: the answer body; exits on an HTTP error.
+api() {
+  local method=$1 path=$2 body=${3:-}; shift 3 2>/dev/null || shift $#
+  local extra=() out code
+  [ -n "${OPENSTAGE_TOKEN:-}" ] && extra+=(-H "X-Auth-Token: $OPENSTAGE_TOKEN")
+  [ -n "$body" ] && extra+=(--data-binary "$body")
+  out=$(curl -sS -X "$method" "$U$path" -H 'Content-Type: application/json' "${extra[@]}" "$@" \
+    -w '\n%{http_code}') || die "$method $path: curl failed"
+  code=${out##*$'\n'}; out=${out%$'\n'*}
+  [[ $code == 2* ]] || die "$method $path → $code $out"
+  printf '%s' "$out"
+}
+
+# wait_job JOB_ID: polls the job until it ends; exits when it did not succeed.
+wait_job() {
+  local id=$1 start=$(date +%s) detail status
+  while :; do
+    detail=$(api GET "/v3/$P/cas/jobs/$id")
+    status=$(jget job.execution_status <<<"$detail")
+    [ "$status" != RUNNING ] && break
+    sleep 2
+  done
+  printf '  job %s: %s in %ss\n' "$id" "$status" "$(($(date +%s) - start))"
+  [ "$status" = SUCCEEDED ] || { node -e 'const d=JSON.parse(process.argv[1]);for(const t of d.tasks)console.error(t.task_name,t.task_status,t.messages)' "$detail"; die "job $id $status"; }
+}
+
+# port_of COMPONENT_ID: the local port of the first running replica.
+port_of() { api GET "/v3/$P/cas/applications/$APP/components/$1" | jget status.instances.0.port; }
+
+# call: one call of the consumer, compact JSON.
+call() { curl -sS "http://127.0.0.1:$CPORT/call?name=OpenStage"; }
+
+# until_answer WHAT JS_CONDITION [SECONDS]: repeats call until the condition on `a` (the
+# consumer's answer) holds; prints the answer.
+until_answer() {
+  local what=$1 cond=$2 limit=${3:-60} start=$(date +%s) a
+  while :; do
+    a=$(call 2>/dev/null || true)
+    if [ -n "$a" ] && node -e "const a=JSON.parse(process.argv[1]); process.exit(($cond)?0:1)" "$a" 2>/dev/null; then
+      printf '  %s\n' "$a"; return 0
+    fi
+    (( $(date +%s) - start < limit )) || die "$what: last answer $a"
+    sleep 1
+  done
+}
+
+# providers: instances of "provider" of this application in the registry.
+providers() { curl -sS "$U/v4/default/registry/instances?appId=$NAME&serviceName=provider" | node -e 'let s="";process.stdin.on("data",(d)=>(s+=d)).on("end",()=>{const v=s?JSON.parse(s):{};console.log((v.instances||[]).length)})'; }
+
+say "project"
+for _ in $(seq 1 30); do curl -sf -o /dev/null "$U/version" && break; sleep 1; done
+P=${OPENSTAGE_PROJECT:-}
+if [ -z "$P" ]; then PROJECTS=$(api GET /v3/auth/projects); P=$(jget projects.0.id <<<"$PROJECTS"); fi
+echo "  $P"
+
+say "environment with this machine and the built-in engine bound"
+ENV_ID=$(api POST "/v3/$P/cas/environments" "{\"name\":\"$NAME-env\",\"deploy_mode\":\"virtualmachine\"}" | jget id)
+api PUT "/v3/$P/cas/environments/$ENV_ID/resources" '{"resources":[{"id":"local","type":"ecs"},{"id":"default","type":"cse"}]}' >/dev/null
+echo "  environment $ENV_ID"
+
+say "application $NAME and its configuration (APP_STAGE) in the environment"
+APP=$(api POST "/v3/$P/cas/applications" "{\"name\":\"$NAME\"}" | jget id)
+api PUT "/v3/$P/cas/applications/$APP/configuration" \
+  "{\"environment_id\":\"$ENV_ID\",\"configuration\":{\"env\":[{\"name\":\"APP_STAGE\",\"value\":\"walkthrough\"}]}}" >/dev/null
+echo "  application $APP"
+
+say "config file provider-yaml (mounted into the provider at /config/provider.yaml)"
+GROUP=$(api POST "/v3/$P/cas/config-groups" "{\"name\":\"$NAME-config\"}" | jget id)
+CONFIG=$(api POST "/v3/$P/cas/configs" "{\"config_group_id\":\"$GROUP\",\"name\":\"provider-yaml\",\"type\":\"yaml\",
+  \"content\":\"greeting:\\n  message: Hello from the config file of \${CAS_APPLICATION_NAME}\\n\"}" | jget id)
+echo "  config $CONFIG"
+
+say "git: an authorization for OpenStage's own host, two repositories, two pushes"
+api POST "/v1/$P/git/auths/local/password" \
+  "{\"name\":\"$GIT_USER\",\"token\":\"$(printf '%s:%s' "$GIT_USER" "$GIT_PASS" | base64)\"}" >/dev/null
+WORK=$(mktemp -d); trap 'rm -rf "$WORK"' EXIT
+declare -A CLONE
+for m in provider consumer; do
+  CLONE[$m]=$(api POST "/v1/$P/git/repos/$NAME/projects" "{\"name\":\"$m\"}" -H "X-Repo-Auth: $GIT_USER" | jget clone_url)
+  cp -r "$HERE/$m" "$WORK/$m"; rm -rf "$WORK/$m/target"
+  ( cd "$WORK/$m" && git init -q -b main && git add . \
+    && git -c user.name=demo -c user.email=demo@example.com commit -qm "$m 1.0.0" \
+    && git push -q "${CLONE[$m]/:\/\//://$GIT_USER:$GIT_PASS@}" main )
+  echo "  ${CLONE[$m]}"
+done
+
+component_body() { # NAME VERSION [STORAGES]
+  printf '{"name":"%s","version":"%s","replica":1,"environment_id":"%s","refer_resources":[],
+    "runtime_stack":{"name":"OpenJDK17","type":"Java","version":"1.0.0","deploy_mode":"virtualmachine"},
+    "source":{"kind":"code","repo_url":"%s","repo_ref":"main","repo_auth":"%s"},
+    "readiness_probe":{"type":"http","path":"/health","timeout":2}%s}' \
+    "$1" "$2" "$ENV_ID" "${CLONE[$1]}" "$GIT_USER" "${3:+,\"storages\":$3}"
+}
+STORAGES="[{\"type\":\"ConfigMap\",\"parameters\":{\"config_id\":\"$CONFIG\"},\"mounts\":[{\"path\":\"/config/provider.yaml\"}]}]"
+
+say "components provider and consumer from source (Java, built with Maven by the engine)"
+R=$(api POST "/v3/$P/cas/applications/$APP/components" "$(component_body provider 1.0.0 "$STORAGES")")
+PROVIDER=$(jget component_id <<<"$R"); PJOB=$(jget job_id <<<"$R")
+R=$(api POST "/v3/$P/cas/applications/$APP/components" "$(component_body consumer 1.0.0)")
+CONSUMER=$(jget component_id <<<"$R"); CJOB=$(jget job_id <<<"$R")
+echo "  provider $PROVIDER (job $PJOB), consumer $CONSUMER (job $CJOB)"
+wait_job "$PJOB"; wait_job "$CJOB"
+CPORT=$(port_of "$CONSUMER")
+
+say "the consumer calls the provider by name (discovery through OpenStage's registry)"
+echo "  curl http://127.0.0.1:$CPORT/call?name=OpenStage"
+until_answer "first call" 'a.provider.version==="1.0.0" && a.provider.stage==="walkthrough"' 60
+[ "$STEPS" = basic ] && { say "done (STEPS=basic)"; exit 0; }
+
+say "config center: greeting.message for the provider (labels app, service, environment)"
+KV=$(api POST /v1/default/kie/kv "{\"key\":\"greeting.message\",\"value\":\"Hi from the config center\",\"status\":\"enabled\",
+  \"labels\":{\"app\":\"$NAME\",\"service\":\"provider\",\"environment\":\"\"}}" | jget id)
+until_answer "config change" 'a.provider.message==="Hi from the config center"' 30
+api PUT "/v1/default/kie/kv/$KV" '{"value":"Bonjour"}' >/dev/null
+until_answer "second config change" 'a.provider.message==="Bonjour"' 30
+
+say "scale the provider to 3 replicas"
+wait_job "$(api POST "/v3/$P/cas/applications/$APP/components/$PROVIDER/action" '{"action":"scale","parameters":{"replica":3}}' | jget job_id)"
+echo "  provider instances in the registry: $(providers)"
+start=$(date +%s); seen=""
+while :; do
+  seen=$( (for _ in 1 2 3 4 5 6 7 8 9; do call | jget provider.port; echo; done) | sort -u | tr '\n' ' ')
+  [ "$(wc -w <<<"$seen")" -ge 3 ] && break
+  (( $(date +%s) - start < 60 )) || die "calls did not spread over 3 providers: $seen"
+  sleep 2
+done
+echo "  9 calls answered by ports: $seen"
+
+say "upgrade the provider to 1.1.0, then roll back to 1.0.0"
+R=$(component_body provider 1.1.0 "$STORAGES" | sed 's/"replica":1/"replica":3/')
+wait_job "$(api PUT "/v3/$P/cas/applications/$APP/components/$PROVIDER" "$R" | jget job_id)"
+until_answer "1.1.0 answers" 'a.provider.version==="1.1.0"' 60
+wait_job "$(api POST "/v3/$P/cas/applications/$APP/components/$PROVIDER/action" '{"action":"rollback","parameters":{"version":"1.0.0"}}' | jget job_id)"
+until_answer "1.0.0 answers after the rollback" 'a.provider.version==="1.0.0"' 60
+
+say "stop the provider: its instances leave the registry"
+wait_job "$(api POST "/v3/$P/cas/applications/$APP/components/$PROVIDER/action" '{"action":"stop"}' | jget job_id)"
+echo "  provider instances in the registry: $(providers)"
+[ "$(providers)" = 0 ] || die "instances left after the stop"
+
+say "done: the consumer still runs on port $CPORT; the provider is stopped"
