@@ -156,8 +156,11 @@ export class DeployService {
         if (!target) throw deployError('InvalidParameter', 'there is no earlier version to roll back to');
       }
       if (!target) throw deployError('InvalidParameter', 'parameters.version is required for rollback');
-      const runnable = await this.runnable(project, componentId, target);
-      if (!runnable) throw deployError('InvalidParameter', `version ${target} has no stored artifact (never built, or removed); nothing was stopped`);
+      const stored = await this.runnable(project, componentId, target);
+      if (!stored) throw deployError('InvalidParameter', `version ${target} has no stored artifact (never built, or removed); nothing was stopped`);
+      // The target's build and settings, at the component's current replica count: a scale
+      // belongs to the component, not to a version (as `kubectl rollout undo` keeps replicas).
+      const runnable: Runnable = { ...stored, plan: { ...stored.plan, replicas: current.replicas } };
       return this.submit(k, runnable.plan, 'rollback', this.rolloutTasks(runnable.plan, async () => runnable, 'roll back'), target);
     }
     const runnable = await this.runnable(project, componentId, current.currentVersion);

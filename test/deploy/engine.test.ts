@@ -125,11 +125,15 @@ describe('DeployService (process runtime, real processes)', () => {
     assert.equal((await answers(rt.replicas[1]!.port)).version, '1.1.0');
     assert.deepEqual((await deploy.releases('p1', 'c1')).map((r) => r.version), ['1.0.0', '1.1.0']);
 
+    j = await job(jobs, await deploy.action('p1', 'c1', 'scale', { replica: 1 }));
+    assert.equal(j.job.status, 'SUCCEEDED', JSON.stringify(j.tasks));
     j = await job(jobs, await deploy.action('p1', 'c1', 'rollback', { version: '1.0.0' }));
     assert.equal(j.job.status, 'SUCCEEDED', JSON.stringify(j.tasks));
     assert.ok(!j.tasks.some((x) => x.name === 'build'), 'a rollback never rebuilds');
     rt = deploy.runtime('p1', 'c1')!;
     assert.equal(rt.version, '1.0.0');
+    assert.deepEqual(rt.replicas.map((r) => r.version), ['1.0.0'], 'a rollback keeps the scaled replica count (1.0.0 was deployed with 2)');
+    assert.equal(rt.replica, 1);
     assert.equal((await answers(rt.replicas[0]!.port)).version, '1.0.0');
 
     const running = rt.replicas.map((r) => r.pid);
