@@ -2,12 +2,13 @@
 # The ServiceComb Java Chassis walk-through (examples/servicecomb-java/README.md), through
 # OpenStage's public APIs only: environment, application, application configuration, config
 # file, a git repository hosted by OpenStage, two components built with Maven by the
-# deployment engine, then config change, scale, upgrade + rollback and stop.
+# deployment engine, then config change, scale, upgrade + rollback, a SIGKILLed provider
+# (its instance leaves the registry when its lease ends) and stop.
 #
 # Usage: against a running `openstage serve --auth none` (a fresh data directory is best):
 #   OPENSTAGE_URL=http://127.0.0.1:30100 examples/servicecomb-java/walkthrough.sh
 # With IAM on, also set OPENSTAGE_TOKEN (an X-Auth-Token) and OPENSTAGE_PROJECT.
-# STEPS=basic stops after the first consumer call. Needs curl, git and node on the PATH.
+# STEPS=basic stops after the first consumer call. Needs curl, git, node and ss (iproute2) on the PATH.
 set -euo pipefail
 
 U=${OPENSTAGE_URL:-http://127.0.0.1:30100}
@@ -74,8 +75,24 @@ until_answer() {
   done
 }
 
-# providers: instances of "provider" of this application in the registry.
-providers() { curl -sS "$U/v4/default/registry/instances?appId=$NAME&serviceName=provider" | node -e 'let s="";process.stdin.on("data",(d)=>(s+=d)).on("end",()=>{const v=s?JSON.parse(s):{};console.log((v.instances||[]).length)})'; }
+# provider_instances: "instanceId port" per instance of "provider" (every version) of this
+# application in the registry.
+provider_instances() { curl -sS "$U/v4/default/registry/instances?appId=$NAME&serviceName=provider&version=0.0.0%2B" | node -e 'let s="";process.stdin.on("data",(d)=>(s+=d)).on("end",()=>{const v=s?JSON.parse(s):{};for(const i of v.instances||[]){const e=(i.endpoints||[]).find((x)=>x.startsWith("rest://"))||"";console.log(i.instanceId+" "+(e.match(/:(\d+)/g)||[""]).pop().slice(1))}})'; }
+# providers: how many provider instances the registry has.
+providers() { provider_instances | grep -c . || true; }
+
+# spread_over N JS_CONDITION: repeats 9 calls until N different provider ports answered them
+# (each answer must pass the condition); prints the ports.
+spread_over() {
+  local n=$1 cond=$2 start=$(date +%s) seen
+  while :; do
+    seen=$( (for _ in 1 2 3 4 5 6 7 8 9; do a=$(call) && node -e "const a=JSON.parse(process.argv[1]); if(!($cond)) process.exit(1); console.log(a.provider.port)" "$a" || echo bad; done) | sort -u | tr '\n' ' ')
+    [[ $seen != *bad* ]] && [ "$(wc -w <<<"$seen")" -ge "$n" ] && break
+    (( $(date +%s) - start < 60 )) || die "calls did not spread over $n providers: $seen"
+    sleep 2
+  done
+  echo "  9 calls answered by ports: $seen"
+}
 
 say "project"
 for _ in $(seq 1 30); do curl -sf -o /dev/null "$U/version" && break; sleep 1; done
@@ -114,17 +131,21 @@ for m in provider consumer; do
   echo "  ${CLONE[$m]}"
 done
 
-component_body() { # NAME VERSION [STORAGES]
+component_body() { # NAME VERSION [EXTRA_FIELDS]
   printf '{"name":"%s","version":"%s","replica":1,"environment_id":"%s","refer_resources":[],
     "runtime_stack":{"name":"OpenJDK17","type":"Java","version":"1.0.0","deploy_mode":"virtualmachine"},
     "source":{"kind":"code","repo_url":"%s","repo_ref":"main","repo_auth":"%s"},
     "readiness_probe":{"type":"http","path":"/health","timeout":2}%s}' \
-    "$1" "$2" "$ENV_ID" "${CLONE[$1]}" "$GIT_USER" "${3:+,\"storages\":$3}"
+    "$1" "$2" "$ENV_ID" "${CLONE[$1]}" "$GIT_USER" "${3:+,$3}"
 }
-STORAGES="[{\"type\":\"ConfigMap\",\"parameters\":{\"config_id\":\"$CONFIG\"},\"mounts\":[{\"path\":\"/config/provider.yaml\"}]}]"
+# The provider mounts the config file, and heartbeats every $HEARTBEAT s (its application.yml
+# reads SC_HEARTBEAT_SECONDS; 15 s by default) so that a killed instance's lease is short.
+HEARTBEAT=${DEMO_HEARTBEAT_SECONDS:-5}
+PROVIDER_EXTRA="\"storages\":[{\"type\":\"ConfigMap\",\"parameters\":{\"config_id\":\"$CONFIG\"},\"mounts\":[{\"path\":\"/config/provider.yaml\"}]}],
+    \"envs\":[{\"name\":\"SC_HEARTBEAT_SECONDS\",\"value\":\"$HEARTBEAT\"}]"
 
 say "components provider and consumer from source (Java, built with Maven by the engine)"
-R=$(api POST "/v3/$P/cas/applications/$APP/components" "$(component_body provider 1.0.0 "$STORAGES")")
+R=$(api POST "/v3/$P/cas/applications/$APP/components" "$(component_body provider 1.0.0 "$PROVIDER_EXTRA")")
 PROVIDER=$(jget component_id <<<"$R"); PJOB=$(jget job_id <<<"$R")
 R=$(api POST "/v3/$P/cas/applications/$APP/components" "$(component_body consumer 1.0.0)")
 CONSUMER=$(jget component_id <<<"$R"); CJOB=$(jget job_id <<<"$R")
@@ -147,23 +168,35 @@ until_answer "second config change" 'a.provider.message==="Bonjour"' 30
 say "scale the provider to 3 replicas"
 wait_job "$(api POST "/v3/$P/cas/applications/$APP/components/$PROVIDER/action" '{"action":"scale","parameters":{"replica":3}}' | jget job_id)"
 echo "  provider instances in the registry: $(providers)"
-start=$(date +%s); seen=""
-while :; do
-  seen=$( (for _ in 1 2 3 4 5 6 7 8 9; do call | jget provider.port; echo; done) | sort -u | tr '\n' ' ')
-  [ "$(wc -w <<<"$seen")" -ge 3 ] && break
-  (( $(date +%s) - start < 60 )) || die "calls did not spread over 3 providers: $seen"
-  sleep 2
-done
-echo "  9 calls answered by ports: $seen"
+spread_over 3 'a.provider.message==="Bonjour"'
 
 say "upgrade the provider to 1.1.0, then roll back to 1.0.0"
-R=$(component_body provider 1.1.0 "$STORAGES" | sed 's/"replica":1/"replica":3/')
+R=$(component_body provider 1.1.0 "$PROVIDER_EXTRA" | sed 's/"replica":1/"replica":3/')
 wait_job "$(api PUT "/v3/$P/cas/applications/$APP/components/$PROVIDER" "$R" | jget job_id)"
 until_answer "1.1.0 answers" 'a.provider.version==="1.1.0"' 60
 wait_job "$(api POST "/v3/$P/cas/applications/$APP/components/$PROVIDER/action" '{"action":"rollback","parameters":{"version":"1.0.0"}}' | jget job_id)"
 until_answer "1.0.0 answers after the rollback" 'a.provider.version==="1.0.0"' 60
+spread_over 3 'a.provider.version==="1.0.0"'
 
-say "stop the provider: its instances leave the registry"
+say "SIGKILL one provider JVM: no deregistration, its instance leaves when its lease ends"
+VICTIM=$(provider_instances | head -1); VPORT=${VICTIM#* }; VID=${VICTIM%% *}
+VPID=$(ss -ltnpH "sport = :$VPORT" | sed -n 's/.*pid=\([0-9]*\).*/\1/p' | head -1)
+[ -n "$VPID" ] || die "no process listens on $VPORT"
+kill -9 "$VPID"; KILLED=$(date +%s)
+echo "  kill -9 $VPID (instance $VID on port $VPORT); still registered: $(provider_instances | grep -c "^$VID " || true)"
+while provider_instances | grep -q "^$VID "; do
+  (( $(date +%s) - KILLED < 180 )) || die "instance $VID still registered after 180 s"
+  sleep 1
+done
+echo "  instance $VID left the registry after $(($(date +%s) - KILLED))s (lease: ${HEARTBEAT}s x (3 + 1))"
+start=$(date +%s)
+until [ "$(providers)" = 3 ]; do
+  (( $(date +%s) - start < 180 )) || die "the killed replica did not come back"
+  sleep 2
+done
+echo "  the engine restarted the replica: provider instances in the registry: $(providers)"
+
+say "stop the provider: its instances deregister as they stop"
 wait_job "$(api POST "/v3/$P/cas/applications/$APP/components/$PROVIDER/action" '{"action":"stop"}' | jget job_id)"
 echo "  provider instances in the registry: $(providers)"
 [ "$(providers)" = 0 ] || die "instances left after the stop"

@@ -7,7 +7,7 @@ import type { Db } from '../core/db/kysely.js';
 import type { Logger } from '../core/log.js';
 import type { LaunchSpec } from './build/stacks.js';
 import { runProbe, type ProbeSpec } from '../core/process/probe.js';
-import { ProcessRuntime, tailLines, type ReplicaSpec } from '../core/process/supervisor.js';
+import { ProcessRuntime, tailLines, type ExitInfo, type ReplicaSpec } from '../core/process/supervisor.js';
 import * as deployStore from './store.js';
 import type { ComponentPlan, PlanProbe, ReplicaView } from './types.js';
 
@@ -219,16 +219,21 @@ export class Replicas {
     }
   }
 
-  /** Stops a replica's process (SIGTERM, then SIGKILL after the grace) and forgets it. */
-  async stop(instanceId: string): Promise<void> {
+  /**
+   * Stops a replica's process (SIGTERM, then SIGKILL after the grace) and forgets it.
+   * @returns how its process ended (`signal` 'SIGKILL' when the grace ran out; undefined
+   *   when none was running)
+   */
+  async stop(instanceId: string): Promise<ExitInfo | undefined> {
     const live = this.live.get(instanceId);
     if (live) live.ready = false;
     await deployStore.setReplicaDesired(this.deps.db.kysely, [instanceId], 'stopped');
-    await this.runtime.stop(instanceId);
+    const exit = await this.runtime.stop(instanceId);
     this.live.delete(instanceId);
     await deployStore.deleteReplicas(this.deps.db.kysely, [instanceId]);
     rmSync(join(this.deps.root, 'replicas', instanceId), { recursive: true, force: true });
     if (live) this.deps.onChange?.(live.row.project, live.row.componentId);
+    return exit;
   }
 
   /** The replicas of a component, oldest first. */

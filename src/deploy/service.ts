@@ -385,8 +385,10 @@ export class DeployService {
 
   private async stopAllOf(project: string, componentId: string, ctx: TaskContext): Promise<void> {
     const all = this.replicas.list(project, componentId);
-    await Promise.all(all.map((r) => this.replicas.stop(r.instanceId)));
-    ctx.log(`stopped ${all.length} replica(s)`);
+    const exits = await Promise.all(all.map((r) => this.replicas.stop(r.instanceId)));
+    const killed = exits.filter((e) => e?.signal === 'SIGKILL').length;
+    // A replica killed after the grace period had no time to deregister or finish its work.
+    ctx.log(`stopped ${all.length} replica(s)${killed ? `; ${killed} did not end within the termination grace period and were killed (SIGKILL)` : ''}`);
   }
 
   /** The stored release of a version with its artifact, or undefined when never built or removed. */

@@ -299,7 +299,9 @@ describe('the ServiceComb Java Chassis application, through OpenStage only (issu
     // 6. Stop: the providers deregister as they stop, so none is left when the job ends.
     const stop = await s.cas.post(`${providerPath}/action`, { action: 'stop' });
     assert.equal(stop.status, 200, stop.text);
-    await succeeded(stop.body.job_id, 5 * MINUTE);
+    const stopJob = await waitJob(s, stop.body.job_id, 5 * MINUTE);
+    assert.equal(stopJob.job.execution_status, 'SUCCEEDED', JSON.stringify(stopJob.tasks));
+    assert.match(stopJob.tasks.at(-1).messages, /stopped 3 replica\(s\)$/m, 'every provider ended on SIGTERM, within its grace period');
     assert.deepEqual(await registryProviders(s, appName), []);
     const stopped = (await s.cas.get(providerPath)).body.status;
     assert.equal(stopped.instances.length, 0);

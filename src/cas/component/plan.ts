@@ -30,8 +30,8 @@ export interface PlanInput {
   credentials?: { username: string; password: string };
 }
 
-/** Grace between SIGTERM and SIGKILL when update_strategy.termination_period_seconds is absent. */
-export const DEFAULT_TERMINATION_SECONDS = 10;
+/** Grace between SIGTERM and SIGKILL (seconds) when update_strategy.termination_period_seconds is absent: Kubernetes' default terminationGracePeriodSeconds; a JVM framework such as Java Chassis needs several seconds on a busy machine to turn its instance down and deregister. */
+export const DEFAULT_TERMINATION_SECONDS = 30;
 
 /** The binding of `type` the component uses, or undefined. */
 export function pickBinding(component: Component, bindings: readonly ResourceBinding[], type: string): ResourceBinding | undefined {
