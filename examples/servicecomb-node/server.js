@@ -90,7 +90,10 @@ async function heartbeat() {
  * a rest:// endpoint are kept; `?sslEnabled=…` and other parameters are stripped.
  */
 async function refresh() {
-  const q = new URLSearchParams({ appId: config.appId, serviceName: config.provider, version: 'latest' });
+  // Version rule "0.0.0.0+" = every version (what Java Chassis sends). Not "latest": a registry
+  // applying the legacy rules answers "latest" with the highest *registered* version only, so
+  // after a rollback (1.1.0 registered but without instances) no instance would be found.
+  const q = new URLSearchParams({ appId: config.appId, serviceName: config.provider, version: '0.0.0.0+' });
   if (cache.revision) q.set('rev', cache.revision);
   let res;
   try {
@@ -130,7 +133,7 @@ async function callProvider(name) {
       if (!res.ok) throw new Error(`${target.url}/hello → ${res.status} ${await res.text()}`);
       return await res.json();
     } catch (err) {
-      last = err;
+      last = err.cause ? new Error(`${target.url}/hello: ${err.cause.code ?? err.cause.message}`) : err;
     }
   }
   throw last;
