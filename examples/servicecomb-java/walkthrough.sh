@@ -158,6 +158,32 @@ echo "  curl http://127.0.0.1:$CPORT/call?name=OpenStage"
 until_answer "first call" 'a.provider.version==="1.0.0" && a.provider.stage==="walkthrough"' 60
 [ "$STEPS" = basic ] && { say "done (STEPS=basic)"; exit 0; }
 
+say "a second stack: node-caller (plain Node.js, registry REST API by hand) finds the Java provider"
+CLONE[node-caller]=$(api POST "/v1/$P/git/repos/$NAME/projects" '{"name":"node-caller"}' -H "X-Repo-Auth: $GIT_USER" | jget clone_url)
+cp -r "$HERE/../servicecomb-node" "$WORK/node-caller"; rm -rf "$WORK/node-caller/node_modules"
+( cd "$WORK/node-caller" && git init -q -b main && git add . \
+  && git -c user.name=demo -c user.email=demo@example.com commit -qm "node-caller 1.0.0" \
+  && git push -q "${CLONE[node-caller]/:\/\//://$GIT_USER:$GIT_PASS@}" main )
+R=$(api POST "/v3/$P/cas/applications/$APP/components" "{\"name\":\"node-caller\",\"version\":\"1.0.0\",\"replica\":1,
+  \"environment_id\":\"$ENV_ID\",\"refer_resources\":[],
+  \"runtime_stack\":{\"name\":\"Nodejs20\",\"type\":\"Nodejs\",\"version\":\"1.0.0\",\"deploy_mode\":\"virtualmachine\"},
+  \"source\":{\"kind\":\"code\",\"repo_url\":\"${CLONE[node-caller]}\",\"repo_ref\":\"main\",\"repo_auth\":\"$GIT_USER\"},
+  \"readiness_probe\":{\"type\":\"http\",\"path\":\"/health\",\"timeout\":2}}")
+NODE_CALLER=$(jget component_id <<<"$R")
+echo "  component $NODE_CALLER (Nodejs20: npm ci, npm start)"
+wait_job "$(jget job_id <<<"$R")"
+NPORT=$(port_of "$NODE_CALLER")
+echo "  curl http://127.0.0.1:$NPORT/call?name=OpenStage"
+start=$(date +%s)
+while :; do
+  a=$(curl -sS "http://127.0.0.1:$NPORT/call?name=OpenStage" 2>/dev/null || true)
+  if [ -n "$a" ] && node -e 'const a=JSON.parse(process.argv[1]); process.exit(a.caller==="node-caller" && a.provider && a.provider.service==="provider" && a.provider.stage==="walkthrough" ? 0 : 1)' "$a" 2>/dev/null; then
+    printf '  %s\n' "$a"; break
+  fi
+  (( $(date +%s) - start < 60 )) || die "node-caller call: last answer $a"
+  sleep 1
+done
+
 say "config center: greeting.message for the provider (labels app, service, environment)"
 KV=$(api POST /v1/default/kie/kv "{\"key\":\"greeting.message\",\"value\":\"Hi from the config center\",\"status\":\"enabled\",
   \"labels\":{\"app\":\"$NAME\",\"service\":\"provider\",\"environment\":\"\"}}" | jget id)
