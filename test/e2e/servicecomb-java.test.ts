@@ -45,8 +45,8 @@ interface RegistryInstance {
   endpoints: string[];
 }
 
-/** Pushes `folder` of the sample to a new OpenStage-hosted repository; @returns its clone URL. */
-async function pushSample(git: GitClient, auth: string, work: string, folder: string): Promise<string> {
+/** Pushes the example folder `source` to a new OpenStage-hosted repository `folder`; @returns its clone URL. */
+async function pushSample(git: GitClient, auth: string, work: string, folder: string, source = join(SAMPLE, folder)): Promise<string> {
   const project = await git.call('POST', '/repos/sc-demo/projects', { auth, body: { name: folder } });
   assert.equal(project.status, 200, project.text);
   const cloneUrl: string = project.body.clone_url;
@@ -54,7 +54,7 @@ async function pushSample(git: GitClient, auth: string, work: string, folder: st
   withCreds.username = GIT_USER;
   withCreds.password = GIT_PASSWORD;
   const dir = join(work, folder);
-  cpSync(join(SAMPLE, folder), dir, { recursive: true, filter: (src) => !src.includes('/target') });
+  cpSync(source, dir, { recursive: true, filter: (src) => !src.includes('/target') && !src.includes('/node_modules') });
   await gitCli(['init', '--quiet', '-b', 'main'], dir);
   await gitCli(['add', '.'], dir);
   await gitCli(['commit', '--quiet', '-m', `${folder} 1.0.0`], dir);
@@ -146,6 +146,7 @@ describe('the ServiceComb Java Chassis application, through OpenStage only (issu
     assert.equal(auth.status, 200, auth.text);
     const providerRepo = await pushSample(git, GIT_USER, work, 'provider');
     const consumerRepo = await pushSample(git, GIT_USER, work, 'consumer');
+    const nodeRepo = await pushSample(git, GIT_USER, work, 'node-caller', join(EXAMPLES, 'servicecomb-node'));
     step('environment, application, config file, two hosted repositories');
 
     const body = (name: string, repoUrl: string, version: string, extra: Record<string, unknown> = {}): Record<string, unknown> => ({
@@ -222,6 +223,33 @@ describe('the ServiceComb Java Chassis application, through OpenStage only (issu
     assert.deepEqual(registered.map((i) => i.instanceId), [first.provider.instanceId]);
     step('the consumer reaches the provider by name');
 
+    // A second stack in the same application: a plain Node.js service speaking the registry's
+    // REST API (examples/servicecomb-node) finds the Java provider by name too.
+    const nodeCaller = await s.cas.post(`/applications/${appId}/components`, {
+      ...body('node-caller', nodeRepo, '1.0.0'),
+      runtime_stack: { name: 'Nodejs20', type: 'Nodejs', version: '1.0.0', deploy_mode: 'virtualmachine' },
+    });
+    assert.equal(nodeCaller.status, 200, nodeCaller.text);
+    await succeeded(nodeCaller.body.job_id, 5 * MINUTE);
+    const nodePort: number = (await s.cas.get(`/applications/${appId}/components/${nodeCaller.body.component_id}`)).body.status.instances[0].port;
+    const nodeCall = async (): Promise<{ status: number; body: any }> => {
+      const r = await fetch(`http://127.0.0.1:${nodePort}/call?name=OpenStage`);
+      return { status: r.status, body: await r.json() };
+    };
+    const viaNode = await eventually('node-caller to reach the provider', async () => {
+      const r = await nodeCall().catch(() => undefined);
+      return r?.status === 200 ? r.body : undefined;
+    });
+    assert.equal(viaNode.caller, 'node-caller');
+    assert.equal(viaNode.provider.instanceId, first.provider.instanceId);
+    assert.equal(viaNode.provider.message, 'Hello from the config file of sc-demo');
+    assert.equal(viaNode.provider.stage, 'e2e');
+    const nodeProviders = async (): Promise<number[]> => {
+      const r = await fetch(`http://127.0.0.1:${nodePort}/providers`);
+      return ((await r.json()).instances as Array<{ url: string }>).map((i) => Number(new URL(i.url).port)).sort();
+    };
+    step('node-caller (Node.js) reaches the Java provider through the same registry');
+
     // 2. The config center: a kv for the provider (the labels Java Chassis' Kie client asks for)
     // changes its answer without a restart, and so does a change of the kv.
     const kv = await call(s.url, 'POST', '/v1/default/kie/kv', { body: { key: 'greeting.message', value: 'Hi from the config center', status: 'enabled', labels: { app: appName, service: 'provider', environment: '' } } });
@@ -248,6 +276,7 @@ describe('the ServiceComb Java Chassis application, through OpenStage only (issu
       return ports.size === 3 ? ports : undefined;
     });
     assert.deepEqual([...scaledSpread].sort(), scaledPorts);
+    await eventually('node-caller to know the 3 providers', async () => (JSON.stringify(await nodeProviders()) === JSON.stringify(scaledPorts) ? true : undefined));
     step('scaled to 3, calls spread over 3 instances');
 
     // 4. Version 1.1.0 (a new build), then a rollback to 1.0.0.
@@ -306,6 +335,7 @@ describe('the ServiceComb Java Chassis application, through OpenStage only (issu
     const stopped = (await s.cas.get(providerPath)).body.status;
     assert.equal(stopped.instances.length, 0);
     assert.equal((await callConsumer()) ?? 'no answer', 'no answer', 'the consumer finds no provider');
+    await eventually('node-caller to find no provider', async () => ((await nodeCall()).status === 502 ? true : undefined));
     step('stopped: no provider instance left in the registry');
   });
 });
