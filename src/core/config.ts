@@ -82,7 +82,7 @@ export const ConfigSchema = Type.Object(
       {
         maxBodyBytes: Type.Integer({ default: 12582912, minimum: 1024, description: 'Largest request body on ServiceStage routes (12 MB, the AK/SK limit of Huawei Cloud).' }),
         region: Type.String({ default: 'local', description: 'Region name the platform reports (PAAS_REGION_NAME in config file variables).' }),
-        sermantAgentPath: Type.String({ default: '', description: 'Path of sermant-agent.jar (from a Sermant release) that the sermantInjector add-on attaches to Java components; installing the add-on fails while it is empty or missing.' }),
+        sermantAgentPath: Type.String({ default: '', description: 'Path of sermant-agent.jar (from a Sermant release) that the sermantInjector add-on attaches to Java and Tomcat components; installing the add-on fails while it is empty or missing.' }),
         rdsAdminUrl: Type.String({ default: '', description: 'postgres:// URL of a PostgreSQL role allowed to create databases and roles: the server where environments\' created (IaC) rds resources are provisioned. Empty: provisioning an rds resource fails with that reason.' }),
         rdsTimeoutMs: Type.Integer({ default: 30000, minimum: 100, description: 'Longest wait for the rds provisioning server (connect and each statement).' }),
       },
