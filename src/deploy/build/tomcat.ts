@@ -41,8 +41,11 @@ export const MAX_TOMCAT_BYTES = 64 * 1024 * 1024;
 /** Age after which a partial download or unpack left by a killed build is removed, milliseconds. */
 const STALE_PARTIAL_MS = 60 * 60 * 1000;
 
-/** Downloads in progress in this process, by target folder (concurrent builds share one). */
-const inFlight = new Map<string, Promise<string>>();
+/**
+ * Downloads in progress in this process, by target folder: concurrent builds share one, which
+ * is aborted only when every build waiting for it has been aborted (cancelled or timed out).
+ */
+const inFlight = new Map<string, { promise: Promise<string>; waiters: number; controller: AbortController }>();
 
 /** Whether `dir` looks like a Tomcat installation (the two jars a replica's class path needs). */
 export function isCatalinaHome(dir: string): boolean {
@@ -72,11 +75,37 @@ export async function ensureTomcatHome(settings: TomcatSettings, options: { env:
     return target;
   }
   let pending = inFlight.get(target);
-  if (!pending) {
-    pending = download(settings, target, options).finally(() => inFlight.delete(target));
-    inFlight.set(target, pending);
+  if (pending) {
+    options.log(`waiting for the download of Tomcat ${settings.version} another build started`);
+  } else {
+    const controller = new AbortController();
+    const started = { promise: download(settings, target, { ...options, signal: controller.signal }), waiters: 0, controller };
+    started.promise = started.promise.finally(() => inFlight.delete(target));
+    // Awaited by every waiter; this handler only keeps a download nobody waits for any more from being unhandled.
+    started.promise.catch(() => undefined);
+    inFlight.set(target, (pending = started));
   }
-  return pending;
+  const shared = pending;
+  shared.waiters++;
+  let onAbort: (() => void) | undefined;
+  try {
+    return await Promise.race([
+      shared.promise,
+      new Promise<never>((_, reject) => {
+        onAbort = () => {
+          if (--shared.waiters === 0) shared.controller.abort(options.signal.reason);
+          reject(options.signal.reason instanceof Error ? options.signal.reason : new Error(String(options.signal.reason)));
+        };
+        if (options.signal.aborted) onAbort();
+        else options.signal.addEventListener('abort', onAbort, { once: true });
+      }),
+    ]);
+  } finally {
+    if (onAbort && !options.signal.aborted) {
+      options.signal.removeEventListener('abort', onAbort);
+      shared.waiters--;
+    }
+  }
 }
 
 async function download(settings: TomcatSettings, target: string, options: { env: Record<string, string>; logFile: string; signal: AbortSignal; log(line: string): void }): Promise<string> {

@@ -32,17 +32,22 @@ function fakeDistribution(dir: string, version: string): Buffer {
 }
 
 /** Serves `files` by path and counts the requests per path. */
-async function serve(t: TestContext, files: Record<string, Buffer | string>): Promise<{ url: string; hits: Record<string, number> }> {
+async function serve(t: TestContext, files: Record<string, Buffer | string>, delayMs = 0): Promise<{ url: string; hits: Record<string, number> }> {
   const hits: Record<string, number> = {};
   const server = createServer((req, res) => {
     const path = req.url ?? '';
     hits[path] = (hits[path] ?? 0) + 1;
     const body = files[path];
-    res.statusCode = body === undefined ? 404 : 200;
-    res.end(body ?? '');
+    setTimeout(() => {
+      res.statusCode = body === undefined ? 404 : 200;
+      res.end(body ?? '');
+    }, delayMs);
   });
   await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
-  t.after(() => new Promise<void>((ok) => server.close(() => ok())));
+  t.after(() => new Promise<void>((ok) => {
+    server.closeAllConnections();
+    server.close(() => ok());
+  }));
   return { url: `http://127.0.0.1:${(server.address() as { port: number }).port}/tomcat`, hits };
 }
 
@@ -72,6 +77,32 @@ describe('ensureTomcatHome', () => {
     assert.equal(await ensureTomcatHome(settings, options(dir, again)), homes[0]);
     assert.deepEqual(again, ['Tomcat 10.9.9 (cached)']);
     assert.equal(hits['/tomcat/10.9.9/tomcat-10.9.9.tar.gz'], 1);
+  });
+
+  it('keeps a shared download going for the other builds when one of them is cancelled, and stops it when all are', async (t) => {
+    const dir = tempDir(t);
+    const archive = fakeDistribution(dir, '7.7.7');
+    const sum = createHash('sha512').update(archive).digest('hex');
+    const { url, hits } = await serve(t, { '/tomcat/7.7.7/tomcat-7.7.7.tar.gz': archive, '/tomcat/7.7.7/tomcat-7.7.7.tar.gz.sha512': sum, '/tomcat/7.7.8/tomcat-7.7.8.tar.gz': archive, '/tomcat/7.7.8/tomcat-7.7.8.tar.gz.sha512': sum }, 300);
+    const settings: TomcatSettings = { home: '', version: '7.7.7', baseUrl: url, cacheDir: join(dir, 'cache'), address: '127.0.0.1' };
+    const cancelled = new AbortController();
+    const lines: string[] = [];
+    const first = ensureTomcatHome(settings, { ...options(dir), signal: cancelled.signal });
+    const second = ensureTomcatHome(settings, options(dir, lines));
+    cancelled.abort(new Error('cancelled by tester'));
+    await assert.rejects(first, /cancelled by tester/);
+    assert.equal(await second, join(dir, 'cache', '7.7.7'));
+    assert.deepEqual(lines, ['waiting for the download of Tomcat 7.7.7 another build started']);
+    assert.equal(hits['/tomcat/7.7.7/tomcat-7.7.7.tar.gz'], 1);
+
+    const other = { ...settings, version: '7.7.8', cacheDir: join(dir, 'cache2') };
+    const all = new AbortController();
+    const both = [ensureTomcatHome(other, { ...options(dir), signal: all.signal }), ensureTomcatHome(other, { ...options(dir), signal: all.signal })];
+    all.abort(new Error('timed out'));
+    for (const p of both) await assert.rejects(p, /timed out/);
+    await new Promise((r) => setTimeout(r, 1000));
+    assert.equal(existsSync(join(dir, 'cache2', '7.7.8')), false, 'the download was stopped');
+    assert.deepEqual(readdirSync(join(dir, 'cache2')), []);
   });
 
   it('falls back to the .sha1 file and reads file:// mirrors', async (t) => {
