@@ -6,6 +6,7 @@ import type { Clock } from '../core/clock.js';
 import type { Db } from '../core/db/kysely.js';
 import type { Logger } from '../core/log.js';
 import type { LaunchSpec } from './build/stacks.js';
+import { prepareCatalinaBase } from './build/tomcat.js';
 import { runProbe, type ProbeSpec } from '../core/process/probe.js';
 import { ProcessRuntime, tailLines, type ExitInfo, type ReplicaSpec } from '../core/process/supervisor.js';
 import * as deployStore from './store.js';
@@ -128,7 +129,13 @@ export class Replicas {
         this.deps.log.warn({ instanceId: row.instanceId }, 'replica release missing; not restarted');
         continue;
       }
-      const spec = this.specOf(row, runnable);
+      let spec: ReplicaSpec;
+      try {
+        spec = this.specOf(row, runnable);
+      } catch (err) {
+        this.deps.log.error({ err, instanceId: row.instanceId }, 'replica could not be prepared; not restarted');
+        continue;
+      }
       const live: Live = { row, runnable, spec, ready: false, livenessFailures: 0 };
       this.live.set(row.instanceId, live);
       try {
@@ -159,14 +166,14 @@ export class Replicas {
       createdAtMs: this.deps.clock.now(),
     };
     await deployStore.insertReplica(this.deps.db.kysely, row);
-    const spec = this.specOf(row, runnable);
-    const live: Live = { row, runnable, spec, ready: false, livenessFailures: 0 };
-    this.live.set(row.instanceId, live);
     try {
+      const spec = this.specOf(row, runnable);
+      this.live.set(row.instanceId, { row, runnable, spec, ready: false, livenessFailures: 0 });
       await this.runtime.start(spec);
     } catch (err) {
       this.live.delete(row.instanceId);
       await deployStore.deleteReplicas(this.deps.db.kysely, [row.instanceId]);
+      rmSync(join(this.deps.root, 'replicas', row.instanceId), { recursive: true, force: true });
       throw err;
     }
     return row.instanceId;
@@ -294,8 +301,16 @@ export class Replicas {
       mkdirSync(dirname(target), { recursive: true });
       writeFileSync(target, this.deps.renderFile(file.content, env));
     }
+    let launchArgs = launch.args;
+    if (launch.tomcat) {
+      // Tomcat: the replica's own CATALINA_BASE (its port, logs, temp, unpacked war); a
+      // component `command` gets the same base through CATALINA_HOME / CATALINA_BASE.
+      const base = join(home, 'catalina-base');
+      launchArgs = [...launch.args, ...prepareCatalinaBase(base, dir, launch.tomcat, row.port)];
+      Object.assign(env, { CATALINA_HOME: launch.tomcat.home, CATALINA_BASE: base });
+    }
     const command = plan.command?.command?.length ? plan.command.command[0]! : launch.command;
-    const args = plan.command?.command?.length ? [...plan.command.command.slice(1), ...(plan.command.args ?? [])] : [...launch.args, ...(plan.command?.args ?? [])];
+    const args = plan.command?.command?.length ? [...plan.command.command.slice(1), ...(plan.command.args ?? [])] : [...launchArgs, ...(plan.command?.args ?? [])];
     return { instanceId: row.instanceId, command, args, cwd: dir, env, logFile: join(home, 'replica.log'), terminationGraceMs: Math.max(0, plan.terminationGraceSeconds) * 1000 };
   }
 

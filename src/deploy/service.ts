@@ -7,6 +7,7 @@ import type { Db } from '../core/db/kysely.js';
 import type { Logger } from '../core/log.js';
 import type { SecretBox } from '../core/secrets.js';
 import { buildForStack, type LaunchSpec } from './build/stacks.js';
+import type { TomcatSettings } from './build/tomcat.js';
 import { deployError } from './errors.js';
 import { Replicas, type Runnable } from './replica-service.js';
 import type { JobService } from './job-service.js';
@@ -114,7 +115,7 @@ export class DeployService {
         type: 'build',
         timeoutMs: config.deploy.buildTimeoutSeconds * 1000,
         run: async (ctx) => {
-          launch = await buildForStack(plan.stackType, { dir: artifactDir, env: this.deps.hostEnv, logFile: buildLog(ctx.jobId), signal: ctx.signal, log: ctx.log, ...(plan.jvmOpts ? { jvmOpts: plan.jvmOpts } : {}) });
+          launch = await buildForStack(plan.stackType, { dir: artifactDir, env: this.deps.hostEnv, logFile: buildLog(ctx.jobId), signal: ctx.signal, log: ctx.log, ...(plan.jvmOpts ? { jvmOpts: plan.jvmOpts } : {}), tomcat: this.tomcatSettings() });
           ctx.log(`start command: ${[launch.command, ...launch.args].join(' ')}`);
         },
       },
@@ -398,7 +399,7 @@ export class DeployService {
     const launch = JSON.parse(release.launch) as StoredLaunch;
     if (!existsSync(launch.dir)) return undefined;
     const plan = JSON.parse(this.deps.secrets.decrypt(release.planSealed)) as ComponentPlan;
-    return { plan, launch: { command: launch.command, args: launch.args }, dir: launch.dir };
+    return { plan, launch: { command: launch.command, args: launch.args, ...(launch.tomcat ? { tomcat: launch.tomcat } : {}) }, dir: launch.dir };
   }
 
   private statusOf(k: string, row: deployStore.ComponentRow, available: number): ComponentStatus {
@@ -409,6 +410,12 @@ export class DeployService {
     if (available >= row.replicas) return 'RUNNING';
     if (available > 0) return 'PARTIALLY_FAILED';
     return row.status === 'FAILED' || row.currentVersion ? 'FAILED' : 'PENDING';
+  }
+
+  /** Where Tomcat components get their Tomcat (config `deploy.tomcat*`; cache `<dataDir>/deploy/tomcat`). */
+  private tomcatSettings(): TomcatSettings {
+    const d = this.deps.config.deploy;
+    return { home: d.tomcatHome, version: d.tomcatVersion, baseUrl: d.tomcatUrl, cacheDir: join(this.root, 'tomcat'), address: d.tomcatAddress };
   }
 
   private readyTimeoutMs(): number {

@@ -76,8 +76,6 @@ describe('POST /v3/{project}/cas/applications/{application_id}/components', () =
     const { envId, appId } = await envAndApp(s);
     const docker = nodeBody(envId, NO_REPO, { runtime_stack: { name: 'Docker', type: 'Docker', version: '1.0.0', deploy_mode: 'container' } });
     assertCasError(await s.cas.post(`/applications/${appId}/components`, docker), 400, 'SVCSTG.00100420', /Docker.*container runtime/);
-    const tomcat = nodeBody(envId, NO_REPO, { runtime_stack: { name: 'Tomcat10', type: 'Tomcat', version: '1.0.0' } });
-    assertCasError(await s.cas.post(`/applications/${appId}/components`, tomcat), 400, 'SVCSTG.00100420', /Tomcat/);
     const image = nodeBody(envId, NO_REPO, { source: { kind: 'image', storage: 'swr', url: 'swr.example/app:1' } });
     assertCasError(await s.cas.post(`/applications/${appId}/components`, image), 400, 'SVCSTG.00100420', /image/);
     assert.equal((await s.cas.get(`/applications/${appId}/components`)).body.count, 0);

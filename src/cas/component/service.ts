@@ -17,7 +17,7 @@ import * as componentStore from './store.js';
 import type { Component, ComponentBody, ComponentRecord, ComponentView, FilterOptions, GitCredentialsResolver, InstanceLogs, RecordJobInfo, StatusView } from './types.js';
 
 /** Runtime stack types the process runtime builds and runs (src/deploy/build/stacks.ts). */
-export const RUNNABLE_STACK_TYPES = ['Java', 'Nodejs', 'Python', 'Go'] as const;
+export const RUNNABLE_STACK_TYPES = ['Java', 'Tomcat', 'Nodejs', 'Python', 'Go'] as const;
 
 /** Actions the engine runs (servicestage.md §4 action enum); the others are 400 SVCSTG.00100418. */
 const ACTIONS: readonly EngineAction[] = ['start', 'stop', 'restart', 'scale', 'rollback', 'rollback_current', 'continue_deploy'];
@@ -32,7 +32,7 @@ export interface ComponentServices {
   configs: ConfigService;
   deploy: DeployService;
   jobs: JobService;
-  /** JVM options the environment's add-ons add to Java components (sermantInjector's -javaagent). */
+  /** JVM options the environment's add-ons add to Java and Tomcat components (sermantInjector's -javaagent). */
   javaAgentOptions?: (project: string, environmentId: string) => Promise<string[]>;
   /** The registry/config-center address of a CSE engine (an environment's cse binding id), for PAAS_CSE_*_ENDPOINT. */
   engineEndpoint?: (project: string, engineId: string) => Promise<string | undefined>;
@@ -50,7 +50,7 @@ export interface ComponentServices {
  *   application) is 401 SVCSTG.00100401 (§12.1).
  * - Names are unique per application and environment: 400 SVCSTG.00100459.
  * - A runtime stack type or source kind the process runtime cannot run is 400
- *   SVCSTG.00100420 at create/modify time (Docker, Tomcat, kind image).
+ *   SVCSTG.00100420 at create/modify time (Docker, kind image).
  * - The engine's own 400s (no artifact for a rollback target, nothing waiting for
  *   continue_deploy, no deployed version) pass through.
  * - It also answers the ComponentUsage questions of the other resources.
@@ -360,7 +360,7 @@ export class ComponentService implements ComponentUsage {
       region: this.deps.config.cas.region,
       ...(credentials ? { credentials } : {}),
     });
-    if (plan.stackType === 'Java' && this.services.javaAgentOptions) {
+    if ((plan.stackType === 'Java' || plan.stackType === 'Tomcat') && this.services.javaAgentOptions) {
       const agent = await this.services.javaAgentOptions(c.projectId, c.environmentId);
       if (agent.length > 0) plan.jvmOpts = [...agent, ...(plan.jvmOpts ?? [])];
     }

@@ -1,11 +1,17 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { BuildError, runLogged } from './run.js';
+import { ensureTomcatHome, findWar, type TomcatLaunch, type TomcatSettings } from './tomcat.js';
 
 /** How to start a built artifact: argv run in the artifact directory (no shell). */
 export interface LaunchSpec {
   command: string;
   args: string[];
+  /**
+   * Tomcat stack: the war runs in Tomcat; each replica gets its own CATALINA_BASE and the
+   * Tomcat start arguments after `args` (the JVM options), see prepareCatalinaBase.
+   */
+  tomcat?: TomcatLaunch;
 }
 
 /** What a stack builder gets. */
@@ -19,8 +25,10 @@ export interface BuildContext {
   signal: AbortSignal;
   /** A progress line for the task messages. */
   log(line: string): void;
-  /** `jvm_opts` of the component, split on spaces (Java only). */
+  /** `jvm_opts` of the component, split on spaces (Java and Tomcat). */
   jvmOpts?: string[];
+  /** Where the Tomcat distribution comes from (Tomcat only; required for it). */
+  tomcat?: TomcatSettings;
 }
 
 /** Runtime stack types the process runtime can build and run (servicestage.md §6). */
@@ -33,6 +41,10 @@ export const PROCESS_STACK_TYPES = ['Java', 'Tomcat', 'Nodejs', 'Python', 'Go'] 
  *   started with `npm start` when package.json has a start script, else `node <main>`.
  * - Java: a `.jar` is run as is (`java <jvm_opts> -jar`); a Maven project is built with
  *   `mvn -q -B package -DskipTests` and its executable jar run.
+ * - Tomcat: a `.war` is deployed as is; a Maven project is built the same way and the single
+ *   war in target/ deployed; the Tomcat distribution is made available (tomcat.ts) and each
+ *   replica runs `java <jvm_opts> … org.apache.catalina.startup.Bootstrap start` with the war
+ *   as ROOT.
  * - Python: a venv in `.venv`, `pip install -r requirements.txt` when it lists anything;
  *   started with `.venv/bin/python` on app.py, main.py or server.py.
  * - Go: `go build -o app .`; started as `./app`.
@@ -44,6 +56,8 @@ export async function buildForStack(type: string, ctx: BuildContext): Promise<La
       return buildNode(ctx);
     case 'Java':
       return buildJava(ctx);
+    case 'Tomcat':
+      return buildTomcat(ctx);
     case 'Python':
       return buildPython(ctx);
     case 'Go':
@@ -92,6 +106,24 @@ async function buildJava(ctx: BuildContext): Promise<LaunchSpec> {
   }
   if (jars.length > 1) throw new BuildError(`the package holds ${jars.length} jars (${jars.join(', ')}); deploy one executable jar`);
   throw new BuildError('a Java component needs an executable .jar or a Maven project (pom.xml)');
+}
+
+async function buildTomcat(ctx: BuildContext): Promise<LaunchSpec> {
+  if (!ctx.tomcat) throw new BuildError('the Tomcat runtime is not configured');
+  const hasWar = readdirSync(ctx.dir).some((f) => f.toLowerCase().endsWith('.war'));
+  let war: string;
+  if (!hasWar && existsSync(join(ctx.dir, 'pom.xml'))) {
+    ctx.log('mvn -q -B package -DskipTests');
+    await runLogged('mvn', ['-q', '-B', 'package', '-DskipTests'], { cwd: ctx.dir, env: ctx.env, logFile: ctx.logFile, signal: ctx.signal });
+    war = findWar(ctx.dir, true);
+  } else if (hasWar) {
+    war = findWar(ctx.dir, false);
+  } else {
+    throw new BuildError('a Tomcat component needs a .war package or a Maven project (pom.xml) that packages a war');
+  }
+  ctx.log(`war ${war}`);
+  const home = await ensureTomcatHome(ctx.tomcat, { env: ctx.env, logFile: ctx.logFile, signal: ctx.signal, log: ctx.log });
+  return { command: 'java', args: [...(ctx.jvmOpts ?? [])], tomcat: { home, war, address: ctx.tomcat.address } };
 }
 
 async function buildPython(ctx: BuildContext): Promise<LaunchSpec> {
