@@ -163,6 +163,19 @@ describe('DeployService (process runtime, real processes)', () => {
     assert.match(rt.failDetail, /exit code 3/);
   });
 
+  it('says in the stop job how many replicas ignored SIGTERM and were killed after the grace period', async (t) => {
+    const { deploy, jobs } = await engine(t);
+    const dir = repo(t);
+    const stubborn = "process.on('SIGTERM', () => {}); require('http').createServer((q, r) => r.end('ok')).listen(Number(process.env.PORT), '127.0.0.1');";
+    let j = await job(jobs, await deploy.deploy(plan(dir, { replicas: 2, terminationGraceSeconds: 1, command: { command: ['node', '-e', stubborn] } })));
+    assert.equal(j.job.status, 'SUCCEEDED', JSON.stringify(j.tasks));
+    j = await job(jobs, await deploy.action('p1', 'c1', 'stop'));
+    assert.equal(j.job.status, 'SUCCEEDED', JSON.stringify(j.tasks));
+    assert.equal(j.tasks.at(-1)!.messages.at(-1), 'stopped 2 replica(s); 2 did not end within the termination grace period and were killed (SIGKILL)');
+    j = await job(jobs, await deploy.action('p1', 'c1', 'start'));
+    assert.equal(j.job.status, 'SUCCEEDED', JSON.stringify(j.tasks));
+  });
+
   it('holds a gray release in GRAYING until continue_deploy, then finishes it', async (t) => {
     const { deploy, jobs } = await engine(t);
     const dir = repo(t);
