@@ -4,7 +4,7 @@ import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { unzipSync } from 'fflate';
-import { BuildError, runLogged } from './build/run.js';
+import { BuildError, redact, runLogged } from './build/run.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -149,14 +149,3 @@ function stripSingleFolder(dir: string): void {
   rmSync(tmp, { recursive: true, force: true });
 }
 
-/** A URL with any user info removed, for messages. */
-function redact(url: string): string {
-  try {
-    const u = new URL(url);
-    u.username = '';
-    u.password = '';
-    return u.toString();
-  } catch {
-    return url.replace(/\/\/[^@/]*@/, '//');
-  }
-}

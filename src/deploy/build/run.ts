@@ -52,3 +52,15 @@ export async function runLogged(command: string, args: string[], options: { cwd:
   const how = exit.code !== null ? `exit code ${exit.code}` : `signal ${exit.signal}`;
   throw new BuildError(`'${[command, ...args].join(' ')}' failed with ${how}${tail.length ? `; last lines of the build log:\n${tail.join('\n')}` : ''}`);
 }
+
+/** A URL with any user info removed, for messages. */
+export function redact(url: string): string {
+  try {
+    const u = new URL(url);
+    u.username = '';
+    u.password = '';
+    return u.toString();
+  } catch {
+    return url.replace(/\/\/[^@/]*@/, '//');
+  }
+}
