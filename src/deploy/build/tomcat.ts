@@ -211,7 +211,8 @@ export function findWar(dir: string, built: boolean): string {
 
 /**
  * Prepares a replica's CATALINA_BASE in `base` (kept between restarts of the replica): conf/
- * copied from CATALINA_HOME with a server.xml of OpenStage's own — one HTTP/1.1 connector on
+ * copied from CATALINA_HOME with a logging.properties (everything on stdout, see
+ * LOGGING_PROPERTIES) and a server.xml of OpenStage's own — one HTTP/1.1 connector on
  * `port` at the launch's address, the shutdown port disabled (-1; SIGTERM stops Tomcat through
  * its shutdown hook), no AJP connector, no auto-deploy — and webapps/ROOT.war = the artifact's
  * war (so the application answers at `/`), logs/, temp/ and work/.
@@ -222,6 +223,7 @@ export function prepareCatalinaBase(base: string, artifactDir: string, launch: T
   const conf = join(base, 'conf');
   if (!existsSync(join(conf, 'web.xml'))) cpSync(join(launch.home, 'conf'), conf, { recursive: true });
   writeFileSync(join(conf, 'server.xml'), serverXml(port, launch.address));
+  writeFileSync(join(conf, 'logging.properties'), LOGGING_PROPERTIES);
   const war = join(base, 'webapps', 'ROOT.war');
   // Copied, not linked: a replica keeps running when its release's artifact is removed.
   if (!existsSync(war)) copyFileSync(join(artifactDir, launch.war), war);
@@ -244,6 +246,23 @@ export function prepareCatalinaBase(base: string, artifactDir: string, launch: T
     'start',
   ];
 }
+
+/**
+ * OpenStage's logging.properties for every replica: all of Tomcat's and the application's
+ * java.util.logging output on stdout (the replica's log), none in files under logs/.
+ * Tomcat's own file sends the `localhost` logger — where a servlet's or listener's failure
+ * to start and ServletContext.log() land — only to logs/localhost.<date>.log, which neither
+ * the logs API nor a failed rollout's log tail would show, and copies the rest to
+ * logs/catalina.<date>.log, a second copy of stdout kept 90 days.
+ */
+const LOGGING_PROPERTIES = `# Written by OpenStage for this replica; rewritten at each start.
+handlers = java.util.logging.ConsoleHandler
+.handlers = java.util.logging.ConsoleHandler
+java.util.logging.ConsoleHandler.level = ALL
+java.util.logging.ConsoleHandler.formatter = org.apache.juli.OneLineFormatter
+java.util.logging.ConsoleHandler.encoding = UTF-8
+org.apache.catalina.core.ContainerBase.[Catalina].[localhost].level = INFO
+`;
 
 /** OpenStage's server.xml for one replica. */
 function serverXml(port: number, address: string): string {
