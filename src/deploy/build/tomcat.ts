@@ -163,11 +163,14 @@ async function fetchBytes(url: string, maxBytes: number, signal: AbortSignal): P
   } else if (/^https?:\/\//.test(url)) {
     let res: Response;
     try {
-      res = await fetch(url, { signal, redirect: 'follow' });
+      // fetch() refuses a URL with user info: it goes as a Basic Authorization header instead
+      // (dropped by fetch on a redirect to another origin).
+      const { href, headers } = withoutUserInfo(url);
+      res = await fetch(href, { signal, redirect: 'follow', headers });
     } catch (err) {
       if (signal.aborted) throw signal.reason instanceof Error ? signal.reason : err;
       const cause = (err as { cause?: { code?: string; message?: string } }).cause;
-      throw new BuildError(`cannot download ${redact(url)}: ${cause?.code ?? cause?.message ?? (err as Error).message}`);
+      throw new BuildError(`cannot download ${redact(url)}: ${scrub(cause?.code ?? cause?.message ?? (err as Error).message, url)}`);
     }
     if (res.status === 404) return undefined;
     if (!res.ok) throw new BuildError(`cannot download ${redact(url)}: HTTP ${res.status}`);
@@ -284,6 +287,28 @@ function serverXml(port: number, address: string): string {
 
 function xmlAttr(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;');
+}
+
+/** `url` without its user info, which becomes a Basic Authorization header. */
+function withoutUserInfo(url: string): { href: string; headers: Record<string, string> } {
+  const u = new URL(url);
+  if (!u.username && !u.password) return { href: url, headers: {} };
+  const auth = Buffer.from(`${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}`).toString('base64');
+  u.username = '';
+  u.password = '';
+  return { href: u.toString(), headers: { Authorization: `Basic ${auth}` } };
+}
+
+/** `text` with `url` (and its user info) replaced by the redacted URL. */
+function scrub(text: string, url: string): string {
+  let out = text.split(url).join(redact(url));
+  try {
+    const u = new URL(url);
+    for (const part of [u.password, u.username, decodeURIComponent(u.password)]) if (part.length >= 3) out = out.split(part).join('***');
+  } catch {
+    // not a URL: nothing more to hide
+  }
+  return out;
 }
 
 /** A URL with any user info removed, for messages. */
