@@ -15,6 +15,22 @@ import type { ComponentPlan, PlanProbe, ReplicaView } from './types.js';
 /** Lines of a replica's log quoted when it fails. */
 const FAIL_LOG_LINES = 20;
 
+/**
+ * The readiness probe of a release's replicas: the component's, else — for a war run by
+ * OpenStage's Tomcat start command — a TCP connect to the replica's port (Tomcat opens its
+ * connector only after deploying the war, and a JVM takes longer than `deploy.settleSeconds`
+ * to get there on a busy host), else none (ready after the settle time).
+ */
+function readinessOf(runnable: Runnable): PlanProbe | undefined {
+  const { plan, launch } = runnable;
+  if (plan.readinessProbe) return plan.readinessProbe;
+  if (launch.tomcat && !plan.command?.command?.length) {
+    const { address } = launch.tomcat;
+    return { type: 'tcp', ...(address && address !== '0.0.0.0' && address !== '::' ? { host: address } : {}) };
+  }
+  return undefined;
+}
+
 /** A built release as the replicas need it: where the artifact is and how to start it. */
 export interface Runnable {
   plan: ComponentPlan;
@@ -189,9 +205,9 @@ export class Replicas {
   async waitReady(instanceId: string, timeoutMs: number, signal: AbortSignal): Promise<void> {
     const live = this.live.get(instanceId);
     if (!live) throw new Error(`replica ${instanceId} is not running`);
-    const { plan } = live.runnable;
+    const readinessProbe = readinessOf(live.runnable);
     const startedAt = this.deps.clock.now();
-    const delayMs = (plan.readinessProbe?.delay ?? 0) * 1000;
+    const delayMs = (readinessProbe?.delay ?? 0) * 1000;
     let attempt = 0;
     for (;;) {
       if (signal.aborted) throw signal.reason instanceof Error ? signal.reason : new Error(String(signal.reason));
@@ -203,9 +219,9 @@ export class Replicas {
         throw new Error(`replica ${instanceId} exited before it was ready (${how})${tail.length ? `; last lines of its log:\n${tail.join('\n')}` : ''}`);
       }
       const elapsed = this.deps.clock.now() - startedAt;
-      if (plan.readinessProbe) {
+      if (readinessProbe) {
         if (elapsed >= delayMs) {
-          const result = await runProbe(toProbeSpec(plan.readinessProbe), { port: live.row.port, cwd: live.runnable.dir, env: live.spec.env });
+          const result = await runProbe(toProbeSpec(readinessProbe), { port: live.row.port, cwd: live.runnable.dir, env: live.spec.env });
           if (result.ok) {
             live.ready = true;
             this.deps.onChange?.(live.row.project, live.row.componentId);
@@ -332,8 +348,9 @@ export class Replicas {
           continue;
         }
       }
-      if (plan.readinessProbe) {
-        const ready = (await runProbe(toProbeSpec(plan.readinessProbe), context)).ok;
+      const readinessProbe = readinessOf(live.runnable);
+      if (readinessProbe) {
+        const ready = (await runProbe(toProbeSpec(readinessProbe), context)).ok;
         if (ready !== live.ready) {
           live.ready = ready;
           this.deps.onChange?.(live.row.project, live.row.componentId);

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -80,6 +81,19 @@ function dummyWar(t: TestContext): string {
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   writeFileSync(join(dir, 'app.war'), 'PK not a real war');
   return pathToFileURL(join(dir, 'app.war')).toString();
+}
+
+/** A war whose ROOT context fails to start: its web.xml names a listener class it does not hold. */
+function brokenWar(t: TestContext): string {
+  const dir = mkdtempSync(join(tmpdir(), 'openstage-war-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  mkdirSync(join(dir, 'app', 'WEB-INF'), { recursive: true });
+  writeFileSync(
+    join(dir, 'app', 'WEB-INF', 'web.xml'),
+    '<?xml version="1.0" encoding="UTF-8"?>\n<web-app xmlns="https://jakarta.ee/xml/ns/jakartaee" version="6.0">\n  <listener><listener-class>no.such.StartupListener</listener-class></listener>\n</web-app>\n',
+  );
+  execFileSync('jar', ['cf', join(dir, 'broken.war'), '-C', join(dir, 'app'), '.'], { env: hostEnv });
+  return pathToFileURL(join(dir, 'broken.war')).toString();
 }
 
 /** A local HTTP server answering `routes[path]` (404 otherwise). @returns its base URL */
@@ -168,6 +182,30 @@ describe('DeployService, Tomcat runtime (real Tomcat and Maven)', () => {
     const rt = deploy.runtime('p1', 'c1')!;
     assert.deepEqual([rt.version, rt.replicas.length], ['1.0.0', 1]);
     assert.equal((await answers(rt.replicas[0]!.port)).version, '1.0.0');
+  });
+
+  it('without a readiness probe a replica is ready once Tomcat listens; the application\'s startup errors are in the replica log, no log files under logs/', async (t) => {
+    // settleSeconds 0: only the implicit TCP check can keep the rollout waiting for the JVM.
+    const { deploy, jobs, dataDir } = await engine(t, { 'deploy.settleSeconds': 0, 'deploy.readyTimeoutSeconds': 15 });
+    const war = pathToFileURL(await tomcatHelloWar()).toString();
+    const noProbe = plan({ kind: 'package', url: war });
+    delete noProbe.readinessProbe;
+    let j = await job(jobs, await deploy.deploy(noProbe));
+    assert.equal(j.job.status, 'SUCCEEDED', JSON.stringify(j.tasks));
+    const [replica] = deploy.runtime('p1', 'c1')!.replicas;
+    assert.equal((await answers(replica!.port)).instance, replica!.instanceId, 'answers as soon as the rollout says ready');
+    const base = join(dataDir, 'deploy', 'replicas', replica!.instanceId, 'catalina-base');
+    assert.deepEqual(readdirSync(join(base, 'logs')), [], 'Tomcat writes no catalina/localhost log files');
+    assert.ok((await deploy.replicas.logs(replica!.instanceId, 200)).some((l) => l.includes('Server startup in')));
+
+    // A context that fails to start: Tomcat still listens, the /health probe fails, and the
+    // failure's reason (logged by the `localhost` logger) is in the rollout's log tail.
+    j = await job(jobs, await deploy.deploy(plan({ kind: 'package', url: brokenWar(t) }, { componentId: 'c2' })));
+    assert.equal(j.job.status, 'FAILED');
+    const failed = j.tasks.find((x) => x.status === 'FAILED')!;
+    const message = failed.messages.at(-1)!;
+    assert.match(message, /was not ready after 15 s; last lines of its log:/);
+    assert.match(message, /no\.such\.StartupListener|Skipped installing application listeners/, message);
   });
 
   it('fails the build naming what target/ holds when the Maven project packages no war', async (t) => {

@@ -137,13 +137,48 @@ export function buildPlan(input: PlanInput): ComponentPlan {
   };
   if (input.credentials) plan.credentials = input.credentials;
   if (b.command && (b.command.command?.length || b.command.args?.length)) plan.command = { ...(b.command.command ? { command: b.command.command } : {}), ...(b.command.args ? { args: b.command.args } : {}) };
-  const jvm = (b.jvm_opts ?? '').split(/\s+/).filter(Boolean);
+  const jvm = splitOptions(b.jvm_opts ?? '');
   if (jvm.length > 0) plan.jvmOpts = jvm;
   const readiness = probe(b.readiness_probe);
   if (readiness) plan.readinessProbe = readiness;
   const liveness = probe(b.liveness_probe);
   if (liveness) plan.livenessProbe = liveness;
   return plan;
+}
+
+/**
+ * `jvm_opts` as JVM arguments, split as a shell splits JAVA_OPTS in catalina.sh's `eval`:
+ * on blanks, except inside '…' (taken literally) or "…" (where \" and \\ are escapes); a
+ * backslash outside quotes keeps the next character. `-Dgreeting="hello world"` is one
+ * argument, `-Dgreeting=hello world`. An unclosed quote runs to the end of the string.
+ */
+export function splitOptions(text: string): string[] {
+  const out: string[] = [];
+  let current = '';
+  let started = false;
+  let quote: '"' | "'" | undefined;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i]!;
+    if (quote === "'") {
+      if (ch === "'") quote = undefined;
+      else current += ch;
+    } else if (quote === '"') {
+      if (ch === '"') quote = undefined;
+      else if (ch === '\\' && (text[i + 1] === '"' || text[i + 1] === '\\')) current += text[++i];
+      else current += ch;
+    } else if (/\s/.test(ch)) {
+      if (started) out.push(current);
+      current = '';
+      started = false;
+    } else {
+      started = true;
+      if (ch === '"' || ch === "'") quote = ch;
+      else if (ch === '\\' && i + 1 < text.length) current += text[++i];
+      else current += ch;
+    }
+  }
+  if (started) out.push(current);
+  return out;
 }
 
 /**

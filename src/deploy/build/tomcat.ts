@@ -163,11 +163,14 @@ async function fetchBytes(url: string, maxBytes: number, signal: AbortSignal): P
   } else if (/^https?:\/\//.test(url)) {
     let res: Response;
     try {
-      res = await fetch(url, { signal, redirect: 'follow' });
+      // fetch() refuses a URL with user info: it goes as a Basic Authorization header instead
+      // (dropped by fetch on a redirect to another origin).
+      const { href, headers } = withoutUserInfo(url);
+      res = await fetch(href, { signal, redirect: 'follow', headers });
     } catch (err) {
       if (signal.aborted) throw signal.reason instanceof Error ? signal.reason : err;
       const cause = (err as { cause?: { code?: string; message?: string } }).cause;
-      throw new BuildError(`cannot download ${redact(url)}: ${cause?.code ?? cause?.message ?? (err as Error).message}`);
+      throw new BuildError(`cannot download ${redact(url)}: ${scrub(cause?.code ?? cause?.message ?? (err as Error).message, url)}`);
     }
     if (res.status === 404) return undefined;
     if (!res.ok) throw new BuildError(`cannot download ${redact(url)}: HTTP ${res.status}`);
@@ -211,7 +214,8 @@ export function findWar(dir: string, built: boolean): string {
 
 /**
  * Prepares a replica's CATALINA_BASE in `base` (kept between restarts of the replica): conf/
- * copied from CATALINA_HOME with a server.xml of OpenStage's own — one HTTP/1.1 connector on
+ * copied from CATALINA_HOME with a logging.properties (everything on stdout, see
+ * LOGGING_PROPERTIES) and a server.xml of OpenStage's own — one HTTP/1.1 connector on
  * `port` at the launch's address, the shutdown port disabled (-1; SIGTERM stops Tomcat through
  * its shutdown hook), no AJP connector, no auto-deploy — and webapps/ROOT.war = the artifact's
  * war (so the application answers at `/`), logs/, temp/ and work/.
@@ -222,6 +226,7 @@ export function prepareCatalinaBase(base: string, artifactDir: string, launch: T
   const conf = join(base, 'conf');
   if (!existsSync(join(conf, 'web.xml'))) cpSync(join(launch.home, 'conf'), conf, { recursive: true });
   writeFileSync(join(conf, 'server.xml'), serverXml(port, launch.address));
+  writeFileSync(join(conf, 'logging.properties'), LOGGING_PROPERTIES);
   const war = join(base, 'webapps', 'ROOT.war');
   // Copied, not linked: a replica keeps running when its release's artifact is removed.
   if (!existsSync(war)) copyFileSync(join(artifactDir, launch.war), war);
@@ -245,6 +250,23 @@ export function prepareCatalinaBase(base: string, artifactDir: string, launch: T
   ];
 }
 
+/**
+ * OpenStage's logging.properties for every replica: all of Tomcat's and the application's
+ * java.util.logging output on stdout (the replica's log), none in files under logs/.
+ * Tomcat's own file sends the `localhost` logger — where a servlet's or listener's failure
+ * to start and ServletContext.log() land — only to logs/localhost.<date>.log, which neither
+ * the logs API nor a failed rollout's log tail would show, and copies the rest to
+ * logs/catalina.<date>.log, a second copy of stdout kept 90 days.
+ */
+const LOGGING_PROPERTIES = `# Written by OpenStage for this replica; rewritten at each start.
+handlers = java.util.logging.ConsoleHandler
+.handlers = java.util.logging.ConsoleHandler
+java.util.logging.ConsoleHandler.level = ALL
+java.util.logging.ConsoleHandler.formatter = org.apache.juli.OneLineFormatter
+java.util.logging.ConsoleHandler.encoding = UTF-8
+org.apache.catalina.core.ContainerBase.[Catalina].[localhost].level = INFO
+`;
+
 /** OpenStage's server.xml for one replica. */
 function serverXml(port: number, address: string): string {
   return `<?xml version="1.0" encoding="UTF-8"?>
@@ -267,3 +289,24 @@ function xmlAttr(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;');
 }
 
+/** `url` without its user info, which becomes a Basic Authorization header. */
+function withoutUserInfo(url: string): { href: string; headers: Record<string, string> } {
+  const u = new URL(url);
+  if (!u.username && !u.password) return { href: url, headers: {} };
+  const auth = Buffer.from(`${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}`).toString('base64');
+  u.username = '';
+  u.password = '';
+  return { href: u.toString(), headers: { Authorization: `Basic ${auth}` } };
+}
+
+/** `text` with `url` (and its user info) replaced by the redacted URL. */
+function scrub(text: string, url: string): string {
+  let out = text.split(url).join(redact(url));
+  try {
+    const u = new URL(url);
+    for (const part of [u.password, u.username, decodeURIComponent(u.password)]) if (part.length >= 3) out = out.split(part).join('***');
+  } catch {
+    // not a URL: nothing more to hide
+  }
+  return out;
+}

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { buildPlan, configMounts, DEFAULT_TERMINATION_SECONDS, type PlanInput } from '../../../src/cas/component/plan.js';
+import { buildPlan, configMounts, DEFAULT_TERMINATION_SECONDS, splitOptions, type PlanInput } from '../../../src/cas/component/plan.js';
 import type { Component, ComponentBody } from '../../../src/cas/component/types.js';
 import type { ResourceBinding } from '../../../src/cas/environment/types.js';
 
@@ -108,5 +108,24 @@ describe('configMounts', () => {
       { configId: 'f1', path: '/b', storage: 0 },
       { configId: 'f2', path: '/c', storage: 2 },
     ]);
+  });
+});
+
+describe('splitOptions', () => {
+  const cases: [string, string[]][] = [
+    ['', []],
+    ['  -Xmx256m   -Dx=1 ', ['-Xmx256m', '-Dx=1']],
+    ['-Dgreeting="hello world" -Xss1m', ['-Dgreeting=hello world', '-Xss1m']],
+    ["-Dq='it \"is\" $HOME'", ['-Dq=it "is" $HOME']],
+    ['-Da="x \\" y" -Db=\\ c', ['-Da=x " y', '-Db= c']],
+    ['"-Dempty=" \'\'', ['-Dempty=', '']],
+    ['-Dopen="no end', ['-Dopen=no end']],
+    ['a\tb\nc', ['a', 'b', 'c']],
+  ];
+  for (const [text, args] of cases) {
+    it(`splits ${JSON.stringify(text)}`, () => assert.deepEqual(splitOptions(text), args));
+  }
+  it('is what buildPlan gives the engine as jvmOpts', () => {
+    assert.deepEqual(buildPlan(input(component({ jvm_opts: '-Xmx64m -Dname="a b"' }))).jvmOpts, ['-Xmx64m', '-Dname=a b']);
   });
 });

@@ -51,6 +51,15 @@ async function serve(t: TestContext, files: Record<string, Buffer | string>, del
   return { url: `http://127.0.0.1:${(server.address() as { port: number }).port}/tomcat`, hits };
 }
 
+/** A loopback port nothing listens on. */
+async function closedPortOf(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((ok) => server.close(() => ok()));
+  return port;
+}
+
 function options(dir: string, lines: string[] = []) {
   return { env, logFile: join(dir, 'build.log'), signal: new AbortController().signal, log: (l: string) => lines.push(l) };
 }
@@ -103,6 +112,35 @@ describe('ensureTomcatHome', () => {
     await new Promise((r) => setTimeout(r, 1000));
     assert.equal(existsSync(join(dir, 'cache2', '7.7.8')), false, 'the download was stopped');
     assert.deepEqual(readdirSync(join(dir, 'cache2')), []);
+  });
+
+  it('sends the user info of deploy.tomcatUrl as Basic auth and never puts the password in a message', async (t) => {
+    const dir = tempDir(t);
+    const archive = fakeDistribution(dir, '3.3.3');
+    const sum = createHash('sha512').update(archive).digest('hex');
+    const files: Record<string, Buffer | string> = { '/m/3.3.3/tomcat-3.3.3.tar.gz': archive, '/m/3.3.3/tomcat-3.3.3.tar.gz.sha512': sum };
+    const auths: (string | undefined)[] = [];
+    const server = createServer((req, res) => {
+      auths.push(req.headers.authorization);
+      const body = files[req.url ?? ''];
+      res.statusCode = req.headers.authorization !== `Basic ${Buffer.from('mirror-user:Pa55w@rd!').toString('base64')}` ? 401 : body === undefined ? 404 : 200;
+      res.end(res.statusCode === 200 ? body : '');
+    });
+    await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+    t.after(() => new Promise<void>((ok) => server.close(() => ok())));
+    const port = (server.address() as { port: number }).port;
+    const lines: string[] = [];
+    const settings: TomcatSettings = { home: '', version: '3.3.3', baseUrl: `http://mirror-user:Pa55w%40rd!@127.0.0.1:${port}/m`, cacheDir: join(dir, 'cache'), address: '127.0.0.1' };
+    const home = await ensureTomcatHome(settings, options(dir, lines));
+    assert.ok(existsSync(join(home, 'bin', 'bootstrap.jar')));
+    assert.equal(auths.length, 2);
+    assert.ok(lines.length > 0 && lines.every((l) => !l.includes('Pa55w') && !l.includes('mirror-user')), lines.join('\n'));
+    // A failure names the URL without its user info.
+    const failing = { ...settings, version: '3.3.4', baseUrl: `http://mirror-user:Pa55w%40rd!@127.0.0.1:${await closedPortOf()}/m` };
+    const err = await ensureTomcatHome(failing, options(dir)).then(() => undefined, (e: unknown) => e as Error);
+    assert.ok(err instanceof BuildError, String(err));
+    assert.match(err.message, /cannot download http:\/\/127\.0\.0\.1:\d+\/m\/3\.3\.4\/tomcat-3\.3\.4\.tar\.gz: ECONNREFUSED/);
+    assert.ok(!err.message.includes('Pa55w') && !err.message.includes('mirror-user'), err.message);
   });
 
   it('falls back to the .sha1 file and reads file:// mirrors', async (t) => {
