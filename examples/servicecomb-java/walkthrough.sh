@@ -9,6 +9,8 @@
 #   OPENSTAGE_URL=http://127.0.0.1:30100 examples/servicecomb-java/walkthrough.sh
 # With IAM on, also set OPENSTAGE_TOKEN (an X-Auth-Token) and OPENSTAGE_PROJECT.
 # STEPS=basic stops after the first consumer call. Needs curl, git, node and ss (iproute2) on the PATH.
+# Names are unique per project: to run it again against the same server, pick another
+# application name (DEMO_APP=sc-demo2; the git authorization is reused).
 set -euo pipefail
 
 U=${OPENSTAGE_URL:-http://127.0.0.1:30100}
@@ -24,7 +26,7 @@ die() { printf 'FAILED: %s\n' "$*" >&2; exit 1; }
 
 # jget PATH: prints a field of the JSON on stdin (dot path, numeric parts index arrays).
 jget() {
-  node -e 'let s="";process.stdin.on("data",(d)=>(s+=d)).on("end",()=>{let v=JSON.parse(s);
+  node -e 'let s="";process.stdin.on("data",(d)=>(s+=d)).on("end",()=>{if(!s.trim())process.exit(1);let v=JSON.parse(s);
     for(const k of process.argv[1].split(".")){if(v==null)break;v=v[k];}
     process.stdout.write(v==null?"":typeof v==="object"?JSON.stringify(v):String(v));});' "$1"
 }
@@ -118,8 +120,11 @@ CONFIG=$(api POST "/v3/$P/cas/configs" "{\"config_group_id\":\"$GROUP\",\"name\"
 echo "  config $CONFIG"
 
 say "git: an authorization for OpenStage's own host, two repositories, two pushes"
-api POST "/v1/$P/git/auths/local/password" \
-  "{\"name\":\"$GIT_USER\",\"token\":\"$(printf '%s:%s' "$GIT_USER" "$GIT_PASS" | base64)\"}" >/dev/null
+# (an earlier run's authorization of the same name is reused)
+if ! api GET "/v1/$P/git/auths" | node -e 'let s="";process.stdin.on("data",(d)=>(s+=d)).on("end",()=>{const v=JSON.parse(s);process.exit((v.authorizations||[]).some((a)=>a.name===process.argv[1])?0:1)})' "$GIT_USER"; then
+  api POST "/v1/$P/git/auths/local/password" \
+    "{\"name\":\"$GIT_USER\",\"token\":\"$(printf '%s:%s' "$GIT_USER" "$GIT_PASS" | base64)\"}" >/dev/null
+fi
 WORK=$(mktemp -d); trap 'rm -rf "$WORK"' EXIT
 declare -A CLONE
 for m in provider consumer; do
