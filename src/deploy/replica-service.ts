@@ -87,6 +87,8 @@ export class Replicas {
   private readonly live = new Map<string, Live>();
   private readonly runtime: ProcessRuntime;
   private stopMonitor?: () => void;
+  /** Set by `detach`: OpenStage is stopping and the processes are left to the next start. */
+  private detached = false;
 
   /**
    * @param deps.renderFile renders a config file's `${NAME}` placeholders with the replica's variables
@@ -171,6 +173,8 @@ export class Replicas {
    * @throws Error when the process cannot be started (command not found…)
    */
   async start(runnable: Runnable): Promise<string> {
+    // After a detach nothing would supervise a new process.
+    if (this.detached) throw new Error('interrupted: the server is stopping');
     const { plan } = runnable;
     const row: deployStore.ReplicaRow = {
       instanceId: randomUUID().replaceAll('-', '').slice(0, 20),
@@ -246,8 +250,12 @@ export class Replicas {
    * Stops a replica's process (SIGTERM, then SIGKILL after the grace) and forgets it.
    * @returns how its process ended (`signal` 'SIGKILL' when the grace ran out; undefined
    *   when none was running)
+   * @throws after `detach` (OpenStage stopping): the replica is left running and recorded
    */
   async stop(instanceId: string): Promise<ExitInfo | undefined> {
+    // After a detach the process is no longer ours to stop: its record stays for the next
+    // start, which adopts it (and puts an interrupted rollout back in order).
+    if (this.detached) throw new Error('interrupted: the server is stopping');
     const live = this.live.get(instanceId);
     if (live) live.ready = false;
     await deployStore.setReplicaDesired(this.deps.db.kysely, [instanceId], 'stopped');
@@ -286,6 +294,7 @@ export class Replicas {
 
   /** Lets every process run on without supervision (OpenStage stopping; the next start adopts them). */
   detach(): void {
+    this.detached = true;
     this.stopMonitor?.();
     this.runtime.detachAll();
     this.live.clear();

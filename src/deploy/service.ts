@@ -75,6 +75,41 @@ export class DeployService {
     for (const row of await deployStore.listComponents(this.deps.db.kysely)) this.state.set(key(row.project, row.componentId), row);
     await this.replicas.adoptAll((project, componentId, version) => this.runnable(project, componentId, version));
     this.replicas.startMonitor();
+    await this.recoverInterruptedRollouts();
+  }
+
+  /**
+   * A rollout cut short by an OpenStage stop or kill (its job is FAILED as interrupted) can
+   * leave replicas of a version other than the component's current one running, besides or
+   * instead of the current ones. For each such component a `recover` job stops them and
+   * brings the current version back to the component's replica count (a stopped component
+   * stays stopped; one whose first deployment never completed is left with none, FAILED).
+   */
+  private async recoverInterruptedRollouts(): Promise<void> {
+    for (const [k, row] of this.state) {
+      const stray = this.replicas.list(row.project, row.componentId).filter((r) => r.version !== row.currentVersion);
+      if (stray.length === 0) continue;
+      const current = row.currentVersion ? await this.runnable(row.project, row.componentId, row.currentVersion) : undefined;
+      const release = current ? undefined : await deployStore.findRelease(this.deps.db.kysely, row.project, row.componentId, stray[0]!.version);
+      const base = current?.plan ?? (release ? (JSON.parse(this.deps.secrets.decrypt(release.planSealed)) as ComponentPlan) : undefined);
+      if (!base) continue; // no plan of either version is stored: nothing to run a job for
+      const stopped = row.status === 'STOPPED';
+      const plan = { ...base, replicas: row.replicas };
+      const versions = [...new Set(stray.map((r) => r.version))].join(', ');
+      this.deps.log.warn({ project: row.project, componentId: row.componentId, versions }, 'replicas of an interrupted rollout found; recovering');
+      await this.submit(k, plan, 'recover', [
+        {
+          name: 'recover from an interrupted rollout',
+          type: 'recover',
+          timeoutMs: this.readyTimeoutMs() * Math.max(1, row.replicas) + (plan.terminationGraceSeconds + 60) * 1000,
+          run: async (ctx) => {
+            for (const r of stray) await this.replicas.stop(r.instanceId);
+            ctx.log(`stopped ${stray.length} replica(s) of ${versions} left by a rollout interrupted by an OpenStage restart`);
+            if (current && !stopped) await this.scaleTo(current, row.replicas, ctx);
+          },
+        },
+      ], row.currentVersion, stopped ? 'STOPPED' : current ? undefined : 'FAILED');
+    }
   }
 
   /** Leaves the replicas running (taken over at the next start) unless deploy.stopOnShutdown. */

@@ -194,6 +194,48 @@ describe('DeployService (process runtime, real processes)', () => {
     await assert.rejects(deploy.action('p1', 'c1', 'continue_deploy'), (e: { detail?: string }) => /waiting for continue_deploy/.test(e.detail ?? ''));
   });
 
+  it('after a restart that cut a rollout short, a recover job stops the new version and restores the current one', async (t) => {
+    const first = await engine(t);
+    const dir = repo(t);
+    let j = await job(first.jobs, await first.deploy.deploy(plan(dir, { replicas: 1 })));
+    assert.equal(j.job.status, 'SUCCEEDED', JSON.stringify(j.tasks));
+    const old = first.deploy.runtime('p1', 'c1')!.replicas[0]!;
+    // 1.1.0's replicas never become ready, so the rollout is still waiting when OpenStage stops.
+    const rolloutId = await first.deploy.deploy(plan(dir, { version: '1.1.0', replicas: 2, readinessProbe: { type: 'http', path: '/never-ready', timeout: 1 } }));
+    const deadline = Date.now() + 60_000;
+    let fresh: number[] = [];
+    while ((fresh = first.deploy.runtime('p1', 'c1')!.replicas.filter((r) => r.version === '1.1.0' && r.pid).map((r) => r.port)).length < 2) {
+      assert.ok(Date.now() < deadline, 'the 1.1.0 replicas never started');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    await first.close(false); // OpenStage stops mid-rollout; every replica keeps running
+    for (const port of fresh) {
+      const until = Date.now() + 20_000;
+      for (;;) {
+        const a = await answers(port).catch(() => undefined); // the process may still be starting
+        if (a) {
+          assert.equal(a.version, '1.1.0');
+          break;
+        }
+        assert.ok(Date.now() < until, `the 1.1.0 replica on ${port} stopped with OpenStage`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+
+    const second = await engine(t, first.dataDir, first.database);
+    assert.equal((await job(second.jobs, rolloutId)).job.status, 'FAILED');
+    const recoverId = second.deploy.runtime('p1', 'c1')!.lastJobId;
+    assert.notEqual(recoverId, rolloutId);
+    j = await job(second.jobs, recoverId);
+    assert.equal(j.job.status, 'SUCCEEDED', JSON.stringify(j.tasks));
+    assert.equal(j.job.jobType, 'recover');
+    assert.match(j.tasks[0]!.messages.join('\n'), /stopped 2 replica\(s\) of 1\.1\.0 left by a rollout interrupted/);
+    const rt = second.deploy.runtime('p1', 'c1')!;
+    assert.deepEqual(rt.replicas.map((r) => [r.instanceId, r.version]), [[old.instanceId, '1.0.0']]);
+    assert.deepEqual([rt.status, rt.version, rt.replica, rt.availableReplica], ['RUNNING', '1.0.0', 1, 1]);
+    for (const port of fresh) await assert.rejects(fetch(`http://127.0.0.1:${port}/`));
+  });
+
   it('keeps replicas running across an engine restart and takes them over; stop and start actions', async (t) => {
     const first = await engine(t);
     const dir = repo(t);
