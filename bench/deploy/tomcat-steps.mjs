@@ -1,15 +1,16 @@
 // Times the Tomcat runtime's steps on this machine (not part of the test run):
 // download + verify + unpack of the Tomcat distribution into a fresh cache, the Maven build of
 // examples/tomcat-hello, and a replica's start-to-ready (spawn java → GET /health 200).
-// Usage: npm run build && node scripts/measure-tomcat.mjs
+// Usage: npm run build && node bench/deploy/tomcat-steps.mjs
+// Step timings for a closing note, not a benchmark against a baseline.
 import { execFileSync, spawn } from 'node:child_process';
 import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadConfig } from '../dist/src/core/config.js';
-import { ensureTomcatHome, prepareCatalinaBase } from '../dist/src/deploy/build/tomcat.js';
+import { loadConfig } from '../../dist/src/core/config.js';
+import { ensureTomcatHome, prepareCatalinaBase } from '../../dist/src/deploy/build/tomcat.js';
 
-const root = new URL('..', import.meta.url).pathname;
+const root = new URL('../..', import.meta.url).pathname;
 const env = { PATH: process.env.PATH, HOME: process.env.HOME };
 const work = mkdtempSync(join(tmpdir(), 'openstage-measure-'));
 const d = loadConfig({ overrides: {} }).deploy;
