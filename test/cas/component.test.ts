@@ -82,14 +82,15 @@ describe('component lifecycle (real processes)', () => {
     got = await s.cas.get(path);
     assert.deepEqual(got.body.status.instances.map((i: any) => i.instance_id), [first.instance_id]);
 
-    // upgrade with the full body
-    const up = await s.cas.put(path, { ...body, version: '1.1.0' });
+    // upgrade with the full body (and an environment variable 1.0.0 did not have)
+    const up = await s.cas.put(path, { ...body, version: '1.1.0', envs: [...(body.envs ?? []), { name: 'ONLY_IN_1_1', value: 'yes' }] });
     assert.equal(up.status, 200, up.text);
     assert.equal(up.body.component_id, id);
     job = await waitJob(s, up.body.job_id);
     assert.equal(job.job.execution_status, 'SUCCEEDED', JSON.stringify(job.tasks));
     got = await s.cas.get(path);
     assert.equal(got.body.version, '1.1.0');
+    assert.deepEqual(got.body.envs.map((e: any) => e.name), ['LEVEL', 'ONLY_IN_1_1']);
     assert.equal((await answer(got.body.status.instances[0].port)).version, '1.1.0');
 
     // rollback to the stored artifact of 1.0.0
@@ -100,6 +101,7 @@ describe('component lifecycle (real processes)', () => {
     got = await s.cas.get(path);
     assert.equal(got.body.version, '1.0.0');
     assert.equal((await answer(got.body.status.instances[0].port)).version, '1.0.0');
+    assert.deepEqual(got.body.envs.map((e: any) => e.name), ['LEVEL'], 'the component shows the body 1.0.0 was deployed with');
     // A target without an artifact is refused before anything stops.
     const pids = got.body.status.instances.map((i: any) => i.instance_id);
     assertCasError(await s.cas.post(`${path}/action`, { action: 'rollback', parameters: { version: '9.9.9' } }), 400, 'SVCSTG.00100400', /no stored artifact/);

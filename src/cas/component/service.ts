@@ -192,8 +192,9 @@ export class ComponentService implements ComponentUsage {
   /**
    * Runs an action (servicestage.md §4 Deliver task): start, stop, restart, scale
    * (`parameters.replica`), rollback (`parameters.version`), rollback_current,
-   * continue_deploy. A scale keeps the new replica count in the stored body, a rollback the
-   * target version. @returns the job id (continue_deploy: the waiting release's)
+   * continue_deploy. A scale keeps the new replica count in the stored body; a rollback
+   * restores the body the target version was deployed with, at the current replica count.
+   * @returns the job id (continue_deploy: the waiting release's)
    * @throws 400 SVCSTG.00100418 for any other action; 401 when absent; 409 while deleted;
    *   the engine's 400s (no deployed version, no artifact for the target, nothing waiting)
    */
@@ -214,9 +215,15 @@ export class ComponentService implements ComponentUsage {
     if (parameters.version !== undefined) engineParameters.version = parameters.version;
     const jobId = await this.services.deploy.action(project, componentId, engineAction, engineParameters);
     if (engineAction === 'continue_deploy') return jobId;
-    const body: ComponentBody = { ...c.body };
+    let body: ComponentBody = { ...c.body };
     if (engineAction === 'scale') body.replica = parameters.replica!;
-    if (engineAction === 'rollback' || engineAction === 'rollback_current') body.version = version;
+    if (engineAction === 'rollback' || engineAction === 'rollback_current') {
+      // The body that version was deployed with (the engine runs its stored plan), at the
+      // component's current replica count.
+      const stored = await componentStore.findVersionBody(this.deps.db.kysely, project, componentId, version);
+      if (stored) body = { ...(JSON.parse(stored) as ComponentBody), replica: c.body.replica };
+      body.version = version;
+    }
     const next: Component = { ...c, body, updatedAtMs: this.deps.clock.now() };
     await componentStore.updateComponent(this.deps.db.kysely, next);
     await this.record(next, jobId, action, version, { action, version, replica: body.replica, ...(parameters.replica !== undefined ? { parameters } : parameters.version ? { parameters } : {}) });
@@ -433,7 +440,8 @@ export class ComponentService implements ComponentUsage {
       replica: c.body.replica,
       remainingBatch: gray?.remaining_batch ?? 0,
     };
-    await componentStore.insertRecord(this.deps.db.kysely, { jobId, projectId: c.projectId, componentId: c.id, deployType, version, description, jobInfo, status: 'RUNNING', beginMs: this.deps.clock.now(), endMs: 0 });
+    const body = deployType === 'deploy' || deployType === 'upgrade' ? JSON.stringify(c.body) : '';
+    await componentStore.insertRecord(this.deps.db.kysely, { jobId, projectId: c.projectId, componentId: c.id, deployType, version, description, jobInfo, status: 'RUNNING', beginMs: this.deps.clock.now(), endMs: 0, body });
   }
 
   /** Records with the final status of their ended jobs written back. */

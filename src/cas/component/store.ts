@@ -127,8 +127,28 @@ export async function insertRecord(db: Executor, r: ComponentRecord): Promise<vo
       status: r.status,
       begin_ms: r.beginMs,
       end_ms: r.endMs,
+      body: r.body ?? '',
     })
     .execute();
+}
+
+/**
+ * The body JSON of the newest deploy/upgrade record of `version` (what a rollback to that
+ * version restores), or undefined when none kept one.
+ */
+export async function findVersionBody(db: Executor, project: string, componentId: string, version: string): Promise<string | undefined> {
+  const row = await db
+    .selectFrom('cas_component_records')
+    .select(['body'])
+    .where('project_id', '=', project)
+    .where('component_id', '=', componentId)
+    .where('version', '=', version)
+    .where('deploy_type', 'in', ['deploy', 'upgrade'])
+    .where('body', '!=', '')
+    .orderBy('begin_ms', 'desc')
+    .orderBy('job_id', 'desc')
+    .executeTakeFirst();
+  return row?.body;
 }
 
 /** A component's records (unordered). */

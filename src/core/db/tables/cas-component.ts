@@ -31,6 +31,8 @@ export interface CasComponentRecordsTable {
   begin_ms: number | string;
   /** 0 while the job runs. */
   end_ms: number | string;
+  /** The component body JSON a deploy/upgrade ran with ('' on actions; migration 0015). */
+  body: string;
 }
 
 /** Row types of the component tables, touched only by src/cas/component/store.ts. */
