@@ -64,3 +64,48 @@ export function redact(url: string): string {
     return url.replace(/\/\/[^@/]*@/, '//');
   }
 }
+
+/** `url` without its user info, which becomes a Basic Authorization header. */
+function withoutUserInfo(url: string): { href: string; headers: Record<string, string> } {
+  const u = new URL(url);
+  if (!u.username && !u.password) return { href: url, headers: {} };
+  const auth = Buffer.from(`${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}`).toString('base64');
+  u.username = '';
+  u.password = '';
+  return { href: u.toString(), headers: { Authorization: `Basic ${auth}` } };
+}
+
+/** `text` with `url` (and its user info) replaced by the redacted URL. */
+function scrub(text: string, url: string): string {
+  let out = text.split(url).join(redact(url));
+  try {
+    const u = new URL(url);
+    for (const part of [u.password, u.username, decodeURIComponent(u.password)]) if (part.length >= 3) out = out.split(part).join('***');
+  } catch {
+    // not a URL: nothing more to hide
+  }
+  return out;
+}
+
+/**
+ * GET of an http(s) URL into memory, following redirects. User info in the URL goes as a
+ * Basic Authorization header (fetch() refuses such URLs; it drops the header on a redirect to
+ * another origin) and never into a message.
+ * @returns the body, or undefined when the server answers 404
+ * @throws BuildError `cannot download <url without user info>: <cause or HTTP status>`; the
+ *   signal's reason when aborted
+ */
+export async function httpGet(url: string, signal: AbortSignal): Promise<Buffer | undefined> {
+  let res: Response;
+  try {
+    const { href, headers } = withoutUserInfo(url);
+    res = await fetch(href, { signal, redirect: 'follow', headers });
+  } catch (err) {
+    if (signal.aborted) throw signal.reason instanceof Error ? signal.reason : err;
+    const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+    throw new BuildError(`cannot download ${redact(url)}: ${scrub(cause?.code ?? cause?.message ?? (err as Error).message, url)}`);
+  }
+  if (res.status === 404) return undefined;
+  if (!res.ok) throw new BuildError(`cannot download ${redact(url)}: HTTP ${res.status}`);
+  return Buffer.from(await res.arrayBuffer());
+}

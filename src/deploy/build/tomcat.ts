@@ -2,7 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { copyFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { BuildError, redact, runLogged } from './run.js';
+import { BuildError, httpGet, redact, runLogged } from './run.js';
 
 /**
  * The Tomcat runtime of the process runtime (runtime stack type `Tomcat`): the Apache Tomcat
@@ -161,20 +161,9 @@ async function fetchBytes(url: string, maxBytes: number, signal: AbortSignal): P
       throw new BuildError(`cannot read ${url}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
     }
   } else if (/^https?:\/\//.test(url)) {
-    let res: Response;
-    try {
-      // fetch() refuses a URL with user info: it goes as a Basic Authorization header instead
-      // (dropped by fetch on a redirect to another origin).
-      const { href, headers } = withoutUserInfo(url);
-      res = await fetch(href, { signal, redirect: 'follow', headers });
-    } catch (err) {
-      if (signal.aborted) throw signal.reason instanceof Error ? signal.reason : err;
-      const cause = (err as { cause?: { code?: string; message?: string } }).cause;
-      throw new BuildError(`cannot download ${redact(url)}: ${scrub(cause?.code ?? cause?.message ?? (err as Error).message, url)}`);
-    }
-    if (res.status === 404) return undefined;
-    if (!res.ok) throw new BuildError(`cannot download ${redact(url)}: HTTP ${res.status}`);
-    bytes = Buffer.from(await res.arrayBuffer());
+    const body = await httpGet(url, signal);
+    if (!body) return undefined;
+    bytes = body;
   } else {
     throw new BuildError(`deploy.tomcatUrl must be an http://, https:// or file:// URL, not ${redact(url)}`);
   }
@@ -287,26 +276,4 @@ function serverXml(port: number, address: string): string {
 
 function xmlAttr(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;');
-}
-
-/** `url` without its user info, which becomes a Basic Authorization header. */
-function withoutUserInfo(url: string): { href: string; headers: Record<string, string> } {
-  const u = new URL(url);
-  if (!u.username && !u.password) return { href: url, headers: {} };
-  const auth = Buffer.from(`${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}`).toString('base64');
-  u.username = '';
-  u.password = '';
-  return { href: u.toString(), headers: { Authorization: `Basic ${auth}` } };
-}
-
-/** `text` with `url` (and its user info) replaced by the redacted URL. */
-function scrub(text: string, url: string): string {
-  let out = text.split(url).join(redact(url));
-  try {
-    const u = new URL(url);
-    for (const part of [u.password, u.username, decodeURIComponent(u.password)]) if (part.length >= 3) out = out.split(part).join('***');
-  } catch {
-    // not a URL: nothing more to hide
-  }
-  return out;
 }
