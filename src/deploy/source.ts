@@ -4,7 +4,7 @@ import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { unzipSync } from 'fflate';
-import { BuildError, redact, runLogged } from './build/run.js';
+import { BuildError, httpGet, redact, runLogged } from './build/run.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -88,15 +88,8 @@ export async function fetchSource(source: SourceSpec, dir: string, options: { en
       throw new BuildError(`cannot read ${url}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
     }
   } else if (/^https?:\/\//.test(url)) {
-    let res: Response;
-    try {
-      res = await fetch(url, { signal: options.signal, redirect: 'follow' });
-    } catch (err) {
-      if (options.signal.aborted) throw options.signal.reason instanceof Error ? options.signal.reason : err;
-      throw new BuildError(`cannot download ${redact(url)}: ${(err as Error).message}`);
-    }
-    if (!res.ok) throw new BuildError(`cannot download ${redact(url)}: HTTP ${res.status}`);
-    const bytes = Buffer.from(await res.arrayBuffer());
+    const bytes = await httpGet(url, options.signal);
+    if (!bytes) throw new BuildError(`cannot download ${redact(url)}: HTTP 404`);
     if (bytes.length > MAX_PACKAGE_BYTES) throw new BuildError(`the package is larger than ${MAX_PACKAGE_BYTES} bytes`);
     writeFileSync(file, bytes);
   } else {

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
@@ -36,5 +38,35 @@ describe('git credentials of a clone', () => {
     assert.ok(!seen.includes(basic), seen);
     assert.ok(!seen.includes(password), seen);
     assert.ok(!seen.includes('extraHeader'), seen);
+  });
+});
+
+// A package URL with user info: fetch() refuses such URLs and its TypeError quoted the whole
+// URL, password included, into the job's task messages.
+describe('user info of a package URL', () => {
+  it('goes as Basic auth, and neither a success nor a failure shows the password', async (t) => {
+    const dir = tempDir(t);
+    const password = 'Pkg-pass-42';
+    const seenAuth: string[] = [];
+    const server = createServer((req, res) => {
+      seenAuth.push(req.headers.authorization ?? '');
+      if (req.url === '/app.jar') res.end('jar bytes');
+      else res.writeHead(500).end();
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    t.after(() => server.close());
+    const base = `http://deployer:${password}@127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const lines: string[] = [];
+    const options = { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: dir }, logFile: join(dir, 'build.log'), signal: new AbortController().signal, log: (l: string) => lines.push(l) };
+    await fetchSource({ kind: 'package', url: `${base}/app.jar` }, join(dir, 'ok'), options);
+    assert.equal(readFileSync(join(dir, 'ok', 'app.jar'), 'utf8'), 'jar bytes');
+    assert.equal(seenAuth[0], `Basic ${Buffer.from(`deployer:${password}`).toString('base64')}`);
+    const err = await fetchSource({ kind: 'package', url: `${base}/broken.jar` }, join(dir, 'bad'), options).then(
+      () => assert.fail('a 500 was accepted'),
+      (e: Error) => e,
+    );
+    assert.match(err.message, /cannot download http:\/\/127\.0\.0\.1:\d+\/broken\.jar: HTTP 500/);
+    assert.ok(!existsSync(join(dir, 'bad', 'broken.jar')));
+    assert.ok(![err.message, ...lines].join('\n').includes(password), [err.message, ...lines].join('\n'));
   });
 });
