@@ -2,7 +2,7 @@
 // environment, free loopback ports, child processes that are always stopped, and /proc
 // readings of CPU and memory. Linux only (the benchmarks read /proc).
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,6 +23,14 @@ export const NO_BASELINE = process.env.BENCH_NO_BASELINE === '1';
 
 /** A progress line on stderr. */
 export const log = (msg) => process.stderr.write(`[bench] ${msg}\n`);
+
+/** Writes bench/results/<name>-latest.json and .md and prints the markdown. */
+export function writeResults(name, report, md) {
+  mkdirSync(resultsDir, { recursive: true });
+  writeFileSync(join(resultsDir, `${name}-latest.json`), `${JSON.stringify(report, null, 2)}\n`);
+  writeFileSync(join(resultsDir, `${name}-latest.md`), md);
+  process.stdout.write(md);
+}
 
 /** A free TCP port on 127.0.0.1. */
 export function freePort() {

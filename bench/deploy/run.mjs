@@ -27,12 +27,12 @@
 //   BENCH_CLI=path/to/cli.js    server entry point to benchmark (default dist/src/cli.js)
 import { execFile, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
-import { Children, cli, cpuSecondsOf, env, freePort, log, resultsDir, root, rssOf } from '../lib.mjs';
+import { Children, cli, cpuSecondsOf, env, freePort, log, root, rssOf, writeResults } from '../lib.mjs';
 
 const run = promisify(execFile);
 
@@ -362,10 +362,7 @@ async function main() {
   };
   report.deploy.ratio = +(report.deploy.medianAnsweredMs / report.baseline.medianTotalMs).toFixed(2);
   const md = toMarkdown(report);
-  mkdirSync(resultsDir, { recursive: true });
-  writeFileSync(join(resultsDir, 'deploy-latest.json'), `${JSON.stringify(report, null, 2)}\n`);
-  writeFileSync(join(resultsDir, 'deploy-latest.md'), md);
-  process.stdout.write(md);
+  writeResults('deploy', report, md);
   return report;
 }
 

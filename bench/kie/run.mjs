@@ -28,7 +28,7 @@ import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
-import { Children, CONNECTIONS, NO_BASELINE, SECONDS, WARMUP_SECONDS, cli, cpuSecondsOf, env, freePort, log, resultsDir, root, rssOf } from '../lib.mjs';
+import { Children, CONNECTIONS, NO_BASELINE, SECONDS, WARMUP_SECONDS, cli, cpuSecondsOf, env, freePort, log, resultsDir, root, rssOf, writeResults } from '../lib.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const KVS = env('BENCH_KVS', 1000);
@@ -271,10 +271,7 @@ function report(r) {
     'Baseline: a bare node:http child answering a fixed body of the same size for lists, and holding requests until POST /wake answers one.',
     '',
   ].join('\n');
-  mkdirSync(resultsDir, { recursive: true });
-  writeFileSync(join(resultsDir, 'kie-latest.md'), md);
-  writeFileSync(join(resultsDir, 'kie-latest.json'), `${JSON.stringify(r, null, 2)}\n`);
-  process.stdout.write(md);
+  writeResults('kie', r, md);
 }
 
 main().catch((err) => {

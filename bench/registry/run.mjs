@@ -35,7 +35,7 @@ import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
-import { Children, CLK_TCK, CONNECTIONS, NO_BASELINE, SECONDS, WARMUP_SECONDS, cli, cpuSecondsOf, env, freePort, log, resultsDir, root, rssOf } from '../lib.mjs';
+import { Children, CLK_TCK, CONNECTIONS, NO_BASELINE, SECONDS, WARMUP_SECONDS, cli, cpuSecondsOf, env, freePort, log, resultsDir, root, rssOf, writeResults } from '../lib.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -326,10 +326,7 @@ async function main() {
     runs: rows,
   };
   const md = toMarkdown(report);
-  mkdirSync(resultsDir, { recursive: true });
-  writeFileSync(join(resultsDir, 'registry-latest.json'), `${JSON.stringify(report, null, 2)}\n`);
-  writeFileSync(join(resultsDir, 'registry-latest.md'), md);
-  process.stdout.write(md);
+  writeResults('registry', report, md);
   return report;
 }
 
