@@ -88,9 +88,9 @@ export function SessionProvider({ children }: { children: ReactNode }) {
     [update],
   );
 
-  useEffect(() => {
-    setCredentials({ token: stored?.token, rbacToken: rbacToken || undefined });
-  }, [stored, rbacToken]);
+  // Set while rendering (idempotent), not in an effect: the pages' queries start in their own
+  // effects, which run before this provider's.
+  setCredentials({ token: stored?.token, rbacToken: rbacToken || undefined });
 
   useEffect(() => {
     onSessionEnd((message) => end(`Your session has ended (${message}). Sign in again.`));
