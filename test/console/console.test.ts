@@ -20,14 +20,15 @@ const textbox = (scope: Page | Locator, name: string) => scope.getByRole('textbo
 
 /** Picks `option` in the Mantine Select labelled `label`. */
 async function choose(page: Page, scope: Page | Locator, label: string, option: string | RegExp): Promise<void> {
-  await textbox(scope, label).click();
+  await scope.getByRole('combobox', { name: label, exact: true }).or(textbox(scope, label)).first().click();
   await page.getByRole('option', { name: option }).first().click();
 }
 
 /** Opens the dialog of the button `label`; returns the dialog. */
 async function dialog(page: Page, label: string | RegExp): Promise<Locator> {
   await page.getByRole('button', { name: label }).first().click();
-  const d = page.getByRole('dialog');
+  // A dialog that just closed may still be fading out: the new one is the last.
+  const d = page.getByRole('dialog').last();
   await d.waitFor();
   return d;
 }
@@ -35,7 +36,7 @@ async function dialog(page: Page, label: string | RegExp): Promise<Locator> {
 /** Clicks the confirm button of an open confirmation dialog and waits for it to close. */
 async function confirm(page: Page): Promise<void> {
   await page.getByTestId('confirm').click();
-  await page.getByRole('dialog').waitFor({ state: 'detached', timeout: 30_000 });
+  await page.getByTestId('confirm').waitFor({ state: 'detached', timeout: 30_000 });
 }
 
 /** Replaces the text of the (CodeMirror) editor inside `scope`. */
@@ -129,7 +130,7 @@ describe('web console', () => {
     await textbox(d, 'Namespace').fill('shop');
     await textbox(d, 'Name').fill('web');
     await d.getByTestId('submit').click();
-    await page.getByTestId('repos').getByText('shop/web').waitFor();
+    await page.getByTestId('repos').getByRole('link', { name: 'shop/web' }).waitFor();
     const repos = await call(s.url, 'GET', `/v1/${p}/git/repos/shop/projects`, { headers: { 'x-auth-token': apiToken, 'x-repo-auth': authName } });
     const cloneUrl: string = repos.body.projects[0].clone_url;
     assert.ok(await page.getByTestId('repos').getByText(cloneUrl).isVisible());
