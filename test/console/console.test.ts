@@ -248,7 +248,7 @@ describe('web console', () => {
 
     // Roll back to 1.0.0 from the deploy records.
     await page.goto(`${s.url}/console${compPath}`);
-    await page.getByTestId('rollback-1.0.0').click();
+    await page.getByTestId('rollback-1.0.0').first().click();
     await confirm(page);
     await page.getByTestId('version').getByText('1.0.0', { exact: true }).waitFor({ timeout: 60_000 });
     await title(page).getByText('RUNNING').waitFor({ timeout: 180_000 });

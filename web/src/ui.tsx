@@ -121,7 +121,7 @@ const STATUS_COLORS: Record<string, string> = {
 
 export function StatusBadge({ status }: { status: string }) {
   return (
-    <Badge color={STATUS_COLORS[status] ?? 'gray'} variant="light" data-testid="status">
+    <Badge color={STATUS_COLORS[status] ?? STATUS_COLORS[status.toUpperCase()] ?? 'gray'} variant="light" data-testid="status">
       {status || '—'}
     </Badge>
   );
