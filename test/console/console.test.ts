@@ -6,7 +6,7 @@ import { describe, it, type TestContext } from 'node:test';
 import type { Locator, Page } from 'playwright-core';
 import { launchBrowser, openPage, screenshot } from '../helpers/browser.js';
 import { CasClient, uniqName, type CasServer } from '../helpers/cas-client.js';
-import { EXAMPLES, FAST_DEPLOY, waitJob } from '../helpers/component.js';
+import { eventually, EXAMPLES, FAST_DEPLOY, waitJob } from '../helpers/component.js';
 import { ADMIN, IAM_OVERRIDES, login } from '../helpers/iam-client.js';
 import { call } from '../helpers/registry-client.js';
 import { startServer } from '../helpers/server.js';
@@ -257,10 +257,20 @@ describe('web console', () => {
     assert.equal(rolled.status.component_status, 'RUNNING');
     await screenshot(page, 'component-rolled-back');
 
-    // The registry: the component's replicas registered themselves (node-hello does).
+    // The registry: the component's replicas registered themselves (node-hello does). A
+    // gateway that finds the component becomes its consumer: an arrow of the dependency graph.
+    const sc = (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => call(s.url, method, `/v4/default/registry${path}`, { body, headers });
+    const gateway = (await sc('POST', '/microservices', { service: { appId: appName, serviceName: 'gateway', version: '1.0.0' } })).body.serviceId;
+    assert.equal((await sc('GET', `/instances?appId=${appName}&serviceName=${compName}&version=latest`, undefined, { 'X-ConsumerId': gateway })).status, 200);
+    const providers: any[] = await eventually('the dependency', async () => {
+      const list = (await sc('GET', `/microservices/${gateway}/providers`)).body.providers ?? [];
+      return list.length > 0 ? list : undefined;
+    });
     await page.locator('nav').getByRole('link', { name: 'Microservices', exact: true }).click();
     await page.getByTestId('services').getByText(compName).first().waitFor({ timeout: 60_000 });
-    await page.getByTestId('dependency-graph').waitFor();
+    await page.getByTestId('dependency-graph').locator('line').first().waitFor({ state: 'attached' });
+    assert.ok(providers.every((x) => x.serviceName === compName));
+    assert.equal(await page.getByTestId('dependency-graph').locator('line').count(), providers.length);
     await screenshot(page, 'microservices');
     const services = (await call(s.url, 'GET', '/v4/default/registry/microservices')).body.services;
     const service = services.find((x: any) => x.serviceName === compName && x.version === '1.0.0');

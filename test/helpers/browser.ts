@@ -36,6 +36,7 @@ export async function openPage(browser: Browser, width = 1280, height = 800): Pr
 /** Writes docs/console/<name>.png of what the page shows now (animations settled). */
 export async function screenshot(page: Page, name: string): Promise<void> {
   mkdirSync(SCREENSHOTS, { recursive: true });
+  await page.evaluate(() => window.scrollTo(0, 0));
   await page.waitForTimeout(300);
   await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true, animations: 'disabled' });
 }

@@ -86,7 +86,7 @@ export function Pager({ total, page, pageSize, onChange }: { total: number; page
 }
 
 /** A filter box that applies on Enter or after a pause (the filter runs on the server). */
-export function FilterInput({ value, onChange, placeholder }: { value: string; onChange: (v: string) => void; placeholder: string }) {
+export function FilterInput({ value, onChange, placeholder, width = 240 }: { value: string; onChange: (v: string) => void; placeholder: string; width?: number }) {
   const [text, setText] = useState(value);
   return (
     <TextInput
@@ -96,7 +96,7 @@ export function FilterInput({ value, onChange, placeholder }: { value: string; o
       onKeyDown={(e) => e.key === 'Enter' && onChange(text.trim())}
       onBlur={() => onChange(text.trim())}
       aria-label={placeholder}
-      w={260}
+      w={width}
     />
   );
 }

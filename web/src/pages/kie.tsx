@@ -128,7 +128,7 @@ export function KvPage() {
             { title: 'Revision', render: (h) => h.update_revision },
             { title: 'Value', render: (h) => <Text size="xs" ff="monospace" lineClamp={2} maw={320}>{h.value}</Text> },
             { title: 'Status', render: (h) => h.status },
-            { title: 'Updated', render: (h) => fmtTime(h.update_time) },
+            { title: 'Updated', render: (h) => fmtTime(h.update_time * 1000) },
             {
               title: '',
               render: (h) =>

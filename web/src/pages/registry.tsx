@@ -15,7 +15,14 @@ export function useRegistryProject(): [string, (v: string) => void] {
 }
 
 export function RegistryProjectInput({ value, onChange }: { value: string; onChange: (v: string) => void }) {
-  return <FilterInput placeholder="Registry project (default)" value={value} onChange={(v) => onChange(v || 'default')} />;
+  return (
+    <Group gap={6} wrap="nowrap">
+      <Text size="sm" c="dimmed">
+        Registry project
+      </Text>
+      <FilterInput placeholder="Registry project (default)" value={value} onChange={(v) => onChange(v || 'default')} width={130} />
+    </Group>
+  );
 }
 
 /** When the server runs with --rbac, the registry and config center want an engine account's token. */
