@@ -117,6 +117,14 @@ const STATUS_COLORS: Record<string, string> = {
   INITIALIZING: 'blue',
   UPGRADING: 'blue',
   DEPLOYING: 'blue',
+  Available: 'green',
+  Finished: 'green',
+  Creating: 'blue',
+  Executing: 'blue',
+  Deleting: 'orange',
+  CreateFailed: 'red',
+  DeleteFailed: 'red',
+  Failed: 'red',
 };
 
 export function StatusBadge({ status }: { status: string }) {

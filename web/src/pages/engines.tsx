@@ -35,7 +35,7 @@ export function Engines() {
           { title: 'Address', render: (e) => <Code>{e.externalAddress || e.serviceEndpoint?.serviceCenter?.main || '—'}</Code> },
           { title: 'Instances', render: (e) => `${e.usedInstance}/${e.totalInstance}` },
           { title: 'Created', render: (e) => fmtTime(e.createTime) },
-          { title: 'Last job', render: (e) => <Anchor size="sm" onClick={() => setJob({ engineId: e.id, jobId: e.latestJobId })}>{e.latestJobId}</Anchor> },
+          { title: 'Last job', render: (e) => (e.latestJobId ? <Anchor size="sm" onClick={() => setJob({ engineId: e.id, jobId: e.latestJobId })}>{e.latestJobId}</Anchor> : '—') },
           {
             title: '',
             render: (e) =>
@@ -53,7 +53,7 @@ export function Engines() {
 
 function EngineJob({ engineId, jobId }: { engineId: string; jobId: number }) {
   const p = useProject();
-  const job = useQuery({ queryKey: ['engine-job', p, engineId, jobId], queryFn: () => get(`/v2/${p}/enginemgr/engines/${engineId}/jobs/${jobId}`), refetchInterval: (q) => (q.state.data && !['Init', 'Executing', 'Running'].includes(q.state.data.status) ? false : 1500) });
+  const job = useQuery({ queryKey: ['engine-job', p, engineId, jobId], queryFn: () => get(`/v2/${p}/enginemgr/engines/${engineId}/jobs/${jobId}`), refetchInterval: (q) => (q.state.data && !['Init', 'Executing'].includes(q.state.data.status) ? false : 1500) });
   return (
     <Section title={`Job ${jobId}`}>
       <ErrorAlert error={job.error} />
@@ -92,7 +92,7 @@ function EngineForm({ onDone }: { onDone: (r: any) => void }) {
   const form = useForm({
     initialValues: { name: '', flavor: 'cse.s1.small2', authType: 'NONE', password: '', description: '' },
     validate: {
-      name: (v) => (/^[a-z][a-z0-9-]{2,23}$/.test(v) ? null : '3–24 lower-case letters, digits and -; a letter first'),
+      name: (v) => (/^[A-Za-z][A-Za-z0-9-]{1,22}[A-Za-z0-9]$/.test(v) ? null : '3–24 letters, digits and -; a letter first, no - last'),
       password: (v, all) => (all.authType === 'RBAC' && v.length < 8 ? 'RBAC needs a root password of 8 characters or more' : null),
     },
   });
