@@ -368,7 +368,8 @@ describe('web console', () => {
   });
 
   it('opens without sign-in under --auth none, and every page works on an empty project', { timeout: 400_000 }, async (t) => {
-    const s = await startServer(t, { auth: 'none' });
+    // Exclusive engines listen on ports the system picks (portMin 0) and stop with the server.
+    const s = await startServer(t, { auth: 'none', 'engines.portMin': 0, 'engines.stopOnShutdown': true });
     const browser = await launchBrowser(t);
     const { page, errors } = await openPage(browser);
     await page.goto(`${s.url}/console/`);

@@ -70,7 +70,9 @@ function EngineJob({ engineId, jobId }: { engineId: string; jobId: number }) {
                     <Table.Td>{t.taskName}</Table.Td>
                     <Table.Td>{s.taskName}</Table.Td>
                     <Table.Td>
-                      <StatusBadge status={s.status} />
+                      <Text size="sm" fw={600}>
+                        {s.status}
+                      </Text>
                     </Table.Td>
                     <Table.Td>
                       <Text size="xs">{s.log || s.output}</Text>
