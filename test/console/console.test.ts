@@ -349,9 +349,15 @@ describe('web console', () => {
     assert.deepEqual(narrow.errors, []);
   });
 
-  it('tells the user when the token expires', { timeout: 120_000 }, async (t) => {
+  it('switches projects, and tells the user when the token expires', { timeout: 120_000 }, async (t) => {
     const s = await startServer(t, IAM_OVERRIDES);
     s.clock.advance(Math.max(0, Date.now() - s.clock.now())); // the browser's time
+    // Two projects of the admin: one with an environment, one empty.
+    const admin = s.server.iam.findUserByName('admin')!;
+    const staging = await s.server.iam.createProject('staging', admin.domainId);
+    await s.server.iam.addMember(admin.id, staging.id);
+    const apiToken = (await login(s.url, ADMIN.name, ADMIN.password)).headers.get('x-subject-token')!;
+    assert.equal((await new CasClient(s.url, apiToken).post('/environments', { name: 'env-default', vpc_id: 'vpc-local' })).status, 200);
     const browser = await launchBrowser(t);
     const { page, errors } = await openPage(browser);
     await page.goto(`${s.url}/console/`);
@@ -359,6 +365,15 @@ describe('web console', () => {
     await page.locator('input[type="password"]').fill(ADMIN.password);
     await page.getByTestId('sign-in').click();
     await title(page).filter({ hasText: 'Overview' }).waitFor();
+    await page.locator('nav').getByRole('link', { name: 'Environments', exact: true }).click();
+    await page.getByTestId('environments').getByText('env-default').waitFor();
+    await choose(page, page, 'project', 'staging');
+    await page.getByTestId('environments-empty').waitFor();
+    assert.equal(await page.getByTestId('project-select').inputValue(), 'staging');
+    const stagingToken = (await call(s.url, 'POST', '/v3/auth/tokens', { body: { auth: { identity: { methods: ['password'], password: { user: { name: 'admin', password: ADMIN.password } } }, scope: { project: { id: staging.id } } } } })).headers.get('x-subject-token')!;
+    assert.equal((await new CasClient(s.url, stagingToken, staging.id).get('/environments')).body.count, 0);
+    await choose(page, page, 'project', 'default');
+    await page.getByTestId('environments').getByText('env-default').waitFor();
     s.clock.advance(25 * 3600 * 1000);
     await page.locator('nav').getByRole('link', { name: 'Environments', exact: true }).click();
     await page.getByTestId('session-message').waitFor();

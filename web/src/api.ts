@@ -94,7 +94,8 @@ export async function request<T = any>(path: string, options: RequestOptions = {
   }
   if (!res.ok && res.status !== 304) {
     const err = errorOf(res.status, parsed, text);
-    if (res.status === 401 && attached && onSessionEnded) onSessionEnded(err.message);
+    // Only the current token's refusal ends the session (not one just replaced by a project switch).
+    if (res.status === 401 && attached && headers['X-Auth-Token'] === credentials.token && onSessionEnded) onSessionEnded(err.message);
     throw err;
   }
   return { status: res.status, headers: res.headers, body: parsed as T };

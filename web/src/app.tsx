@@ -1,6 +1,5 @@
 import { AppShell, Burger, Group, NavLink, ScrollArea, Select, Text, Button, Tooltip } from '@mantine/core';
 import { useDisclosure } from '@mantine/hooks';
-import { useQueryClient } from '@tanstack/react-query';
 import { lazy, Suspense } from 'react';
 import { Link, Navigate, Route, Routes, useLocation } from 'react-router';
 import { useSession } from './session';
@@ -44,7 +43,6 @@ export function App() {
   const session = useSession();
   const [opened, { toggle, close }] = useDisclosure();
   const location = useLocation();
-  const client = useQueryClient();
   if (session.mode === 'loading') return <Loading />;
   if (!session.signedIn) return <SignIn />;
   const active = (path: string) => (path === '/' ? location.pathname === '/' : location.pathname.startsWith(path));
@@ -67,7 +65,7 @@ export function App() {
               allowDeselect={false}
               data={session.projects.map((p) => ({ value: p.id, label: p.name }))}
               value={session.projectId}
-              onChange={(v) => v && session.selectProject(v).then(() => client.invalidateQueries())}
+              onChange={(v) => v && void session.selectProject(v)}
             />
             <Tooltip label={session.expiresAtMs ? `session ends ${new Date(session.expiresAtMs).toLocaleString()}` : 'no sign-in (--auth none)'}>
               <Text size="sm" visibleFrom="sm" data-testid="user">

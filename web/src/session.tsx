@@ -176,8 +176,9 @@ export function SessionProvider({ children }: { children: ReactNode }) {
       const s = load();
       if (!s) return;
       const { token, expiresAtMs } = await issueProjectToken(s.domainToken, id);
-      await request('/v3/auth/tokens', { method: 'DELETE', anonymous: true, headers: { 'X-Auth-Token': s.token, 'X-Subject-Token': s.token } }).catch(() => undefined);
       update({ ...s, token, projectId: id, expiresAtMs });
+      // Revoked once the new token is in use.
+      await request('/v3/auth/tokens', { method: 'DELETE', anonymous: true, headers: { 'X-Auth-Token': s.token, 'X-Subject-Token': s.token } }).catch(() => undefined);
     },
     [mode, update],
   );
