@@ -375,7 +375,7 @@ describe('web console', () => {
     await choose(page, page, 'project', 'default');
     await page.getByTestId('environments').getByText('env-default').waitFor();
     s.clock.advance(25 * 3600 * 1000);
-    await page.locator('nav').getByRole('link', { name: 'Environments', exact: true }).click();
+    await page.locator('nav').getByRole('link', { name: 'Applications', exact: true }).click();
     await page.getByTestId('session-message').waitFor();
     assert.match(await page.getByTestId('session-message').innerText(), /session has ended \(.*the token has expired\)/);
     await screenshot(page, 'session-expired');
