@@ -1,10 +1,16 @@
 import { mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { TestContext } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
 
-/** Where the console tests write their screenshots (committed; linked from the README). */
-export const SCREENSHOTS = resolve(new URL('../../../docs/console', import.meta.url).pathname);
+/**
+ * Where the console tests write their screenshots: docs/console/ (committed, linked from the
+ * README) when OPENSTAGE_CONSOLE_SCREENSHOTS=docs, else a temporary folder, so that a test run
+ * leaves the work tree as it was.
+ */
+export const SCREENSHOTS =
+  process.env.OPENSTAGE_CONSOLE_SCREENSHOTS === 'docs' ? resolve(new URL('../../../docs/console', import.meta.url).pathname) : join(tmpdir(), 'openstage-console-screenshots');
 
 /** Debian's Chromium (installed by .ci/run); a browser download is not possible here. */
 export const CHROMIUM = process.env.OPENSTAGE_CHROMIUM ?? '/usr/bin/chromium';
