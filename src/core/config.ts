@@ -133,6 +133,8 @@ export const ConfigSchema = Type.Object(
         sandboxHide: Type.Array(Type.String(), { default: [], description: 'More host paths builds and replicas must not see (besides the data directory, hosted git, the config file, /root, /home and container storage).' }),
         sourceRoots: Type.Array(Type.String(), { default: [], description: 'Host directories whose files file:// sources (git repositories, packages) may name; visible read-only to builds. Must be readable by the project users.' }),
         buildMemoryMiB: Type.Integer({ default: 4096, minimum: 0, description: 'Memory limit of one build or source fetch, MiB (0 = none).' }),
+        packageMaxMiB: Type.Integer({ default: 512, minimum: 1, description: 'Largest package (source kind package) a fetch downloads, MiB; a larger one fails the build.' }),
+        unpackedMaxMiB: Type.Integer({ default: 1024, minimum: 1, description: 'Largest total size of a package\'s files once unpacked (zip, tar.gz), MiB; a larger one fails the build.' }),
       },
       { default: {}, additionalProperties: false },
     ),

@@ -1,5 +1,7 @@
 import type { LaunchSpec } from './build/stacks.js';
-import type { ComponentPlan, ReplicaView, TaskContext } from './types.js';
+import type { ComponentPlan, ReplicaView, RuntimeChoice, RuntimeKind, TaskContext } from './types.js';
+
+export type { RuntimeKind };
 
 /**
  * The runtime contract (DESIGN.md "Deployments"): what the deployment engine asks of every
@@ -17,8 +19,6 @@ import type { ComponentPlan, ReplicaView, TaskContext } from './types.js';
  * (ports, mounted files, probes, supervision, adoption) and differ only in how one replica
  * is started, stopped and watched (a ReplicaDriver).
  */
-export type RuntimeKind = 'process' | 'container' | 'kubernetes';
-
 /** A version built by the process runtime: the directory it runs in and how to start it. */
 export interface ProcessArtifact {
   runtime: 'process';
@@ -170,14 +170,6 @@ export interface RuntimeChoiceInput {
   bindings: readonly { type: string; id: string; name?: string }[];
 }
 
-/** Why a component cannot run anywhere OpenStage serves. */
-export class RuntimeChoiceError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'RuntimeChoiceError';
-  }
-}
-
 /** Stack types the process runtime builds and runs. */
 export const PROCESS_STACKS = ['Java', 'Tomcat', 'Nodejs', 'Python', 'Go'] as const;
 
@@ -188,19 +180,19 @@ export const PROCESS_STACKS = ['Java', 'Tomcat', 'Nodejs', 'Python', 'Go'] as co
  *    another host, and a component is never run somewhere other than where it was bound;
  * 3. else the Docker stack or `source.kind: image` → container;
  * 4. else a process stack → process.
- * @throws RuntimeChoiceError naming the binding or stack that no runtime serves
+ * @returns the runtime, or `refused` naming the binding or stack that no runtime serves
  */
-export function chooseRuntime(input: RuntimeChoiceInput): RuntimeKind {
+export function chooseRuntime(input: RuntimeChoiceInput): RuntimeChoice {
   const cluster = input.bindings.find((b) => b.type === 'cce' || b.type === 'custom_k8s');
-  if (cluster) return 'kubernetes';
+  if (cluster) return { runtime: 'kubernetes' };
   const remote = input.bindings.find((b) => b.type === 'ecs' && b.id !== 'local');
   if (remote) {
-    throw new RuntimeChoiceError(`the environment binds the ecs host ${remote.id}${remote.name ? ` (${remote.name})` : ''}, which no OpenStage runtime reaches; bind ecs "local" (this machine) or a cce / custom_k8s cluster`);
+    return { refused: `the environment binds the ecs host ${remote.id}${remote.name ? ` (${remote.name})` : ''}, which no OpenStage runtime reaches; bind ecs "local" (this machine) or a cce / custom_k8s cluster` };
   }
   if (input.stackType === 'Docker' || input.sourceKind === 'image') {
-    if (input.sourceKind === 'image' && input.stackType !== 'Docker') throw new RuntimeChoiceError(`source.kind image runs on the Docker runtime stack, not ${input.stackType}`);
-    return 'container';
+    if (input.sourceKind === 'image' && input.stackType !== 'Docker') return { refused: `source.kind image runs on the Docker runtime stack, not ${input.stackType}` };
+    return { runtime: 'container' };
   }
-  if ((PROCESS_STACKS as readonly string[]).includes(input.stackType)) return 'process';
-  throw new RuntimeChoiceError(`runtime_stack.type '${input.stackType}' is not served by any runtime; supported: ${[...PROCESS_STACKS, 'Docker'].join(', ')}`);
+  if ((PROCESS_STACKS as readonly string[]).includes(input.stackType)) return { runtime: 'process' };
+  return { refused: `runtime_stack.type '${input.stackType}' is not served by any runtime; supported: ${[...PROCESS_STACKS, 'Docker'].join(', ')}` };
 }

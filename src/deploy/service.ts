@@ -11,9 +11,9 @@ import { deployError } from './errors.js';
 import type { JobService } from './job-service.js';
 import { processArtifactOf, ProcessRuntime } from './process/runtime.js';
 import { Sandbox } from './process/sandbox.js';
-import type { Artifact, Release, Runtime, RuntimeKind } from './runtime.js';
+import { chooseRuntime, PROCESS_STACKS, type Artifact, type Release, type Runtime, type RuntimeChoiceInput, type RuntimeKind } from './runtime.js';
 import * as deployStore from './store.js';
-import type { ComponentPlan, ComponentRuntime, ComponentStatus, DeployEvents, TaskContext, TaskSpec } from './types.js';
+import type { ComponentPlan, ComponentRuntime, ComponentStatus, DeployEvents, RuntimeChoice, TaskContext, TaskSpec } from './types.js';
 
 /** Dependencies of DeployService, built in server.ts. */
 export interface DeployDeps {
@@ -60,7 +60,7 @@ export class DeployService {
     const d = deps.config.deploy;
     this.root = join(deps.config.dataDir, 'deploy');
     const hidden = [deps.config.dataDir, ...(deps.config.engines.dataDir ? [deps.config.engines.dataDir] : []), ...ALWAYS_HIDDEN, ...d.sandboxHide].map((p) => resolve(p));
-    this.sandbox = Sandbox.create({ enabled: d.sandbox === 'on', hiddenPaths: hidden, uidBase: d.sandboxUidBase, pidsMax: d.sandboxPidsMax }, { db: deps.db, clock: deps.clock, log: deps.log });
+    this.sandbox = Sandbox.create({ enabled: d.sandbox === 'on', hiddenPaths: hidden, uidBase: d.sandboxUidBase, pidsMax: d.sandboxPidsMax }, { uids: { find: (project) => deployStore.findSandboxUid(deps.db.kysely, project), insert: (project, base, nowMs) => deployStore.insertSandboxUid(deps.db.kysely, project, base, nowMs) }, clock: deps.clock, log: deps.log });
     this.register(
       new ProcessRuntime({
         db: deps.db,
@@ -73,6 +73,8 @@ export class DeployService {
         tomcat: this.tomcatSettings(),
         sourceRoots: d.sourceRoots.map((p) => resolve(p)),
         buildMemoryBytes: d.buildMemoryMiB * 1024 * 1024,
+        maxPackageBytes: d.packageMaxMiB * 1024 * 1024,
+        maxUnpackedBytes: d.unpackedMaxMiB * 1024 * 1024,
         settleMs: d.settleSeconds * 1000,
         monitorMs: d.monitorSeconds * 1000,
         portRange: [d.portMin, d.portMax],
@@ -86,9 +88,17 @@ export class DeployService {
     this.runtimes.set(runtime.kind, runtime);
   }
 
-  /** Whether a runtime of that kind can run components on this server. */
-  supports(kind: RuntimeKind): boolean {
-    return this.runtimes.has(kind);
+  /** Stack types some runtime builds and runs (Java, Tomcat, Nodejs, Python, Go, Docker). */
+  readonly stackTypes: readonly string[] = [...PROCESS_STACKS, 'Docker'];
+
+  /**
+   * Where a component runs (runtime.ts chooseRuntime), or why it cannot run on this server:
+   * a binding or stack no runtime serves, or a runtime this server lacks.
+   */
+  chooseRuntime(input: RuntimeChoiceInput): RuntimeChoice {
+    const choice = chooseRuntime(input);
+    if ('refused' in choice || this.runtimes.has(choice.runtime)) return choice;
+    return { refused: `this component needs the ${choice.runtime} runtime, which is not available on this server${choice.runtime === 'container' ? ' (install podman and runc)' : ''}` };
   }
 
   /** Loads component states and takes over the replicas that should run, on every runtime. */

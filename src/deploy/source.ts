@@ -26,10 +26,10 @@ export interface FetchedSource {
   revision: string;
 }
 
-/** Largest package download, bytes. */
+/** Largest package download by default, bytes (config deploy.packageMaxMiB). */
 export const MAX_PACKAGE_BYTES = 512 * 1024 * 1024;
 
-/** Largest total size of a package's files once unpacked, bytes. */
+/** Largest total size of a package's files once unpacked by default, bytes (config deploy.unpackedMaxMiB). */
 export const MAX_UNPACKED_BYTES = 1024 * 1024 * 1024;
 
 /** The package worker's compiled file (run by `node` inside the build sandbox). */
@@ -44,12 +44,12 @@ export const PACKAGE_WORKER = fileURLToPath(new URL('./build/package-worker.js',
  *   (GIT_CONFIG_KEY_0 = http.extraHeader), never in the URL, the command line or the logs;
  *   GIT_TERMINAL_PROMPT=0 so git never waits for input.
  * - package: the package worker (build/package-worker.ts) downloads (http/https, streamed, at
- *   most MAX_PACKAGE_BYTES) or copies (file://) and unpacks (.zip, .tar.gz/.tgz: at most
- *   MAX_UNPACKED_BYTES, a single top-level folder stripped; .jar/.war kept as is); user info
+ *   most maxPackageBytes) or copies (file://) and unpacks (.zip, .tar.gz/.tgz: at most
+ *   maxUnpackedBytes, a single top-level folder stripped; .jar/.war kept as is); user info
  *   of the URL becomes a Basic Authorization header in the worker's environment.
  * @throws BuildError with a clear reason (unreachable, bad ref, unsupported archive, image)
  */
-export async function fetchSource(source: SourceSpec, dir: string, options: { env: Record<string, string>; run: Runner; credentials?: GitCredentials; log(line: string): void }): Promise<FetchedSource> {
+export async function fetchSource(source: SourceSpec, dir: string, options: { env: Record<string, string>; run: Runner; credentials?: GitCredentials; log(line: string): void; maxPackageBytes?: number; maxUnpackedBytes?: number }): Promise<FetchedSource> {
   if (source.kind === 'image') throw new BuildError('source kind image runs on the container runtime (runtime stack Docker)');
   if (source.kind === 'code') {
     const url = source.repo_url || source.url;
@@ -87,7 +87,7 @@ export async function fetchSource(source: SourceSpec, dir: string, options: { en
     throw new BuildError(`package URLs must be http://, https:// or file://, not ${redact(url)}`);
   }
   const bare = redact(url);
-  const input = JSON.stringify({ url: bare, dir, maxPackageBytes: MAX_PACKAGE_BYTES, maxUnpackedBytes: MAX_UNPACKED_BYTES });
+  const input = JSON.stringify({ url: bare, dir, maxPackageBytes: options.maxPackageBytes ?? MAX_PACKAGE_BYTES, maxUnpackedBytes: options.maxUnpackedBytes ?? MAX_UNPACKED_BYTES });
   let stdout = '';
   let failed: unknown;
   try {

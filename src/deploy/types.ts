@@ -1,10 +1,14 @@
-import type { RuntimeKind } from './runtime.js';
-
 /**
  * Deployment jobs (servicestage.md §5, DESIGN.md "Deployments"): a job is an ordered list of
  * tasks run one after another outside any transaction, each with its own timeout; jobs on the
  * same target (a component, an add-on) run one at a time in submission order.
  */
+
+/** Where a component runs (src/deploy/runtime.ts): this host's processes or containers, or a Kubernetes cluster. */
+export type RuntimeKind = 'process' | 'container' | 'kubernetes';
+
+/** Where a component would run, or why it cannot run anywhere this server serves (DeployService.chooseRuntime). */
+export type RuntimeChoice = { runtime: RuntimeKind } | { refused: string };
 
 /** `job.execution_status` on the wire. A queued job is RUNNING with every task PENDING. */
 export type ExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED';

@@ -179,7 +179,7 @@ async function cliServer(t: TestContext) {
     await eventually(`openstage serve on ${url}`, async () => {
       assert.equal(child.exitCode, null, `openstage exited: ${stderr}`);
       return (await fetch(`${url}/health`).then((r) => r.status).catch(() => 0)) === 200 ? true : undefined;
-    });
+    }, 120_000);
     const r = await login(url, ADMIN.name, ADMIN.password);
     assert.equal(r.status, 201, r.text);
     return { child, cas: new CasClient(url, r.headers.get('x-subject-token')!) };
@@ -238,6 +238,37 @@ describe('GET /v3/{project}/cas/applications/{application_id}/components/{compon
     await eventually('the replica processes to end', async () => (before.status.instances.every((i: any) => processesWith(`CAS_INSTANCE_ID=${i.instance_id}\0`, 'environ').length === 0) ? true : undefined), 10_000);
     child.kill('SIGTERM');
     await new Promise((r) => child.once('exit', r));
+  });
+});
+
+describe('a build running when OpenStage is SIGKILLed (review L8)', () => {
+  it('dies with OpenStage: no build process survives, and after the restart the interrupted job is FAILED', async (t) => {
+    const server = await cliServer(t);
+    const { child, cas } = await server.start();
+    const s = { cas } as CasServer;
+    const marker = `openstage-orphan-build-${uniqName('m')}`;
+    const repo = await gitRepo(t, join(EXAMPLES, 'node-hello'), (dir) => {
+      const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+      pkg.scripts.build = `node -e "setTimeout(()=>{},120000)" ${marker}`;
+      writeFileSync(join(dir, 'package.json'), `${JSON.stringify(pkg, null, 2)}\n`);
+    });
+    t.after(() => {
+      for (const pid of processesWith(marker)) process.kill(pid, 'SIGKILL');
+    });
+    const { envId, appId } = await envAndApp(s);
+    const created = await cas.post(`/applications/${appId}/components`, nodeBody(envId, repo.url));
+    assert.equal(created.status, 200, created.text);
+    await eventually('the build script to start', async () => (processesWith(marker).length > 0 ? true : undefined), 90_000);
+    const exited = new Promise((r) => child.once('exit', r));
+    child.kill('SIGKILL');
+    await exited;
+    await eventually('the build processes to die with OpenStage', async () => (processesWith(marker).length === 0 ? true : undefined), 10_000);
+    const again = await server.start();
+    const job = await waitJob({ cas: again.cas } as CasServer, created.body.job_id);
+    assert.equal(job.job.execution_status, 'FAILED');
+    assert.match(JSON.stringify(job.tasks), /interrupted/);
+    again.child.kill('SIGTERM');
+    await new Promise((r) => again.child.once('exit', r));
   });
 });
 

@@ -1,8 +1,11 @@
 import assert from 'node:assert/strict';
 import { readdirSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, it, type TestContext } from 'node:test';
+import { zipSync } from 'fflate';
 import { CasClient, startCas, uniqName, type CasServer } from '../helpers/cas-client.js';
 import { answer, envAndApp, FAST_DEPLOY, nodeBody, waitJob } from '../helpers/component.js';
 import { gitCli, GitClient } from '../git/client.js';
@@ -136,5 +139,59 @@ describe('confinement of builds and replicas (a tenant tries every escape)', () 
     assert.notEqual(a.run.uid, b.run.uid);
     // The data directory's listing inside is an empty tmpfs, not the real one.
     assert.ok(['LISTED 0', 'LISTED 1', 'EACCES', 'ENOENT'].includes(b.run.list[data]), b.run.list[data]);
+  });
+});
+
+/** Serves `path` → a body generated chunk by chunk (never held whole); @returns the base URL. */
+async function bigServer(t: TestContext, routes: Record<string, { bytes: number } | Buffer>): Promise<string> {
+  const server = createServer((req, res) => {
+    const route = routes[req.url ?? ''];
+    if (!route) return res.writeHead(404).end();
+    if (Buffer.isBuffer(route)) return res.end(route);
+    // Chunked, no Content-Length: the fetch must count as it streams.
+    const chunk = Buffer.alloc(1024 * 1024);
+    let sent = 0;
+    const pump = (): void => {
+      while (sent < route.bytes) {
+        sent += chunk.length;
+        if (!res.write(chunk)) return void res.once('drain', pump);
+      }
+      res.end();
+    };
+    res.on('error', () => undefined);
+    pump();
+  });
+  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+  t.after(() => new Promise<void>((ok) => server.close(() => ok())));
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+describe('package fetches are bounded outside OpenStage\'s memory (review H3)', () => {
+  it('a 700 MB download and a zip bomb fail their builds with the cap in the message; the server\'s RSS does not grow', async (t) => {
+    // 120 MB of zeros compress to ~120 KB: with deploy.unpackedMaxMiB 64 the unpack must stop.
+    const bomb = Buffer.from(zipSync({ 'zeros.bin': new Uint8Array(120 * 1024 * 1024) }, { level: 9 }));
+    const base = await bigServer(t, { '/huge.jar': { bytes: 700 * 1024 * 1024 }, '/bomb.zip': bomb });
+    const s = await startCas(t, { ...FAST_DEPLOY, 'deploy.unpackedMaxMiB': 64 }, { realClock: true });
+    const { envId, appId } = await envAndApp(s);
+    global.gc?.();
+    const before = process.memoryUsage().rss;
+    let peak = before;
+    const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 50);
+    t.after(() => clearInterval(sampler));
+    const java = { name: 'Java17', type: 'Java', version: '1.0.0', deploy_mode: 'virtualmachine' };
+    const huge = await s.cas.post(`/applications/${appId}/components`, nodeBody(envId, '', { runtime_stack: java, source: { kind: 'package', url: `${base}/huge.jar` } }));
+    const zip = await s.cas.post(`/applications/${appId}/components`, nodeBody(envId, '', { runtime_stack: java, source: { kind: 'package', url: `${base}/bomb.zip` } }));
+    assert.equal(huge.status, 200, huge.text);
+    assert.equal(zip.status, 200, zip.text);
+    const [hugeJob, zipJob] = await Promise.all([waitJob(s, huge.body.job_id, 300_000), waitJob(s, zip.body.job_id, 300_000)]);
+    clearInterval(sampler);
+    const fetchMessage = (job: any): string => job.tasks.find((x: any) => x.task_name === 'fetch source').messages;
+    assert.equal(hugeJob.job.execution_status, 'FAILED');
+    assert.match(fetchMessage(hugeJob), /the package is larger than 536870912 bytes/);
+    assert.equal(zipJob.job.execution_status, 'FAILED');
+    assert.match(fetchMessage(zipJob), /bomb\.zip unpacks to more than 67108864 bytes/);
+    const grewMiB = (peak - before) / 1024 / 1024;
+    t.diagnostic(`server (test process) RSS ${Math.round(before / 1048576)} MiB before, peak ${Math.round(peak / 1048576)} MiB during`);
+    assert.ok(grewMiB < 100, `RSS grew by ${grewMiB.toFixed(0)} MiB`);
   });
 });

@@ -1,5 +1,4 @@
-import type { RuntimeKind } from '../../deploy/runtime.js';
-import type { ComponentPlan, MountedFile, PlanProbe } from '../../deploy/types.js';
+import type { ComponentPlan, MountedFile, PlanProbe, RuntimeKind } from '../../deploy/types.js';
 import type { ResourceBinding } from '../environment/types.js';
 import type { Component } from './types.js';
 

@@ -3,7 +3,6 @@ import { AlreadyExistsError, OpenStageError } from '../../core/errors.js';
 import type { Logger } from '../../core/log.js';
 import type { DeployService, EngineAction } from '../../deploy/service.js';
 import type { JobService } from '../../deploy/job-service.js';
-import { chooseRuntime, PROCESS_STACKS, RuntimeChoiceError, type RuntimeKind } from '../../deploy/runtime.js';
 import type { MountedFile } from '../../deploy/types.js';
 import type { ApplicationService } from '../application/service.js';
 import { paginate, type PageQuery } from '../common/page.js';
@@ -17,8 +16,6 @@ import type { UpdateComponentBodyWire } from './schemas.js';
 import * as componentStore from './store.js';
 import type { Component, ComponentBody, ComponentRecord, ComponentView, FilterOptions, GitCredentialsResolver, InstanceLogs, RecordJobInfo, StatusView } from './types.js';
 
-/** Runtime stack types some runtime builds and runs (src/deploy/runtime.ts). */
-export const RUNNABLE_STACK_TYPES = [...PROCESS_STACKS, 'Docker'] as const;
 
 /** Actions the engine runs (servicestage.md §4 action enum); the others are 400 SVCSTG.00100418. */
 const ACTIONS: readonly EngineAction[] = ['start', 'stop', 'restart', 'scale', 'rollback', 'rollback_current', 'continue_deploy'];
@@ -316,8 +313,9 @@ export class ComponentService implements ComponentUsage {
    */
   private checkBody(body: ComponentBody): ComponentBody {
     const wanted = body.runtime_stack.type;
-    const type = RUNNABLE_STACK_TYPES.find((t) => t.toLowerCase() === wanted.toLowerCase());
-    if (!type) throw casError('RuntimeNotSupported', `runtime_stack.type '${wanted}' is not served by any runtime; supported: ${RUNNABLE_STACK_TYPES.join(', ')}`);
+    const known = this.services.deploy.stackTypes;
+    const type = known.find((t) => t.toLowerCase() === wanted.toLowerCase());
+    if (!type) throw casError('RuntimeNotSupported', `runtime_stack.type '${wanted}' is not served by any runtime; supported: ${known.join(', ')}`);
     const s = body.source;
     if (s.kind === 'image' && !s.url) throw casError('InvalidParameter', 'source.url (the image reference) is required for kind image');
     if (s.kind === 'code' && !s.repo_url && !s.url) throw casError('InvalidParameter', 'source.repo_url (or source.url) is required for kind code');
@@ -345,14 +343,9 @@ export class ComponentService implements ComponentUsage {
    */
   private async plan(c: Component, applicationName: string, environmentName: string) {
     const bindings = await this.services.environments.bindings(c.projectId, c.environmentId);
-    let runtime: RuntimeKind;
-    try {
-      runtime = chooseRuntime({ stackType: c.body.runtime_stack.type, sourceKind: c.body.source.kind, bindings });
-    } catch (err) {
-      if (err instanceof RuntimeChoiceError) throw casError('RuntimeNotSupported', err.message);
-      throw err;
-    }
-    if (!this.services.deploy.supports(runtime)) throw casError('RuntimeNotSupported', `this component needs the ${runtime} runtime, which is not available on this server${runtime === 'container' ? ' (install podman and runc)' : ''}`);
+    const choice = this.services.deploy.chooseRuntime({ stackType: c.body.runtime_stack.type, sourceKind: c.body.source.kind, bindings });
+    if ('refused' in choice) throw casError('RuntimeNotSupported', choice.refused);
+    const { runtime } = choice;
     const files: MountedFile[] = [];
     for (const m of configMounts(c)) {
       let content: string;

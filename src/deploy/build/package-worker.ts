@@ -99,7 +99,7 @@ async function download(input: Input, file: string): Promise<void> {
 async function unzip(file: string, dir: string, max: number, name: string): Promise<void> {
   let total = 0;
   let failure: Error | undefined;
-  const pending: Promise<void>[] = [];
+  const pending: Promise<unknown>[] = [];
   const unzipper = new Unzip((entry: UnzipFile) => {
     const path = entry.name;
     if (path.endsWith('/')) return;
@@ -110,10 +110,8 @@ async function unzip(file: string, dir: string, max: number, name: string): Prom
     const target = join(dir, path);
     mkdirSync(dirname(target), { recursive: true });
     const out = createWriteStream(target);
-    pending.push(new Promise((resolve, reject) => {
-      out.once('finish', resolve);
-      out.once('error', reject);
-    }));
+    // 'close' also comes after destroy() (a refused entry), when 'finish' never does.
+    pending.push(new Promise<void>((resolve) => out.once('close', () => resolve())));
     entry.ondata = (err, data, final) => {
       if (err) {
         failure ??= new Refused(`${name} is not a valid zip archive: ${err.message}`);
@@ -207,6 +205,11 @@ async function main(): Promise<void> {
   say({ revision: redact(input.url) });
 }
 
+// Ended with work left unsettled would exit 0 silently: say so instead.
+process.once('beforeExit', () => {
+  say({ error: 'package fetch failed: the worker stopped before it finished' });
+  process.exit(2);
+});
 main().then(
   () => process.exit(0),
   (err: unknown) => {

@@ -1,6 +1,6 @@
 import type { Artifact, BuildStep, Release, ReleaseLookup, ReplicaLogs, RolloutOptions, Runtime, StopOutcome } from '../runtime.js';
 import type { ComponentPlan, ReplicaView, TaskContext } from '../types.js';
-import type { HostReplicas } from './replicas.js';
+import type { HostReplicas } from './replica-service.js';
 
 /**
  * What the host runtimes (process, container) share: batches, scale and stop over

@@ -6,7 +6,7 @@ import type { Logger } from '../../core/log.js';
 import { runLogged, type Runner } from '../build/run.js';
 import { buildForStack } from '../build/stacks.js';
 import type { TomcatSettings } from '../build/tomcat.js';
-import { HostReplicas } from '../host/replicas.js';
+import { HostReplicas } from '../host/replica-service.js';
 import { HostRuntime } from '../host/runtime.js';
 import type { Artifact, BuildStep, ProcessArtifact, Release } from '../runtime.js';
 import { fetchSource, PACKAGE_WORKER } from '../source.js';
@@ -30,6 +30,9 @@ export interface ProcessRuntimeDeps {
   sourceRoots: string[];
   /** Memory limit of one build or fetch, bytes (0 = none). */
   buildMemoryBytes: number;
+  /** Largest package download and unpacked package, bytes. */
+  maxPackageBytes: number;
+  maxUnpackedBytes: number;
   settleMs: number;
   monitorMs: number;
   portRange: [number, number];
@@ -77,7 +80,7 @@ export class ProcessRuntime extends HostRuntime {
 
   async fetch(plan: ComponentPlan, step: BuildStep): Promise<{ revision: string }> {
     const run = await this.runner(plan, step);
-    return fetchSource(plan.source, step.workspace, { env: this.deps.hostEnv, run, log: step.ctx.log, ...(plan.credentials ? { credentials: plan.credentials } : {}) });
+    return fetchSource(plan.source, step.workspace, { env: this.deps.hostEnv, run, log: step.ctx.log, maxPackageBytes: this.deps.maxPackageBytes, maxUnpackedBytes: this.deps.maxUnpackedBytes, ...(plan.credentials ? { credentials: plan.credentials } : {}) });
   }
 
   async build(plan: ComponentPlan, step: BuildStep): Promise<Artifact> {

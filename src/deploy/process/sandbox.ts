@@ -1,11 +1,9 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, lchownSync, lstatSync, mkdirSync, readdirSync, readFileSync, realpathSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, lchownSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, realpathSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve, sep } from 'node:path';
 import type { Clock } from '../../core/clock.js';
-import type { Db } from '../../core/db/kysely.js';
 import { AlreadyExistsError } from '../../core/errors.js';
 import type { Logger } from '../../core/log.js';
-import * as deployStore from '../store.js';
 import { Cgroups, enterScript, type CgroupLimits } from './cgroup.js';
 
 /** How OpenStage confines builds and replicas (config `deploy.sandbox*`). */
@@ -18,6 +16,14 @@ export interface SandboxSettings {
   uidBase: number;
   /** Most processes and threads of one replica or build at once. */
   pidsMax: number;
+}
+
+/** Where the per-project uids are kept (the deploy_sandbox_users table, through DeployService). */
+export interface SandboxUids {
+  /** The uid of a project, or undefined when none was allocated yet. */
+  find(project: string): Promise<number | undefined>;
+  /** Allocates the next uid (at least `base`). @throws AlreadyExistsError when another server took it meanwhile */
+  insert(project: string, base: number, nowMs: number): Promise<number>;
 }
 
 /** The unprivileged user a project's builds and replicas run as. */
@@ -86,7 +92,7 @@ export class Sandbox {
 
   private constructor(
     readonly settings: SandboxSettings,
-    private readonly deps: { db: Db; clock: Clock; log: Logger },
+    private readonly deps: { uids: SandboxUids; clock: Clock; log: Logger },
   ) {
     this.cgroups = settings.enabled ? Cgroups.detect() : undefined;
   }
@@ -96,7 +102,7 @@ export class Sandbox {
    * warning (at every start).
    * @throws SandboxUnavailableError naming the install command when bwrap is missing or fails
    */
-  static create(settings: SandboxSettings, deps: { db: Db; clock: Clock; log: Logger }): Sandbox {
+  static create(settings: SandboxSettings, deps: { uids: SandboxUids; clock: Clock; log: Logger }): Sandbox {
     if (!settings.enabled) {
       deps.log.warn('deploy.sandbox is off: builds and replicas run unconfined as OpenStage\'s own user and can read its data directory, secrets and environment (development only)');
       return new Sandbox(settings, deps);
@@ -128,7 +134,7 @@ export class Sandbox {
     if (!this.asRoot || !this.enabled) {
       uid = process.getuid?.() ?? 0;
     } else {
-      uid = (await deployStore.findSandboxUid(this.deps.db.kysely, project)) ?? (await this.allocate(project));
+      uid = (await this.deps.uids.find(project)) ?? (await this.allocate(project));
     }
     const user: SandboxUser = { uid, gid: this.asRoot && this.enabled ? uid : (process.getgid?.() ?? 0), name: this.asRoot && this.enabled ? `os${uid}` : 'openstage' };
     this.users.set(project, user);
@@ -138,10 +144,10 @@ export class Sandbox {
   private async allocate(project: string): Promise<number> {
     for (let attempt = 0; attempt < 5; attempt++) {
       try {
-        return await deployStore.insertSandboxUid(this.deps.db.kysely, project, this.settings.uidBase, this.deps.clock.now());
+        return await this.deps.uids.insert(project, this.settings.uidBase, this.deps.clock.now());
       } catch (err) {
         if (!(err instanceof AlreadyExistsError)) throw err;
-        const found = await deployStore.findSandboxUid(this.deps.db.kysely, project);
+        const found = await this.deps.uids.find(project);
         if (found !== undefined) return found;
       }
     }
@@ -180,8 +186,8 @@ export class Sandbox {
   wrap(spec: ConfinedSpec, command: string, args: string[], env: Record<string, string>): { command: string; args: string[]; env: Record<string, string>; cwd: string } {
     const fullEnv = { ...env, HOME: spec.home, USER: spec.user.name, LOGNAME: spec.user.name, TMPDIR: '/tmp' };
     if (!this.enabled) return { command, args, env: { ...env, HOME: spec.home }, cwd: spec.cwd };
-    const argv: string[] = ['--ro-bind', '/', '/', '--dev', '/dev', '--proc', '/proc'];
     const hidden = [...new Set(this.settings.hiddenPaths.filter((p) => existsSync(p)).map((p) => realpathSync(p)))].sort((a, b) => a.length - b.length);
+    const argv: string[] = [...rootBinds(['/proc', '/dev', '/tmp', '/var/tmp', ...hidden]), '--dev', '/dev', '--proc', '/proc'];
     const synthetic: string[] = [];
     const made = new Set<string>();
     /** Mount points under a hidden (tmpfs) directory need their parents made, traversable. */
@@ -248,6 +254,74 @@ export class Sandbox {
   release(cgroupName: string): void {
     this.cgroups?.remove(cgroupName);
   }
+}
+
+/** Filesystems that come and go under a running system (container layers and their shm, FUSE, namespaces). */
+function isVolatile(fstype: string, source: string): boolean {
+  return fstype === 'overlay' || fstype.startsWith('fuse') || fstype === 'nsfs' || (fstype === 'tmpfs' && source === 'shm');
+}
+
+/** Mount points of OpenStage's mount namespace whose filesystem may vanish meanwhile. */
+function volatileMounts(): string[] {
+  let text: string;
+  try {
+    text = readFileSync('/proc/self/mountinfo', 'utf8');
+  } catch {
+    return [];
+  }
+  const out: string[] = [];
+  for (const line of text.split('\n')) {
+    const [left, right] = line.split(' - ');
+    if (!left || !right) continue;
+    const point = left.split(' ')[4]?.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
+    const [fstype = '', source = ''] = right.split(' ');
+    if (point && isVolatile(fstype, source)) out.push(point);
+  }
+  return out;
+}
+
+/**
+ * bubblewrap arguments that give the sandbox the host's root read-only. `--ro-bind / /` binds
+ * every mount below `/` too and then remounts each read-only: a container layer (podman's
+ * overlay, its shm) unmounted meanwhile makes that fail ("Can't bind mount /oldroot/"). So
+ * when such mounts exist, the root is rebuilt from the directories that hold none — each
+ * directory on the way made with the host's mode, symbolic links recreated — and `skip`
+ * (paths the sandbox mounts itself: /proc, /dev, /tmp, hidden paths) is left out.
+ */
+function rootBinds(skip: string[]): string[] {
+  const volatile = volatileMounts();
+  if (volatile.length === 0) return ['--ro-bind', '/', '/'];
+  const under = (p: string, dir: string): boolean => dir === '/' ? p !== '/' : p.startsWith(dir + sep);
+  const skipped = (p: string): boolean => skip.some((x) => p === x || under(p, x));
+  const out: string[] = [];
+  const walk = (dir: string): void => {
+    if (skipped(dir) || volatile.includes(dir)) return;
+    if (!volatile.some((v) => under(v, dir))) {
+      out.push('--ro-bind', dir, dir);
+      return;
+    }
+    if (dir !== '/') out.push('--perms', (statSync(dir).mode & 0o7777).toString(8).padStart(4, '0'), '--dir', dir);
+    let names: string[];
+    try {
+      names = readdirSync(dir);
+    } catch {
+      return;
+    }
+    for (const name of names) {
+      const p = join(dir, name);
+      let st;
+      try {
+        st = lstatSync(p);
+      } catch {
+        continue;
+      }
+      if (st.isSymbolicLink()) out.push('--symlink', readlinkSync(p), p);
+      else if (st.isDirectory()) walk(p);
+      else if (!skipped(p)) out.push('--ro-bind', p, p);
+    }
+  };
+  walk('/');
+  return out;
 }
 
 function readFileSafe(path: string): string {
