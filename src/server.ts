@@ -44,6 +44,9 @@ import { registryPlugin } from './registry/index.js';
 import { RegistryService } from './registry/service.js';
 import type { RegistryEvents } from './registry/types.js';
 import { WatchHub } from './registry/watch.js';
+import { instrument, opsPlugin, registerOpenApi } from './ops/index.js';
+import { Metrics } from './ops/metrics.js';
+import { Readiness } from './ops/service.js';
 import { VERSION } from './version.js';
 
 /** Everything buildServer wires together; tests reach services through it. */
@@ -68,6 +71,8 @@ export interface OpenStage {
   /** Secrets generated on this start (first start), to show the operator once. */
   bootstrap: BootstrapReport;
   watchHub: WatchHub;
+  /** Prometheus metrics (GET /metrics). */
+  metrics: Metrics;
   /**
    * Listens on `host:port` (0 = a free port), then registers the server's own SERVICECENTER
    * instance with its `rest://` endpoint. @returns the base URL, e.g. `http://127.0.0.1:30100`
@@ -171,6 +176,11 @@ export async function buildServer(config: Readonly<Config>, options: { clock?: C
   };
 
   await app.register(websocket, { options: { maxPayload: 1024 * 1024 } });
+  // Operations (src/ops): the OpenAPI collector and the request metrics hook see every area registered after them.
+  const metrics = new Metrics({ log, bus, registry, watchHub, kie, jobs, iam, components });
+  const readiness = new Readiness(db, log);
+  await registerOpenApi(app, VERSION);
+  instrument(app, metrics);
   app.decorateRequest('rbac', undefined);
   if (rbac) await app.register(rbacPlugin, { rbac, maxBodyBytes: config.registry.maxBodyBytes });
   await app.register(iamPlugin, { iam, config });
@@ -180,6 +190,8 @@ export async function buildServer(config: Readonly<Config>, options: { clock?: C
   await app.register(gitPlugin, { git, maxBodyBytes: config.git.maxBodyBytes, iamCheck: iamCheck(iam, config) });
   await app.register(enginesPlugin, { engines, iamCheck: iamCheck(iam, config) });
   await app.register(kiePlugin, { kie, maxBodyBytes: config.kie.maxBodyBytes, version: VERSION, iamCheck: iamCheck(iam, config), ...(rbac ? { authorize: rbac.authorize } : {}) });
+
+  await app.register(opsPlugin, { metrics, readiness, version: VERSION });
 
   app.setNotFoundHandler((_req, reply) => reply.code(404).type('text/plain; charset=utf-8').send('404 page not found'));
 
@@ -198,6 +210,7 @@ export async function buildServer(config: Readonly<Config>, options: { clock?: C
     ...(rbac ? { rbac } : {}),
     bootstrap,
     watchHub,
+    metrics,
     async listen(host: string, port: number) {
       await app.listen({ host, port });
       const address = app.server.address() as AddressInfo;
@@ -206,11 +219,14 @@ export async function buildServer(config: Readonly<Config>, options: { clock?: C
       const url = `http://${endpointHost}:${address.port}`;
       components.setServerUrl(url);
       engines.setBuiltInAddress(url);
+      readiness.serving();
       return url;
     },
     async close() {
       if (closed) return;
       closed = true;
+      readiness.stopping();
+      metrics.close();
       watchHub.close();
       await app.close();
       await deploy.stop();
