@@ -5,7 +5,7 @@ import { Bus } from './core/bus.js';
 import { systemClock, type Clock } from './core/clock.js';
 import type { Config } from './core/config.js';
 import { openDatabase, type Db } from './core/db/kysely.js';
-import { loggerOptions } from './core/log.js';
+import { loggerOptions, prettyLogger } from './core/log.js';
 import { SecretBox } from './core/secrets.js';
 import { casPlugin, type CasServices } from './cas/index.js';
 import { casError } from './cas/errors.js';
@@ -86,15 +86,17 @@ export interface OpenStage {
  * Composition root (STYLE.md §1): opens the database, builds services and registers every
  * area on one Fastify app. Never listens; the caller does (cli.ts, tests).
  * @param options.clock injectable clock (tests pass a FakeClock)
+ * @param options.prettyLogs log with pino-pretty (a terminal) instead of JSON lines
  * @param options.hostEnv variables of the host every build and replica gets first (PATH,
  *   HOME, …), picked from process.env by the caller (cli.ts); default none
  * @throws when the database cannot be opened or migrated
  */
-export async function buildServer(config: Readonly<Config>, options: { clock?: Clock; hostEnv?: Record<string, string> } = {}): Promise<OpenStage> {
+export async function buildServer(config: Readonly<Config>, options: { clock?: Clock; hostEnv?: Record<string, string>; prettyLogs?: boolean } = {}): Promise<OpenStage> {
   const clock = options.clock ?? systemClock;
   const requestLogging = config.logLevel === 'debug' || config.logLevel === 'trace';
   const app = Fastify({
-    logger: loggerOptions(config.logLevel),
+    // Readable lines on a terminal (cli.ts decides), JSON lines otherwise.
+    ...(options.prettyLogs ? { loggerInstance: await prettyLogger(config.logLevel) } : { logger: loggerOptions(config.logLevel) }),
     // Per-request lines are detail (STYLE.md §6): off unless the level is debug or trace.
     logController: new LogController({ disableRequestLogging: !requestLogging }),
     // A pino child per request (with redaction set up) costs ~5% of a heartbeat; without

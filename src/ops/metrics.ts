@@ -8,14 +8,14 @@ import type { IamService } from '../iam/service.js';
 import type { KieService } from '../kie/service.js';
 import type { KieEvents } from '../kie/types.js';
 import type { RegistryService } from '../registry/service.js';
-import type { WatchHub } from '../registry/watch.js';
 
 /** What the metrics read: services' counters (read at scrape time) and the bus. */
 export interface MetricsDeps {
   log: Logger;
   bus: Bus<KieEvents & DeployEvents>;
   registry: RegistryService;
-  watchHub: WatchHub;
+  /** The registry's watch sockets (WatchHub). */
+  watchHub: { size(): number };
   kie: KieService;
   jobs: JobService;
   iam: IamService;
