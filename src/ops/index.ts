@@ -34,7 +34,8 @@ export async function registerOpenApi(app: FastifyInstance, version: string): Pr
       },
     },
     transform: ({ schema, url, route }) => {
-      const hidden = (route as { websocket?: boolean }).websocket === true || url.includes('*');
+      const r = route as { websocket?: boolean; wsHandler?: unknown };
+      const hidden = r.websocket === true || r.wsHandler !== undefined || url.includes('*');
       const s = { ...(schema ?? {}) } as Record<string, unknown>;
       if (hidden) s.hide = true;
       const id = s.operationId as string | undefined;
