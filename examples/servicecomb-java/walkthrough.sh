@@ -14,14 +14,15 @@
 # authorization is reused).
 #   examples/servicecomb-java/walkthrough.sh --cleanup   deletes the components (their replicas
 #   stop), the config center kv, the config file and group, the application, the environment and
-#   the git authorization of DEMO_APP; the hosted repositories stay (the Git API deletes none).
+#   the git authorization of DEMO_APP; the hosted repositories stay (the Git API deletes none;
+#   a later run pushes to them again).
 set -euo pipefail
 
 CLEANUP=0
 for arg in "$@"; do
   case $arg in
     --cleanup) CLEANUP=1 ;;
-    -h|--help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) printf 'unknown argument %s (--cleanup, --help)\n' "$arg" >&2; exit 2 ;;
   esac
 done
@@ -160,7 +161,7 @@ if [ "$CLEANUP" = 1 ]; then
   if api GET "/v1/$P/git/auths" | node -e 'let s="";process.stdin.on("data",(d)=>(s+=d)).on("end",()=>{process.exit((JSON.parse(s).authorizations||[]).some((a)=>a.name===process.argv[1])?0:1)})' "$GIT_USER"; then
     api DELETE "/v1/$P/git/auths/$GIT_USER" >/dev/null; echo "  git authorization $GIT_USER deleted"
   fi
-  echo "  the hosted repositories $NAME/provider, $NAME/consumer and $NAME/node-caller stay in the server's data directory"
+  echo "  the hosted repositories $NAME/provider, $NAME/consumer and $NAME/node-caller stay (a later run reuses them)"
   say "cleanup done"
   exit 0
 fi
@@ -189,13 +190,23 @@ if ! api GET "/v1/$P/git/auths" | node -e 'let s="";process.stdin.on("data",(d)=
     "{\"name\":\"$GIT_USER\",\"token\":\"$(printf '%s:%s' "$GIT_USER" "$GIT_PASS" | base64)\"}" >/dev/null
 fi
 WORK=$(mktemp -d); trap 'rm -rf "$WORK"' EXIT
+# clone_url_of REPO: the clone URL of $NAME/REPO, created when missing (a run after --cleanup
+# finds the repositories an earlier run made; its pushes replace their main branch).
+clone_url_of() {
+  local url auth=()
+  [ -n "${OPENSTAGE_TOKEN:-}" ] && auth=(-H "X-Auth-Token: $OPENSTAGE_TOKEN")
+  url=$(curl -sS "$U/v1/$P/git/repos/$NAME/projects" -H "X-Repo-Auth: $GIT_USER" "${auth[@]}" 2>/dev/null | node -e 'let s="";process.stdin.on("data",(d)=>(s+=d)).on("end",()=>{
+    const p=(JSON.parse(s).projects||[]).find((x)=>x.name===process.argv[1]);process.stdout.write(p?p.clone_url:"")})' "$1" 2>/dev/null || true)
+  [ -n "$url" ] || url=$(api POST "/v1/$P/git/repos/$NAME/projects" "{\"name\":\"$1\"}" -H "X-Repo-Auth: $GIT_USER" | jget clone_url)
+  printf '%s' "$url"
+}
 declare -A CLONE
 for m in provider consumer; do
-  CLONE[$m]=$(api POST "/v1/$P/git/repos/$NAME/projects" "{\"name\":\"$m\"}" -H "X-Repo-Auth: $GIT_USER" | jget clone_url)
+  CLONE[$m]=$(clone_url_of "$m")
   cp -r "$HERE/$m" "$WORK/$m"; rm -rf "$WORK/$m/target"
   ( cd "$WORK/$m" && git init -q -b main && git add . \
     && git -c user.name=demo -c user.email=demo@example.com commit -qm "$m 1.0.0" \
-    && git push -q "${CLONE[$m]/:\/\//://$GIT_USER:$GIT_PASS@}" main )
+    && git push -q --force "${CLONE[$m]/:\/\//://$GIT_USER:$GIT_PASS@}" main )
   echo "  ${CLONE[$m]}"
 done
 
@@ -227,11 +238,11 @@ until_answer "first call" 'a.provider.version==="1.0.0" && a.provider.stage==="w
 [ "$STEPS" = basic ] && { say "done (STEPS=basic)"; exit 0; }
 
 say "a second stack: node-caller (plain Node.js, registry REST API by hand) finds the Java provider"
-CLONE[node-caller]=$(api POST "/v1/$P/git/repos/$NAME/projects" '{"name":"node-caller"}' -H "X-Repo-Auth: $GIT_USER" | jget clone_url)
+CLONE[node-caller]=$(clone_url_of node-caller)
 cp -r "$HERE/../servicecomb-node" "$WORK/node-caller"; rm -rf "$WORK/node-caller/node_modules"
 ( cd "$WORK/node-caller" && git init -q -b main && git add . \
   && git -c user.name=demo -c user.email=demo@example.com commit -qm "node-caller 1.0.0" \
-  && git push -q "${CLONE[node-caller]/:\/\//://$GIT_USER:$GIT_PASS@}" main )
+  && git push -q --force "${CLONE[node-caller]/:\/\//://$GIT_USER:$GIT_PASS@}" main )
 R=$(api POST "/v3/$P/cas/applications/$APP/components" "{\"name\":\"node-caller\",\"version\":\"1.0.0\",\"replica\":1,
   \"environment_id\":\"$ENV_ID\",\"refer_resources\":[],
   \"runtime_stack\":{\"name\":\"Nodejs20\",\"type\":\"Nodejs\",\"version\":\"1.0.0\",\"deploy_mode\":\"virtualmachine\"},

@@ -58,26 +58,19 @@ function processMetrics(): client.Registry {
 
 /**
  * The server's Prometheus metrics. Request metrics are counted by one `onResponse` hook
- * (a cached histogram child per route, method and status); registry, config center and
+ * (a series per route, method and status, kept by RequestHistogram); registry, config center and
  * replica figures are read from the services' counters when scraped; jobs are counted from
  * `deploy.job.finished` events. Nothing here runs a query on a request path.
  */
 export class Metrics {
   readonly registry = new client.Registry();
-  private readonly http: client.Histogram<'area' | 'route' | 'method' | 'status'>;
-  private readonly httpChildren = new Map<string, client.Histogram.Internal<'area' | 'route' | 'method' | 'status'>>();
+  private readonly http = new RequestHistogram();
   private readonly areas = new Map<string, string>();
   private readonly unsubscribe: (() => void)[] = [];
 
   constructor(private readonly deps: MetricsDeps) {
     const register = [this.registry];
-    this.http = new client.Histogram({
-      name: 'openstage_http_request_duration_seconds',
-      help: 'HTTP requests by API area, route pattern, method and status: latency in seconds (count = requests).',
-      labelNames: ['area', 'route', 'method', 'status'],
-      buckets: HTTP_BUCKETS,
-      registers: register,
-    });
+    this.registry.registerMetric(this.http as unknown as client.Metric);
 
     const { registry, watchHub, kie } = deps;
     let seen = { heartbeats: 0, leaseExpiries: 0 };
@@ -168,15 +161,19 @@ export class Metrics {
    */
   observeRequest(route: string, method: string, status: number, seconds: number): void {
     const key = `${route} ${method} ${status}`;
-    let child = this.httpChildren.get(key);
-    if (!child) {
+    let series = this.http.series.get(key);
+    if (!series) {
       let area = this.areas.get(route);
       if (area === undefined) this.areas.set(route, (area = route ? areaOf(route) : 'none'));
       // Unmatched URLs share one label value, so scanners cannot grow the series without bound.
-      child = this.http.labels({ area, route: route || 'unmatched', method, status: String(status) });
-      this.httpChildren.set(key, child);
+      series = { labels: { area, route: route || 'unmatched', method, status: String(status) }, counts: new Float64Array(HTTP_BUCKETS.length + 1), sum: 0, count: 0 };
+      this.http.series.set(key, series);
     }
-    child.observe(seconds);
+    let i = 0;
+    while (i < HTTP_BUCKETS.length && seconds > HTTP_BUCKETS[i]!) i++;
+    series.counts[i]!++;
+    series.sum += seconds;
+    series.count++;
   }
 
   /** The Prometheus text exposition of this server's and the process's metrics. */
@@ -192,5 +189,41 @@ export class Metrics {
   /** Stops listening to the bus. */
   close(): void {
     for (const off of this.unsubscribe) off();
+  }
+}
+
+/** One series of the request histogram: its labels and per-bucket (not cumulative) counts. */
+interface RequestSeries {
+  labels: Record<string, string>;
+  counts: Float64Array;
+  sum: number;
+  count: number;
+}
+
+/**
+ * `openstage_http_request_duration_seconds`, kept by hand: prom-client's Histogram validates
+ * and hashes the labels on every observe (several microseconds on a heartbeat that costs
+ * ~45); here a request is one Map lookup and a bucket scan, and the exposition is built when
+ * scraped, in prom-client's histogram format.
+ */
+class RequestHistogram {
+  readonly name = 'openstage_http_request_duration_seconds';
+  readonly help = 'HTTP requests by API area, route pattern, method and status: latency in seconds (count = requests).';
+  readonly type = 'histogram';
+  readonly aggregator = 'sum';
+  readonly series = new Map<string, RequestSeries>();
+
+  get(): { name: string; help: string; type: string; aggregator: string; values: { labels: Record<string, string | number>; value: number; metricName: string }[] } {
+    const values: { labels: Record<string, string | number>; value: number; metricName: string }[] = [];
+    for (const s of this.series.values()) {
+      let cumulative = 0;
+      for (let i = 0; i <= HTTP_BUCKETS.length; i++) {
+        cumulative += s.counts[i]!;
+        values.push({ labels: { ...s.labels, le: i < HTTP_BUCKETS.length ? HTTP_BUCKETS[i]! : '+Inf' }, value: cumulative, metricName: `${this.name}_bucket` });
+      }
+      values.push({ labels: s.labels, value: s.sum, metricName: `${this.name}_sum` });
+      values.push({ labels: s.labels, value: s.count, metricName: `${this.name}_count` });
+    }
+    return { name: this.name, help: this.help, type: this.type, aggregator: this.aggregator, values };
   }
 }
