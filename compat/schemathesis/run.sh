@@ -11,13 +11,10 @@ cd "$ROOT"
 HERE="$ROOT/compat/schemathesis"
 # SCHEMATHESIS_VENV: a venv kept elsewhere (.ci/run keeps it under /var/cache/openstage-ci).
 VENV="${SCHEMATHESIS_VENV:-$HERE/.venv}"
-if [[ ! -x "$VENV/bin/schemathesis" ]] || ! cmp -s "$HERE/requirements.txt" "$VENV/requirements.txt"; then
-  python3 -m venv "$VENV"
-  "$VENV/bin/pip" install -q -r "$HERE/requirements.txt"
-  cp "$HERE/requirements.txt" "$VENV/requirements.txt"
-fi
+source "$ROOT/compat/lib.sh"
+ensure_venv "$VENV" "$HERE/requirements.txt"
 
-PORT="$(node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close();})')"
+PORT="$(free_port)"
 DATA_DIR="$(mktemp -d)"
 LOG_FILE="$(mktemp)"
 OUT_FILE="$(mktemp)"
@@ -42,11 +39,7 @@ trap cleanup EXIT INT TERM
 OPENSTAGE_ENGINES_MAX_ENGINES=0 OPENSTAGE_DEPLOY_STOP_ON_SHUTDOWN=true OPENSTAGE_GIT_HOST_TIMEOUT_MS=2000 \
   node dist/src/cli.js serve --port "$PORT" --data-dir "$DATA_DIR" --auth none --log-level error >"$LOG_FILE" 2>&1 &
 SERVER_PID=$!
-for _ in $(seq 1 300); do
-  kill -0 "$SERVER_PID" 2>/dev/null || { echo "schemathesis/run.sh: server exited" >&2; cat "$LOG_FILE" >&2; exit 1; }
-  [[ "$(curl -s -o /dev/null -m 2 -w '%{http_code}' "$URL/readyz" || true)" == "200" ]] && break
-  sleep 0.2
-done
+wait_ready "$SERVER_PID" "$URL/readyz" || { cat "$LOG_FILE" >&2; exit 1; }
 
 set +e
 # Long lines (schemathesis quotes whole sources in its own tracebacks) are cut for the log.
