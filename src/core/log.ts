@@ -28,7 +28,7 @@ export function loggerOptions(level: string): LoggerOptions {
  */
 export async function prettyLogger(level: string): Promise<Logger> {
   const { default: pretty } = await import('pino-pretty');
-  return pino(loggerOptions(level), pretty({ sync: true, colorize: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' })) as unknown as Logger;
+  return pino(loggerOptions(level), pretty({ sync: true, colorize: true, singleLine: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' })) as unknown as Logger;
 }
 
 /** A standalone logger (for the CLI before the server exists). */
