@@ -94,12 +94,12 @@ export function componentCommands(program: Command, withSession: WithSession): v
           }
         };
         emit(first);
-        let stopped = false;
-        process.once('SIGINT', () => void (stopped = true));
-        process.once('SIGTERM', () => void (stopped = true));
-        while (!stopped) {
+        // Interrupting is the normal end of a follow: exit 0 at once.
+        process.once('SIGINT', () => process.exit(0));
+        process.once('SIGTERM', () => process.exit(0));
+        for (;;) {
           await new Promise((r) => setTimeout(r, Number(o.interval)));
-          if (!stopped) emit(await fetchLogs());
+          emit(await fetchLogs());
         }
       }),
     );

@@ -104,8 +104,8 @@ export function kvCommands(program: Command, withSession: WithSession): void {
         const { base, headers, labels } = kvContext(s, o);
         const waitSeconds = Number(o.wait);
         if (!Number.isInteger(waitSeconds) || waitSeconds < 1 || waitSeconds > 300) throw usageError('--wait must be 1 to 300 seconds');
-        let stopped = false;
-        process.once('SIGINT', () => void (stopped = true));
+        // Interrupting is the normal end of a watch (a poll may be held): exit 0 at once.
+        process.once('SIGINT', () => process.exit(0));
         let revision: string | undefined;
         let changes = 0;
         const show = (data: any[], rev: string): void => {
@@ -114,7 +114,7 @@ export function kvCommands(program: Command, withSession: WithSession): void {
             printList('table', data, columns);
           } else process.stdout.write(`${JSON.stringify({ revision: Number(rev), data })}\n`);
         };
-        while (!stopped) {
+        for (;;) {
           // The first call answers at once; later ones are held until a change or the wait ends (304).
           const r = await s.api.get(base, { headers, accept: [304], timeoutMs: (waitSeconds + 15) * 1000, query: { label: labelQuery(labels), ...(revision !== undefined ? { revision, wait: `${waitSeconds}s` } : {}) } });
           const next = r.headers.get('x-kie-revision') ?? revision ?? '0';
