@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { describe, it } from 'node:test';
 import { parse as parseYaml } from 'yaml';
 import { buildProgram } from '../../src/cli/program.js';
@@ -34,6 +35,16 @@ describe('openstage login and contexts', () => {
     assert.deepEqual(envs.map((e: any) => e.name), ['cli-env']);
     const shown = await cli.json(['env', 'show', 'cli-env']);
     assert.deepEqual(shown.resources.map((r: any) => `${r.type}:${r.id}`), ['ecs:local', 'cse:default']);
+
+    // Config files (the group is made on the way) and runtime stacks.
+    const file = join(dirname(cli.configFile), 'app.yaml');
+    writeFileSync(file, 'app: ${CAS_APPLICATION_NAME}\nport: 8080\n');
+    const config = await cli.json(['config', 'create', 'app-yaml', '--group', 'cli-group', '-f', file]);
+    assert.equal((await cli.json(['config', 'show', 'app-yaml'])).content, 'app: ${CAS_APPLICATION_NAME}\nport: 8080\n');
+    assert.deepEqual((await cli.json(['config', 'list'])).map((c: any) => c.id), [config.id]);
+    assert.equal((await cli.run(['config', 'delete', 'app-yaml'])).code, 0);
+    assert.equal((await cli.run(['config', 'show', 'app-yaml'])).code, 4);
+    assert.ok((await cli.json(['stack', 'list'])).some((x: any) => x.name === 'Nodejs20' && x.type === 'Nodejs'));
 
     // logout revokes the token: the next call is refused (exit 3).
     assert.equal((await cli.run(['logout'])).code, 0);
