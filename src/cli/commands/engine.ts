@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { CliError, EXIT, notFound, usageError } from '../errors.js';
+import { CliError, EXIT, notFound } from '../errors.js';
 import { print, printList, progress } from '../output.js';
 import type { Session } from '../session.js';
 import type { WithSession } from './types.js';
@@ -70,7 +70,6 @@ export function engineCommands(program: Command, withSession: WithSession): void
     .option('--timeout <seconds>', 'longest wait', '300')
     .action(
       withSession(async (s, name: string, o: { flavor: string; rbacPassword?: string; description?: string; wait: boolean; timeout: string }) => {
-        if (!/^[A-Za-z][A-Za-z0-9-]{2,63}$/.test(name)) throw usageError('an engine name is 3–64 letters, digits and -, starting with a letter');
         const body = { name, flavor: o.flavor, payment: '1', azList: ['az1'], specType: 'CSE2', authType: o.rbacPassword ? 'RBAC' : 'NONE', ...(o.rbacPassword ? { auth_cred: { pwd: o.rbacPassword } } : {}), ...(o.description ? { description: o.description } : {}) };
         const r = (await s.api.request('POST', `/v2/${await s.project()}/enginemgr/engines`, { body })).body;
         if (o.wait) await waitEngineJob(s, r.id, r.jobId, Number(o.timeout));
