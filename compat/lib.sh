@@ -27,3 +27,12 @@ wait_ready() {
   echo "$(basename "$0"): $url did not answer within 60 s" >&2
   return 1
 }
+
+# stop_server PID: SIGTERM, then waits for it to exit (nothing when it is gone already).
+stop_server() {
+  local pid=$1
+  if [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null; then
+    kill "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+  fi
+}

@@ -23,10 +23,7 @@ URL="http://127.0.0.1:$PORT"
 
 cleanup() {
   local rc=$?
-  if [[ -n "$SERVER_PID" ]] && kill -0 "$SERVER_PID" 2>/dev/null; then
-    kill "$SERVER_PID" 2>/dev/null || true
-    wait "$SERVER_PID" 2>/dev/null || true
-  fi
+  stop_server "$SERVER_PID"
   if [[ $rc -ne 0 && -s "$LOG_FILE" ]]; then
     echo "---- server errors (last 20) ----" >&2
     grep '"level":50' "$LOG_FILE" | tail -n 20 >&2 || true
