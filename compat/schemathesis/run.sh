@@ -40,8 +40,9 @@ wait_ready "$SERVER_PID" "$URL/readyz" || { cat "$LOG_FILE" >&2; exit 1; }
 
 set +e
 # Long lines (schemathesis quotes whole sources in its own tracebacks) are cut for the log.
-"$VENV/bin/schemathesis" run "$URL/openapi.json" --checks not_a_server_error --max-time "${SCHEMATHESIS_SECONDS:-120}" \
-  --workers 2 --request-timeout 15 --no-color 2>&1 | cut -c1-400 | tee "$OUT_FILE"
+# From a temporary folder: schemathesis keeps a .schemathesis/ cache in its working directory.
+( cd "$DATA_DIR" && "$VENV/bin/schemathesis" run "$URL/openapi.json" --checks not_a_server_error --max-time "${SCHEMATHESIS_SECONDS:-120}" \
+  --workers 2 --request-timeout 15 --no-color ) 2>&1 | cut -c1-400 | tee "$OUT_FILE"
 set -e
 kill -0 "$SERVER_PID" 2>/dev/null || { echo "the server died during the run"; echo "schemathesis: 0 passed, 1 failed"; exit 1; }
 # Judged on server errors only (ST101); a schemathesis-internal error is reported, not counted.
