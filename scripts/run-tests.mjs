@@ -6,9 +6,13 @@
 // started as JVMs) run last on SQLite, one file at a time, so that no other test competes for
 // the cores while their JVMs start. The console's browser tests (test/console/: Debian's
 // Chromium driven by playwright-core) run once on SQLite, one file at a time, before them.
-// OPENSTAGE_TEST_ONLY=sqlite|postgres|console|e2e|compat runs one part.
-import { spawnSync } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
+// Then schemathesis fuzzes /openapi.json for server errors (compat/schemathesis/run.sh,
+// SCHEMATHESIS_SECONDS, default 120 s).
+// OPENSTAGE_TEST_ONLY=sqlite|postgres|console|e2e|compat|openapi runs one part. Every phase's output
+// streams as it comes (node tests with the spec reporter, counted from a TAP copy).
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startTempPostgres } from './pg-temp.mjs';
 
@@ -32,17 +36,41 @@ if (filter && selected.length === 0) {
 
 let failed = false;
 const totals = { passed: 0, failed: 0 };
-/** Runs a command, echoing its output, and adds up the counts `count(output)` finds. */
-const runCounted = (cmd, args, options, count) => {
-  const r = spawnSync(cmd, args, { ...options, stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 256 * 1024 * 1024, encoding: 'utf8' });
-  process.stdout.write(r.stdout ?? '');
-  const c = count(r.stdout ?? '');
+const tapDir = mkdtempSync(join(tmpdir(), 'openstage-tap-'));
+/**
+ * Runs a command, streaming its output as it comes, and adds up the counts `count(text)`
+ * finds in its stdout (or in `countFile` when given: the TAP copy of a node test run).
+ */
+const runCounted = async (cmd, args, options, count, countFile) => {
+  const child = spawn(cmd, args, { ...options, stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout.on('data', (chunk) => {
+    process.stdout.write(chunk);
+    if (!countFile) out += chunk.toString('utf8');
+  });
+  const status = await new Promise((resolve) => {
+    child.on('error', (err) => {
+      console.error(`${cmd}: ${err.message}`);
+      resolve(1);
+    });
+    child.on('close', (code) => resolve(code ?? 1));
+  });
+  let text = out;
+  if (countFile) {
+    try {
+      text = readFileSync(countFile, 'utf8');
+    } catch {
+      text = '';
+    }
+  }
+  const c = count(text);
   totals.passed += c.passed;
   totals.failed += c.failed;
-  if (r.status !== 0) {
+  if (status !== 0) {
     failed = true;
     if (c.failed === 0) totals.failed += 1; // a crash or setup failure counts as one failure
   }
+  console.log(`--- this phase: ${c.passed} passed, ${c.failed} failed${status !== 0 ? ` (exit ${status})` : ''}`);
 };
 const nodeCounts = (out) => ({
   passed: Number(/^# pass (\d+)/m.exec(out)?.[1] ?? 0),
@@ -56,26 +84,36 @@ const pytestCounts = (out) => ({
   passed: Number(/(\d+) passed/.exec(out)?.[1] ?? 0),
   failed: Number(/(\d+) failed/.exec(out)?.[1] ?? 0) + Number(/(\d+) error/.exec(out)?.[1] ?? 0),
 });
+const plainCounts = (out) => {
+  const m = /(\d+) passed, (\d+) failed/.exec(out.split('\n').reverse().find((l) => /\d+ passed, \d+ failed/.test(l)) ?? '');
+  return { passed: Number(m?.[1] ?? 0), failed: Number(m?.[2] ?? 0) };
+};
 const isE2e = (f) => f.includes('/test/e2e/');
 const isConsole = (f) => f.includes('/test/console/');
+/** node --test with the spec reporter on stdout (streamed) and a TAP copy in a file (counted). */
+const nodeTest = async (label, files, concurrency, env) => {
+  const tap = join(tapDir, `${label}.tap`);
+  const reporters = ['--test-reporter=spec', '--test-reporter-destination=stdout', '--test-reporter=tap', `--test-reporter-destination=${tap}`];
+  await runCounted(process.execPath, ['--test', `--test-concurrency=${concurrency}`, ...reporters, ...files], { env }, nodeCounts, tap);
+};
 // Unit tests (test/**/unit/) touch no database: they run once, with the SQLite run.
-const runNode = (db, extraEnv) => {
+const runNode = async (db, extraEnv) => {
   const files = selected.filter((f) => !isE2e(f) && !isConsole(f) && (db === 'sqlite' || !f.includes('/unit/')));
   if (files.length === 0) return;
   console.log(`\n=== node tests on ${db} (${files.length} files) ===`);
-  runCounted(process.execPath, ['--test', '--test-concurrency=2', ...files], { env: { ...process.env, OPENSTAGE_TEST_DB: db, ...extraEnv } }, nodeCounts);
+  await nodeTest(db, files, 2, { ...process.env, OPENSTAGE_TEST_DB: db, ...extraEnv });
 };
 /** Runs the files `pick` selects on SQLite, one at a time (they use real processes or a browser). */
-const runAlone = (what, pick, extraEnv) => {
+const runAlone = async (label, what, pick, extraEnv) => {
   const files = selected.filter(pick);
   if (files.length === 0) return;
   console.log(`\n=== ${what} on sqlite (${files.length} files, one at a time) ===`);
-  runCounted(process.execPath, ['--test', '--test-concurrency=1', ...files], { env: { ...process.env, OPENSTAGE_TEST_DB: 'sqlite', ...extraEnv } }, nodeCounts);
+  await nodeTest(label, files, 1, { ...process.env, OPENSTAGE_TEST_DB: 'sqlite', ...extraEnv });
 };
 
 // PostgreSQL is started before the SQLite run: both runs get its admin URL, since tests on
 // either database use it as the server of created (IaC) rds resources.
-if (!only || only === 'sqlite' || only === 'postgres' || only === 'console' || only === 'e2e') {
+if (!only || only === 'sqlite' || only === 'postgres' || only === 'e2e' || only === 'console') {
   let url = process.env.OPENSTAGE_TEST_PG_URL;
   let temp;
   if (!url) {
@@ -87,19 +125,24 @@ if (!only || only === 'sqlite' || only === 'postgres' || only === 'console' || o
     url = temp.url;
   }
   try {
-    if (!only || only === 'sqlite') runNode('sqlite', { OPENSTAGE_TEST_PG_URL: url });
-    if (!only || only === 'postgres') runNode('postgres', { OPENSTAGE_TEST_PG_URL: url });
-    if (!only || only === 'console') runAlone('browser tests of the console', isConsole, { OPENSTAGE_TEST_PG_URL: url });
-    if (!only || only === 'e2e') runAlone('end-to-end tests', isE2e, { OPENSTAGE_TEST_PG_URL: url });
+    if (!only || only === 'sqlite') await runNode('sqlite', { OPENSTAGE_TEST_PG_URL: url });
+    if (!only || only === 'postgres') await runNode('postgres', { OPENSTAGE_TEST_PG_URL: url });
+    if (!only || only === 'console') await runAlone('console', 'browser tests of the console', isConsole, { OPENSTAGE_TEST_PG_URL: url });
+    if (!only || only === 'e2e') await runAlone('e2e', 'end-to-end tests', isE2e, { OPENSTAGE_TEST_PG_URL: url });
   } finally {
     temp?.stop();
   }
 }
 if ((!only || only === 'compat') && !filter) {
   console.log('\n=== compat: go-chassis sc-client and kie-client ===');
-  runCounted('bash', [join(root, 'compat', 'run-go.sh')], { cwd: root }, goCounts);
+  await runCounted('bash', [join(root, 'compat', 'run-go.sh')], { cwd: root }, goCounts);
   console.log('\n=== compat: Huawei Cloud Python SDK ===');
-  runCounted('bash', [join(root, 'compat', 'run-python.sh')], { cwd: root }, pytestCounts);
+  await runCounted('bash', [join(root, 'compat', 'run-python.sh')], { cwd: root }, pytestCounts);
 }
+if ((!only || only === 'openapi') && !filter) {
+  console.log(`\n=== openapi: schemathesis against /openapi.json, ${process.env.SCHEMATHESIS_SECONDS ?? 120} s, no 5xx allowed ===`);
+  await runCounted('bash', [join(root, 'compat', 'schemathesis', 'run.sh')], { cwd: root }, plainCounts);
+}
+rmSync(tapDir, { recursive: true, force: true });
 console.log(`\ntotal: ${totals.passed} passed, ${totals.failed} failed`);
 process.exit(failed ? 1 : 0);

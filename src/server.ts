@@ -5,7 +5,7 @@ import { Bus } from './core/bus.js';
 import { systemClock, type Clock } from './core/clock.js';
 import type { Config } from './core/config.js';
 import { openDatabase, type Db } from './core/db/kysely.js';
-import { loggerOptions } from './core/log.js';
+import { loggerOptions, prettyLogger } from './core/log.js';
 import { SecretBox } from './core/secrets.js';
 import { casPlugin, type CasServices } from './cas/index.js';
 import { consolePlugin } from './console/index.js';
@@ -45,6 +45,9 @@ import { registryPlugin } from './registry/index.js';
 import { RegistryService } from './registry/service.js';
 import type { RegistryEvents } from './registry/types.js';
 import { WatchHub } from './registry/watch.js';
+import { instrument, opsPlugin, registerOpenApi } from './ops/index.js';
+import { Metrics } from './ops/metrics.js';
+import { Readiness } from './ops/service.js';
 import { VERSION } from './version.js';
 
 /** Everything buildServer wires together; tests reach services through it. */
@@ -69,6 +72,8 @@ export interface OpenStage {
   /** Secrets generated on this start (first start), to show the operator once. */
   bootstrap: BootstrapReport;
   watchHub: WatchHub;
+  /** Prometheus metrics (GET /metrics). */
+  metrics: Metrics;
   /**
    * Listens on `host:port` (0 = a free port), then registers the server's own SERVICECENTER
    * instance with its `rest://` endpoint. @returns the base URL, e.g. `http://127.0.0.1:30100`
@@ -82,15 +87,17 @@ export interface OpenStage {
  * Composition root (STYLE.md §1): opens the database, builds services and registers every
  * area on one Fastify app. Never listens; the caller does (cli.ts, tests).
  * @param options.clock injectable clock (tests pass a FakeClock)
+ * @param options.prettyLogs log with pino-pretty (a terminal) instead of JSON lines
  * @param options.hostEnv variables of the host every build and replica gets first (PATH,
  *   HOME, …), picked from process.env by the caller (cli.ts); default none
  * @throws when the database cannot be opened or migrated
  */
-export async function buildServer(config: Readonly<Config>, options: { clock?: Clock; hostEnv?: Record<string, string> } = {}): Promise<OpenStage> {
+export async function buildServer(config: Readonly<Config>, options: { clock?: Clock; hostEnv?: Record<string, string>; prettyLogs?: boolean } = {}): Promise<OpenStage> {
   const clock = options.clock ?? systemClock;
   const requestLogging = config.logLevel === 'debug' || config.logLevel === 'trace';
   const app = Fastify({
-    logger: loggerOptions(config.logLevel),
+    // Readable lines on a terminal (cli.ts decides), JSON lines otherwise.
+    ...(options.prettyLogs ? { loggerInstance: await prettyLogger(config.logLevel) } : { logger: loggerOptions(config.logLevel) }),
     // Per-request lines are detail (STYLE.md §6): off unless the level is debug or trace.
     logController: new LogController({ disableRequestLogging: !requestLogging }),
     // A pino child per request (with redaction set up) costs ~5% of a heartbeat; without
@@ -172,6 +179,11 @@ export async function buildServer(config: Readonly<Config>, options: { clock?: C
   };
 
   await app.register(websocket, { options: { maxPayload: 1024 * 1024 } });
+  // Operations (src/ops): the OpenAPI collector and the request metrics hook see every area registered after them.
+  const metrics = new Metrics({ log, bus, registry, watchHub, kie, jobs, iam, components });
+  const readiness = new Readiness(db, log);
+  await registerOpenApi(app, VERSION);
+  instrument(app, metrics);
   app.decorateRequest('rbac', undefined);
   if (rbac) await app.register(rbacPlugin, { rbac, maxBodyBytes: config.registry.maxBodyBytes });
   await app.register(iamPlugin, { iam, config });
@@ -183,6 +195,7 @@ export async function buildServer(config: Readonly<Config>, options: { clock?: C
   await app.register(kiePlugin, { kie, maxBodyBytes: config.kie.maxBodyBytes, version: VERSION, iamCheck: iamCheck(iam, config), ...(rbac ? { authorize: rbac.authorize } : {}) });
 
   await app.register(consolePlugin, {});
+  await app.register(opsPlugin, { metrics, readiness, version: VERSION });
 
   app.setNotFoundHandler((_req, reply) => reply.code(404).type('text/plain; charset=utf-8').send('404 page not found'));
 
@@ -201,6 +214,7 @@ export async function buildServer(config: Readonly<Config>, options: { clock?: C
     ...(rbac ? { rbac } : {}),
     bootstrap,
     watchHub,
+    metrics,
     async listen(host: string, port: number) {
       await app.listen({ host, port });
       const address = app.server.address() as AddressInfo;
@@ -209,11 +223,14 @@ export async function buildServer(config: Readonly<Config>, options: { clock?: C
       const url = `http://${endpointHost}:${address.port}`;
       components.setServerUrl(url);
       engines.setBuiltInAddress(url);
+      readiness.serving();
       return url;
     },
     async close() {
       if (closed) return;
       closed = true;
+      readiness.stopping();
+      metrics.close();
       watchHub.close();
       await app.close();
       await deploy.stop();

@@ -120,6 +120,11 @@ export class KieIndex {
   findDomain(domain: string): DomainIndex | undefined {
     return this.domains.get(domain);
   }
+
+  /** Every domain with its index (metrics). */
+  entries(): IterableIterator<[string, DomainIndex]> {
+    return this.domains.entries();
+  }
 }
 
 /**

@@ -114,6 +114,11 @@ export class KieService {
     this.waiters.releaseAll();
   }
 
+  /** Counts for metrics: kvs and revision of each domain, long polls held now. O(domains). */
+  stats(): { domains: { domain: string; kvs: number; revision: number }[]; heldPolls: number } {
+    return { domains: [...this.index.entries()].map(([domain, d]) => ({ domain, kvs: d.count, revision: d.revision })), heldPolls: this.waiters.size() };
+  }
+
   /** True once the server is stopping: answers should close their connection. */
   isClosing(): boolean {
     return this.closing;

@@ -66,6 +66,9 @@ export class RegistryService {
   private readonly findCache: FindCache;
   private readonly registrations: GroupCommit<NewInstance, { instanceId: string }>;
   private stopSweeper?: () => void;
+  /** Heartbeats accepted and leases expired since start (metrics). */
+  private heartbeatCount = 0;
+  private leaseExpiryCount = 0;
   private readonly db: Db;
   private readonly bus: Bus<RegistryEvents>;
   private readonly clock: Clock;
@@ -567,6 +570,21 @@ export class RegistryService {
     const inst = this.index.findTenant(tenant)?.services.get(serviceId)?.instances.get(instanceId);
     if (!inst) throw registryError('InstanceNotExists', `instance ${serviceId}/${instanceId} does not exist`);
     this.leases.renew(inst, this.clock.now());
+    this.heartbeatCount++;
+  }
+
+  /**
+   * Counts for metrics: services and instances now (every tenant, shared ones included),
+   * heartbeats accepted and leases expired since this server started. O(tenants).
+   */
+  stats(): { services: number; instances: number; heartbeats: number; leaseExpiries: number } {
+    let services = 0;
+    let instances = 0;
+    for (const t of this.index.allTenants()) {
+      services += t.services.size;
+      instances += t.instanceCount;
+    }
+    return { services, instances, heartbeats: this.heartbeatCount, leaseExpiries: this.leaseExpiryCount };
   }
 
   /** Batch heartbeat (S21): per-pair outcome; duplicates once. @throws 400001 empty list */
@@ -836,6 +854,7 @@ export class RegistryService {
   private expireLeases(nowMs: number): void {
     const expired = this.leases.sweep(nowMs, (r) => this.index.findTenant(r.tenant)?.services.get(r.instance.serviceId)?.instances.get(r.instance.instanceId) === r);
     if (expired.length === 0) return;
+    this.leaseExpiryCount += expired.length;
     const byTenant = new Map<string, { serviceId: string; instanceId: string }[]>();
     for (const inst of expired) {
       const record = this.index.findTenant(inst.tenant)?.services.get(inst.instance.serviceId);

@@ -181,6 +181,8 @@ describe('POST /v3/{project}/cas/configs/import', () => {
   it('returns 400 SVCSTG.00100400 for a JSON body', async (t) => {
     const s = await startCas(t);
     assertCasError(await s.cas.post('/configs/import', { upload_file: 'x' }), 400, 'SVCSTG.00100400', /body\/fields is required/);
+    // A JSON body in the form's own shape (found by schemathesis: it was a 500).
+    assertCasError(await s.cas.post('/configs/import', { fields: {}, files: { upload_file: { filename: 'a.zip' } } }), 400, 'SVCSTG.00100400', /multipart/);
   });
 
   it('refuses a folder entry and a top-level entry that land on one file, rolling back the group it created', async (t) => {

@@ -139,7 +139,11 @@ export async function openDatabase(db: string, dataDir: string, log: Logger): Pr
   // Areas are built in parallel, so a later-numbered migration may land before an earlier one.
   const migrator = new Migrator({ db: kysely, provider: { getMigrations: async () => MIGRATIONS }, allowUnorderedMigrations: true });
   const { error, results } = await migrator.migrateToLatest();
-  for (const r of results ?? []) log.info({ migration: r.migrationName, status: r.status }, 'migration');
+  // One line for the lot (a first start applies every migration); a failure names its migration.
+  const applied = (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+  if (applied.length > 0) log.info({ count: applied.length, first: applied[0], last: applied[applied.length - 1] }, `database migrated (${applied.length} migration${applied.length === 1 ? '' : 's'} applied)`);
+  const failed = (results ?? []).find((r) => r.status === 'Error');
+  if (failed) log.error({ migration: failed.migrationName }, 'migration failed');
   if (error) {
     await kysely.destroy();
     throw error instanceof Error ? error : new Error(String(error));
