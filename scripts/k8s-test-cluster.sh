@@ -16,8 +16,8 @@
 # Go's module and build caches for it live under the cache too and are removed after success.
 #
 # Pods can be made to fail: the stages in DIR/stages (written by `up`) turn a pod whose
-# annotation openstage.test/fail is ImagePullBackOff or CrashLoopBackOff into one whose
-# container waits with that reason, never Ready.
+# label openstage.test/fail is ImagePullBackOff or CrashLoopBackOff (a component's `labels`
+# reach its pods) into one whose container waits with that reason, never Ready.
 set -euo pipefail
 
 K8S_VERSION=1.35.4
@@ -183,7 +183,7 @@ YAML
   chmod 600 "$1"
 }
 
-# Our pod stages: Ready at once unless the annotation openstage.test/fail names a failure,
+# Our pod stages: Ready at once unless the label openstage.test/fail names a failure,
 # then the container waits with that reason (ImagePullBackOff, ErrImagePull: phase Pending;
 # CrashLoopBackOff and anything else: Running, restarted, never Ready). A failure stage has
 # weight 1, so KWOK prefers it over a ready stage (weight 0) whenever both would match.
@@ -198,7 +198,7 @@ spec:
   selector:
     matchExpressions:
     - {key: '.metadata.deletionTimestamp', operator: DoesNotExist}
-    - {key: '.metadata.annotations["openstage.test/fail"]', operator: DoesNotExist}
+    - {key: '.metadata.labels["openstage.test/fail"]', operator: DoesNotExist}
     - {key: '.status.phase', operator: In, values: [Pending]}
   next:
     statusTemplate: |
@@ -226,12 +226,12 @@ spec:
   selector:
     matchExpressions:
     - {key: '.metadata.deletionTimestamp', operator: DoesNotExist}
-    - {key: '.metadata.annotations["openstage.test/fail"]', operator: Exists}
+    - {key: '.metadata.labels["openstage.test/fail"]', operator: Exists}
     - {key: '.status.containerStatuses', operator: DoesNotExist}
   next:
     statusTemplate: |
       {{ $now := Now }}
-      {{ $reason := index .metadata.annotations "openstage.test/fail" }}
+      {{ $reason := index .metadata.labels "openstage.test/fail" }}
       {{ $pull := or (eq $reason "ImagePullBackOff") (eq $reason "ErrImagePull") }}
       phase: {{ if $pull }}Pending{{ else }}Running{{ end }}
       startTime: {{ $now | Quote }}

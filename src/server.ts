@@ -23,6 +23,7 @@ import { engineError } from './engines/errors.js';
 import { EngineService } from './engines/service.js';
 import { JobService } from './deploy/job-service.js';
 import { DeployService } from './deploy/service.js';
+import { checkCluster, clusterBinding } from './deploy/kubernetes/cluster.js';
 import type { DeployEvents } from './deploy/types.js';
 import { gitError } from './git/errors.js';
 import { gitPlugin } from './git/index.js';
@@ -145,7 +146,7 @@ export async function buildServer(config: Readonly<Config>, options: { clock?: C
   // The other resources ask the component service what is in use; it needs them to exist first.
   const usage = new LateComponentUsage();
   const casDeps: CasDeps = { db, bus, clock, log, config, secrets, components: usage };
-  const environments = new EnvironmentService(casDeps, engines);
+  const environments = new EnvironmentService(casDeps, engines, (resource) => checkCluster(clusterBinding(resource), config.deploy.kubernetesRequestTimeoutSeconds * 1000));
   engines.setBoundBy((project, engineId) => environments.boundBy(project, 'cse', engineId));
   const applications = new ApplicationService(casDeps, environments);
   const configs = new ConfigService(casDeps);

@@ -127,6 +127,7 @@ export const ConfigSchema = Type.Object(
         tomcatUrl: Type.String({ default: 'https://repo1.maven.org/maven2/org/apache/tomcat/tomcat', description: 'Base URL (http(s) or file) of the org/apache/tomcat/tomcat folder of a Maven repository or mirror; <url>/<version>/tomcat-<version>.tar.gz is downloaded and checked against its .sha512 (or .sha1).' }),
         tomcatHome: Type.String({ default: '', description: 'An existing Tomcat installation (CATALINA_HOME) to use instead of downloading one, e.g. for hosts without network; empty = download tomcatVersion.' }),
         tomcatAddress: Type.String({ default: '127.0.0.1', minLength: 1, description: 'Address the HTTP connector of each Tomcat replica binds (its port is the replica\'s PORT).' }),
+        kubernetesRequestTimeoutSeconds: Type.Integer({ default: 10, minimum: 1, description: 'Longest one call to a bound Kubernetes cluster may take (binding checks, applying objects) before it fails.' }),
       },
       { default: {}, additionalProperties: false },
     ),
