@@ -7,6 +7,7 @@
 #   scripts/k8s-test-cluster.sh up DIR      start a cluster on loopback, write DIR/kubeconfig
 #   scripts/k8s-test-cluster.sh down DIR    stop it (kwok, scheduler, controller-manager,
 #                                           apiserver, etcd: the apiserver hangs otherwise)
+#   scripts/k8s-test-cluster.sh kubectl-path   where the cached kubectl is
 #
 # Binaries are built from the Go module proxy, once per version, into
 # $OPENSTAGE_K8S_CACHE (default /var/cache/openstage-ci, or ~/.cache/openstage-ci when that
@@ -349,6 +350,7 @@ cmd_down() {
 
 case "${1:-}" in
   build) cmd_build ;;
+  kubectl-path) echo "$K8S_DIR/kubectl" ;;
   up | down)
     [ -n "${2:-}" ] || { echo "usage: $0 $1 DIR" >&2; exit 2; }
     mkdir -p "$2"
@@ -362,5 +364,5 @@ case "${1:-}" in
       cmd_down
     fi
     ;;
-  *) echo "usage: $0 build | up DIR | down DIR" >&2; exit 2 ;;
+  *) echo "usage: $0 build | up DIR | down DIR | kubectl-path" >&2; exit 2 ;;
 esac
