@@ -16,9 +16,10 @@
 # `nice` and holds a lock, so a second `build` waits for the first and then finds its result.
 # Go's module and build caches for it live under the cache too and are removed after success.
 #
-# Pods can be made to fail: the stages in DIR/stages (written by `up`) turn a pod whose
-# label openstage.test/fail is ImagePullBackOff or CrashLoopBackOff (a component's `labels`
-# reach its pods) into one whose container waits with that reason, never Ready.
+# Pods can be made to fail or to be slow: the stages in DIR/stages (written by `up`) turn a
+# pod whose label openstage.test/fail is ImagePullBackOff or CrashLoopBackOff (a component's
+# `labels` reach its pods) into one whose container waits with that reason, never Ready; a
+# pod labelled openstage.test/ready-after=<duration> (e.g. 30s) becomes Ready that late.
 set -euo pipefail
 
 K8S_VERSION=1.35.4
@@ -201,6 +202,9 @@ spec:
     - {key: '.metadata.deletionTimestamp', operator: DoesNotExist}
     - {key: '.metadata.labels["openstage.test/fail"]', operator: DoesNotExist}
     - {key: '.status.phase', operator: In, values: [Pending]}
+  delay:
+    durationMilliseconds: 0
+    durationFrom: {expressionFrom: '.metadata.labels["openstage.test/ready-after"]'}
   next:
     statusTemplate: |
       {{ $now := Now }}

@@ -213,6 +213,7 @@ export class KubernetesRuntime implements Runtime {
     const p = this.placed.get(key(project, componentId));
     if (!p) return undefined;
     for (const pod of byAge(p.conn.podsOf(componentId))) {
+      if (pod.metadata?.deletionTimestamp) continue;
       const f = podFailure(pod);
       if (f) return `pod ${pod.metadata?.name}: ${f}`;
     }
