@@ -2,11 +2,16 @@
 // then the compat tests with official clients. PostgreSQL comes from OPENSTAGE_TEST_PG_URL
 // (an admin URL; each test server gets its own database) or, when unset, from a throw-away
 // cluster started here before either run (the SQLite run uses it too, as the server of
-// created rds resources). End-to-end tests (test/e2e/: real applications built with Maven and
+// created rds resources). The Kubernetes tests (test/deploy/kubernetes/, but not unit/) run
+// after both, on both databases, against one test cluster (scripts/k8s-test-cluster.sh up,
+// which first waits for — or does — the build of its binaries that .ci/run starts in the
+// background). End-to-end tests (test/e2e/: real applications built with Maven and
 // started as JVMs) run last on SQLite, one file at a time, so that no other test competes for
-// the cores while their JVMs start. OPENSTAGE_TEST_ONLY=sqlite|postgres|e2e|compat runs one part.
+// the cores while their JVMs start. OPENSTAGE_TEST_ONLY=sqlite|postgres|kubernetes|e2e|compat
+// runs one part.
 import { spawnSync } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startTempPostgres } from './pg-temp.mjs';
 
@@ -55,12 +60,37 @@ const pytestCounts = (out) => ({
   failed: Number(/(\d+) failed/.exec(out)?.[1] ?? 0) + Number(/(\d+) error/.exec(out)?.[1] ?? 0),
 });
 const isE2e = (f) => f.includes('/test/e2e/');
+const isKubernetes = (f) => f.includes('/test/deploy/kubernetes/') && !f.includes('/unit/');
 // Unit tests (test/**/unit/) touch no database: they run once, with the SQLite run.
 const runNode = (db, extraEnv) => {
-  const files = selected.filter((f) => !isE2e(f) && (db === 'sqlite' || !f.includes('/unit/')));
+  const files = selected.filter((f) => !isE2e(f) && !isKubernetes(f) && (db === 'sqlite' || !f.includes('/unit/')));
   if (files.length === 0) return;
   console.log(`\n=== node tests on ${db} (${files.length} files) ===`);
   runCounted(process.execPath, ['--test', '--test-concurrency=2', ...files], { env: { ...process.env, OPENSTAGE_TEST_DB: db, ...extraEnv } }, nodeCounts);
+};
+/** The Kubernetes tests on both databases against one test cluster, stopped afterwards. */
+const runKubernetes = (extraEnv) => {
+  const files = selected.filter(isKubernetes);
+  if (files.length === 0) return;
+  const script = join(root, 'scripts', 'k8s-test-cluster.sh');
+  const dir = mkdtempSync(join(tmpdir(), 'openstage-k8s-'));
+  console.log(`\n=== Kubernetes test cluster (waits for its binaries' build when one is running) ===`);
+  const up = spawnSync('bash', [script, 'up', dir], { stdio: 'inherit' });
+  try {
+    if (up.status !== 0) {
+      console.error('the Kubernetes test cluster did not start: its tests count as one failure');
+      failed = true;
+      totals.failed += 1;
+      return;
+    }
+    for (const db of ['sqlite', 'postgres']) {
+      console.log(`\n=== Kubernetes tests on ${db} (${files.length} files) ===`);
+      runCounted(process.execPath, ['--test', '--test-concurrency=2', ...files], { env: { ...process.env, OPENSTAGE_TEST_DB: db, OPENSTAGE_TEST_K8S_DIR: dir, ...extraEnv } }, nodeCounts);
+    }
+  } finally {
+    spawnSync('bash', [script, 'down', dir], { stdio: 'inherit' });
+    rmSync(dir, { recursive: true, force: true });
+  }
 };
 const runE2e = (extraEnv) => {
   const files = selected.filter(isE2e);
@@ -71,7 +101,7 @@ const runE2e = (extraEnv) => {
 
 // PostgreSQL is started before the SQLite run: both runs get its admin URL, since tests on
 // either database use it as the server of created (IaC) rds resources.
-if (!only || only === 'sqlite' || only === 'postgres' || only === 'e2e') {
+if (!only || only === 'sqlite' || only === 'postgres' || only === 'kubernetes' || only === 'e2e') {
   let url = process.env.OPENSTAGE_TEST_PG_URL;
   let temp;
   if (!url) {
@@ -85,6 +115,7 @@ if (!only || only === 'sqlite' || only === 'postgres' || only === 'e2e') {
   try {
     if (!only || only === 'sqlite') runNode('sqlite', { OPENSTAGE_TEST_PG_URL: url });
     if (!only || only === 'postgres') runNode('postgres', { OPENSTAGE_TEST_PG_URL: url });
+    if (!only || only === 'kubernetes') runKubernetes({ OPENSTAGE_TEST_PG_URL: url });
     if (!only || only === 'e2e') runE2e({ OPENSTAGE_TEST_PG_URL: url });
   } finally {
     temp?.stop();
