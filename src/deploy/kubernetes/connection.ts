@@ -4,6 +4,14 @@ import type { Logger } from '../../core/log.js';
 import { describeApiError, within } from './cluster.js';
 import { LABELS, MANAGED_BY } from './objects.js';
 
+/** Why a wait ended when OpenStage stops: the cluster is left as it is (no undo). */
+export class WatchStoppedError extends Error {
+  constructor() {
+    super('OpenStage is stopping: the watch ended, the cluster is left as it is');
+    this.name = 'WatchStoppedError';
+  }
+}
+
 /** Field manager of OpenStage's server-side applies. */
 const FIELD_MANAGER = 'openstage';
 /** First wait before a failed watch is started again; doubles up to MAX_RETRY_MS. */
@@ -104,9 +112,10 @@ export class Connection extends EventEmitter {
     return this.started;
   }
 
-  /** Stops the watches (OpenStage stopping). */
+  /** Stops the watches (OpenStage stopping); pending waits reject with WatchStoppedError. */
   async stop(): Promise<void> {
     this.stopped = true;
+    this.emit('stopped');
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
     await Promise.all([this.deployments.stop(), this.pods.stop()]);
@@ -178,15 +187,17 @@ export class Connection extends EventEmitter {
    * Waits until `check` returns a value other than undefined, checking now and after every
    * change of the component's watched objects.
    * @returns what check returned
-   * @throws the signal's reason when it aborts first
+   * @throws the signal's reason when it aborts first; WatchStoppedError when the watches stop
    */
   waitFor<T>(componentId: string, signal: AbortSignal, check: () => T | undefined): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       const done = (fn: () => void) => {
         this.off('change', onChange);
+        this.off('stopped', onStopped);
         signal.removeEventListener('abort', onAbort);
         fn();
       };
+      const onStopped = () => done(() => reject(new WatchStoppedError()));
       const onChange = (id: string) => {
         if (id !== componentId) return;
         try {
@@ -198,7 +209,9 @@ export class Connection extends EventEmitter {
       };
       const onAbort = () => done(() => reject(signal.reason));
       if (signal.aborted) return reject(signal.reason);
+      if (this.stopped) return reject(new WatchStoppedError());
       this.on('change', onChange);
+      this.on('stopped', onStopped);
       signal.addEventListener('abort', onAbort, { once: true });
       onChange(componentId);
     });

@@ -2,7 +2,7 @@ import type { Logger } from '../../core/log.js';
 import type { Artifact, BuildStep, Release, ReleaseLookup, ReplicaLogs, RolloutOptions, Runtime, StopOutcome } from '../runtime.js';
 import type { ComponentPlan, ReplicaView, TaskContext } from '../types.js';
 import { clusterBinding, connectionKey, describeApiError, loadKubeConfig } from './cluster.js';
-import { Connection } from './connection.js';
+import { Connection, WatchStoppedError } from './connection.js';
 import { CONTAINER, ROLLOUT_MARK, baseName, componentSelector, ownedBy, workloadObjects, type Track, type WorkloadTarget } from './objects.js';
 import { byAge, podFailure, podView, rolloutState } from './status.js';
 
@@ -123,7 +123,7 @@ export class KubernetesRuntime implements Runtime {
       try {
         await this.waitRollout(conn, plan.componentId, `${base}-gray`, size, ctx.jobId, ctx);
       } catch (err) {
-        await conn.remove({ apiVersion: 'apps/v1', kind: 'Deployment', name: `${base}-gray` }).catch((e: unknown) => this.log.warn({ err: e }, 'removing a failed gray Deployment failed'));
+        if (!(err instanceof WatchStoppedError)) await conn.remove({ apiVersion: 'apps/v1', kind: 'Deployment', name: `${base}-gray` }).catch((e: unknown) => this.log.warn({ err: e }, 'removing a failed gray Deployment failed'));
         throw err;
       }
       ctx.log(`${size} gray replica(s) ready`);
@@ -135,7 +135,8 @@ export class KubernetesRuntime implements Runtime {
     try {
       await this.waitRollout(conn, plan.componentId, base, options.target, ctx.jobId, ctx);
     } catch (err) {
-      await this.undo(conn, base, previous).catch((e: unknown) => this.log.warn({ err: e, deployment: base }, 'undoing a failed roll-out failed'));
+      // OpenStage stopping leaves the roll-out to the cluster; the next start watches it again.
+      if (!(err instanceof WatchStoppedError)) await this.undo(conn, base, previous).catch((e: unknown) => this.log.warn({ err: e, deployment: base }, 'undoing a failed roll-out failed'));
       throw err;
     }
     if (conn.deploymentsOf(plan.componentId).some((d) => d.metadata?.name === `${base}-gray`)) {
@@ -161,7 +162,7 @@ export class KubernetesRuntime implements Runtime {
     try {
       await this.waitRollout(conn, plan.componentId, base, replicas, mark, ctx);
     } catch (err) {
-      await conn.scaleDeployment(base, before).catch((e: unknown) => this.log.warn({ err: e, deployment: base }, 'scaling back failed'));
+      if (!(err instanceof WatchStoppedError)) await conn.scaleDeployment(base, before).catch((e: unknown) => this.log.warn({ err: e, deployment: base }, 'scaling back failed'));
       throw err;
     }
   }
@@ -199,10 +200,12 @@ export class KubernetesRuntime implements Runtime {
     this.placed.delete(key(project, componentId));
   }
 
+  /** The component's pods, oldest first, without those being deleted (from the watch cache). */
   replicas(project: string, componentId: string): ReplicaView[] {
     const p = this.placed.get(key(project, componentId));
     if (!p) return [];
-    return byAge(p.conn.podsOf(componentId)).map(podView);
+    // A pod being deleted is no replica any more (a roll-out counts it gone).
+    return byAge(p.conn.podsOf(componentId).filter((pod) => !pod.metadata?.deletionTimestamp)).map(podView);
   }
 
   /**

@@ -196,6 +196,24 @@ describe('KubernetesRuntime on the test cluster', () => {
     await waitUntil(() => versions(f.runtime, v1).join() === '1.2.3:ready,1.2.3:ready', () => versions(f.runtime, v1).join());
   });
 
+  it('OpenStage stopping mid-roll-out leaves the roll-out to the cluster; the next start watches it finish with nothing duplicated', async (t) => {
+    const f = fixture(t);
+    const v1 = plan();
+    await f.runtime.rollout(release(v1), { target: 2, batches: [2] }, task());
+    const v2 = { ...v1, version: '2.0.0', labels: { 'openstage.test/ready-after': '8s' } };
+    const rolling = f.runtime.rollout(release(v2), { target: 2, batches: [2] }, task());
+    await waitUntil(() => versions(f.runtime, v1).some((v) => v.startsWith('2.0.0')), () => versions(f.runtime, v1).join());
+    await f.runtime.shutdown(false);
+    await assert.rejects(rolling, /OpenStage is stopping/);
+    const generation = json('-n', f.ns, 'get', 'deployment', baseName(v1)).metadata.generation;
+    f.deployed.push({ project: v1.project, componentId: v1.componentId, version: v2.version });
+    const again = f.newRuntime();
+    await again.adopt(async () => release(v2));
+    await waitUntil(() => versions(again, v1).join() === '2.0.0:ready,2.0.0:ready', () => versions(again, v1).join());
+    assert.equal(json('-n', f.ns, 'get', 'deployment', baseName(v1)).metadata.generation, generation, 'nothing applied again');
+    assert.equal(json('-n', f.ns, 'get', 'replicaset', '-l', `${LABELS.component}=${v1.componentId}`).items.length, 2, 'one ReplicaSet per version');
+  });
+
   it('after a restart watches again without touching the cluster; delete leaves nothing of the component and nothing else', async (t) => {
     const f = fixture(t);
     const p = plan();
