@@ -77,7 +77,7 @@ export function loadKubeConfig(text: string): KubeConfig {
   if (!doc || typeof doc !== 'object') throw new ClusterError('parameters.kubeconfig is not a kubeconfig (no clusters, users and contexts)');
   const d = doc as { clusters?: { name?: string; cluster?: Record<string, unknown> }[]; users?: { name?: string; user?: Record<string, unknown> }[] };
   for (const c of d.clusters ?? []) {
-    for (const key of HOST_REFERENCES) if (c.cluster && key in c.cluster) throw new ClusterError(`parameters.kubeconfig: cluster '${c.name ?? ''}' uses '${key}', which reads a file of the OpenStage host; give '${key}-data' instead`);
+    for (const key of HOST_REFERENCES) if (c.cluster && key in c.cluster) throw new ClusterError(`parameters.kubeconfig: cluster '${c.name ?? ''}' uses '${key}', which reads a file on the OpenStage host; give '${key}-data' instead`);
   }
   for (const u of d.users ?? []) {
     for (const key of HOST_REFERENCES) {

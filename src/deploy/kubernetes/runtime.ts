@@ -3,7 +3,8 @@ import type { Artifact, BuildStep, Release, ReleaseLookup, ReplicaLogs, RolloutO
 import type { ComponentPlan, ReplicaView, TaskContext } from '../types.js';
 import { clusterBinding, connectionKey, describeApiError, loadKubeConfig } from './cluster.js';
 import { Connection, WatchStoppedError } from './connection.js';
-import { CONTAINER, ROLLOUT_MARK, baseName, componentSelector, ownedBy, workloadObjects, type Track, type WorkloadTarget } from './objects.js';
+import type { V1Pod } from '@kubernetes/client-node';
+import { CONTAINER, LABELS, ROLLOUT_MARK, baseName, componentSelector, ownedBy, workloadObjects, type Track, type WorkloadTarget } from './objects.js';
 import { byAge, podFailure, podView, rolloutState } from './status.js';
 
 /** A managed resource of an environment with its secrets decrypted (EnvironmentService.bindings). */
@@ -140,9 +141,13 @@ export class KubernetesRuntime implements Runtime {
       throw err;
     }
     if (conn.deploymentsOf(plan.componentId).some((d) => d.metadata?.name === `${base}-gray`)) {
+      // The gray batch goes once the stable Deployment serves the version: wait until its pods are gone.
       await conn.remove({ apiVersion: 'apps/v1', kind: 'Deployment', name: `${base}-gray` });
+      const gray = (pod: V1Pod) => pod.metadata?.labels?.[LABELS.track] === 'gray';
+      await conn.waitFor(plan.componentId, ctx.signal, () => (conn.podsOf(plan.componentId).some(gray) ? undefined : true));
     }
     ctx.log(`${options.target} replica(s) of ${plan.version} ready`);
+    await this.prune(conn, plan.componentId, base, `${base}-gray`).catch((err: unknown) => this.log.warn({ err, deployment: base }, 'removing unused ConfigMaps and Secrets failed'));
   }
 
   async scale(release: Release, replicas: number, ctx: TaskContext): Promise<void> {
@@ -335,6 +340,33 @@ export class KubernetesRuntime implements Runtime {
       }
       return undefined;
     });
+  }
+
+  /**
+   * Deletes the component's content-named ConfigMaps and Secrets that no Deployment of it
+   * uses any more (those of earlier versions); the anchor stays. A rollback makes its own
+   * again from its release.
+   * @param gone a Deployment just deleted whose cached copy must not count
+   */
+  private async prune(conn: Connection, componentId: string, base: string, gone: string): Promise<void> {
+    const used = new Set<string>([`${base}-owner`]);
+    for (const d of conn.deploymentsOf(componentId)) {
+      if (d.metadata?.name === gone) continue;
+      const pod = d.spec?.template.spec;
+      for (const v of pod?.volumes ?? []) {
+        if (v.configMap?.name) used.add(v.configMap.name);
+        if (v.secret?.secretName) used.add(v.secret.secretName);
+      }
+      for (const s of pod?.imagePullSecrets ?? []) if (s.name) used.add(s.name);
+      for (const c of pod?.containers ?? []) for (const e of c.env ?? []) if (e.valueFrom?.secretKeyRef?.name) used.add(e.valueFrom.secretKeyRef.name);
+    }
+    const selector = componentSelector(componentId);
+    for (const [apiVersion, kind] of [['v1', 'ConfigMap'], ['v1', 'Secret']] as const) {
+      for (const obj of await conn.list(apiVersion, kind, selector)) {
+        const name = obj.metadata?.name ?? '';
+        if (!used.has(name)) await conn.remove({ apiVersion, kind, name });
+      }
+    }
   }
 
   /** Puts a Deployment back as it was before a failed roll-out (its template and count), or to 0 replicas when it is new. */

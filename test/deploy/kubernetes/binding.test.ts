@@ -39,7 +39,7 @@ describe('cce / custom_k8s bindings (POST and PUT /v3/{project}/cas/environments
     const cases: [Record<string, string>, RegExp][] = [
       [{ kubeconfig: 'clusters: [' }, /resources\[0\]: parameters\.kubeconfig is not YAML/],
       [{ kubeconfig: 'apiVersion: v1\nkind: Config\n' }, /resources\[0\]: parameters\.kubeconfig has no current context/],
-      [{ kubeconfig: cluster.kubeconfig.replace(/client-key-data: \S+/, 'client-key: /etc/shadow') }, /uses 'client-key', which reads a file of the OpenStage host/],
+      [{ kubeconfig: cluster.kubeconfig.replace(/client-key-data: \S+/, 'client-key: /etc/shadow') }, /uses 'client-key', which reads a file on the OpenStage host/],
       [{ kubeconfig: cluster.kubeconfig.replace(/client-key-data: \S+/, 'exec: {command: /bin/sh, apiVersion: client.authentication.k8s.io/v1}') }, /uses 'exec', which runs a program on the OpenStage host/],
       [{ kubeconfig: withServer(cluster.kubeconfig, 'https://127.0.0.1:1') }, /resources\[0\]: the cluster at https:\/\/127\.0\.0\.1:1 does not answer/],
       [{ kubeconfig: cluster.kubeconfigNobody }, /resources\[0\]: the kubeconfig's credentials may not create deployments, watch deployments, create services, create configmaps, create secrets, watch pods in namespace default/],

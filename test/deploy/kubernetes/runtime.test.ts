@@ -4,7 +4,7 @@ import { describe, it, type TestContext } from 'node:test';
 import { renderConfig } from '../../../src/cas/config/render.js';
 import { createLogger } from '../../../src/core/log.js';
 import { baseName, LABELS } from '../../../src/deploy/kubernetes/objects.js';
-import { KubernetesRuntime } from '../../../src/deploy/kubernetes/runtime.js';
+import { KubernetesRuntime, type BoundResource } from '../../../src/deploy/kubernetes/runtime.js';
 import type { Release } from '../../../src/deploy/runtime.js';
 import type { ComponentPlan, TaskContext } from '../../../src/deploy/types.js';
 import { kubectl, testCluster, uniqNamespace } from '../../helpers/k8s-cluster.js';
@@ -32,7 +32,10 @@ function fixture(t: TestContext): Fixture {
   const newRuntime = () => {
     const r = new KubernetesRuntime({
       log: createLogger('silent'),
-      bindings: async () => [{ id: 'k1', type: 'cce', parameters: { kubeconfig: cluster.kubeconfig, namespace: ns } }],
+      bindings: async (): Promise<BoundResource[]> => [
+        { id: 'k1', type: 'cce', parameters: { kubeconfig: cluster.kubeconfig, namespace: ns } },
+        { id: 'reg', type: 'swr', parameters: { server: 'registry.local', namespace: 'shop', username: 'robot', password: 'pull-pw' } },
+      ],
       deployed: async () => deployed,
       renderFile: renderConfig,
       requestTimeoutMs: 20_000,
@@ -96,7 +99,7 @@ describe('KubernetesRuntime on the test cluster', () => {
     const d = json('-n', f.ns, 'get', 'deployment', base);
     const c = d.spec.template.spec.containers[0];
     assert.equal(c.image, 'registry.local/shop/orders:1.2.3');
-    assert.deepEqual(c.resources, { limits: { cpu: '1500m', memory: '1Gi' }, requests: { cpu: '250m', memory: '256Mi' } });
+    assert.deepEqual(c.resources, { limits: { cpu: '1500m', memory: '1073741824' }, requests: { cpu: '250m', memory: '268435456' } });
     assert.equal(c.readinessProbe.httpGet.path, '/ready');
     assert.deepEqual(c.lifecycle.preStop.httpGet.path, '/drain');
     assert.equal(d.spec.template.spec.terminationGracePeriodSeconds, 20);
@@ -122,10 +125,16 @@ describe('KubernetesRuntime on the test cluster', () => {
     assert.deepEqual(versions(f.runtime, p), ['1.2.3:ready']);
 
     // Rolling upgrade in 2 batches to 3 replicas of 2.0.0.
-    const v2 = { ...p, version: '2.0.0', strategy: { type: 'RollingRelease' as const, batches: 2 }, updateStrategy: undefined };
+    const filesV1 = kinds('configmap').filter((n: string) => n !== `${base}-owner`);
+    const v2 = { ...p, version: '2.0.0', strategy: { type: 'RollingRelease' as const, batches: 2 }, updateStrategy: undefined, files: [{ path: '/etc/app/app.yaml', content: 'v2\n' }] };
     await f.runtime.rollout(release(v2), { target: 3, batches: [2, 1] }, task());
     assert.deepEqual(versions(f.runtime, p), ['2.0.0:ready', '2.0.0:ready', '2.0.0:ready']);
     assert.equal(json('-n', f.ns, 'get', 'deployment', base).spec.strategy.rollingUpdate.maxSurge, 2);
+    // The new files got a new ConfigMap; the unused one and the Secret storage's Secret went.
+    const filesV2 = kinds('configmap').filter((n: string) => n !== `${base}-owner`);
+    assert.equal(filesV2.length, 1);
+    assert.notEqual(filesV2[0], filesV1[0]);
+    assert.equal(kinds('secret').length, 2, 'env and pull secrets');
 
     // Restart: a roll-out by a new job replaces every pod.
     const before = f.runtime.replicas(p.project, p.componentId).map((r) => r.instanceId);
