@@ -4,7 +4,7 @@
 //   ready N     one component of N replicas: prints {"readyMs": …} (roll-out call → all Ready)
 //   watch N     N components of 1 replica each, then prints {"deployed": N} and keeps watching
 //               until killed (the parent reads this process's CPU and RSS meanwhile)
-//   idle        prints {"deployed": 0} and waits: the baseline process
+//   idle        loads the same modules, prints {"deployed": 0} and waits: the baseline process
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -14,13 +14,15 @@ const mode = process.argv[2];
 const count = Number(process.argv[3] ?? 0);
 const say = (o) => process.stdout.write(`${JSON.stringify(o)}\n`);
 
+// Every mode loads the same modules (the Kubernetes client included), so the baseline differs
+// from the watching process only by what it deployed and watches.
+const { KubernetesRuntime } = await import(join(root, 'dist/src/deploy/kubernetes/runtime.js'));
+const { renderConfig } = await import(join(root, 'dist/src/cas/config/render.js'));
+const { createLogger } = await import(join(root, 'dist/src/core/log.js'));
 if (mode === 'idle') {
   say({ deployed: 0 });
   setInterval(() => {}, 1 << 30);
 } else {
-  const { KubernetesRuntime } = await import(join(root, 'dist/src/deploy/kubernetes/runtime.js'));
-  const { renderConfig } = await import(join(root, 'dist/src/cas/config/render.js'));
-  const { createLogger } = await import(join(root, 'dist/src/core/log.js'));
   const kubeconfig = readFileSync(join(process.env.BENCH_K8S_DIR, 'kubeconfig'), 'utf8');
   const namespace = process.env.BENCH_K8S_NAMESPACE;
   const runtime = new KubernetesRuntime({

@@ -11,7 +11,8 @@
 //     `kubectl rollout status` until it is available.
 // (b) Watching: CPU (user + system, /proc) and RSS of the process running the runtime over
 //     BENCH_WINDOW_SECONDS while it watches BENCH_K8S_COMPONENTS (100) components of 1 replica,
-//     against the same process kind watching nothing (the baseline, measured first).
+//     against the same worker with the same modules loaded watching nothing (the baseline,
+//     measured first).
 // Each worker (bench/deploy/k8s-worker.mjs) uses a namespace of its own, deleted at the end.
 //
 // Environment: BENCH_K8S_DIR (a cluster already up; default: one is started and stopped here),
@@ -108,7 +109,7 @@ ${Object.entries(ready).map(([n, r]) => `| ${n} | ${r.runtimeMs} ms | ${r.kubect
 ## Watching ${COMPONENTS} components (1 replica each), ${WINDOW_SECONDS} s window
 | process | CPU | RSS |
 |---|---|---|
-| baseline: Node worker watching nothing | ${idle.cpuPercent} % | ${idle.rssMB} MB |
+| baseline: the same worker (runtime and Kubernetes client loaded) watching nothing | ${idle.cpuPercent} % | ${idle.rssMB} MB |
 | runtime watching ${watching.deployed} components | ${watching.cpuPercent} % | ${watching.rssMB} MB |
 | ratio | – | ${(watching.rssMB / idle.rssMB).toFixed(2)} |
 `;
