@@ -46,6 +46,11 @@ const newNamespace = () => {
   const ns = `bench-${Date.now().toString(36)}-${namespaces.length}`;
   kubectl('create', 'namespace', ns);
   namespaces.push(ns);
+  // Timed work starts once pods can be admitted (the namespace's default service account exists).
+  for (let i = 0; i < 600; i++) {
+    if (spawnSync(kubectlBin, ['--kubeconfig', join(dir, 'kubeconfig'), '-n', ns, 'get', 'serviceaccount', 'default'], { stdio: 'ignore' }).status === 0) break;
+    spawnSync('sleep', ['0.1']);
+  }
   return ns;
 };
 

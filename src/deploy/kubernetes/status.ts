@@ -65,8 +65,8 @@ export type RolloutState = { done: true } | { done: false; failure?: string; pro
 /**
  * Whether a Deployment reached `replicas` ready pods of its current template (`templateMark`:
  * the value of `markKey` in the pod template's annotations; pods of other templates are the
- * old ones) with no old pod left, or why it will not: a new pod's failure (podFailure), the
- * Deployment's `ProgressDeadlineExceeded` or `ReplicaFailure` condition.
+ * old ones) with no old pod left, or why it will not: a new pod's failure (podFailure) or the
+ * Deployment's `ProgressDeadlineExceeded` condition (a `ReplicaFailure` shows in the progress).
  * @param pods the component's pods in the Deployment's namespace (any track; filtered here)
  */
 export function rolloutState(deployment: V1Deployment | undefined, pods: readonly V1Pod[], replicas: number, markKey: string, templateMark: string | undefined): RolloutState {
@@ -78,13 +78,16 @@ export function rolloutState(deployment: V1Deployment | undefined, pods: readonl
     const failure = podFailure(p);
     if (failure) return { done: false, failure: `pod ${p.metadata?.name}: ${failure}`, progress: '' };
   }
+  // ReplicaFailure (pods not created: quota, a namespace's service account not made yet) may
+  // pass; it is shown, and the progress deadline fails the roll-out if it lasts.
+  let replicaFailure = '';
   for (const c of deployment.status?.conditions ?? []) {
     if (c.type === 'Progressing' && c.status === 'False' && c.reason === 'ProgressDeadlineExceeded') return { done: false, failure: `ProgressDeadlineExceeded: ${c.message ?? 'the roll-out made no progress in time'}`, progress: '' };
-    if (c.type === 'ReplicaFailure' && c.status === 'True') return { done: false, failure: `${c.reason ?? 'ReplicaFailure'}: ${c.message ?? ''}`, progress: '' };
+    if (c.type === 'ReplicaFailure' && c.status === 'True') replicaFailure = ` (${c.reason ?? 'ReplicaFailure'}: ${c.message ?? ''})`;
   }
   const observed = (deployment.status?.observedGeneration ?? 0) >= (deployment.metadata?.generation ?? 0);
   const ready = fresh.filter(podReady).length;
   const old = own.length - fresh.length;
   if (observed && ready >= replicas && fresh.length === replicas && old === 0) return { done: true };
-  return { done: false, progress: `${ready}/${replicas} ready${old ? `, ${old} old pod(s) left` : ''}` };
+  return { done: false, progress: `${ready}/${replicas} ready${old ? `, ${old} old pod(s) left` : ''}${replicaFailure}` };
 }

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { describe, it, type TestContext } from 'node:test';
 import { renderConfig } from '../../../src/cas/config/render.js';
@@ -27,6 +28,9 @@ function fixture(t: TestContext): Fixture {
   const cluster = testCluster();
   const ns = uniqNamespace('rt');
   kubectl('create', 'namespace', ns);
+  // Pods are admitted once the namespace's default service account exists (the controller
+  // manager makes it; on a loaded machine not at once).
+  for (let i = 0; i < 300 && !/default/.test(kubectlOr('-n', ns, 'get', 'serviceaccount', 'default', '-o', 'name')); i++) spawnSync('sleep', ['0.1']);
   const deployed: Fixture['deployed'] = [];
   const runtimes: KubernetesRuntime[] = [];
   const newRuntime = () => {
@@ -78,6 +82,15 @@ function release(p: ComponentPlan, image = `registry.local/shop/orders:${p.versi
 
 function versions(runtime: KubernetesRuntime, p: ComponentPlan): string[] {
   return runtime.replicas(p.project, p.componentId).filter((r) => r.state !== 'stopped').map((r) => `${r.version}:${r.ready ? 'ready' : 'not-ready'}`).sort();
+}
+
+/** kubectl's output, or "" when it fails. */
+function kubectlOr(...args: string[]): string {
+  try {
+    return kubectl(...args);
+  } catch {
+    return '';
+  }
 }
 
 function json(...args: string[]): any {
