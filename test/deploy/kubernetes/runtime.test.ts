@@ -24,7 +24,8 @@ interface Fixture {
   newRuntime(): KubernetesRuntime;
 }
 
-function fixture(t: TestContext): Fixture {
+/** @param clusterParameters more parameters of the cce binding (e.g. ingress_class) */
+function fixture(t: TestContext, clusterParameters: Record<string, string> = {}): Fixture {
   const cluster = testCluster();
   const ns = uniqNamespace('rt');
   kubectl('create', 'namespace', ns);
@@ -37,7 +38,7 @@ function fixture(t: TestContext): Fixture {
     const r = new KubernetesRuntime({
       log: createLogger('silent'),
       bindings: async (): Promise<BoundResource[]> => [
-        { id: 'k1', type: 'cce', parameters: { kubeconfig: cluster.kubeconfig, namespace: ns } },
+        { id: 'k1', type: 'cce', parameters: { kubeconfig: cluster.kubeconfig, namespace: ns, ...clusterParameters } },
         { id: 'reg', type: 'swr', parameters: { server: 'registry.local', namespace: 'shop', username: 'robot', password: 'pull-pw' } },
       ],
       deployed: async () => deployed,
@@ -237,7 +238,7 @@ describe('KubernetesRuntime on the test cluster', () => {
   });
 
   it('after a restart watches again without touching the cluster; delete leaves nothing of the component and nothing else', async (t) => {
-    const f = fixture(t);
+    const f = fixture(t, { ingress_class: 'nginx' });
     const p = plan();
     const other = plan({ componentName: 'Other' });
     await f.runtime.rollout(release(p), { target: 2, batches: [2] }, task());
@@ -253,6 +254,12 @@ describe('KubernetesRuntime on the test cluster', () => {
     assert.deepEqual(again.replicas(p.project, p.componentId).map((r) => r.instanceId), pods);
     assert.equal(json('-n', f.ns, 'get', 'deployment', baseName(p)).metadata.generation, generation);
 
+    // With an ingress class bound, the external access is an Ingress (no NodePort Service).
+    const ingress = json('-n', f.ns, 'get', 'ingress', baseName(p));
+    assert.equal(ingress.spec.ingressClassName, 'nginx');
+    assert.deepEqual(ingress.spec.rules[0].host, 'orders.example.com');
+    assert.equal(kubectlOr('-n', f.ns, 'get', 'service', `${baseName(p)}-external`, '-o', 'name'), '');
+
     await again.remove(p.project, p.componentId, task());
     for (const kind of ['deployment', 'replicaset', 'pod', 'service', 'configmap', 'secret', 'ingress']) {
       assert.deepEqual(json('-n', f.ns, 'get', kind, '-l', `${LABELS.component}=${p.componentId}`).items.map((o: any) => o.metadata.name), [], kind);
@@ -260,6 +267,7 @@ describe('KubernetesRuntime on the test cluster', () => {
     assert.deepEqual(again.replicas(p.project, p.componentId), []);
     // The other component is untouched.
     assert.equal(json('-n', f.ns, 'get', 'deployment', baseName(other)).status.readyReplicas, 1);
+    assert.equal(json('-n', f.ns, 'get', 'ingress', baseName(other)).metadata.name, baseName(other));
   });
 });
 
