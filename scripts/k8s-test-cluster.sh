@@ -269,7 +269,6 @@ YAML
 }
 
 cmd_up() {
-  for c in "${COMPONENTS[@]}"; do if alive "$c"; then log "$DIR already runs $c; run down first"; return 1; fi; done
   cmd_build
   rm -rf "$DIR/pki" "$DIR/etcd" "$DIR/pids" "$DIR/stages"
   mkdir -p "$DIR/pki" "$DIR/logs" "$DIR/pids" "$DIR/stages" "$DIR/etcd"
@@ -360,6 +359,7 @@ case "${1:-}" in
     mkdir -p "$2"
     DIR="$(cd "$2" && pwd)"
     if [ "$1" = up ]; then
+      for c in "${COMPONENTS[@]}"; do if alive "$c"; then log "$DIR already runs $c; run down first"; exit 1; fi; done
       # A start that fails half-way stops what it started.
       trap 'log "up failed; stopping what started"; cmd_down' EXIT
       cmd_up
