@@ -7,8 +7,9 @@
 // which first waits for — or does — the build of its binaries that .ci/run starts in the
 // background). End-to-end tests (test/e2e/: real applications built with Maven and
 // started as JVMs) run last on SQLite, one file at a time, so that no other test competes for
-// the cores while their JVMs start. OPENSTAGE_TEST_ONLY=sqlite|postgres|kubernetes|e2e|compat
-// runs one part.
+// the cores while their JVMs start. The console's browser tests (test/console/: Debian's
+// Chromium driven by playwright-core) run once on SQLite, one file at a time, before them.
+// OPENSTAGE_TEST_ONLY=sqlite|postgres|kubernetes|console|e2e|compat runs one part.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -60,10 +61,11 @@ const pytestCounts = (out) => ({
   failed: Number(/(\d+) failed/.exec(out)?.[1] ?? 0) + Number(/(\d+) error/.exec(out)?.[1] ?? 0),
 });
 const isE2e = (f) => f.includes('/test/e2e/');
+const isConsole = (f) => f.includes('/test/console/');
 const isKubernetes = (f) => f.includes('/test/deploy/kubernetes/') && !f.includes('/unit/');
 // Unit tests (test/**/unit/) touch no database: they run once, with the SQLite run.
 const runNode = (db, extraEnv) => {
-  const files = selected.filter((f) => !isE2e(f) && !isKubernetes(f) && (db === 'sqlite' || !f.includes('/unit/')));
+  const files = selected.filter((f) => !isE2e(f) && !isConsole(f) && !isKubernetes(f) && (db === 'sqlite' || !f.includes('/unit/')));
   if (files.length === 0) return;
   console.log(`\n=== node tests on ${db} (${files.length} files) ===`);
   runCounted(process.execPath, ['--test', '--test-concurrency=2', ...files], { env: { ...process.env, OPENSTAGE_TEST_DB: db, ...extraEnv } }, nodeCounts);
@@ -92,16 +94,17 @@ const runKubernetes = (extraEnv) => {
     rmSync(dir, { recursive: true, force: true });
   }
 };
-const runE2e = (extraEnv) => {
-  const files = selected.filter(isE2e);
+/** Runs the files `pick` selects on SQLite, one at a time (they use real processes or a browser). */
+const runAlone = (what, pick, extraEnv) => {
+  const files = selected.filter(pick);
   if (files.length === 0) return;
-  console.log(`\n=== end-to-end tests on sqlite (${files.length} files, one at a time) ===`);
+  console.log(`\n=== ${what} on sqlite (${files.length} files, one at a time) ===`);
   runCounted(process.execPath, ['--test', '--test-concurrency=1', ...files], { env: { ...process.env, OPENSTAGE_TEST_DB: 'sqlite', ...extraEnv } }, nodeCounts);
 };
 
 // PostgreSQL is started before the SQLite run: both runs get its admin URL, since tests on
 // either database use it as the server of created (IaC) rds resources.
-if (!only || only === 'sqlite' || only === 'postgres' || only === 'kubernetes' || only === 'e2e') {
+if (!only || only === 'sqlite' || only === 'postgres' || only === 'kubernetes' || only === 'console' || only === 'e2e') {
   let url = process.env.OPENSTAGE_TEST_PG_URL;
   let temp;
   if (!url) {
@@ -116,7 +119,8 @@ if (!only || only === 'sqlite' || only === 'postgres' || only === 'kubernetes' |
     if (!only || only === 'sqlite') runNode('sqlite', { OPENSTAGE_TEST_PG_URL: url });
     if (!only || only === 'postgres') runNode('postgres', { OPENSTAGE_TEST_PG_URL: url });
     if (!only || only === 'kubernetes') runKubernetes({ OPENSTAGE_TEST_PG_URL: url });
-    if (!only || only === 'e2e') runE2e({ OPENSTAGE_TEST_PG_URL: url });
+    if (!only || only === 'console') runAlone('browser tests of the console', isConsole, { OPENSTAGE_TEST_PG_URL: url });
+    if (!only || only === 'e2e') runAlone('end-to-end tests', isE2e, { OPENSTAGE_TEST_PG_URL: url });
   } finally {
     temp?.stop();
   }

@@ -128,6 +128,12 @@ export const ConfigSchema = Type.Object(
         tomcatHome: Type.String({ default: '', description: 'An existing Tomcat installation (CATALINA_HOME) to use instead of downloading one, e.g. for hosts without network; empty = download tomcatVersion.' }),
         tomcatAddress: Type.String({ default: '127.0.0.1', minLength: 1, description: 'Address the HTTP connector of each Tomcat replica binds (its port is the replica\'s PORT).' }),
         kubernetesRequestTimeoutSeconds: Type.Integer({ default: 10, minimum: 1, description: 'Longest one call to a bound Kubernetes cluster may take (binding checks, applying objects) before it fails.' }),
+        sandbox: Type.Union([Type.Literal('on'), Type.Literal('off')], { default: 'on', description: 'Confine builds and replicas with bubblewrap (own namespaces, read-only host, hidden data directory, one unprivileged uid per project, cgroup limits). off is for development only: user code then runs as OpenStage\'s own user and can read its secrets; a warning is logged at every start.' }),
+        sandboxUidBase: Type.Integer({ default: 200000, minimum: 1000, maximum: 2147000000, description: 'First uid given to a project\'s builds and replicas (one uid per project, counting up; OpenStage running as root only).' }),
+        sandboxPidsMax: Type.Integer({ default: 4096, minimum: 16, description: 'Most processes and threads one replica or build may have at once (cgroup pids.max).' }),
+        sandboxHide: Type.Array(Type.String(), { default: [], description: 'More host paths builds and replicas must not see (besides the data directory, hosted git, the config file, /root, /home and container storage).' }),
+        sourceRoots: Type.Array(Type.String(), { default: [], description: 'Host directories whose files file:// sources (git repositories, packages) may name; visible read-only to builds. Must be readable by the project users.' }),
+        buildMemoryMiB: Type.Integer({ default: 4096, minimum: 0, description: 'Memory limit of one build or source fetch, MiB (0 = none).' }),
       },
       { default: {}, additionalProperties: false },
     ),
@@ -229,6 +235,17 @@ function coerce(schema: TSchema, raw: string, source: string): unknown {
     if (/^(1|true|yes|on)$/i.test(raw)) return true;
     if (/^(0|false|no|off)$/i.test(raw)) return false;
     throw new ConfigError(`${source}: expected a boolean, got "${raw}"`);
+  }
+  if (schema.type === 'array') {
+    // A JSON array, or a comma-separated list (`OPENSTAGE_DEPLOY_SOURCE_ROOTS=/srv/a,/srv/b`).
+    if (raw.trim().startsWith('[')) {
+      try {
+        return JSON.parse(raw) as unknown;
+      } catch {
+        throw new ConfigError(`${source}: expected a JSON array or a comma-separated list, got "${raw}"`);
+      }
+    }
+    return raw.split(',').map((x) => x.trim()).filter((x) => x !== '');
   }
   return raw;
 }
