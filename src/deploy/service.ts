@@ -86,6 +86,11 @@ export class DeployService {
     this.runtimes.set(runtime.kind, runtime);
   }
 
+  /** The components the engine has deployed, with their current version (what a runtime adopts). */
+  async deployedComponents(): Promise<{ project: string; componentId: string; currentVersion: string }[]> {
+    return deployStore.listComponents(this.deps.db.kysely);
+  }
+
   /** Whether a runtime of that kind can run components on this server. */
   supports(kind: RuntimeKind): boolean {
     return this.runtimes.has(kind);
@@ -275,6 +280,7 @@ export class DeployService {
           timeoutMs: 120_000,
           run: async (ctx) => {
             await this.stopAllOf(project, componentId, ctx);
+            for (const runtime of this.runtimes.values()) await runtime.remove?.(project, componentId, ctx);
             const byRuntime = new Map<RuntimeKind, Artifact[]>();
             for (const r of await deployStore.listReleases(this.deps.db.kysely, project, componentId)) {
               const artifact = this.artifactOf(r.launch);

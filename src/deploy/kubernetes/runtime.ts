@@ -156,7 +156,8 @@ export class KubernetesRuntime implements Runtime {
     const base = baseName(plan);
     const current = conn.deployment(base);
     const mark = current?.spec?.template.metadata?.annotations?.[ROLLOUT_MARK];
-    if (!current || mark === undefined) {
+    // A Deployment running another version (left by an interrupted roll-out) gets this one.
+    if (!current || mark === undefined || current.spec?.template.metadata?.labels?.[LABELS.version] !== plan.version) {
       await this.applyVersion(conn, plan, target, 'stable', replicas, ctx.jobId);
       await this.waitRollout(conn, plan.componentId, base, replicas, ctx.jobId, ctx);
       return;
@@ -172,17 +173,25 @@ export class KubernetesRuntime implements Runtime {
     }
   }
 
-  async stopAll(project: string, componentId: string, ctx: TaskContext): Promise<StopOutcome> {
+  /**
+   * Scales the stable Deployment to 0 (it stays: start scales it back) and deletes a gray one;
+   * with `versions`, only the Deployments whose pod template is of one of them (what an
+   * interrupted roll-out left). Waits until their pods are gone.
+   */
+  async stopAll(project: string, componentId: string, ctx: TaskContext, versions?: string[]): Promise<StopOutcome> {
     const p = this.placed.get(key(project, componentId));
     if (!p) return { stopped: 0, killed: 0 };
-    const running = p.conn.podsOf(componentId).filter((pod) => !pod.metadata?.deletionTimestamp).length;
+    const ofVersions = (labels: Record<string, string> | undefined) => !versions || versions.includes(labels?.[LABELS.version] ?? '');
+    const pods = () => p.conn.podsOf(componentId).filter((pod) => ofVersions(pod.metadata?.labels));
+    const running = pods().filter((pod) => !pod.metadata?.deletionTimestamp).length;
     for (const d of p.conn.deploymentsOf(componentId)) {
+      if (!ofVersions(d.spec?.template.metadata?.labels)) continue;
       const name = d.metadata?.name ?? '';
       if (name === p.base) await p.conn.scaleDeployment(name, 0);
       else await p.conn.remove({ apiVersion: 'apps/v1', kind: 'Deployment', name });
     }
-    ctx.log(`Deployment ${p.base} scaled to 0; waiting until its pods are gone`);
-    await p.conn.waitFor(componentId, ctx.signal, () => (p.conn.podsOf(componentId).length === 0 ? true : undefined));
+    ctx.log(`Deployments of ${p.base}${versions ? ` running ${versions.join(', ')}` : ''} scaled to 0; waiting until their pods are gone`);
+    await p.conn.waitFor(componentId, ctx.signal, () => (pods().length === 0 ? true : undefined));
     return { stopped: running, killed: 0 };
   }
 
