@@ -8,9 +8,11 @@
 // Chromium driven by playwright-core) run once on SQLite, one file at a time, before them.
 // Then schemathesis fuzzes /openapi.json for server errors (compat/schemathesis/run.sh,
 // SCHEMATHESIS_SECONDS, default 120 s).
-// OPENSTAGE_TEST_ONLY=sqlite|postgres|console|e2e|compat|openapi runs one part. Every phase's output
+// The Kubernetes tests (test/deploy/kubernetes/) run on both databases against one test
+// cluster (scripts/k8s-test-cluster.sh), brought up after the PostgreSQL run and taken down after.
+// OPENSTAGE_TEST_ONLY=sqlite|postgres|kubernetes|console|e2e|compat|openapi runs one part. Every phase's output
 // streams as it comes (node tests with the spec reporter, counted from a TAP copy).
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -90,6 +92,7 @@ const plainCounts = (out) => {
 };
 const isE2e = (f) => f.includes('/test/e2e/');
 const isConsole = (f) => f.includes('/test/console/');
+const isKubernetes = (f) => f.includes('/test/deploy/kubernetes/') && !f.includes('/unit/');
 /** node --test with the spec reporter on stdout (streamed) and a TAP copy in a file (counted). */
 const nodeTest = async (label, files, concurrency, env) => {
   const tap = join(tapDir, `${label}.tap`);
@@ -98,10 +101,34 @@ const nodeTest = async (label, files, concurrency, env) => {
 };
 // Unit tests (test/**/unit/) touch no database: they run once, with the SQLite run.
 const runNode = async (db, extraEnv) => {
-  const files = selected.filter((f) => !isE2e(f) && !isConsole(f) && (db === 'sqlite' || !f.includes('/unit/')));
+  const files = selected.filter((f) => !isE2e(f) && !isConsole(f) && !isKubernetes(f) && (db === 'sqlite' || !f.includes('/unit/')));
   if (files.length === 0) return;
   console.log(`\n=== node tests on ${db} (${files.length} files) ===`);
   await nodeTest(db, files, 2, { ...process.env, OPENSTAGE_TEST_DB: db, ...extraEnv });
+};
+/** The Kubernetes tests on both databases against one test cluster, stopped afterwards. */
+const runKubernetes = async (extraEnv) => {
+  const files = selected.filter(isKubernetes);
+  if (files.length === 0) return;
+  const script = join(root, 'scripts', 'k8s-test-cluster.sh');
+  const dir = mkdtempSync(join(tmpdir(), 'openstage-k8s-'));
+  console.log(`\n=== Kubernetes test cluster (waits for its binaries' build when one is running) ===`);
+  const up = spawnSync('bash', [script, 'up', dir], { stdio: 'inherit' });
+  try {
+    if (up.status !== 0) {
+      console.error('the Kubernetes test cluster did not start: its tests count as one failure');
+      failed = true;
+      totals.failed += 1;
+      return;
+    }
+    for (const db of ['sqlite', 'postgres']) {
+      console.log(`\n=== Kubernetes tests on ${db} (${files.length} files) ===`);
+      await nodeTest(`kubernetes-${db}`, files, 2, { ...process.env, OPENSTAGE_TEST_DB: db, OPENSTAGE_TEST_K8S_DIR: dir, ...extraEnv });
+    }
+  } finally {
+    spawnSync('bash', [script, 'down', dir], { stdio: 'inherit' });
+    rmSync(dir, { recursive: true, force: true });
+  }
 };
 /** Runs the files `pick` selects on SQLite, one at a time (they use real processes or a browser). */
 const runAlone = async (label, what, pick, extraEnv) => {
@@ -113,7 +140,7 @@ const runAlone = async (label, what, pick, extraEnv) => {
 
 // PostgreSQL is started before the SQLite run: both runs get its admin URL, since tests on
 // either database use it as the server of created (IaC) rds resources.
-if (!only || only === 'sqlite' || only === 'postgres' || only === 'e2e' || only === 'console') {
+if (!only || only === 'sqlite' || only === 'postgres' || only === 'kubernetes' || only === 'console' || only === 'e2e') {
   let url = process.env.OPENSTAGE_TEST_PG_URL;
   let temp;
   if (!url) {
@@ -127,6 +154,7 @@ if (!only || only === 'sqlite' || only === 'postgres' || only === 'e2e' || only 
   try {
     if (!only || only === 'sqlite') await runNode('sqlite', { OPENSTAGE_TEST_PG_URL: url });
     if (!only || only === 'postgres') await runNode('postgres', { OPENSTAGE_TEST_PG_URL: url });
+    if (!only || only === 'kubernetes') await runKubernetes({ OPENSTAGE_TEST_PG_URL: url });
     if (!only || only === 'console') await runAlone('console', 'browser tests of the console', isConsole, { OPENSTAGE_TEST_PG_URL: url });
     if (!only || only === 'e2e') await runAlone('e2e', 'end-to-end tests', isE2e, { OPENSTAGE_TEST_PG_URL: url });
   } finally {

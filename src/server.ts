@@ -24,6 +24,8 @@ import { engineError } from './engines/errors.js';
 import { EngineService } from './engines/service.js';
 import { JobService } from './deploy/job-service.js';
 import { DeployService } from './deploy/service.js';
+import { checkCluster, clusterBinding } from './deploy/kubernetes/cluster.js';
+import { KubernetesRuntime } from './deploy/kubernetes/runtime.js';
 import type { DeployEvents } from './deploy/types.js';
 import { gitError } from './git/errors.js';
 import { gitPlugin } from './git/index.js';
@@ -149,17 +151,28 @@ export async function buildServer(config: Readonly<Config>, options: { clock?: C
   const engines = new EngineService({ db, clock, log, config, secrets, registry, ...(rbac ? { rbac } : {}) });
   await engines.start();
   const deploy = new DeployService({ db, bus, clock, log, config, secrets, jobs, renderFile: renderConfig, hostEnv: options.hostEnv ?? {} });
-  await deploy.start();
   // The other resources ask the component service what is in use; it needs them to exist first.
   const usage = new LateComponentUsage();
   const casDeps: CasDeps = { db, bus, clock, log, config, secrets, components: usage };
-  const environments = new EnvironmentService(casDeps, engines);
+  const environments = new EnvironmentService(casDeps, engines, (resource) => checkCluster(clusterBinding(resource), config.deploy.kubernetesRequestTimeoutSeconds * 1000));
   engines.setBoundBy((project, engineId) => environments.boundBy(project, 'cse', engineId));
   const applications = new ApplicationService(casDeps, environments);
   const configs = new ConfigService(casDeps);
   const addons = new AddonService(casDeps, environments, jobs);
   const javaAgentOptions = (project: string, environmentId: string): Promise<string[]> => addons.javaAgentOptions(project, environmentId);
   const engineEndpoint = async (project: string, engineId: string): Promise<string | undefined> => (engineId === 'default' ? undefined : (await engines.endpointsOf(project, engineId)).registry);
+  // Components of environments bound to a cce / custom_k8s cluster run there (issue #17).
+  deploy.register(
+    new KubernetesRuntime({
+      log,
+      bindings: (project, environmentId) => environments.bindings(project, environmentId),
+      deployed: async () => (await deploy.deployedComponents()).map((c) => ({ project: c.project, componentId: c.componentId, version: c.currentVersion })),
+      renderFile: renderConfig,
+      requestTimeoutMs: config.deploy.kubernetesRequestTimeoutSeconds * 1000,
+    }),
+  );
+  // Started once the environments exist: the kubernetes runtime reads cluster bindings when it adopts.
+  await deploy.start();
   const components = new ComponentService(casDeps, { applications, environments, configs, deploy, jobs, javaAgentOptions, engineEndpoint });
   usage.bind(components);
   const git = new GitService({ db, bus, clock, log, config, secrets });

@@ -145,6 +145,13 @@ export interface Runtime {
    */
   stopAll(project: string, componentId: string, ctx: TaskContext, versions?: string[]): Promise<StopOutcome>;
 
+  /**
+   * Component delete, after stopAll: removes whatever else the runtime made for the
+   * component (the kubernetes runtime's Deployment, Services, ConfigMaps, Secrets). Runtimes
+   * with nothing beyond replicas and artifacts leave it out.
+   */
+  remove?(project: string, componentId: string, ctx: TaskContext): Promise<void>;
+
   /** The component's replicas as the runtime sees them now, oldest first (no I/O). */
   replicas(project: string, componentId: string): ReplicaView[];
 

@@ -101,6 +101,11 @@ export class DeployService {
     return { refused: `this component needs the ${choice.runtime} runtime, which is not available on this server${choice.runtime === 'container' ? ' (install podman and runc)' : ''}` };
   }
 
+  /** The components the engine has deployed, with their current version (what a runtime adopts). */
+  async deployedComponents(): Promise<{ project: string; componentId: string; currentVersion: string }[]> {
+    return deployStore.listComponents(this.deps.db.kysely);
+  }
+
   /** Loads component states and takes over the replicas that should run, on every runtime. */
   async start(): Promise<void> {
     for (const row of await deployStore.listComponents(this.deps.db.kysely)) this.state.set(key(row.project, row.componentId), row);
@@ -285,6 +290,7 @@ export class DeployService {
           timeoutMs: 120_000,
           run: async (ctx) => {
             await this.stopAllOf(project, componentId, ctx);
+            for (const runtime of this.runtimes.values()) await runtime.remove?.(project, componentId, ctx);
             const byRuntime = new Map<RuntimeKind, Artifact[]>();
             for (const r of await deployStore.listReleases(this.deps.db.kysely, project, componentId)) {
               const artifact = this.artifactOf(r.launch);

@@ -355,7 +355,7 @@ export class ComponentService implements ComponentUsage {
         if (err instanceof OpenStageError && err.status === 404) throw casError('InvalidParameter', `storages[${m.storage}]: config file ${m.configId} does not exist`);
         throw err;
       }
-      files.push({ path: m.path, content });
+      files.push({ path: m.path, content, ...(m.secret ? { secret: true } : {}) });
     }
     let credentials: { username: string; password: string } | undefined;
     const auth = c.body.source.repo_auth;
