@@ -387,7 +387,8 @@ export function jobToV2(detail: JobDetail, query: JobQueryWire, creator: string)
       JOB_TYPE: jobTypeToV2(j.jobType),
       ORDER_ID: '',
       PROJECT_ID: j.project,
-      SERVICE_INSTANCE_ID: j.targetId,
+      // The engine keys a component's jobs `project/component`; the instance id is the component id.
+      SERVICE_INSTANCE_ID: j.targetId.startsWith(`${j.project}/`) ? j.targetId.slice(j.project.length + 1) : j.targetId,
     },
     tasks: page.map((t) => ({
       CREATED_AT: time(t.createdAtMs),
