@@ -99,18 +99,32 @@ export interface FlavorLimits {
 
 const round = (n: number) => Math.round(n * 1000) / 1000;
 
+/** Cores of a flavor's CPU part: `0.5C` or millicores `500m`. */
+function cores(v: string): number {
+  return v.endsWith('m') ? Number(v.slice(0, -1)) / 1000 : Number(v.slice(0, -1));
+}
+
+/** GiB of a flavor's memory part: `1.6Gi` (`G` too) or MiB `512Mi`. */
+function gibibytes(v: string): number {
+  return v.endsWith('Mi') ? Number(v.slice(0, -2)) / 1024 : Number(v.replace(/Gi?$/, ''));
+}
+
 /**
  * The limits of a flavor id: a fixed one, or `CUSTOM-<n>G:<limit>C-<request>C:<limit>Gi-<request>Gi`
- * (golangsdk's documented format; `G` is accepted for `Gi`).
+ * (golangsdk's documented format; the provider's tests also write CPU in millicores, `250m`,
+ * and memory may be in `Mi` or `G`).
  * @throws 400 SVCSTG.00100400 naming the accepted forms
  */
 export function flavorLimits(flavorId: string): FlavorLimits {
   const fixed = FLAVORS.find((f) => f.id === flavorId);
   if (fixed) return { limit_cpu: fixed.cpu, request_cpu: fixed.cpuInit, limit_memory: fixed.memGi, request_memory: round(fixed.memInitMi / 1024) };
-  const m = /^CUSTOM-\d+(?:\.\d+)?G:(\d+(?:\.\d+)?)C-(\d+(?:\.\d+)?)C:(\d+(?:\.\d+)?)Gi?-(\d+(?:\.\d+)?)Gi?$/.exec(flavorId);
+  const cpu = '(\\d+(?:\\.\\d+)?C|\\d+m)';
+  const mem = '(\\d+(?:\\.\\d+)?(?:Gi|G|Mi))';
+  const m = new RegExp(`^CUSTOM-\\d+(?:\\.\\d+)?G:${cpu}-${cpu}:${mem}-${mem}$`).exec(flavorId);
   if (m) {
-    const [limitCpu, requestCpu, limitMemory, requestMemory] = m.slice(1).map(Number) as [number, number, number, number];
-    if (requestCpu <= limitCpu && requestMemory <= limitMemory && limitCpu > 0 && limitMemory > 0) return { limit_cpu: limitCpu, request_cpu: requestCpu, limit_memory: limitMemory, request_memory: requestMemory };
+    const [limitCpu, requestCpu] = [cores(m[1]!), cores(m[2]!)];
+    const [limitMemory, requestMemory] = [gibibytes(m[3]!), gibibytes(m[4]!)];
+    if (requestCpu <= limitCpu && requestMemory <= limitMemory && limitCpu > 0 && limitMemory > 0) return { limit_cpu: round(limitCpu), request_cpu: round(requestCpu), limit_memory: round(limitMemory), request_memory: round(requestMemory) };
   }
   throw casError('InvalidParameter', `flavor_id '${flavorId}' is neither a flavor of GET /v2/{project_id}/cas/metadata/flavors nor CUSTOM-<n>G:<limit>C-<request>C:<limit>Gi-<request>Gi with requests not above limits`);
 }

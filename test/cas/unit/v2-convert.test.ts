@@ -50,6 +50,8 @@ describe('v2 flavors', () => {
   it('turns fixed and custom flavors into limits and back', () => {
     assert.deepEqual(flavorLimits('MICRO-5G:0.5C:1G'), { limit_cpu: 0.5, request_cpu: 0.2, limit_memory: 1, request_memory: 0.195 });
     assert.deepEqual(flavorLimits('CUSTOM-10G:0.5C-0.25C:1.6Gi-0.8Gi'), { limit_cpu: 0.5, request_cpu: 0.25, limit_memory: 1.6, request_memory: 0.8 });
+    // As the provider's own acceptance test writes it: millicores, and memory in Gi or Mi.
+    assert.deepEqual(flavorLimits('CUSTOM-10G:250m-250m:0.5Gi-512Mi'), { limit_cpu: 0.25, request_cpu: 0.25, limit_memory: 0.5, request_memory: 0.5 });
     assert.equal(flavorOfLimits(flavorLimits('LARGE-50G:4.0C:8G')), 'LARGE-50G:4.0C:8G');
     assert.equal(flavorOfLimits({ limit_cpu: 1.5, limit_memory: 3 }), 'CUSTOM-10G:1.5C-1.5C:3Gi-3Gi');
     assert.equal(flavorOfLimits({}), '');
