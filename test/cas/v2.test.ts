@@ -114,6 +114,7 @@ describe('/v2/{project}/cas/environments', () => {
     }
     assertCasError(await s.cas.get(`/environments/${env.id}`), 401, 'SVCSTG.00100401');
     assertCasError(await v2.get('/environmentz'), 404, 'SVCSTG.00100408');
+    assertCasError(await new CasClient(s.url, 'not-a-token', s.cas.project, 'v2').get('/environments'), 401, 'APIGW.0301');
     assertCasError(await v2.post('/environments', { name: '1bad', vpc_id: 'v' }), 400, 'SVCSTG.00100400', /name/);
   });
 });
@@ -190,6 +191,17 @@ describe('/v2/{project}/cas/applications/{id}/components', () => {
     assertCasError(await v2.get(`${base}/${c.id}`), 404, 'SVCSTG.00100404');
     assertCasError(await v2.get(`${base}/${c.id}/instances`), 404, 'SVCSTG.00100404');
     assert.equal((await v2.get(`/applications/${app.id}`)).body.component_count, 0);
+
+    // An application deleted through v3 takes its v2 definitions along (nothing else shows them: the rows are read).
+    const other = await v2App(v2);
+    const kept = await v2.post(`/applications/${other.id}/components`, { ...body, name: uniqName('c') });
+    assert.equal(kept.status, 200, kept.text);
+    const rows = () => s.server.db.kysely.selectFrom('cas_v2_components').select('id').where('application_id', '=', other.id).execute();
+    assert.deepEqual(await rows(), [{ id: kept.body.id }]);
+    assert.equal((await s.cas.delete(`/applications/${other.id}`)).status, 204);
+    await s.server.cas.v2.settle();
+    assert.deepEqual(await rows(), []);
+    assertCasError(await v2.get(`/applications/${other.id}/components/${kept.body.id}`), 404, 'SVCSTG.00100403');
   });
 
   it('refuses an instance it cannot deploy before anything is created', async (t) => {
