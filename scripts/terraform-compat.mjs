@@ -13,9 +13,10 @@
 // pinned one); git and tar. No registry is reached: `terraform init` installs the provider from
 // a filesystem mirror. OPENSTAGE_TF_ONLY=name,name runs some cases. Exits non-zero when a
 // step failed.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:http';
+import { createServer, request as httpRequest } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -29,11 +30,24 @@ const work = mkdtempSync(join(tmpdir(), 'openstage-tf-'));
 const results = [];
 const log = (...a) => console.log(`[${new Date().toISOString().slice(11, 19)}]`, ...a);
 
-/** Runs a command; never throws. */
+/**
+ * Runs a command without blocking the event loop (the stand-ins and the HTTPS front below are
+ * served by this process while Terraform runs); never throws.
+ */
 function run(cmd, args, opts = {}) {
   const t0 = Date.now();
-  const r = spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, timeout: opts.timeoutMs ?? 15 * 60_000, ...opts });
-  return { code: r.status ?? -1, out: `${r.stdout ?? ''}${r.stderr ?? ''}${r.error ? String(r.error) : ''}`, ms: Date.now() - t0 };
+  return new Promise((resolve) => {
+    let out = '';
+    const child = spawn(cmd, args, { ...opts, stdio: ['ignore', 'pipe', 'pipe'] });
+    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 15 * 60_000);
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (out += d));
+    child.on('error', (err) => (out += String(err)));
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code: code ?? -1, out, ms: Date.now() - t0 });
+    });
+  });
 }
 
 // ───────────── the provider binary, built once per version ─────────────
@@ -43,12 +57,12 @@ function run(cmd, args, opts = {}) {
  * requires the provider at PROVIDER_VERSION with the provider's own replace directives and
  * go.sum, so that every dependency is the version the release pins.
  */
-function provider() {
+async function provider() {
   const bin = join(cache, 'bin', `terraform-provider-huaweicloud_v${PROVIDER_VERSION}`);
   if (existsSync(bin)) return bin;
   const env = { ...process.env, GOMODCACHE: join(cache, '..', 'go', 'mod'), GOCACHE: join(cache, 'go-build'), GOFLAGS: '-mod=mod', GOTOOLCHAIN: 'local' };
   log(`building the provider ${PROVIDER_VERSION} from the Go module proxy (once; about 10 minutes and 2 GB of build cache on 2 cores)`);
-  let r = run('go', ['mod', 'download', '-json', `${PROVIDER_MODULE}@v${PROVIDER_VERSION}`], { env });
+  let r = await run('go', ['mod', 'download', '-json', `${PROVIDER_MODULE}@v${PROVIDER_VERSION}`], { env });
   if (r.code !== 0) throw new Error(`go mod download ${PROVIDER_MODULE}: ${r.out}`);
   const dir = JSON.parse(r.out).Dir;
   const build = join(cache, `build-${PROVIDER_VERSION}`);
@@ -57,7 +71,7 @@ function provider() {
   if (process.env.OPENSTAGE_TF_GOLANGSDK_DIR) replaces.push(`replace github.com/chnsz/golangsdk => ${process.env.OPENSTAGE_TF_GOLANGSDK_DIR}`);
   writeFileSync(join(build, 'go.mod'), `module openstage-ci/terraform-provider-build\n\ngo 1.24.0\n\nrequire ${PROVIDER_MODULE} v${PROVIDER_VERSION}\n\n${replaces.join('\n')}\n`);
   copyFileSync(join(dir, 'go.sum'), join(build, 'go.sum'));
-  r = run('go', ['build', '-trimpath', '-o', bin, PROVIDER_MODULE], { cwd: build, env: { ...env, GOSUMDB: 'off' }, timeoutMs: 90 * 60_000 });
+  r = await run('go', ['build', '-trimpath', '-o', bin, PROVIDER_MODULE], { cwd: build, env: { ...env, GOSUMDB: 'off' }, timeoutMs: 90 * 60_000 });
   if (r.code !== 0) throw new Error(`building the provider failed:\n${r.out.split('\n').filter((l) => !l.startsWith('go: downloading')).join('\n')}`);
   log(`provider built in ${Math.round(r.ms / 1000)} s: ${bin}`);
   return bin;
@@ -78,14 +92,48 @@ function cliConfig(bin) {
 
 const CREDS = { ak: 'TFCOMPATAKTFCOMPAT01', sk: 'tfcompatSecretKeyTfcompatSecretKey0001', project: 'tf0c0ffee0c0ffee0c0ffee0c0ffee00', password: 'Tf-Compat-Passw0rd!' };
 
-/** A stand-in for the Bitbucket API (the password authorization resource accepts only devcloud and bitbucket). */
-async function fakeBitbucket() {
+/**
+ * Stand-ins for the cloud services the provider calls besides OpenStage's APIs: the Bitbucket
+ * API (the password authorization resource accepts only devcloud and bitbucket, and OpenStage
+ * reads the account from the host) and the two VPC reads of huaweicloud_cse_microservice_engine
+ * (its network_id is a subnet whose VPC name and CIDR go into the engine body).
+ */
+async function cloudStandIns() {
+  const json = (res, body) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
   const server = createServer((req, res) => {
-    if (req.url?.startsWith('/2.0/user')) return res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ username: 'tf-user', links: { html: { href: 'https://bitbucket.example/tf-user' }, avatar: { href: '' } } }));
+    const path = req.url ?? '';
+    if (path.startsWith('/2.0/user')) return json(res, { username: 'tf-user', links: { html: { href: 'https://bitbucket.example/tf-user' }, avatar: { href: '' } } });
+    let m = /^\/v1\/[^/]+\/subnets\/([^/?]+)/.exec(path);
+    if (m) return json(res, { subnet: { id: m[1], name: 'subnet-local', vpc_id: 'vpc-local', cidr: '192.168.0.0/24', status: 'ACTIVE' } });
+    m = /^\/v1\/[^/]+\/vpcs\/([^/?]+)/.exec(path);
+    if (m) return json(res, { vpc: { id: m[1], name: 'vpc-local', cidr: '192.168.0.0/16', status: 'OK' } });
     res.writeHead(404).end();
   });
   await new Promise((r) => server.listen(0, '127.0.0.1', r));
-  return { url: `http://127.0.0.1:${server.address().port}/2.0`, close: () => server.close() };
+  const base = `http://127.0.0.1:${server.address().port}`;
+  return { bitbucket: `${base}/2.0`, vpc: `${base}/`, close: () => server.close() };
+}
+
+/**
+ * An HTTPS front of OpenStage on 127.0.0.1 (a throw-away self-signed certificate): the CSE
+ * resources' import IDs only parse `https://<IPv4>:<port>` addresses (services/cse/config.go).
+ */
+async function tlsFront(target) {
+  const key = join(work, 'tls.key');
+  const cert = join(work, 'tls.crt');
+  const r = await run('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1']);
+  if (r.code !== 0) throw new Error(`openssl: ${r.out}`);
+  const upstream = new URL(target);
+  const server = createHttpsServer({ key: readFileSync(key), cert: readFileSync(cert) }, (req, res) => {
+    const out = httpRequest({ host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers }, (up) => {
+      res.writeHead(up.statusCode ?? 502, up.headers);
+      up.pipe(res);
+    });
+    out.on('error', () => res.writeHead(502).end());
+    req.pipe(out);
+  });
+  await new Promise((r2) => server.listen(0, '127.0.0.1', r2));
+  return { url: `https://127.0.0.1:${server.address().port}`, close: () => server.close() };
 }
 
 async function freePort() {
@@ -123,9 +171,9 @@ async function openstage(bitbucketUrl) {
 }
 
 /** examples/node-hello as a .tar.gz (file:// URL) and as a file:// git repository. */
-function sources() {
+async function sources() {
   const tgz = join(work, 'node-hello.tar.gz');
-  const r = run('tar', ['-czf', tgz, '-C', join(root, 'examples'), 'node-hello']);
+  const r = await run('tar', ['-czf', tgz, '-C', join(root, 'examples'), 'node-hello']);
   if (r.code !== 0) throw new Error(`tar: ${r.out}`);
   return { pkg: `file://${tgz}` };
 }
@@ -139,7 +187,7 @@ function sources() {
  * test leaves out of ImportStateVerify (huaweicloud/services/acceptance/…_test.go).
  */
 function cases(ctx) {
-  const { url, pkg } = ctx;
+  const { url, https, pkg } = ctx;
   const u = (p) => `${p}${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
   const n = { env: u('tfenv'), app: u('tfapp'), grp: u('tfgrp'), cfg: u('tfcfg'), stack: u('tfstack'), comp: u('tfcomp'), auth: u('tfauth'), pw: u('tfpw'), engine: u('tfeng'), svc: u('tfsvc'), key: u('tfkey') };
   const env3 = `resource "huaweicloud_servicestagev3_environment" "env" {\n  name        = "${n.env}"\n  vpc_id      = "vpc-local"\n  deploy_mode = "virtualmachine"\n}\n`;
@@ -173,7 +221,8 @@ resource "huaweicloud_servicestagev3_component" "test" {
   }
 }
 `;
-  const cse = `  auth_address    = "${url}"\n  connect_address = "${url}"\n`;
+  // Through the HTTPS front: the import IDs of the CSE resources only parse https://<IPv4>:<port>.
+  const cse = `  auth_address    = "${https}"\n  connect_address = "${https}"\n`;
   const env2 = (description) => `resource "huaweicloud_servicestage_environment" "env" {
   name        = "${n.env}"
   description = "${description}"
@@ -337,13 +386,13 @@ ${rs.map(([i, t]) => `  resources {\n    id   = "${i}"\n    type = "${t}"\n  }\n
     {
       name: 'cse_microservice',
       note: 'every argument is NonUpdatable: no update step',
-      steps: [`resource "huaweicloud_cse_microservice" "test" {\n${cse}  name        = "${n.svc}"\n  app_name    = "${n.app}"\n  version     = "1.0.0"\n  environment = "development"\n  description = "tf"\n}\n`],
-      imports: [{ address: 'huaweicloud_cse_microservice.test', id: (s) => `${url}/${url}/${s['huaweicloud_cse_microservice.test'].id}`, ignore: ['auth_address'] }],
+      steps: [`resource "huaweicloud_cse_microservice" "test" {\n${cse}  name        = "${n.svc}"\n  app_name    = "${n.app}"\n  version     = "1.0.0"\n  environment = "development"\n  level       = "BACK"\n  description = "tf"\n}\n`],
+      imports: [{ address: 'huaweicloud_cse_microservice.test', id: (s) => `${https}/${https}/${s['huaweicloud_cse_microservice.test'].id}`, ignore: ['auth_address'] }],
     },
     {
       name: 'cse_microservice_instance',
       steps: ['UP', 'DOWN'].map(
-        (status) => `resource "huaweicloud_cse_microservice" "svc" {\n${cse}  name     = "${n.svc}"\n  app_name = "${n.app}"\n  version  = "1.0.0"\n}\nresource "huaweicloud_cse_microservice_instance" "test" {
+        (status) => `resource "huaweicloud_cse_microservice" "svc" {\n${cse}  name     = "${n.svc}"\n  app_name = "${n.app}"\n  version  = "1.0.0"\n  level    = "BACK"\n}\nresource "huaweicloud_cse_microservice_instance" "test" {
 ${cse}  microservice_id = huaweicloud_cse_microservice.svc.id
   host_name       = "tf-host"
   endpoints       = ["rest://127.0.0.1:18080"]
@@ -360,7 +409,7 @@ ${cse}  microservice_id = huaweicloud_cse_microservice.svc.id
 }
 `,
       ),
-      imports: [{ address: 'huaweicloud_cse_microservice_instance.test', id: (s) => `${url}/${url}/${s['huaweicloud_cse_microservice.svc'].id}/${s['huaweicloud_cse_microservice_instance.test'].id}`, ignore: ['auth_address'] }],
+      imports: [{ address: 'huaweicloud_cse_microservice_instance.test', id: (s) => `${https}/${https}/${s['huaweicloud_cse_microservice.svc'].id}/${s['huaweicloud_cse_microservice_instance.test'].id}`, ignore: ['auth_address'] }],
     },
     {
       name: 'cse_microservice_engine_configuration',
@@ -379,7 +428,7 @@ ${cse}  key        = "${n.key}"
 }
 `,
       ),
-      imports: [{ address: 'huaweicloud_cse_microservice_engine_configuration.test', id: (s) => `${url}/${url}/${s['huaweicloud_cse_microservice_engine_configuration.test'].key}` }],
+      imports: [{ address: 'huaweicloud_cse_microservice_engine_configuration.test', id: (s) => `${https}/${https}/${s['huaweicloud_cse_microservice_engine_configuration.test'].key}` }],
     },
     // ── ServiceStage v2 ──
     {
@@ -438,16 +487,8 @@ ${cse}  key        = "${n.key}"
       name  = "GREETING"
       value = "${version}"
     }
-    probe {
-      readiness {
-        type    = "http"
-        timeout = 2
-        http_param {
-          scheme = "HTTP"
-          port   = 8080
-          path   = "/health"
-        }
-      }
+    strategy {
+      upgrade = "RollingUpdate"
     }
   }
 }
@@ -471,7 +512,7 @@ ${cse}  key        = "${n.key}"
 
 // ───────────── running a case ─────────────
 
-function header({ url }) {
+function header({ url, vpc }) {
   return `terraform {
   required_providers {
     huaweicloud = {
@@ -492,6 +533,7 @@ provider "huaweicloud" {
     iam          = "${url}/"
     servicestage = "${url}/"
     cse          = "${url}/"
+    vpc          = "${vpc}"
   }
 }
 
@@ -508,8 +550,8 @@ function flatten(v, prefix = '', out = {}) {
   return out;
 }
 
-function resourcesOf(tf, dir) {
-  const r = tf(dir, ['show', '-json']);
+async function resourcesOf(tf, dir) {
+  const r = await tf(dir, ['show', '-json']);
   const values = JSON.parse(r.out.slice(r.out.indexOf('{'))).values?.root_module?.resources ?? [];
   return Object.fromEntries(values.map((x) => [x.address, x.values]));
 }
@@ -528,99 +570,102 @@ function excerpt(out) {
   return lines.slice(Math.max(0, at), at + 8).join(' ').replace(/\s+/g, ' ').replace(/[│╷╵]/g, '').trim().slice(0, 400);
 }
 
-function runCase(c, ctx, tf) {
+async function runCase(c, ctx, tf) {
   const dir = join(work, c.name);
   mkdirSync(dir, { recursive: true });
   const res = { name: c.name, note: c.note ?? '', steps: {}, ms: 0 };
   const t0 = Date.now();
-  const step = (name, fn) => {
-    const r = fn();
+  const step = async (name, fn) => {
+    const r = await fn();
     res.steps[name] = r;
     log(`${c.name}: ${name} ${r.ok ? 'ok' : `FAILED ${r.detail}`}`);
     return r.ok;
   };
   const write = (i) => writeFileSync(join(dir, 'main.tf'), header(ctx) + c.steps[i]);
-  const apply = () => {
-    const r = tf(dir, ['apply', '-auto-approve', '-input=false']);
+  const apply = async () => {
+    const r = await tf(dir, ['apply', '-auto-approve', '-input=false']);
     return r.code === 0 ? { ok: true } : { ok: false, detail: excerpt(r.out) };
   };
-  const clean = () => {
-    const r = tf(dir, ['plan', '-detailed-exitcode', '-input=false']);
+  const clean = async () => {
+    const r = await tf(dir, ['plan', '-detailed-exitcode', '-input=false']);
     if (r.code === 0) return { ok: true };
     if (r.code === 2) return { ok: false, detail: `plan not clean: ${r.out.split('\n').filter((l) => /^\s+[~+-]|must be replaced|will be (updated|created|destroyed)/.test(l)).slice(0, 12).join(' | ').replace(/\s+/g, ' ')}` };
     return { ok: false, detail: excerpt(r.out) };
   };
-  write(0);
-  const init = tf(dir, ['init', '-input=false']);
-  if (!step('init', () => (init.code === 0 ? { ok: true } : { ok: false, detail: excerpt(init.out) }))) return finish();
-  if (step('apply', apply)) step('plan clean', clean);
-  if (c.steps.length > 1 && res.steps.apply.ok) {
-    write(1);
-    if (step('update', apply)) step('plan clean after update', clean);
-  }
-  const state = res.steps.apply.ok ? resourcesOf(tf, dir) : {};
-  for (const imp of c.imports) {
-    if (!state[imp.address]) continue;
-    step(`import ${imp.address}`, () => {
-      const before = flatten(state[imp.address]);
-      const importId = imp.id(state);
-      const rm = tf(dir, ['state', 'rm', imp.address]);
-      if (rm.code !== 0) return { ok: false, detail: excerpt(rm.out) };
-      const r = tf(dir, ['import', '-input=false', imp.address, importId]);
-      if (r.code !== 0) return { ok: false, detail: excerpt(r.out) };
-      const after = flatten(resourcesOf(tf, dir)[imp.address] ?? {});
-      const diff = differences(before, after, imp.ignore ?? []);
-      return diff.length === 0 ? { ok: true } : { ok: false, detail: `ImportStateVerify: ${diff.slice(0, 8).join('; ')}` };
-    });
-  }
-  step('destroy', () => {
-    const r = tf(dir, ['destroy', '-auto-approve', '-input=false']);
-    if (r.code !== 0) return { ok: false, detail: excerpt(r.out) };
-    const left = tf(dir, ['state', 'list']).out.trim();
-    return left ? { ok: false, detail: `left in state: ${left}` } : { ok: true };
-  });
-  return finish();
-  function finish() {
+  const finish = () => {
     res.ms = Date.now() - t0;
     res.ok = Object.values(res.steps).every((s) => s.ok);
     results.push(res);
     return res;
+  };
+  write(0);
+  const init = await tf(dir, ['init', '-input=false']);
+  if (!(await step('init', async () => (init.code === 0 ? { ok: true } : { ok: false, detail: excerpt(init.out) })))) return finish();
+  if (await step('apply', apply)) await step('plan clean', clean);
+  if (c.steps.length > 1 && res.steps.apply.ok) {
+    write(1);
+    if (await step('update', apply)) await step('plan clean after update', clean);
   }
+  const state = res.steps.apply.ok ? await resourcesOf(tf, dir) : {};
+  for (const imp of c.imports) {
+    if (!state[imp.address]) continue;
+    await step(`import ${imp.address}`, async () => {
+      const before = flatten(state[imp.address]);
+      const importId = imp.id(state);
+      const rm = await tf(dir, ['state', 'rm', imp.address]);
+      if (rm.code !== 0) return { ok: false, detail: excerpt(rm.out) };
+      const r = await tf(dir, ['import', '-input=false', imp.address, importId]);
+      if (r.code !== 0) return { ok: false, detail: excerpt(r.out) };
+      const after = flatten((await resourcesOf(tf, dir))[imp.address] ?? {});
+      const diff = differences(before, after, imp.ignore ?? []);
+      return diff.length === 0 ? { ok: true } : { ok: false, detail: `ImportStateVerify: ${diff.slice(0, 8).join('; ')}` };
+    });
+  }
+  await step('destroy', async () => {
+    const r = await tf(dir, ['destroy', '-auto-approve', '-input=false']);
+    if (r.code !== 0) return { ok: false, detail: excerpt(r.out) };
+    const left = (await tf(dir, ['state', 'list'])).out.trim();
+    return left ? { ok: false, detail: `left in state: ${left}` } : { ok: true };
+  });
+  return finish();
 }
 
 // ───────────── main ─────────────
 
 const started = Date.now();
 let server;
-let bitbucket;
+let standIns;
+let front;
 let failed = false;
 try {
-  const tfVersion = run(terraform, ['version']);
+  const tfVersion = await run(terraform, ['version']);
   if (tfVersion.code !== 0) throw new Error(`${terraform} not found: install the Terraform CLI (HashiCorp's release binary; Debian has no package and github.com/hashicorp/terraform does not build from the Go module proxy) or set OPENSTAGE_TF_TERRAFORM`);
   log(tfVersion.out.split('\n')[0]);
-  const bin = provider();
+  const bin = await provider();
   const rc = cliConfig(bin);
-  bitbucket = await fakeBitbucket();
-  server = await openstage(bitbucket.url);
-  log(`openstage at ${server.url}`);
-  const ctx = { url: server.url, ...sources() };
+  standIns = await cloudStandIns();
+  server = await openstage(standIns.bitbucket);
+  front = await tlsFront(server.url);
+  log(`openstage at ${server.url} (https front ${front.url})`);
+  const ctx = { url: server.url, https: front.url, vpc: standIns.vpc, ...(await sources()) };
   const env = { ...process.env, TF_CLI_CONFIG_FILE: rc, TF_IN_AUTOMATION: '1', TF_INPUT: '0', CHECKPOINT_DISABLE: '1', NO_COLOR: '1' };
   delete env.TF_PLUGIN_CACHE_DIR;
-  const tf = (dir, args) => {
-    const r = run(terraform, args, { cwd: dir, env });
+  const tf = async (dir, args) => {
+    const r = await run(terraform, args, { cwd: dir, env });
     // eslint-disable-next-line no-control-regex
     return { ...r, out: r.out.replace(/\x1b\[[0-9;]*m/g, '') };
   };
   for (const c of cases(ctx)) {
     if (only.length > 0 && !only.includes(c.name)) continue;
-    runCase(c, ctx, tf);
+    await runCase(c, ctx, tf);
   }
 } catch (err) {
   failed = true;
   console.error(err instanceof Error ? err.message : err);
 } finally {
   server?.stop();
-  bitbucket?.close();
+  front?.close();
+  standIns?.close();
 }
 
 // ───────────── report ─────────────
