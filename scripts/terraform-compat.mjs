@@ -217,6 +217,7 @@ resource "huaweicloud_servicestagev3_component" "test" {
   readiness_probe {
     type    = "http"
     path    = "/health"
+    delay   = 0
     timeout = 2
   }
 }
@@ -556,11 +557,16 @@ async function resourcesOf(tf, dir) {
   return Object.fromEntries(values.map((x) => [x.address, x.values]));
 }
 
-/** The attributes that differ between two flattened states, but for `ignore`d ones (and their children). */
+/**
+ * The attributes that differ between two flattened states, but for `ignore`d ones (and their
+ * children). As in the SDK's ImportStateVerify (which compares flatmap attributes), a null
+ * equals its type's zero value ("", 0, false, an empty list or map).
+ */
 function differences(before, after, ignore) {
   const skip = (k) => ignore.some((i) => k === i || k.startsWith(`${i}.`)) || k === 'id';
+  const norm = (v) => (v === null || v === undefined || v === '' || v === 0 || v === false || v === '[]' || v === '{}' ? '' : JSON.stringify(v));
   const keys = new Set([...Object.keys(before), ...Object.keys(after)]);
-  return [...keys].filter((k) => !skip(k) && JSON.stringify(before[k] ?? null) !== JSON.stringify(after[k] ?? null)).map((k) => `${k}: ${JSON.stringify(before[k] ?? null)} → ${JSON.stringify(after[k] ?? null)}`);
+  return [...keys].filter((k) => !skip(k) && norm(before[k]) !== norm(after[k])).map((k) => `${k}: ${JSON.stringify(before[k] ?? null)} → ${JSON.stringify(after[k] ?? null)}`);
 }
 
 /** The first lines of an error in Terraform output. */
@@ -637,8 +643,14 @@ let server;
 let standIns;
 let front;
 let failed = false;
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.once(signal, () => {
+    server?.stop();
+    process.exit(130);
+  });
+}
 try {
-  const tfVersion = await run(terraform, ['version']);
+  const tfVersion = await run(terraform, ['version'], { env: { ...process.env, TF_CLI_CONFIG_FILE: '/dev/null', CHECKPOINT_DISABLE: '1' } });
   if (tfVersion.code !== 0) throw new Error(`${terraform} not found: install the Terraform CLI (HashiCorp's release binary; Debian has no package and github.com/hashicorp/terraform does not build from the Go module proxy) or set OPENSTAGE_TF_TERRAFORM`);
   log(tfVersion.out.split('\n')[0]);
   const bin = await provider();
