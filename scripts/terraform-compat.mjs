@@ -220,6 +220,11 @@ resource "huaweicloud_servicestagev3_component" "test" {
     delay   = 0
     timeout = 2
   }
+  # As the provider's own test: without tags its plan shows "+ tags" forever (its read never
+  # sets tags, and an empty map plans as unknown), whatever the server answers.
+  tags = {
+    owner = "terraform"
+  }
 }
 `;
   // Through the HTTPS front: the import IDs of the CSE resources only parse https://<IPv4>:<port>.
