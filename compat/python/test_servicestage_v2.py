@@ -81,14 +81,15 @@ def name(prefix):
 
 
 def wait_job(c, job_id, timeout=180):
-    """Polls show_job_detail until EXECUTION_STATUS leaves RUNNING; meanwhile the last task listed is RUNNING."""
+    """Polls show_job_detail until EXECUTION_STATUS leaves RUNNING; meanwhile the last task listed is
+    RUNNING (or SUCCEEDED in the instant between the job's last task and the job's end)."""
     deadline = time.time() + timeout
     while True:
         job = c.show_job_detail(ShowJobDetailRequest(job_id=job_id, limit=50))
         assert job.job.job_id == job_id
         if job.job.execution_status != "RUNNING":
             return job
-        assert job.tasks[-1].task_status == "RUNNING"
+        assert job.tasks[-1].task_status in ("RUNNING", "SUCCEEDED")
         assert time.time() < deadline, f"job {job_id} still RUNNING"
         time.sleep(0.5)
 

@@ -23,7 +23,11 @@ async function v2App(v2: CasClient): Promise<any> {
   return r.body;
 }
 
-/** Polls the v2 job until EXECUTION_STATUS leaves RUNNING; the last task listed must say RUNNING meanwhile. */
+/**
+ * Polls the v2 job until EXECUTION_STATUS leaves RUNNING. Meanwhile the last task listed is
+ * RUNNING — or SUCCEEDED in the instant after the job's last task ended and before the job is
+ * marked (the unit tests pin that no task in the middle shows so).
+ */
 async function waitV2Job(v2: CasClient, jobId: string, timeoutMs = 120_000): Promise<any> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -31,7 +35,7 @@ async function waitV2Job(v2: CasClient, jobId: string, timeoutMs = 120_000): Pro
     assert.equal(r.status, 200, r.text);
     const tasks = r.body.tasks as { TASK_STATUS: string }[];
     if (r.body.job.EXECUTION_STATUS !== 'RUNNING') return r.body;
-    assert.equal(tasks.at(-1)?.TASK_STATUS, 'RUNNING', `while the job runs its last task listed is RUNNING: ${r.text}`);
+    assert.ok(['RUNNING', 'SUCCEEDED'].includes(tasks.at(-1)?.TASK_STATUS ?? ''), `while the job runs its last task listed is RUNNING: ${r.text}`);
     assert.ok(Date.now() < deadline, `job ${jobId} still RUNNING after ${timeoutMs} ms: ${r.text}`);
     await new Promise((res) => setTimeout(res, 200));
   }
