@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs the Go compatibility tests (compat/go, real go-chassis sc-client; compat/go-kie,
-# real go-chassis kie-client) against
+# real go-chassis kie-client; compat/go-servicestage, the Huawei Cloud Go SDK's ServiceStage
+# v2 client with a real deployment) against
 # two freshly started OpenStage servers: one as started by default, and one with
 # engine RBAC on (--rbac, root password from OPENSTAGE_ROOT_PASSWORD).
 # Assumes `npm run build` was already done (dist/src/cli.js exists).
@@ -75,6 +76,12 @@ start_server() {
   exit 1
 }
 
+# Fixed bootstrap credentials: the Huawei Cloud SDK signs its calls with this AK/SK.
+export OPENSTAGE_ACCESS_KEY="COMPATAKCOMPATAK0001"
+export OPENSTAGE_SECRET_KEY="compatSecretKeyCompatSecretKeyCompat0001"
+export OPENSTAGE_PROJECT_ID="c0ffee00c0ffee00c0ffee00c0ffee00"
+export OPENSTAGE_ADMIN_PASSWORD="Compat-Passw0rd!"
+
 PORT="$(free_port)"
 start_server "$PORT"
 
@@ -84,9 +91,10 @@ OPENSTAGE_ROOT_PASSWORD="$ROOT_PASSWORD" start_server "$RBAC_PORT" --rbac
 
 # Each module runs even when the other fails; the script fails when either did.
 rc=0
-for module in go go-kie; do
+for module in go go-kie go-servicestage; do
   echo "run-go.sh: go test in compat/$module"
   (cd "$ROOT/compat/$module" && OPENSTAGE_SC_ADDR="127.0.0.1:$PORT" \
+    OPENSTAGE_URL="http://127.0.0.1:$PORT" \
     OPENSTAGE_SC_RBAC_ADDR="127.0.0.1:$RBAC_PORT" \
     OPENSTAGE_SC_ROOT_PASSWORD="$ROOT_PASSWORD" \
     go test -count=1 -v ./...) || rc=1

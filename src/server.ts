@@ -16,6 +16,7 @@ import { ConfigService } from './cas/config/service.js';
 import { EnvironmentService } from './cas/environment/service.js';
 import { RuntimeStackService } from './cas/runtime-stack/service.js';
 import { ComponentService, LateComponentUsage } from './cas/component/service.js';
+import { CasV2Service } from './cas/v2/service.js';
 import { renderConfig } from './cas/config/render.js';
 import type { CasDeps, CasEvents } from './cas/types.js';
 import { deployPlugin } from './deploy/index.js';
@@ -115,7 +116,7 @@ export async function buildServer(config: Readonly<Config>, options: { clock?: C
     // A URL the router cannot decode still gets the error body of the API it was aimed at.
     frameworkErrors: (error, req, reply) => {
       const url = req.url ?? '';
-      if (/^\/+v3\/+[^/]+\/+cas(\/|$)/.test(url)) return void sendHuaweiError(reply as FastifyReply, casError('InvalidParameter', error.message));
+      if (/^\/+v[23]\/+[^/]+\/+cas(\/|$)/.test(url)) return void sendHuaweiError(reply as FastifyReply, casError('InvalidParameter', error.message));
       if (/^\/+v1\/+[^/]+\/+git(\/|$)/.test(url)) return void sendHuaweiError(reply as FastifyReply, gitError('InvalidParameter', error.message));
       if (/^\/+v2\/+[^/]+\/+enginemgr(\/|$)/.test(url)) return void sendHuaweiError(reply as FastifyReply, engineError('InvalidParameter', error.message));
       if (/^\/v3(\.0)?\//.test(url)) return void sendKeystoneError(reply as FastifyReply, iamError('InvalidArgument', error.message));
@@ -182,13 +183,15 @@ export async function buildServer(config: Readonly<Config>, options: { clock?: C
     components.redeployOnPush(event).catch((err: unknown) => log.error({ err, project: event.project }, 'redeploy after a push failed'));
   });
   await components.start();
+  const runtimeStacks = new RuntimeStackService(casDeps);
   const cas: CasServices = {
     environments,
     applications,
-    runtimeStacks: new RuntimeStackService(casDeps),
+    runtimeStacks,
     configs,
     addons,
     components,
+    v2: new CasV2Service(casDeps, { environments, applications, components, runtimeStacks }),
   };
 
   await app.register(websocket, { options: { maxPayload: 1024 * 1024 } });

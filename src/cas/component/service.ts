@@ -3,7 +3,7 @@ import { AlreadyExistsError, OpenStageError } from '../../core/errors.js';
 import type { Logger } from '../../core/log.js';
 import type { DeployService, EngineAction } from '../../deploy/service.js';
 import type { JobService } from '../../deploy/job-service.js';
-import type { MountedFile } from '../../deploy/types.js';
+import type { JobDetail, MountedFile } from '../../deploy/types.js';
 import type { ApplicationService } from '../application/service.js';
 import { paginate, type PageQuery } from '../common/page.js';
 import type { ConfigService } from '../config/service.js';
@@ -84,6 +84,11 @@ export class ComponentService implements ComponentUsage {
       this.log.info({ project: c.projectId, componentId: c.id }, 'resuming component removal');
       await this.startRemoval(c);
     }
+  }
+
+  /** The runtime stack types some runtime of this server builds and runs. */
+  stackTypes(): readonly string[] {
+    return this.services.deploy.stackTypes;
   }
 
   // ───────────── CRUD ─────────────
@@ -178,13 +183,31 @@ export class ComponentService implements ComponentUsage {
    * @returns the component id @throws 401 SVCSTG.00100401 when absent
    */
   async delete(project: string, applicationId: string, componentId: string): Promise<string> {
+    await this.deleteForJob(project, applicationId, componentId);
+    return componentId;
+  }
+
+  /**
+   * As delete, answering the removal job's id (the v2 API's instance delete answers it).
+   * @returns the id of the job removing the component (the running one when a removal runs)
+   * @throws 401 SVCSTG.00100401 when absent
+   */
+  async deleteForJob(project: string, applicationId: string, componentId: string): Promise<string> {
     const c = await this.require(project, applicationId, componentId);
     if (c.deleteJobId) {
       const job = await this.services.jobs.get(project, c.deleteJobId).catch(() => undefined);
-      if (job?.job.status === 'RUNNING') return c.id;
+      if (job?.job.status === 'RUNNING') return c.deleteJobId;
     }
-    await this.startRemoval(c);
-    return c.id;
+    return this.startRemoval(c);
+  }
+
+  /**
+   * A deployment job of the project with its tasks (servicestage.md §5), for the views that
+   * show jobs in another wire format (the v2 API).
+   * @throws 404 SVCSTG.00100429 when the project has no such job
+   */
+  async job(project: string, jobId: string): Promise<JobDetail> {
+    return this.services.jobs.get(project, jobId);
   }
 
   /**
@@ -430,13 +453,14 @@ export class ComponentService implements ComponentUsage {
     return started;
   }
 
-  /** Submits the engine's removal job and keeps its id on the record. */
-  private async startRemoval(c: Component): Promise<void> {
+  /** Submits the engine's removal job and keeps its id on the record. @returns the job id */
+  private async startRemoval(c: Component): Promise<string> {
     const jobId = await this.services.deploy.remove(c.projectId, c.id, async () => {
       await this.deps.db.kysely.transaction().execute((trx) => componentStore.deleteComponent(trx, c.projectId, c.id));
       this.log.info({ project: c.projectId, componentId: c.id }, 'component removed');
     });
     await componentStore.updateComponent(this.deps.db.kysely, { ...c, deleteJobId: jobId, updatedAtMs: this.deps.clock.now() });
+    return jobId;
   }
 
   private async record(c: Component, jobId: string, deployType: string, version: string, description: Record<string, unknown>): Promise<void> {

@@ -203,6 +203,28 @@ export class EnvironmentService {
   }
 
   /**
+   * Removes then adds managed resources (the v2 API's PATCH …/resources): the resources keyed
+   * `type/id` in `remove` go, then each of `add` is bound, replacing one of the same type and
+   * id. The others keep their parameters (secrets included). One transaction.
+   * @returns the environment after the change
+   * @throws casError NotFound; InvalidParameter naming the bad resource or parameter
+   */
+  async changeResources(project: string, environmentId: string, add: readonly ResourceBodyWire[], remove: readonly { type: string; id: string }[]): Promise<Environment> {
+    await this.checkEngines(project, add);
+    return this.deps.db.kysely.transaction().execute(async (trx) => {
+      const env = await this.load(trx, project, environmentId);
+      const key = (r: { type: string; id: string }) => `${r.type}/${r.id}`;
+      const dropped = new Set([...remove, ...add].map(key));
+      const kept = env.resources.filter((r) => !dropped.has(key(r)));
+      const resources = [...kept, ...prepareResources(add, env.resources, this.deps.secrets)];
+      const next: Environment = { ...env, resources, update_time: this.deps.clock.now() };
+      await environmentStore.replaceResources(trx, environmentId, resources);
+      await environmentStore.updateEnvironment(trx, next);
+      return next;
+    });
+  }
+
+  /**
    * The resources a component deployed in the environment can use, with secrets decrypted —
    * for the deployment engine only, never for the wire. Managed resources come first, in
    * list order (`source: 'managed'`, their parameters as given); provisioned created

@@ -20,6 +20,7 @@ import * as m0013 from './migrations/0013_create_cas_components.js';
 import * as m0014 from './migrations/0014_create_engines.js';
 import * as m0015 from './migrations/0015_add_component_record_body.js';
 import * as m0016 from './migrations/0016_create_deploy_sandbox_users.js';
+import * as m0017 from './migrations/0017_create_cas_v2.js';
 import type { Database } from './schema.js';
 
 /** Either the database handle or an open transaction; every store function takes one. */
@@ -43,6 +44,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0014_create_engines': m0014,
   '0015_add_component_record_body': m0015,
   '0016_create_deploy_sandbox_users': m0016,
+  '0017_create_cas_v2': m0017,
 };
 
 /**

@@ -7,6 +7,7 @@ import type { GitTables } from './tables/git.js';
 import type { DeployTables } from './tables/deploy.js';
 import type { CasComponentTables } from './tables/cas-component.js';
 import type { EnginesTables } from './tables/engines.js';
+import type { CasV2Tables } from './tables/cas-v2.js';
 
 /**
  * Row types of every table, by area. Each table is touched only by its own area's
@@ -187,7 +188,8 @@ export interface Database
     GitTables,
     DeployTables,
     CasComponentTables,
-    EnginesTables {
+    EnginesTables,
+    CasV2Tables {
   registry_services: RegistryServicesTable;
   registry_schemas: RegistrySchemasTable;
   registry_instances: RegistryInstancesTable;
