@@ -331,6 +331,22 @@ export class EngineService {
     return this.login(engine, true);
   }
 
+  /**
+   * The config center a CSE import or export aimed at engine `id` acts on (`X-Engine-ID`,
+   * servicecomb.md §4.1): undefined for the built-in engine (this server's own config
+   * center), else the engine process's address and, for an RBAC engine, root's token.
+   * @throws 400 SVCSTG.00501116 unknown engine; SVCSTG.00501203 the engine is not running or
+   *   refused the login
+   */
+  async configCenterOf(project: string, id: string): Promise<{ base: string; token?: string } | undefined> {
+    if (id === BUILT_IN_ENGINE_ID) return undefined;
+    const engine = await this.require(project, id);
+    const status = this.liveStatus(engine);
+    if (status !== 'Available') throw engineError('TokenUnavailable', `the engine is ${status}`);
+    const base = this.addressOf(engine.port);
+    return engine.authType === 'RBAC' ? { base, token: await this.login(engine) } : { base };
+  }
+
   // ───────────────────────── internals ─────────────────────────
 
   private async require(project: string, id: string): Promise<Engine> {
