@@ -1,4 +1,5 @@
-import type { FastifyInstance } from 'fastify';
+import { Type } from '@sinclair/typebox';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { EnginesPluginOptions } from './index.js';
 import {
   CreateEngineBody,
@@ -6,6 +7,8 @@ import {
   EngineAccepted,
   EngineDetail,
   EngineList,
+  EngineTagsBody,
+  EngineTagsParams,
   EngineParams,
   FlavorList,
   JobDetail,
@@ -17,6 +20,7 @@ import {
   replies,
   simpleToWire,
   TokenReply,
+  UpdateEngineBody,
 } from './schemas.js';
 
 type Params = { project: string; engineId: string };
@@ -65,6 +69,12 @@ export function engineRoutes(app: FastifyInstance, { engines }: EnginesPluginOpt
     return detailToWire(await engines.get(project, engineId));
   });
 
+  app.put('/engines/:engineId', { schema: { operationId: 'UpdateEngine', summary: 'Change the description of an exclusive engine', tags, params: EngineParams, body: UpdateEngineBody, response: replies(EngineDetail) } }, async (req) => {
+    const { project, engineId } = req.params as Params;
+    const { description } = req.body as { description?: string };
+    return detailToWire(await engines.update(project, engineId, description !== undefined ? { description } : {}));
+  });
+
   app.delete('/engines/:engineId', { schema: { operationId: 'DeleteEngine', summary: 'Delete an exclusive engine', tags, params: EngineParams, response: replies(EngineAccepted) } }, async (req) => {
     const { project, engineId } = req.params as Params;
     const r = await engines.delete(project, engineId, req.principal?.userName ?? 'unknown');
@@ -80,4 +90,20 @@ export function engineRoutes(app: FastifyInstance, { engines }: EnginesPluginOpt
     const { project, engineId } = req.params as Params;
     return { token: await engines.token(project, engineId) };
   });
+}
+
+/**
+ * Resource tags of engines under `/v2/{project}/cseEngines` (Huawei tag management, resource
+ * type `cseEngines`): `POST /{id}/tags/create` and `…/tags/delete` — the Terraform provider
+ * sends the delete as DELETE with a body — each `{tags: [{key, value}]}`, answered 204.
+ */
+export function engineTagRoutes(app: FastifyInstance, { engines }: EnginesPluginOptions): void {
+  const schema = { operationId: 'BatchEngineTagsAction', summary: 'Add or remove engine tags', tags: ['engines'], params: EngineTagsParams, body: EngineTagsBody, response: replies(Type.Null(), 204) };
+  const handler = async (req: FastifyRequest, reply: FastifyReply) => {
+    const { project, engineId, action } = req.params as Params & { action: 'create' | 'delete' };
+    await engines.changeTags(project, engineId, action, (req.body as { tags: { key: string; value?: string }[] }).tags.map((t) => ({ key: t.key, value: t.value ?? '' })));
+    return reply.code(204).send();
+  };
+  app.post('/:engineId/tags/:action', { schema }, handler);
+  app.delete('/:engineId/tags/:action', { schema: { ...schema, operationId: 'BatchEngineTagsDelete' } }, handler);
 }

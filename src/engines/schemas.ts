@@ -19,6 +19,15 @@ export const ListEnginesQuery = Type.Object({
   type: Type.Optional(Type.Union([Type.Literal('ALL'), Type.Literal('CSE'), Type.Literal('Nacos'), Type.Literal('MicroGateway')])),
 });
 
+/** PUT /engines/{id} (the Terraform provider's update): the description; absent = unchanged. */
+export const UpdateEngineBody = Type.Object({ description: Type.Optional(Type.String({ maxLength: 255 })) }, { additionalProperties: true });
+
+/** `/cseEngines/{id}/tags/create|delete` (Huawei tag management): `{tags: [{key, value}]}`. */
+export const EngineTagsBody = Type.Object({
+  tags: Type.Array(Type.Object({ key: Type.String({ minLength: 1, maxLength: 128 }), value: Type.Optional(Type.String({ maxLength: 255 })) }), { minItems: 1, maxItems: 20 }),
+});
+export const EngineTagsParams = Type.Object({ project: Type.String({ minLength: 1, maxLength: 64 }), engineId: Type.String({ minLength: 1, maxLength: 64 }), action: Type.Union([Type.Literal('create'), Type.Literal('delete')]) });
+
 /**
  * POST /engines body (SDK EngineCreateReq). Rules past the types (name pattern, flavor,
  * payment, authType, password) are checked by the service so that each failure carries
@@ -104,6 +113,8 @@ export const EngineList = Type.Object({ total: Type.Integer(), data: Type.Array(
 
 export const EngineDetail = Type.Object({
   ...common,
+  /** Resource tags, `[{key, value}]` (what the Terraform provider reads back). */
+  tags: Type.Array(Type.Object({ key: Type.String(), value: Type.String() })),
   beDefault: Type.Boolean(),
   createUser: Type.String(),
   projectId: Type.String(),
@@ -212,6 +223,7 @@ export function simpleToWire(v: EngineView): Static<typeof EngineSimpleInfo> {
 export function detailToWire(v: EngineView): Static<typeof EngineDetail> {
   return {
     ...commonOf(v),
+    tags: v.engine.tags,
     beDefault: v.beDefault,
     createUser: v.engine.createUser,
     projectId: v.engine.project,
