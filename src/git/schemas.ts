@@ -15,8 +15,12 @@ export const RepoParams = Type.Object({
 });
 export const TagParams = Type.Composite([RepoParams, Type.Object({ tag_name: Type.String({ minLength: 1, maxLength: 255 }) })]);
 export const HookParams = Type.Composite([RepoParams, Type.Object({ hook_id: Type.String({ minLength: 1, maxLength: 64 }) })]);
-/** `path`: the file path with `/` written as `:`. */
-export const FileParams = Type.Composite([RepoParams, Type.Object({ path: Type.String({ minLength: 1, maxLength: 1024 }) })]);
+/**
+ * The file path: the rest of the URL after `{repo}/` (route wildcard `*`), with `/` written
+ * as `:` (the documented form) or left as `/` — the Go and Java SDKs put nested paths in the
+ * URL unescaped.
+ */
+export const FileParams = Type.Composite([RepoParams, Type.Object({ '*': Type.String({ minLength: 1, maxLength: 1024 }) })]);
 
 /** Authorization name: 1–64 characters, no `/`, `:` or white space (INF: the docs give no rule). */
 const AuthName = Type.String({ minLength: 1, maxLength: 64, pattern: '^[^/:\\s]+$' });
