@@ -137,7 +137,8 @@ def test_component_create_poll_scale_upgrade_delete(package):
         with pytest.raises(ClientRequestException) as err:
             c.update_component_action(UpdateComponentActionRequest(application_id=app.id, component_id=component_id,
                                                                    body=ComponentAction(action="modify_gray_rule")))
-        assert err.value.status_code == 400 and err.value.error_code == "SVCSTG.00100418"
+        # Issue #18 item 6: a known action, refused only because no gray release is in progress.
+        assert err.value.status_code == 400 and err.value.error_code == "SVCSTG.00100400" and "no gray release" in err.value.error_msg
         with pytest.raises(ClientRequestException) as err:
             c.delete_environment(DeleteEnvironmentRequest(environment_id=env_id))
         assert err.value.status_code == 400 and err.value.error_code == "SVCSTG.00100402"

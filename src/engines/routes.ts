@@ -14,6 +14,7 @@ import {
   JobDetail,
   JobParams,
   jobToWire,
+  limitStyleOf,
   ListEnginesQuery,
   ListFlavorsQuery,
   ProjectParams,
@@ -37,7 +38,8 @@ export function engineRoutes(app: FastifyInstance, { engines }: EnginesPluginOpt
   app.get('/engines', { schema: { operationId: 'ListEngines', summary: 'List engines', tags, params: ProjectParams, querystring: ListEnginesQuery, response: replies(EngineList) } }, async (req) => {
     const { project } = req.params as { project: string };
     const { total, views } = await engines.list(project, req.query as { offset?: number; limit?: number; type?: string });
-    return { total, data: views.map(simpleToWire) };
+    const style = limitStyleOf(req.headers['user-agent']);
+    return { total, data: views.map((v) => simpleToWire(v, style)) };
   });
 
   app.post('/engines', { schema: { operationId: 'CreateEngine', summary: 'Create an exclusive engine', tags, params: ProjectParams, body: CreateEngineBody, response: replies(EngineAccepted) } }, async (req) => {
@@ -66,13 +68,13 @@ export function engineRoutes(app: FastifyInstance, { engines }: EnginesPluginOpt
 
   app.get('/engines/:engineId', { schema: { operationId: 'ShowEngine', summary: 'Show an engine', tags, params: EngineParams, response: replies(EngineDetail) } }, async (req) => {
     const { project, engineId } = req.params as Params;
-    return detailToWire(await engines.get(project, engineId));
+    return detailToWire(await engines.get(project, engineId), limitStyleOf(req.headers['user-agent']));
   });
 
   app.put('/engines/:engineId', { schema: { operationId: 'UpdateEngine', summary: 'Change the description of an exclusive engine', tags, params: EngineParams, body: UpdateEngineBody, response: replies(EngineDetail) } }, async (req) => {
     const { project, engineId } = req.params as Params;
     const { description } = req.body as { description?: string };
-    return detailToWire(await engines.update(project, engineId, description !== undefined ? { description } : {}));
+    return detailToWire(await engines.update(project, engineId, description !== undefined ? { description } : {}), limitStyleOf(req.headers['user-agent']));
   });
 
   app.delete('/engines/:engineId', { schema: { operationId: 'DeleteEngine', summary: 'Delete an exclusive engine', tags, params: EngineParams, response: replies(EngineAccepted) } }, async (req) => {

@@ -331,3 +331,15 @@ describe('an exclusive engine as Terraform and the CSE SDKs use it (issue #18)',
     assert.equal((await call(base, 'POST', '/v1/default/kie/file', { body: { data: [] } })).status, 401);
   });
 });
+
+describe('reference.serviceLimit / instanceLimit (issue #18 item 4)', () => {
+  it('are strings (API reference, Go, Python, Terraform) and numbers for the Java SDK, whose model says Integer', async (t) => {
+    const s = await startCas(t, OVERRIDES);
+    const plain = await em(s, 'GET', '/engines/default');
+    assert.equal(plain.body.reference.serviceLimit, '50000');
+    assert.equal(typeof plain.body.reference.instanceLimit, 'string');
+    const java = await call(s.url, 'GET', `/v2/${ADMIN.projectId}/enginemgr/engines`, { headers: { 'x-auth-token': s.cas.token, 'user-agent': 'huaweicloud-usdk-java/3.0' } });
+    assert.equal(java.body.data[0].reference.serviceLimit, 50000);
+    assert.equal(typeof java.body.data[0].reference.instanceLimit, 'number');
+  });
+});
