@@ -22,10 +22,14 @@ export interface KieDeps {
   config: Readonly<Config>;
 }
 
-/** A list answer: the page, its JSON, and the domain revision it was read at. */
+/**
+ * A list answer: the page, its JSON as UTF-8 bytes (built once per query and project
+ * revision, so the hot path neither serialises nor encodes), and the domain revision it was
+ * read at.
+ */
 export interface ListResult {
   page: KvPage;
-  json: string;
+  json: Buffer;
   revision: number;
 }
 
@@ -55,7 +59,7 @@ interface Change {
   deleted?: boolean;
 }
 
-const EMPTY_LIST_JSON = '{"total":0,"data":[]}';
+const EMPTY_LIST_JSON = Buffer.from('{"total":0,"data":[]}');
 
 /**
  * The config center (servicecomb.md §3, §4.1). Every write runs under one mutex: validate
@@ -225,7 +229,7 @@ export class KieService {
     const cached = this.listCache.get(key, p.revision);
     if (cached) return { ...cached, revision };
     const page = p.query(q, q.exact ? labelFormat(q.labels) : undefined);
-    const json = `{"total":${page.total},"data":[${page.data.map((r) => r.json).join(',')}]}`;
+    const json = Buffer.from(`{"total":${page.total},"data":[${page.data.map((r) => r.json).join(',')}]}`);
     this.listCache.set(key, p.revision, page, json);
     return { page, json, revision };
   }
