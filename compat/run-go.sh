@@ -42,7 +42,7 @@ cleanup() {
       tail -n 100 "$log" >&2 || true
     fi
   done
-  rm -rf "${DATA_DIRS[@]}" "${LOG_FILES[@]}"
+  rm -rf "${DATA_DIRS[@]}" "${LOG_FILES[@]}" ${OPENSTAGE_COMPAT_SOURCE_DIR:+"$OPENSTAGE_COMPAT_SOURCE_DIR"}
   exit $rc
 }
 trap cleanup EXIT INT TERM
@@ -58,7 +58,7 @@ start_server() {
   DATA_DIRS+=("$data_dir")
   LOG_FILES+=("$log_file")
   echo "run-go.sh: starting server on 127.0.0.1:$port $* (data dir $data_dir)"
-  node dist/src/cli.js serve --port "$port" --data-dir "$data_dir" "$@" >"$log_file" 2>&1 &
+  OPENSTAGE_DEPLOY_SOURCE_ROOTS="$OPENSTAGE_COMPAT_SOURCE_DIR" node dist/src/cli.js serve --port "$port" --data-dir "$data_dir" "$@" >"$log_file" 2>&1 &
   pid=$!
   SERVER_PIDS+=("$pid")
   for _ in $(seq 1 150); do # 150 x 0.2s = 30s
@@ -75,6 +75,12 @@ start_server() {
   echo "run-go.sh: server on port $port did not answer 200 on GET /health within 30s" >&2
   exit 1
 }
+
+# Builds are confined and read file:// sources only under deploy.sourceRoots, as the project's
+# user: the Go tests put the repositories they deploy here (readable by everyone).
+OPENSTAGE_COMPAT_SOURCE_DIR="$(mktemp -d /tmp/openstage-compat-src.XXXXXX)"
+chmod 755 "$OPENSTAGE_COMPAT_SOURCE_DIR"
+export OPENSTAGE_COMPAT_SOURCE_DIR
 
 # Fixed bootstrap credentials: the Huawei Cloud SDK signs its calls with this AK/SK.
 export OPENSTAGE_ACCESS_KEY="COMPATAKCOMPATAK0001"

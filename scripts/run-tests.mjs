@@ -1,5 +1,6 @@
 // The whole test suite (`npm test`): the HTTP-level tests on SQLite, then on PostgreSQL,
-// then the compat tests with official clients. PostgreSQL comes from OPENSTAGE_TEST_PG_URL
+// then the compat tests with official clients (go-chassis sc-client and kie-client, the
+// Huawei Cloud Python, Go and Java SDKs; about 6 minutes on 2 cores with warm caches). PostgreSQL comes from OPENSTAGE_TEST_PG_URL
 // (an admin URL; each test server gets its own database) or, when unset, from a throw-away
 // cluster started here before either run (the SQLite run uses it too, as the server of
 // created rds resources). End-to-end tests (test/e2e/: real applications built with Maven and
@@ -82,6 +83,11 @@ const goCounts = (out) => ({
   passed: (out.match(/^--- PASS/gm) ?? []).length,
   failed: (out.match(/^--- FAIL/gm) ?? []).length,
 });
+/** Maven Surefire's closing summary (`Tests run: N, Failures: F, Errors: E, Skipped: S` without ` -- in`). */
+const surefireCounts = (out) => {
+  const m = [...out.matchAll(/^\[\w+\] Tests run: (\d+), Failures: (\d+), Errors: (\d+), Skipped: (\d+)\s*$/gm)].at(-1);
+  return m ? { passed: Number(m[1]) - Number(m[2]) - Number(m[3]) - Number(m[4]), failed: Number(m[2]) + Number(m[3]) } : { passed: 0, failed: 0 };
+};
 const pytestCounts = (out) => ({
   passed: Number(/(\d+) passed/.exec(out)?.[1] ?? 0),
   failed: Number(/(\d+) failed/.exec(out)?.[1] ?? 0) + Number(/(\d+) error/.exec(out)?.[1] ?? 0),
@@ -166,6 +172,10 @@ if ((!only || only === 'compat') && !filter) {
   await runCounted('bash', [join(root, 'compat', 'run-go.sh')], { cwd: root }, goCounts);
   console.log('\n=== compat: Huawei Cloud Python SDK ===');
   await runCounted('bash', [join(root, 'compat', 'run-python.sh')], { cwd: root }, pytestCounts);
+  console.log('\n=== compat: Huawei Cloud Go SDK (CSE v1, ServiceStage v3 through its core) ===');
+  await runCounted('bash', [join(root, 'compat', 'run-go-sdk.sh')], { cwd: root }, goCounts);
+  console.log('\n=== compat: Huawei Cloud Java SDK (ServiceStage v3 and Git, CSE) ===');
+  await runCounted('bash', [join(root, 'compat', 'run-java.sh')], { cwd: root }, surefireCounts);
 }
 if ((!only || only === 'openapi') && !filter) {
   console.log(`\n=== openapi: schemathesis against /openapi.json, ${process.env.SCHEMATHESIS_SECONDS ?? 120} s, no 5xx allowed ===`);

@@ -38,6 +38,7 @@ import { kieError } from './kie/errors.js';
 import { registryError } from './registry/errors.js';
 import { sendServiceCombError } from './core/wire/servicecomb.js';
 import { sendHuaweiError } from './core/wire/huawei.js';
+import { OpenStageError } from './core/errors.js';
 import { IamService, type BootstrapReport } from './iam/service.js';
 import { kiePlugin, sendKieError } from './kie/index.js';
 import { KieService } from './kie/service.js';
@@ -85,6 +86,24 @@ export interface OpenStage {
   /** Closes the HTTP server (in-flight requests finish), then the services and the database. */
   close(): Promise<void>;
 }
+
+/**
+ * Answers a request that no area routes, in the error format of the API its path belongs to
+ * (issue #18 item 10): Keystone paths (`/v3/auth/...`, `/v3/projects...`) as IAM does; other
+ * Huawei Cloud style paths (`/v1|v2|v3/{project}/...`) as the API gateway does, 404
+ * `APIGW.0101` — which the Huawei SDKs read as an error code; ServiceComb and anything else
+ * as the Go service center does, a text `404 page not found` (servicecomb.md §0).
+ */
+function sendUnknownRoute(method: string, url: string, reply: FastifyReply): FastifyReply {
+  const path = url.split('?')[0] ?? url;
+  const detail = `${method} ${path}`;
+  if (/^\/+v3(\.0)?\/+(auth|projects|users|domains|regions|services|endpoints)(\/|$)/.test(path)) return sendKeystoneError(reply, iamError('NotFound', detail));
+  if (/^\/+v[123]\/+[^/]+\/+[^/]/.test(path) && !/^\/+v[123]\/+[^/]+\/+(registry|govern)(\/|$)/.test(path)) return sendHuaweiError(reply, API_NOT_FOUND(detail));
+  return reply.code(404).type('text/plain; charset=utf-8').send('404 page not found');
+}
+
+/** The API gateway's answer for an API it does not know (Huawei Cloud `APIGW.0101`). */
+const API_NOT_FOUND = (detail: string): OpenStageError => new OpenStageError('APIGW.0101', 404, 'The API does not exist or has not been published in the environment', detail);
 
 /**
  * Composition root (STYLE.md §1): opens the database, builds services and registers every
@@ -208,12 +227,24 @@ export async function buildServer(config: Readonly<Config>, options: { clock?: C
   await app.register(deployPlugin, { jobs, iamCheck: iamCheck(iam, config) });
   await app.register(gitPlugin, { git, maxBodyBytes: config.git.maxBodyBytes, iamCheck: iamCheck(iam, config) });
   await app.register(enginesPlugin, { engines, iamCheck: iamCheck(iam, config) });
-  await app.register(kiePlugin, { kie, maxBodyBytes: config.kie.maxBodyBytes, version: VERSION, iamCheck: iamCheck(iam, config), ...(rbac ? { authorize: rbac.authorize } : {}) });
+  await app.register(kiePlugin, {
+    kie,
+    maxBodyBytes: config.kie.maxBodyBytes,
+    version: VERSION,
+    iamCheck: iamCheck(iam, config),
+    transferAuth: config.kie.transferAuth,
+    engineConfigCenter: (project, engineId) => engines.configCenterOf(project, engineId),
+    ...(rbac ? { authorize: rbac.authorize } : {}),
+  });
 
   await app.register(consolePlugin, {});
   await app.register(opsPlugin, { metrics, readiness, version: VERSION });
 
-  app.setNotFoundHandler((_req, reply) => reply.code(404).type('text/plain; charset=utf-8').send('404 page not found'));
+  // Paths outside every area: their bodies are never parsed (an empty JSON body of an unknown
+  // DELETE is no 400), and the 404 speaks the format of the API the path looks like.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', (_request, _payload, done) => done(null, undefined));
+  app.setNotFoundHandler((request, reply) => sendUnknownRoute(request.method, request.url, reply));
 
   let closed = false;
   return {

@@ -109,10 +109,19 @@ func waitJob(t *testing.T, c *ss.ServiceStageClient, jobID string) string {
 	}
 }
 
-// gitRepo makes a file:// git repository of examples/node-hello on branch main.
+// gitRepo makes a file:// git repository of examples/node-hello on branch main, in the
+// directory the server lets confined builds read (OPENSTAGE_COMPAT_SOURCE_DIR, its
+// deploy.sourceRoots), readable by everyone.
 func gitRepo(t *testing.T) string {
 	t.Helper()
-	dir := t.TempDir()
+	dir, err := os.MkdirTemp(os.Getenv("OPENSTAGE_COMPAT_SOURCE_DIR"), "repo-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
 	copyDir(t, nodeHello, dir)
 	for _, args := range [][]string{{"init", "-q", "-b", "main"}, {"add", "."}, {"-c", "user.name=t", "-c", "user.email=t@e", "commit", "-qm", "node-hello"}} {
 		cmd := exec.Command("git", args...)

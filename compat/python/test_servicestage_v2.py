@@ -6,6 +6,8 @@ package) run by OpenStage's deployment engine.
 Settings come from compat/run-python.sh: OPENSTAGE_URL, OPENSTAGE_ACCESS_KEY,
 OPENSTAGE_SECRET_KEY, OPENSTAGE_PROJECT_ID.
 """
+import tempfile
+import os
 import json
 import pathlib
 import tarfile
@@ -109,9 +111,12 @@ def answers(app_name, service):
 
 
 @pytest.fixture
-def package(tmp_path):
-    """A file:// URL of a .tar.gz holding examples/node-hello under one top-level folder."""
-    archive = tmp_path / "node-hello.tar.gz"
+def package():
+    """A file:// URL of a .tar.gz holding examples/node-hello under one top-level folder, in the
+    directory the server lets confined builds read (deploy.sourceRoots)."""
+    folder = pathlib.Path(tempfile.mkdtemp(dir=os.environ["OPENSTAGE_COMPAT_SOURCE_DIR"]))
+    folder.chmod(0o755)
+    archive = folder / "node-hello.tar.gz"
     with tarfile.open(archive, "w:gz") as tar:
         tar.add(EXAMPLE, arcname="node-hello")
     return archive.as_uri()

@@ -64,6 +64,10 @@ export const ConfigSchema = Type.Object(
         pollEarlyReplyMs: Type.Integer({ default: 1000, minimum: 0, description: 'A held long poll is answered this long before its `wait` expires (at most a tenth of the wait), so a proxy with the same timeout never cuts it off.' }),
         historyPerKv: Type.Integer({ default: 100, minimum: 1, description: 'Past versions kept per kv; older ones are dropped when a new one is written.' }),
         listCacheEntries: Type.Integer({ default: 10000, minimum: 0, description: 'List results kept serialised, keyed by query and project revision.' }),
+        transferAuth: Type.Union([Type.Literal('iam'), Type.Literal('engine')], {
+          default: 'iam',
+          description: 'Who may import and export (`/kie/file`, `/kie/download`): `iam` (the Huawei CSE API: an IAM token or AK/SK for the project), or `engine` (like the kv API: an RBAC token granting `config` when RBAC is on, anyone otherwise) — what exclusive engine processes run with, so that the main server can forward an import aimed at them.',
+        }),
       },
       { default: {}, additionalProperties: false },
     ),

@@ -93,6 +93,13 @@ export function iamRoutes(app: FastifyInstance, iam: IamService, check: (request
   app.get('/v3/projects', { schema: op('KeystoneListProjects') }, listProjects);
   app.get('/v3/auth/projects', { schema: op('KeystoneListAuthProjects') }, listProjects);
 
+  // The domain of the caller; the Terraform provider asks for it on every start (issue #18 item 16).
+  app.get('/v3/auth/domains', { schema: op('KeystoneListAuthDomains') }, async (req) => {
+    await check(req);
+    const { domainId, domainName } = req.principal!;
+    return { domains: [{ id: domainId, name: domainName, enabled: true, description: '', links: { self: `/v3/domains/${domainId}` } }], links: { self: req.url, previous: null, next: null } };
+  });
+
   app.post('/v3/projects', { schema: { operationId: 'KeystoneCreateProject', body: Type.Object({ project: Type.Object({ name: Type.String({ minLength: 1, maxLength: 64 }), domain_id: Type.Optional(Type.String()), description: Type.Optional(Type.String()) }) }) } }, async (req, reply) => {
     await check(req);
     const principal = req.principal!;

@@ -393,8 +393,11 @@ export class RegistryService {
   // ───────────────────────── instances ─────────────────────────
 
   /**
-   * Registers an instance of the service in the path (S14). An instanceId that already
-   * exists makes this a heartbeat: the same id comes back, nothing is overwritten.
+   * Registers an instance of the service in the path (S14). A re-registration — an
+   * instanceId the service already has, or no id and the same endpoints as one of its
+   * instances — keeps that instance's id: with identical content it is a heartbeat; with
+   * new content (a provider restarted on another port with a fixed id) the stored instance
+   * is overwritten, its lease renewed, and watchers get an UPDATE (issue #18 item 11).
    * @throws 400001 validation; 400012 unknown service; 400100 quota
    */
   async registerInstance(tenant: string, serviceId: string, body: { instance?: unknown }): Promise<{ instanceId: string }> {
@@ -403,12 +406,43 @@ export class RegistryService {
       minTimes: this.config.registry.instanceMinTimes,
       ttlSeconds: this.config.registry.instanceTtlSeconds,
     });
-    const fast = instance.instanceId ? this.index.findTenant(tenant)?.services.get(serviceId)?.instances.get(instance.instanceId) : undefined;
-    if (fast) {
-      this.leases.renew(fast, this.clock.now());
-      return { instanceId: fast.instance.instanceId };
-    }
+    const existing = this.findSameInstance(tenant, serviceId, instance);
+    if (existing) return this.reregister(existing, instance, ttlSeconds);
     return this.registrations.submit({ tenant, serviceId, instance, ttlSeconds });
+  }
+
+  /** The instance a registration re-registers: same instanceId, or (no id) the same endpoint set. */
+  private findSameInstance(tenant: string, serviceId: string, instance: MicroServiceInstance): InstanceRecord | undefined {
+    const instances = this.index.findTenant(tenant)?.services.get(serviceId)?.instances;
+    if (!instances) return undefined;
+    if (instance.instanceId) return instances.get(instance.instanceId);
+    const endpoints = [...new Set(instance.endpoints ?? [])].sort().join('\n');
+    if (!endpoints) return undefined;
+    for (const inst of instances.values()) if ([...new Set(inst.instance.endpoints ?? [])].sort().join('\n') === endpoints) return inst;
+    return undefined;
+  }
+
+  /** Re-registration of a known instance: a heartbeat when nothing changed, else an overwrite. */
+  private async reregister(existing: InstanceRecord, instance: MicroServiceInstance, ttlSeconds: number): Promise<{ instanceId: string }> {
+    const { instanceId, serviceId, version, timestamp } = existing.instance;
+    const content = (i: MicroServiceInstance) => canonicalJson(omitEmpty<MicroServiceInstance>({ ...i, instanceId, serviceId, version, timestamp, modTimestamp: '' }));
+    if (content(instance) === content(existing.instance) && ttlSeconds === existing.ttlSeconds) {
+      this.leases.renew(existing, this.clock.now());
+      return { instanceId };
+    }
+    await this.writes.run(async () => {
+      const record = this.requireService(existing.tenant, serviceId);
+      const current = record.instances.get(instanceId);
+      if (!current) throw registryError('InstanceNotExists', `instance ${serviceId}/${instanceId} does not exist`);
+      const next = omitEmpty<MicroServiceInstance>({ ...instance, instanceId, serviceId, version, timestamp, modTimestamp: unixSecondsString(this.clock.now()) });
+      await registryStore.updateInstance(this.db.kysely, existing.tenant, next, ttlSeconds);
+      current.instance = next;
+      current.ttlSeconds = ttlSeconds;
+      this.leases.renew(current, this.clock.now());
+      this.index.bump(record);
+      this.publishInstance(record, 'UPDATE', next);
+    });
+    return { instanceId };
   }
 
   /**
@@ -885,3 +919,8 @@ function errorText(err: Error): string {
 /** Re-exported for routes. */
 export type { FindResult };
 export type { TenantIndex };
+
+/** JSON with object keys sorted at every level: equal content, equal text. */
+function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) => (v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : v));
+}

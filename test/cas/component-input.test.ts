@@ -206,7 +206,8 @@ describe('POST /v3/{project}/cas/applications/{application_id}/components/{compo
     const { envId, appId } = await envAndApp(s);
     const id = await cheapComponent(s, appId, envId);
     const path = `/applications/${appId}/components/${id}/action`;
-    for (const action of ['explode', 'check_gray_release', 'sync_workload', 'deploy']) assertCasError(await s.cas.post(path, { action }), 400, 'SVCSTG.00100418', new RegExp(action));
+    for (const action of ['check_gray_release', 'modify_gray_rule']) assertCasError(await s.cas.post(path, { action }), 400, 'SVCSTG.00100400', /no gray release/);
+    for (const action of ['explode', 'sync_workload', 'deploy']) assertCasError(await s.cas.post(path, { action }), 400, 'SVCSTG.00100418', new RegExp(action));
     assertCasError(await s.cas.post(path, {}), 400, 'SVCSTG.00100400', /action/);
     assertCasError(await s.cas.post(path, { action: 'scale' }), 400, 'SVCSTG.00100400', /replica/);
     assertCasError(await s.cas.post(path, { action: 'scale', parameters: { replica: -1 } }), 400, 'SVCSTG.00100400', /replica/);

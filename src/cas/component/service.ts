@@ -20,6 +20,18 @@ import type { Component, ComponentBody, ComponentRecord, ComponentView, FilterOp
 /** Actions the engine runs (servicestage.md §4 action enum); the others are 400 SVCSTG.00100418. */
 const ACTIONS: readonly EngineAction[] = ['start', 'stop', 'restart', 'scale', 'rollback', 'rollback_current', 'continue_deploy'];
 
+/** Actions on a gray release in progress, answered here (issue #18 item 6). */
+const GRAY_ACTIONS: readonly string[] = ['check_gray_release', 'modify_gray_rule'];
+
+/** What an action may carry (the SDKs' replica/hosts/version; gray rule fields for modify_gray_rule). */
+export interface ActionParameters {
+  replica?: number;
+  version?: string;
+  rules?: NonNullable<NonNullable<ComponentBody['deploy_strategy']>['gray_release']>['rules'];
+  rule_match_mode?: string;
+  first_batch_weight?: number;
+}
+
 /** Record types whose success changes the running version. */
 const VERSION_SETTING = new Set(['deploy', 'upgrade', 'rollback', 'rollback_current']);
 
@@ -219,8 +231,9 @@ export class ComponentService implements ComponentUsage {
    * @throws 400 SVCSTG.00100418 for any other action; 401 when absent; 409 while deleted;
    *   the engine's 400s (no deployed version, no artifact for the target, nothing waiting)
    */
-  async action(project: string, applicationId: string, componentId: string, action: string, parameters: { replica?: number; version?: string } = {}): Promise<string> {
-    if (!(ACTIONS as readonly string[]).includes(action)) throw casError('ActionNotDefined', `action '${action}' is not defined; OpenStage runs ${ACTIONS.join(', ')}`);
+  async action(project: string, applicationId: string, componentId: string, action: string, parameters: ActionParameters = {}): Promise<string> {
+    if (GRAY_ACTIONS.includes(action)) return this.grayAction(project, applicationId, componentId, action, parameters);
+    if (!(ACTIONS as readonly string[]).includes(action)) throw casError('ActionNotDefined', `action '${action}' is not defined; OpenStage runs ${[...ACTIONS, ...GRAY_ACTIONS].join(', ')}`);
     const c = await this.requireLive(project, applicationId, componentId);
     const engineAction = action as EngineAction;
     if (engineAction === 'scale' && parameters.replica === undefined) throw casError('InvalidParameter', 'parameters.replica is required for scale');
@@ -249,6 +262,31 @@ export class ComponentService implements ComponentUsage {
     await componentStore.updateComponent(this.deps.db.kysely, next);
     await this.record(next, jobId, action, version, { action, version, replica: body.replica, ...(parameters.replica !== undefined ? { parameters } : parameters.version ? { parameters } : {}) });
     return jobId;
+  }
+
+  /**
+   * check_gray_release and modify_gray_rule (servicestage.md §4 action enum) on the gray
+   * release waiting for continue_deploy: the check changes nothing; modify_gray_rule stores
+   * `parameters.rules`, `rule_match_mode` and `first_batch_weight` (those given) in the
+   * component's `deploy_strategy.gray_release` — rules are kept and shown, not enforced.
+   * Neither adds a record.
+   * @returns the waiting gray release's job id
+   * @throws 400 SVCSTG.00100400 when no gray release of the component is in progress; 401 when absent
+   */
+  private async grayAction(project: string, applicationId: string, componentId: string, action: string, parameters: ActionParameters): Promise<string> {
+    const c = await this.requireLive(project, applicationId, componentId);
+    const runtime = this.services.deploy.runtime(project, componentId);
+    if (runtime?.status !== 'GRAYING') throw casError('InvalidParameter', `${action}: no gray release of component ${c.body.name} is in progress`);
+    if (action === 'modify_gray_rule') {
+      const strategy = c.body.deploy_strategy ?? { type: 'GrayRelease' as const };
+      const gray = { ...strategy.gray_release };
+      if (parameters.rules !== undefined) gray.rules = parameters.rules;
+      if (parameters.rule_match_mode !== undefined) gray.rule_match_mode = parameters.rule_match_mode;
+      if (parameters.first_batch_weight !== undefined) gray.first_batch_weight = parameters.first_batch_weight;
+      const next: Component = { ...c, body: { ...c.body, deploy_strategy: { ...strategy, gray_release: gray } }, updatedAtMs: this.deps.clock.now() };
+      await componentStore.updateComponent(this.deps.db.kysely, next);
+    }
+    return runtime.lastJobId;
   }
 
   /**

@@ -77,7 +77,7 @@ export class EnvironmentService {
       project_id: project,
       name: body.name,
       description: body.description ?? '',
-      enterprise_project_id: body.enterprise_project_id ?? '0',
+      enterprise_project_id: body.enterprise_project_id || '0',
       deploy_mode: body.deploy_mode ?? 'mixed',
       type: body.type ?? 'normal',
       resource_create_mode: body.resource_create_mode ?? 'none',

@@ -21,6 +21,7 @@ import * as m0014 from './migrations/0014_create_engines.js';
 import * as m0015 from './migrations/0015_add_component_record_body.js';
 import * as m0016 from './migrations/0016_create_deploy_sandbox_users.js';
 import * as m0017 from './migrations/0017_create_cas_v2.js';
+import * as m0018 from './migrations/0018_add_engine_tags.js';
 import type { Database } from './schema.js';
 
 /** Either the database handle or an open transaction; every store function takes one. */
@@ -45,6 +46,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0015_add_component_record_body': m0015,
   '0016_create_deploy_sandbox_users': m0016,
   '0017_create_cas_v2': m0017,
+  '0018_add_engine_tags': m0018,
 };
 
 /**
