@@ -9,7 +9,7 @@ import { call } from '../helpers/registry-client.js';
 
 describe('unknown routes', () => {
   const huawei: [string, string][] = [
-    ['GET', `/v2/${ADMIN.projectId}/cas/metadata/nothing`],
+    ['GET', `/v2/${ADMIN.projectId}/nosuch/metadata/nothing`],
     ['DELETE', `/v2/${ADMIN.projectId}/nosuch/thing`],
     ['PUT', `/v1/${ADMIN.projectId}/nosuch`],
     ['POST', `/v3/${ADMIN.projectId}/nosuch/x`],
@@ -26,6 +26,7 @@ describe('unknown routes', () => {
     const s = await startCas(t);
     const headers = { 'content-type': 'application/json', 'x-auth-token': s.cas.token };
     assertCasError(await call(s.url, 'DELETE', `/v3/${ADMIN.projectId}/cas/nosuch`, { headers }), 404, 'SVCSTG.00100408');
+    assertCasError(await call(s.url, 'GET', `/v2/${ADMIN.projectId}/cas/metadata/nothing`, { headers }), 404, 'SVCSTG.00100408');
     assertCasError(await call(s.url, 'PUT', `/v2/${ADMIN.projectId}/enginemgr/nosuch`, { headers }), 404, 'SVCSTG.00500404');
     const keystone = await call(s.url, 'GET', '/v3/auth/nosuch', { headers });
     assert.equal(keystone.status, 404, keystone.text);
