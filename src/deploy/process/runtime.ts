@@ -72,7 +72,8 @@ export class ProcessRuntime extends HostRuntime {
       monitorMs: deps.monitorMs,
       portRange: deps.portRange,
       readinessOf,
-      baseEnv: () => deps.hostEnv,
+      // npm (`npm start`) would look for its own updates from each replica's fresh HOME.
+      baseEnv: () => ({ ...deps.hostEnv, npm_config_update_notifier: 'false', npm_config_fund: 'false' }),
       ...(deps.onChange ? { onChange: deps.onChange } : {}),
     });
     this.replicaSet = replicaSet;
