@@ -1,3 +1,5 @@
+import type { RuntimeKind } from './runtime.js';
+
 /**
  * Deployment jobs (servicestage.md §5, DESIGN.md "Deployments"): a job is an ordered list of
  * tasks run one after another outside any transaction, each with its own timeout; jobs on the
@@ -146,6 +148,20 @@ export interface ComponentPlan {
   strategy: { type: 'OneBatchRelease' | 'RollingRelease' | 'GrayRelease'; batches?: number; firstBatchReplica?: number };
   /** Seconds between SIGTERM and SIGKILL. */
   terminationGraceSeconds: number;
+  /** Where it runs (runtime.ts chooseRuntime). Plans stored before runtimes existed have none: process. */
+  runtime?: RuntimeKind;
+  /** The body's limit_cpu / request_cpu (cores) and limit_memory / request_memory (GiB on the wire, bytes here). */
+  resources?: PlanResources;
+  /** build.parameters.dockerfile_path for container builds (default `Dockerfile`). */
+  dockerfilePath?: string;
+}
+
+/** A component's resource limits and requests (servicestage.md §4.1 limit_* / request_*). */
+export interface PlanResources {
+  limitCpuCores?: number;
+  requestCpuCores?: number;
+  limitMemoryBytes?: number;
+  requestMemoryBytes?: number;
 }
 
 /** component_status values (servicestage.md §4.2). */
