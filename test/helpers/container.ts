@@ -36,6 +36,17 @@ function processMentions(text: string): boolean {
 }
 
 /**
+ * Deletes a podman setup's directories once podman's clean-up commands (started by conmon
+ * when a container ends; they write the run dir) are done. Call after removing the containers.
+ */
+export async function removePodmanDirs(setupDir: string, runDir = podmanPaths({ dir: setupDir }).run): Promise<void> {
+  const deadline = Date.now() + 15_000;
+  while (processMentions(join(runDir, 'storage')) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  rmSync(setupDir, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
+  rmSync(runDir, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
+}
+
+/**
  * A podman with OpenStage's configuration in a temp dir. When the test ends its containers are
  * removed, podman's clean-up commands are waited for (they write the run dir), and the dirs
  * are deleted.
@@ -49,11 +60,9 @@ export function testPodman(t: TestContext, setup: Omit<PodmanSetup, 'dir'> = {})
     if (podman) {
       for (const c of await podman.list({}).catch(() => [])) await podman.remove(c.id).catch(() => undefined);
       await podman.sweepBuildContainers().catch(() => undefined);
-      const deadline = Date.now() + 10_000;
-      while (processMentions(join(run, 'storage')) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
     }
+    await removePodmanDirs(full.dir, run);
     rmSync(dir, { recursive: true, force: true });
-    rmSync(run, { recursive: true, force: true });
   });
   const env = writePodmanConfig(full);
   podman = new Podman({ podmanEnv: env, path: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin' });
@@ -64,7 +73,8 @@ export function testPodman(t: TestContext, setup: Omit<PodmanSetup, 'dir'> = {})
  * Writes a build context of a busybox image: `rootfs/` (busybox with its applets as links,
  * /tmp, /www) copied by `COPY rootfs/ /`, and a Dockerfile ending with `extra` lines.
  * The default CMD serves /www on 127.0.0.1:$PORT with busybox httpd; /cgi-bin/env answers the
- * environment it was started with, /index.html holds `index`. SIGTERM ends it at once (exit 0).
+ * environment it was started with, /cgi-bin/cat?<path> a file's content, /cgi-bin/id its ids,
+ * /index.html holds `index`. SIGTERM ends it at once (exit 0).
  * @returns the context directory
  */
 export function busyboxContext(dir: string, opts: { index?: string; extra?: string[]; dockerfileName?: string } = {}): string {
@@ -76,7 +86,12 @@ export function busyboxContext(dir: string, opts: { index?: string; extra?: stri
   chmodSync(join(rootfs, 'bin', 'busybox'), 0o755);
   for (const applet of ['sh', 'env', 'cat', 'echo', 'id', 'httpd', 'sleep', 'ls', 'sed', 'kill', 'touch', 'mkdir', 'grep']) symlinkSync('busybox', join(rootfs, 'bin', applet));
   writeFileSync(join(rootfs, 'www', 'index.html'), opts.index ?? 'index');
-  writeFileSync(join(rootfs, 'www', 'cgi-bin', 'env'), '#!/bin/sh\nprintf \'Content-Type: text/plain\\r\\n\\r\\n\'\nenv\n', { mode: 0o755 });
+  const cgi = (body: string): string => `#!/bin/sh\nprintf 'Content-Type: text/plain\\r\\n\\r\\n'\n${body}\n`;
+  writeFileSync(join(rootfs, 'www', 'cgi-bin', 'env'), cgi('env'), { mode: 0o755 });
+  // /cgi-bin/cat?<absolute path>: the file's content, or the error.
+  writeFileSync(join(rootfs, 'www', 'cgi-bin', 'cat'), cgi('cat "$QUERY_STRING" 2>&1'), { mode: 0o755 });
+  // /cgi-bin/id: the uid and gid the replica runs as.
+  writeFileSync(join(rootfs, 'www', 'cgi-bin', 'id'), cgi('id'), { mode: 0o755 });
   writeFileSync(join(rootfs, 'etc', 'passwd'), 'root:x:0:0:root:/:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/sh\n');
   const lines = [
     'FROM scratch',

@@ -28,6 +28,8 @@ export interface TestRegistry {
   password: string;
   /** Directory of its storage, config and log. */
   dir: string;
+  /** Kills it (SIGKILL): from then on every pull from it fails. */
+  stop(): void;
 }
 
 let binary: string | undefined;
@@ -104,7 +106,7 @@ export async function startRegistry(t: TestContext): Promise<TestRegistry> {
     const deadline = Date.now() + 60_000;
     while (!exited && Date.now() < deadline) {
       // 401: it answers and asks for the credentials.
-      if ((await probe(host, ca)) === 401) return { host, username: REGISTRY_USER, password: REGISTRY_PASSWORD, dir };
+      if ((await probe(host, ca)) === 401) return { host, username: REGISTRY_USER, password: REGISTRY_PASSWORD, dir, stop: () => void child.kill('SIGKILL') };
       await new Promise((r) => setTimeout(r, 100));
     }
     if (!exited) {

@@ -353,7 +353,7 @@ export class Podman {
    * @param okExits exit codes besides 0 that are not failures
    * @throws PodmanError with the kind read from podman's message; the signal's reason when aborted
    */
-  private exec(args: string[], opts: { signal?: AbortSignal; timeoutMs?: number; okExits?: number[] } = {}): Promise<{ stdout: string; stderr: string; code: number }> {
+  private exec(args: string[], opts: { signal?: AbortSignal; timeoutMs?: number; okExits?: number[] | 'any' } = {}): Promise<{ stdout: string; stderr: string; code: number }> {
     const timeout = opts.timeoutMs ?? this.options.timeoutMs ?? 60_000;
     return new Promise((resolvePromise, reject) => {
       execFile(this.command, args, { env: this.env, maxBuffer: 64 * 1024 * 1024, timeout, killSignal: 'SIGKILL', ...(opts.signal ? { signal: opts.signal } : {}) }, (err, stdout, stderr) => {
@@ -362,7 +362,7 @@ export class Podman {
         if (opts.signal?.aborted) return reject(opts.signal.reason instanceof Error ? opts.signal.reason : new Error(String(opts.signal.reason)));
         if (e.code === 'ENOENT') return reject(new PodmanError(`podman is not installed (no '${this.command}' in PATH): install it with 'apt-get install podman runc'`, 'missing-podman'));
         if (typeof e.code !== 'number') return reject(new PodmanError(`'podman ${args[0]}' ${e.killed ? `did not finish within ${Math.round(timeout / 1000)} s` : `failed: ${e.message}`}`, 'failed'));
-        if (opts.okExits?.includes(e.code)) return resolvePromise({ stdout, stderr, code: e.code });
+        if (opts.okExits === 'any' || opts.okExits?.includes(e.code)) return resolvePromise({ stdout, stderr, code: e.code });
         reject(this.failure(args, e.code, stderr));
       });
     });
@@ -645,6 +645,21 @@ export class Podman {
   }
 
   /**
+   * Runs a command in a running container (`podman exec`), as the container's user, with its
+   * environment; for command probes.
+   * @returns the command's exit code (125–127: podman could not run it) and its output
+   *   (stdout, then stderr); exit code -1 with the reason when it did not end within `timeoutMs`
+   */
+  async execIn(container: string, command: string[], timeoutMs: number): Promise<{ exitCode: number; output: string }> {
+    try {
+      const { stdout, stderr, code } = await this.exec(['exec', container, ...command], { timeoutMs, okExits: 'any' });
+      return { exitCode: code, output: `${stdout}${stderr}` };
+    } catch (err) {
+      return { exitCode: -1, output: (err as Error).message };
+    }
+  }
+
+  /**
    * Stops a container (`podman stop -t <graceSeconds>`): its stop signal, then SIGKILL after
    * the grace. A container that is not running or not there is left as it is.
    * @throws PodmanError when podman fails otherwise
@@ -670,7 +685,17 @@ export class Podman {
    * is not there is fine.
    */
   async remove(container: string): Promise<void> {
-    await this.exec(['rm', '--force', '--ignore', '--time', '0', container]);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.exec(['rm', '--force', '--ignore', '--time', '0', container]);
+        return;
+      } catch (err) {
+        // The clean-up podman starts when a container ends may still hold its /dev/shm mount
+        // ("device or resource busy"): it lets go within moments.
+        if (!(err instanceof PodmanError && /resource busy/.test(err.message)) || attempt >= 10) throw err;
+        await new Promise((r) => setTimeout(r, 100 * attempt));
+      }
+    }
   }
 
   /**
