@@ -139,6 +139,19 @@ export class ContainerRuntime extends HostRuntime {
   }
 
   /**
+   * Whether podman runs here (checked at start: the server logs the reason and refuses
+   * Docker-stack and image components when it does not).
+   * @returns podman's version, or the reason with the install command
+   */
+  async available(): Promise<{ ok: true; version: string } | { ok: false; reason: string }> {
+    try {
+      return { ok: true, version: await this.deps.podman.version() };
+    } catch (err) {
+      return { ok: false, reason: err instanceof PodmanError && err.kind === 'missing-podman' ? err.message : `podman does not work: ${(err as Error).message}` };
+    }
+  }
+
+  /**
    * An image source is pulled (`source.url`, with `plan.credentials` for its registry) every
    * time, as Kubernetes' AlwaysPullImages does: the registry checks this project's credentials
    * even when the layers are already here (they are not downloaded again). Code and package
