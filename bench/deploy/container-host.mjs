@@ -14,13 +14,15 @@ import { imagePlan, openTestContainerRuntime } from '../../dist/test/helpers/con
 
 const [dataDir, registry] = process.argv.slice(2);
 const host = await openTestContainerRuntime(dataDir, 'sqlite', { insecureRegistries: [registry], projects: ['p-container'], readyTimeoutMs: 300_000 });
+// As at a server's start: adoption (nothing to adopt here) starts the readiness/liveness monitor.
+await host.runtime.adopt(async () => undefined);
 const plan0 = imagePlan('0', '');
 const releases = [];
 let last;
 
 const commands = {
   async deploy({ version, url, username, password, replicas }) {
-    const release = await host.release(imagePlan(version, url, { credentials: { username, password } }));
+    const release = await host.release(imagePlan(version, url, { credentials: { username, password }, readinessProbe: { type: 'http', path: '/index.html' } }));
     releases.push(release);
     last = release;
     await host.runtime.rollout(release, { target: replicas, batches: [replicas] }, host.ctx(plan0.project));

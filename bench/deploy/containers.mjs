@@ -9,10 +9,10 @@
 // data dir; a registry with credentials runs on loopback and holds a busybox httpd image
 // (built FROM scratch, ~2 MB) as team/web:<n>, one tag per deployment.
 // (a) BENCH_REPEATS times: create → answering of an image component from that local registry
-//     (1 replica; the pull finds the layers already here after the first run): the runtime
-//     pulls with the credentials, names the image, starts the container and waits for it
-//     (deploy.settleSeconds 1, as the tests run), then the driver polls GET / until it
-//     answers. Baseline in the same run: `podman run --network host` of the same image by the
+//     (1 replica, an http readiness probe on /index.html; the pull finds the layers already
+//     here after the first run): the runtime pulls with the credentials, names the image,
+//     starts the container and waits until the probe passes, then the driver polls GET /
+//     until it answers. Baseline in the same run: `podman run --network host` of the same image by the
 //     driver, polled the same way.
 // (b) The runtime process's CPU (its own, its finished children's — every podman call — and
 //     its podman events follower's) and RSS over BENCH_WINDOW_SECONDS: idle with no container
@@ -78,7 +78,7 @@ async function answered(port) {
   }
 }
 
-/** Pids of `pid`'s children (from /proc/<pid>/task/*/children). */
+/** Pids of `pid`'s children (from the children file of each of its tasks in /proc). */
 function childrenOf(pid) {
   const out = [];
   for (const task of readdirSync(`/proc/${pid}/task`)) {
@@ -158,6 +158,7 @@ try {
       hostProcess.stdin.write(`${JSON.stringify(command)}\n`);
     });
 
+  await ask({ cmd: 'stop' }); // answered once the runtime has written its podman configuration
   // The image, pushed once per deployment under its own tag (the runtime drops the pulled name).
   const ctx = mkdtempSync(join(tmpdir(), 'openstage-bench-img-'));
   cleanups.push(() => rmSync(ctx, { recursive: true, force: true }));
@@ -221,7 +222,7 @@ try {
     '# Container runtime benchmark',
     '',
     `${startedAt.toISOString()} · node ${process.version} · ${cpus().length} × ${cpus()[0]?.model ?? '?'} · ${fmt(totalmem() / 2 ** 30, 1)} GB · load average at start ${load.map((l) => l.toFixed(2)).join(' ')}`,
-    '`node bench/deploy/containers.mjs` · the container runtime in a child process (SQLite, settleSeconds 1) · podman 4.3 + runc, OpenStage\'s containers.conf · a busybox httpd image (FROM scratch, ~2 MB) in a registry with credentials on loopback',
+    '`node bench/deploy/containers.mjs` · the container runtime in a child process (SQLite) · podman 4.3 + runc, OpenStage\'s containers.conf · a busybox httpd image (FROM scratch, ~2 MB) in a registry with credentials on loopback',
     '',
     `## (a) image component create → answering (1 replica, image layers already local), ${REPEATS} runs after one warm-up`,
     '',
@@ -231,7 +232,7 @@ try {
     `| **median** | ${fmt(med.deployMs)} | **${fmt(med.answersMs)}** | **${fmt(med.baselineMs)}** |`,
     '',
     `Target ≤ 2,000 ms create → answering: **${fmt(med.answersMs)} ms** (${med.answersMs <= 2000 ? 'met' : 'missed'}). OpenStage / baseline: **${fmt(med.answersMs / med.baselineMs, 2)}×**.`,
-    'The runtime\'s time includes the pull (the registry is asked every time: credentials checked, manifest read; the layers are not downloaded again), naming the image, writing the replica\'s config file, `podman run`, and the readiness wait without a probe (deploy.settleSeconds = 1 s here; the default 3 s adds 2 s). The baseline is the driver\'s own `podman run -d --network host` of the local image.',
+    'The runtime\'s time includes the pull (the registry is asked every time: credentials checked, manifest read; the layers are not downloaded again), naming the image (podman tag, then dropping the pulled name), writing the replica\'s config file, `podman run` with the user namespace and limits, and the readiness probe (http GET /index.html, checked 50 ms after the start, then twice as long each time). The baseline is the driver\'s own `podman run -d --network host` of the local image.',
     '',
     `## (b) the runtime process supervising ${REPLICAS} containers`,
     '',
@@ -241,7 +242,7 @@ try {
     `| ${REPLICAS} containers, ${fmt(busy.seconds, 1)} s | ${fmt(busy.cpuPerMinute, 2)} | ${fmt(busy.cpuPerMinute / 0.6, 2)} | ${fmt(busy.rssMeanMB, 1)} | ${fmt(busy.rssMaxMB, 1)} | ${busy.conmon.count} | ${fmt(busy.conmon.cpuPerMinute, 2)} | ${fmt(busy.conmon.rssMB, 1)} |`,
     `| difference (supervision cost) | ${fmt(busy.cpuPerMinute - idle.cpuPerMinute, 2)} | ${fmt((busy.cpuPerMinute - idle.cpuPerMinute) / 0.6, 2)} | ${fmt(busy.rssMeanMB - idle.rssMeanMB, 1)} | – | | | |`,
     '',
-    'CPU = utime + stime of the runtime process, plus those of its finished children (every podman call it made: the periodic `podman ps` check every 30 s, readiness checks) and of its live `podman events` follower, from /proc; RSS of the runtime process sampled every second. The window starts 5 s after the scale. Each container has its own conmon (podman\'s monitor, not a child of OpenStage): shown apart.',
+    'CPU = utime + stime of the runtime process, plus those of its finished children (every podman call it made: the periodic `podman ps` check every 30 s) and of its live `podman events` follower, from /proc; RSS of the runtime process sampled every second. The window starts 5 s after the scale; during it the runtime also probes each container\'s readiness (http GET /index.html) every 5 s (deploy.monitorSeconds). Each container has its own conmon (podman\'s monitor, not a child of OpenStage): shown apart.',
     `Scale 1 → ${REPLICAS}: ${fmt(scaleMs / 1000, 1)} s (deploy of 1 + scale, every container ready); ${answering}/${REPLICAS} answering after the window; stop of all and image removal: ${fmt(stopMs / 1000, 1)} s; containers left: ${left}; images left besides the benchmark's source image: ${images - 1}.`,
     '',
   ].join('\n');

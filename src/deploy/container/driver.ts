@@ -34,7 +34,7 @@ export interface ContainerDriverDeps {
   podman: Podman;
   clock: Clock;
   log: Logger;
-  /** The user namespace of a project's replicas (undefined: podman's default, no mapping). */
+  /** The user namespace of a project's replicas as root (undefined: none); rootless podman gets none. */
   usernsOf: (project: string) => Promise<UserNamespace | undefined>;
   /** `--pids-limit` of each replica (0: podman's default). */
   pidsLimit: number;
@@ -54,6 +54,8 @@ interface Entry {
   cancelRestart?: () => void;
   /** A restart (podman start) is running. */
   restarting: boolean;
+  /** `podman run` has not returned yet: the periodic check must not take the missing container for a crash. */
+  starting: boolean;
   /** The running restart, which a stop waits for before it removes the container. */
   restartDone?: Promise<void>;
 }
@@ -83,6 +85,8 @@ export class ContainerDriver implements ReplicaDriver {
   private readonly entries = new Map<string, Entry>();
   private follower?: EventStream;
   private followerSinceMs = 0;
+  /** Wait before restarting a follower that ended: 1 s, doubling to 60 s while it keeps failing. */
+  private followerRetryMs = 1000;
   private closed = false;
   private stopReconcile?: () => void;
 
@@ -94,7 +98,7 @@ export class ContainerDriver implements ReplicaDriver {
   }
 
   async start(spec: HostReplicaSpec): Promise<DriverState> {
-    const entry: Entry = { spec, state: { instanceId: spec.instanceId, state: 'running', restarts: 0, adopted: false }, stopping: false, consecutiveCrashes: 0, restarting: false };
+    const entry: Entry = { spec, state: { instanceId: spec.instanceId, state: 'running', restarts: 0, adopted: false, startedAtMs: this.deps.clock.now() }, stopping: false, consecutiveCrashes: 0, restarting: false, starting: true };
     this.entries.set(spec.instanceId, entry);
     this.ensureFollower();
     try {
@@ -108,11 +112,15 @@ export class ContainerDriver implements ReplicaDriver {
         await this.deps.podman.remove(containerSpec.name);
         await this.deps.podman.run(containerSpec);
       }
-      await this.refresh(entry);
     } catch (err) {
       this.entries.delete(spec.instanceId);
       throw err;
+    } finally {
+      entry.starting = false;
     }
+    // The pid and start time follow (a command that ended at once is then seen as a crash);
+    // readiness does not wait for them.
+    this.refresh(entry).catch((err: unknown) => this.deps.log.warn({ err, instanceId: spec.instanceId }, 'replica container inspect failed'));
     return { ...entry.state };
   }
 
@@ -120,7 +128,7 @@ export class ContainerDriver implements ReplicaDriver {
     const name = containerName(spec.instanceId);
     const found = await this.deps.podman.inspect(name);
     if (!found) return this.start(spec);
-    const entry: Entry = { spec, state: { instanceId: spec.instanceId, state: 'running', restarts: 0, adopted: found.running }, stopping: false, consecutiveCrashes: 0, restarting: false };
+    const entry: Entry = { spec, state: { instanceId: spec.instanceId, state: 'running', restarts: 0, adopted: found.running }, stopping: false, consecutiveCrashes: 0, restarting: false, starting: false };
     this.entries.set(spec.instanceId, entry);
     this.ensureFollower();
     if (!found.running) {
@@ -201,7 +209,8 @@ export class ContainerDriver implements ReplicaDriver {
     if (artifact.runtime !== 'container') throw new Error(`release ${plan.version} of ${plan.componentName} has no container image`);
     const image = (artifact as ContainerArtifact).imageId ?? artifact.image;
     const mounts = this.writeFiles(spec);
-    const userns = await this.deps.usernsOf(spec.project);
+    // Rootless podman maps ids through the calling user's own ranges: no mapping is passed.
+    const userns = process.getuid?.() === 0 ? await this.deps.usernsOf(spec.project) : undefined;
     const limits = plan.resources ?? {};
     return {
       name: containerName(spec.instanceId),
@@ -254,14 +263,18 @@ export class ContainerDriver implements ReplicaDriver {
     if (this.follower || this.closed) return;
     const since = this.followerSinceMs || this.deps.clock.now();
     this.followerSinceMs = since;
+    const startedAtMs = this.deps.clock.now();
     const stream = this.deps.podman.events({ [LABEL.managed]: 'true' }, (e) => this.onEvent(e), since - 1000);
     this.follower = stream;
     this.stopReconcile ??= this.deps.clock.every(this.deps.reconcileMs, () => void this.reconcile());
     void stream.ended.then(({ exitCode }) => {
       if (this.follower !== stream || this.closed) return;
       this.follower = undefined;
-      this.deps.log.warn({ exitCode }, 'podman events follower ended; restarting it');
-      this.deps.clock.after(1000, () => {
+      // A follower that ran a while is restarted at once; one that keeps failing (podman
+      // missing or broken) is retried less and less often.
+      this.followerRetryMs = this.deps.clock.now() - startedAtMs >= 60_000 ? 1000 : Math.min(60_000, this.followerRetryMs * 2);
+      this.deps.log.warn({ exitCode, retryInMs: this.followerRetryMs }, 'podman events follower ended; restarting it');
+      this.deps.clock.after(this.followerRetryMs, () => {
         this.ensureFollower();
         void this.reconcile();
       });
@@ -282,6 +295,7 @@ export class ContainerDriver implements ReplicaDriver {
   /** Checks every supervised container against podman's list (what an event may have missed). */
   private async reconcile(): Promise<void> {
     if (this.closed || this.entries.size === 0) return;
+    const listedAtMs = this.deps.clock.now();
     let listed;
     try {
       listed = await this.deps.podman.list({ [LABEL.managed]: 'true' });
@@ -291,7 +305,9 @@ export class ContainerDriver implements ReplicaDriver {
     }
     const byInstance = new Map(listed.map((c) => [c.labels[LABEL.instance] ?? '', c]));
     for (const entry of this.entries.values()) {
-      if (entry.stopping || entry.restarting || entry.state.state !== 'running') continue;
+      if (entry.stopping || entry.restarting || entry.starting || entry.state.state !== 'running') continue;
+      // Started after the list was taken: not in it yet.
+      if ((entry.state.startedAtMs ?? 0) >= listedAtMs - 1000) continue;
       const c = byInstance.get(entry.spec.instanceId);
       if (c?.running) continue;
       this.crashed(entry, c?.exitCode ?? 0, c?.exitedAtMs ?? this.deps.clock.now());

@@ -126,8 +126,6 @@ export interface ImageInfo {
   /** Manifest digest `sha256:…`. */
   digest: string;
   sizeBytes: number;
-  /** Containers using it. */
-  containers: number;
 }
 
 /** One container event (`podman events`). */
@@ -489,19 +487,19 @@ export class Podman {
   /**
    * Pulls an image (`podman pull`) with `credentials` for its registry when given; with none,
    * anonymously (never with the host's own registry logins).
-   * @returns the image id (64 hex)
+   * @returns the image id (64 hex) and its manifest digest (`sha256:…`)
    * @throws PodmanError (`not-found` when the registry has no such image; the message quotes
    *   podman, e.g. `unauthorized`); Error when `reference` is not a valid image reference;
    *   the signal's reason when aborted
    */
-  async pull(opts: { reference: string; credentials?: RegistryCredentials; signal: AbortSignal; logFile: string }): Promise<string> {
+  async pull(opts: { reference: string; credentials?: RegistryCredentials; signal: AbortSignal; logFile: string }): Promise<{ id: string; digest: string }> {
     const ref = parseImageReference(opts.reference);
     if (!ref) throw new PodmanError(`'${opts.reference}' is not a valid image reference`, 'failed');
     const creds = opts.credentials ? { [ref.registry]: opts.credentials } : {};
     await this.withPrivateFile(authFile(creds), (auth) => this.spawnLogged(['pull', '--authfile', auth, opts.reference], opts.logFile, opts.signal));
     const image = await this.inspectImage(opts.reference);
     if (!image) throw new PodmanError(`'podman pull ${opts.reference}' succeeded but the image is not in the store`, 'failed');
-    return image.id;
+    return { id: image.id, digest: image.digest };
   }
 
   /**
@@ -529,13 +527,11 @@ export class Podman {
     if (code !== 0) return undefined;
     const [img] = JSON.parse(stdout || '[]') as { Id: string; RepoTags?: string[] | null; Digest?: string; Size?: number }[];
     if (!img) return undefined;
-    const { stdout: list } = await this.exec(['images', '--all', '--format', 'json', '--filter', `id=${img.Id}`]);
-    const [row] = JSON.parse(list || '[]') as { Containers?: number }[];
-    return { id: img.Id, names: img.RepoTags ?? [], digest: img.Digest ?? '', sizeBytes: img.Size ?? 0, containers: row?.Containers ?? 0 };
+    return { id: img.Id, names: img.RepoTags ?? [], digest: img.Digest ?? '', sizeBytes: img.Size ?? 0 };
   }
 
-  /** Every image of the local store (dangling ones included). */
-  async listImages(): Promise<ImageInfo[]> {
+  /** Every image of the local store (dangling ones included), with the number of containers using each. */
+  async listImages(): Promise<(ImageInfo & { containers: number })[]> {
     const { stdout } = await this.exec(['images', '--all', '--format', 'json']);
     return (JSON.parse(stdout || '[]') as { Id: string; Names?: string[] | null; Digest?: string; Size?: number; Containers?: number }[]).map((i) => ({
       id: i.Id,

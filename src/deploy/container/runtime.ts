@@ -169,15 +169,15 @@ export class ContainerRuntime extends HostRuntime {
     if (ref.registry === 'localhost') throw new BuildError(`source.url '${reference}' names this host's local image store; give a registry (host[:port]/repository:tag)`);
     step.ctx.log(`pulling ${reference}${plan.credentials ? ` as ${plan.credentials.username}` : ''}`);
     let id: string;
+    let digest: string;
     try {
-      id = await this.deps.podman.pull({ reference, ...(plan.credentials ? { credentials: plan.credentials } : {}), signal: step.ctx.signal, logFile: step.buildLog });
+      ({ id, digest } = await this.deps.podman.pull({ reference, ...(plan.credentials ? { credentials: plan.credentials } : {}), signal: step.ctx.signal, logFile: step.buildLog }));
     } catch (err) {
       if (err instanceof PodmanError) throw new BuildError(`cannot pull ${reference}: ${err.message}`);
       throw err;
     }
-    const image = await this.deps.podman.inspectImage(id);
     writeFileSync(join(step.workspace, PULLED), JSON.stringify({ reference, id }), { mode: 0o600 });
-    const revision = image?.digest ? `${reference.replace(/@sha256:[a-f0-9]{64}$/, '')}@${image.digest}` : reference;
+    const revision = digest ? `${reference.replace(/@sha256:[a-f0-9]{64}$/, '')}@${digest}` : reference;
     step.ctx.log(`pulled ${revision} (image ${id.slice(0, 12)})`);
     return { revision };
   }
