@@ -4,7 +4,9 @@
 // cluster started here before either run (the SQLite run uses it too, as the server of
 // created rds resources). End-to-end tests (test/e2e/: real applications built with Maven and
 // started as JVMs) run last on SQLite, one file at a time, so that no other test competes for
-// the cores while their JVMs start. OPENSTAGE_TEST_ONLY=sqlite|postgres|e2e|compat runs one part.
+// the cores while their JVMs start. The console's browser tests (test/console/: Debian's
+// Chromium driven by playwright-core) run once on SQLite, one file at a time, before them.
+// OPENSTAGE_TEST_ONLY=sqlite|postgres|console|e2e|compat runs one part.
 import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -55,23 +57,25 @@ const pytestCounts = (out) => ({
   failed: Number(/(\d+) failed/.exec(out)?.[1] ?? 0) + Number(/(\d+) error/.exec(out)?.[1] ?? 0),
 });
 const isE2e = (f) => f.includes('/test/e2e/');
+const isConsole = (f) => f.includes('/test/console/');
 // Unit tests (test/**/unit/) touch no database: they run once, with the SQLite run.
 const runNode = (db, extraEnv) => {
-  const files = selected.filter((f) => !isE2e(f) && (db === 'sqlite' || !f.includes('/unit/')));
+  const files = selected.filter((f) => !isE2e(f) && !isConsole(f) && (db === 'sqlite' || !f.includes('/unit/')));
   if (files.length === 0) return;
   console.log(`\n=== node tests on ${db} (${files.length} files) ===`);
   runCounted(process.execPath, ['--test', '--test-concurrency=2', ...files], { env: { ...process.env, OPENSTAGE_TEST_DB: db, ...extraEnv } }, nodeCounts);
 };
-const runE2e = (extraEnv) => {
-  const files = selected.filter(isE2e);
+/** Runs the files `pick` selects on SQLite, one at a time (they use real processes or a browser). */
+const runAlone = (what, pick, extraEnv) => {
+  const files = selected.filter(pick);
   if (files.length === 0) return;
-  console.log(`\n=== end-to-end tests on sqlite (${files.length} files, one at a time) ===`);
+  console.log(`\n=== ${what} on sqlite (${files.length} files, one at a time) ===`);
   runCounted(process.execPath, ['--test', '--test-concurrency=1', ...files], { env: { ...process.env, OPENSTAGE_TEST_DB: 'sqlite', ...extraEnv } }, nodeCounts);
 };
 
 // PostgreSQL is started before the SQLite run: both runs get its admin URL, since tests on
 // either database use it as the server of created (IaC) rds resources.
-if (!only || only === 'sqlite' || only === 'postgres' || only === 'e2e') {
+if (!only || only === 'sqlite' || only === 'postgres' || only === 'console' || only === 'e2e') {
   let url = process.env.OPENSTAGE_TEST_PG_URL;
   let temp;
   if (!url) {
@@ -85,7 +89,8 @@ if (!only || only === 'sqlite' || only === 'postgres' || only === 'e2e') {
   try {
     if (!only || only === 'sqlite') runNode('sqlite', { OPENSTAGE_TEST_PG_URL: url });
     if (!only || only === 'postgres') runNode('postgres', { OPENSTAGE_TEST_PG_URL: url });
-    if (!only || only === 'e2e') runE2e({ OPENSTAGE_TEST_PG_URL: url });
+    if (!only || only === 'console') runAlone('browser tests of the console', isConsole, { OPENSTAGE_TEST_PG_URL: url });
+    if (!only || only === 'e2e') runAlone('end-to-end tests', isE2e, { OPENSTAGE_TEST_PG_URL: url });
   } finally {
     temp?.stop();
   }

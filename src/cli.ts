@@ -72,6 +72,9 @@ async function main(argv: string[]): Promise<number> {
     }
     throw err;
   }
+  const file = values.config ?? process.env.OPENSTAGE_CONFIG;
+  // The config file may hold secrets (passwords, keys): no build or replica may read it.
+  if (file) config = { ...config, deploy: { ...config.deploy, sandboxHide: [...config.deploy.sandboxHide, file] } };
   let server;
   try {
     server = await buildServer(config, { hostEnv: hostEnvOf(process.env) });

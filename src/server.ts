@@ -8,6 +8,7 @@ import { openDatabase, type Db } from './core/db/kysely.js';
 import { loggerOptions } from './core/log.js';
 import { SecretBox } from './core/secrets.js';
 import { casPlugin, type CasServices } from './cas/index.js';
+import { consolePlugin } from './console/index.js';
 import { casError } from './cas/errors.js';
 import { AddonService } from './cas/addon/service.js';
 import { ApplicationService } from './cas/application/service.js';
@@ -180,6 +181,8 @@ export async function buildServer(config: Readonly<Config>, options: { clock?: C
   await app.register(gitPlugin, { git, maxBodyBytes: config.git.maxBodyBytes, iamCheck: iamCheck(iam, config) });
   await app.register(enginesPlugin, { engines, iamCheck: iamCheck(iam, config) });
   await app.register(kiePlugin, { kie, maxBodyBytes: config.kie.maxBodyBytes, version: VERSION, iamCheck: iamCheck(iam, config), ...(rbac ? { authorize: rbac.authorize } : {}) });
+
+  await app.register(consolePlugin, {});
 
   app.setNotFoundHandler((_req, reply) => reply.code(404).type('text/plain; charset=utf-8').send('404 page not found'));
 

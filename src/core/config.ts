@@ -127,6 +127,12 @@ export const ConfigSchema = Type.Object(
         tomcatUrl: Type.String({ default: 'https://repo1.maven.org/maven2/org/apache/tomcat/tomcat', description: 'Base URL (http(s) or file) of the org/apache/tomcat/tomcat folder of a Maven repository or mirror; <url>/<version>/tomcat-<version>.tar.gz is downloaded and checked against its .sha512 (or .sha1).' }),
         tomcatHome: Type.String({ default: '', description: 'An existing Tomcat installation (CATALINA_HOME) to use instead of downloading one, e.g. for hosts without network; empty = download tomcatVersion.' }),
         tomcatAddress: Type.String({ default: '127.0.0.1', minLength: 1, description: 'Address the HTTP connector of each Tomcat replica binds (its port is the replica\'s PORT).' }),
+        sandbox: Type.Union([Type.Literal('on'), Type.Literal('off')], { default: 'on', description: 'Confine builds and replicas with bubblewrap (own namespaces, read-only host, hidden data directory, one unprivileged uid per project, cgroup limits). off is for development only: user code then runs as OpenStage\'s own user and can read its secrets; a warning is logged at every start.' }),
+        sandboxUidBase: Type.Integer({ default: 200000, minimum: 1000, maximum: 2147000000, description: 'First uid given to a project\'s builds and replicas (one uid per project, counting up; OpenStage running as root only).' }),
+        sandboxPidsMax: Type.Integer({ default: 4096, minimum: 16, description: 'Most processes and threads one replica or build may have at once (cgroup pids.max).' }),
+        sandboxHide: Type.Array(Type.String(), { default: [], description: 'More host paths builds and replicas must not see (besides the data directory, hosted git, the config file, /root, /home and container storage).' }),
+        sourceRoots: Type.Array(Type.String(), { default: [], description: 'Host directories whose files file:// sources (git repositories, packages) may name; visible read-only to builds. Must be readable by the project users.' }),
+        buildMemoryMiB: Type.Integer({ default: 4096, minimum: 0, description: 'Memory limit of one build or source fetch, MiB (0 = none).' }),
         podmanPath: Type.String({ default: 'podman', minLength: 1, description: 'podman executable of the container runtime (the Docker stack, image components), looked up in PATH unless absolute.' }),
         containerDir: Type.String({ default: '', description: 'Directory of the container runtime\'s own podman configuration and storage (images, containers); empty = <dataDir>/containers.' }),
         containerRunDir: Type.String({ default: '', description: 'Directory of podman\'s run-time state (at most 42 characters: podman refuses longer run roots; ideally on a tmpfs); empty = /run/openstage-<hash> as root, else <tmp>/openstage-<uid>-<hash>.' }),
@@ -234,6 +240,17 @@ function coerce(schema: TSchema, raw: string, source: string): unknown {
     if (/^(1|true|yes|on)$/i.test(raw)) return true;
     if (/^(0|false|no|off)$/i.test(raw)) return false;
     throw new ConfigError(`${source}: expected a boolean, got "${raw}"`);
+  }
+  if (schema.type === 'array') {
+    // A JSON array, or a comma-separated list (`OPENSTAGE_DEPLOY_SOURCE_ROOTS=/srv/a,/srv/b`).
+    if (raw.trim().startsWith('[')) {
+      try {
+        return JSON.parse(raw) as unknown;
+      } catch {
+        throw new ConfigError(`${source}: expected a JSON array or a comma-separated list, got "${raw}"`);
+      }
+    }
+    return raw.split(',').map((x) => x.trim()).filter((x) => x !== '');
   }
   return raw;
 }

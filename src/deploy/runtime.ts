@@ -139,8 +139,11 @@ export interface Runtime {
   /** Adds replicas of `release` until there are `replicas`, or stops the newest extra ones. */
   scale(release: Release, replicas: number, ctx: TaskContext): Promise<void>;
 
-  /** Stops every replica of a component (SIGTERM, then SIGKILL after the plan's grace). */
-  stopAll(project: string, componentId: string, ctx: TaskContext): Promise<StopOutcome>;
+  /**
+   * Stops every replica of a component — only those of `versions` when given (what an
+   * interrupted roll-out left) — with SIGTERM, then SIGKILL after the plan's grace.
+   */
+  stopAll(project: string, componentId: string, ctx: TaskContext, versions?: string[]): Promise<StopOutcome>;
 
   /** The component's replicas as the runtime sees them now, oldest first (no I/O). */
   replicas(project: string, componentId: string): ReplicaView[];

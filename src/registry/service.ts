@@ -502,6 +502,20 @@ export class RegistryService {
     return { rev: revisionOf(this.epoch, [record]), body: Buffer.from(instancesJson(visible)) };
   }
 
+  /**
+   * The leases of a service's instances (OpenStage's addition, for the console): each lease's
+   * length and when it was last renewed — by a heartbeat, the registration, or this server's
+   * start, which grants every instance a full TTL. Ephemeral instances have none.
+   * @returns per instance: ttlSeconds, lastHeartbeatAtMs and expiresAtMs (ms since the epoch)
+   * @throws 400012 unknown service
+   */
+  listLeases(tenant: string, serviceId: string): { instanceId: string; ttlSeconds: number; lastHeartbeatAtMs: number; expiresAtMs: number }[] {
+    const record = this.requireService(tenant, serviceId);
+    return [...record.instances.values()]
+      .filter((i) => !i.ephemeral)
+      .map((i) => ({ instanceId: i.instance.instanceId, ttlSeconds: i.ttlSeconds, lastHeartbeatAtMs: i.expiresAtMs - i.ttlSeconds * 1000, expiresAtMs: i.expiresAtMs }));
+  }
+
   /** One instance (S16) with its provider's revision. @throws 400012 unknown provider/consumer; 400017 */
   getInstance(tenant: string, serviceId: string, instanceId: string, consumerId?: string): { instance: MicroServiceInstance; rev: string } {
     const record = this.requireService(tenant, serviceId);

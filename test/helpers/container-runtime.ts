@@ -6,6 +6,7 @@ import { openDatabase, type Db } from '../../src/core/db/kysely.js';
 import { createPodman, ContainerRuntime, projectUserns } from '../../src/deploy/container/runtime.js';
 import type { Podman } from '../../src/deploy/container/podman.js';
 import type { BuildStep, Release } from '../../src/deploy/runtime.js';
+import { runLogged, type Runner } from '../../src/deploy/build/run.js';
 import { fetchSource } from '../../src/deploy/source.js';
 import type { ComponentPlan, TaskContext } from '../../src/deploy/types.js';
 
@@ -64,8 +65,10 @@ export async function openTestContainerRuntime(dataDir: string, db: string, opti
     log,
     podman,
     root,
+    // Unconfined here (the server gives the process runtime's confined fetch).
     fetchSource: async (plan: ComponentPlan, step: BuildStep) => {
-      const fetched = await fetchSource(plan.source, step.workspace, { env: hostEnv, logFile: step.buildLog, signal: step.ctx.signal, log: step.ctx.log, ...(plan.credentials ? { credentials: plan.credentials } : {}) });
+      const run: Runner = (command, args, opts = {}) => runLogged(command, args, { cwd: opts.cwd ?? step.workspace, env: { ...hostEnv, ...(opts.env ?? {}) }, logFile: step.buildLog, signal: step.ctx.signal, ...(opts.captureStdout ? { captureStdout: true } : {}) });
+      const fetched = await fetchSource(plan.source, step.workspace, { env: hostEnv, run, log: step.ctx.log, ...(plan.credentials ? { credentials: plan.credentials } : {}) });
       return { revision: fetched.revision };
     },
     usernsOf: async (project) => projectUserns(TEST_UID_BASE, Math.max(0, projects.indexOf(project))),

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { Podman } from '../../src/deploy/container/podman.js';
-import { podmanPaths, writePodmanConfig, type PodmanEnv, type PodmanSetup } from '../../src/deploy/container/setup.js';
+import { podmanPaths, type PodmanEnv, type PodmanSetup } from '../../src/deploy/container/setup.js';
 
 /**
  * Helpers of the container tests: a podman of OpenStage's own setup in a temp directory, and
@@ -64,9 +64,8 @@ export function testPodman(t: TestContext, setup: Omit<PodmanSetup, 'dir'> = {})
     await removePodmanDirs(full.dir, run);
     rmSync(dir, { recursive: true, force: true });
   });
-  const env = writePodmanConfig(full);
-  podman = new Podman({ podmanEnv: env, path: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin' });
-  return { podman, dir, env };
+  podman = new Podman({ setup: full, path: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin' });
+  return { podman, dir, env: podman.environment() };
 }
 
 /**

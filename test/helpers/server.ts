@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
@@ -45,6 +45,23 @@ export async function freshDatabase(): Promise<{ db: string; drop: () => Promise
   };
 }
 
+/**
+ * Where tests put the sources they deploy from `file://` URLs: a directory listed in every
+ * test server's `deploy.sourceRoots` (builds are confined and see only those of the host's
+ * paths), readable by the sandbox's project users.
+ */
+export const FIXTURE_ROOT = join(tmpdir(), 'openstage-fixtures');
+
+/** A new directory under FIXTURE_ROOT, readable by everyone, removed after the test. */
+export function fixtureDir(t: TestContext | undefined, prefix: string): string {
+  mkdirSync(FIXTURE_ROOT, { recursive: true, mode: 0o755 });
+  chmodSync(FIXTURE_ROOT, 0o755);
+  const dir = mkdtempSync(join(FIXTURE_ROOT, prefix));
+  chmodSync(dir, 0o755);
+  t?.after(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
 /** Host variables builds and replicas of deployed components get (as cli.ts passes them). */
 export const HOST_ENV: Record<string, string> = Object.fromEntries(
   ['PATH', 'HOME', 'LANG', 'JAVA_HOME', 'GOPATH', 'GOCACHE', 'GOMODCACHE', 'npm_config_cache'].flatMap((k) => (process.env[k] !== undefined ? [[k, process.env[k]!]] : [])),
@@ -64,7 +81,7 @@ export async function startServer(t: TestContext, overrides: Record<string, unkn
   const clock = new FakeClock(Date.UTC(2026, 0, 1));
   let current: TestServer | undefined;
   const start = async (): Promise<TestServer> => {
-    const config = loadConfig({ overrides: { host: '127.0.0.1', port: 0, dataDir, db, logLevel: 'silent', 'secrets.passwordHashLog2N': 10, 'deploy.stopOnShutdown': true, ...overrides } });
+    const config = loadConfig({ overrides: { host: '127.0.0.1', port: 0, dataDir, db, logLevel: 'silent', 'secrets.passwordHashLog2N': 10, 'deploy.stopOnShutdown': true, 'deploy.sourceRoots': [FIXTURE_ROOT], ...overrides } });
     const server = await buildServer(config, { clock: options.realClock ? systemClock : clock, hostEnv: HOST_ENV });
     const url = await server.listen('127.0.0.1', 0);
     current = {

@@ -1,3 +1,4 @@
+import type { RuntimeKind } from '../../deploy/runtime.js';
 import type { ComponentPlan, MountedFile, PlanProbe } from '../../deploy/types.js';
 import type { ResourceBinding } from '../environment/types.js';
 import type { Component } from './types.js';
@@ -28,6 +29,8 @@ export interface PlanInput {
   serverUrl: string;
   region: string;
   credentials?: { username: string; password: string };
+  /** Where it runs (deploy/runtime.ts chooseRuntime). */
+  runtime: RuntimeKind;
 }
 
 /** Grace between SIGTERM and SIGKILL (seconds) when update_strategy.termination_period_seconds is absent: Kubernetes' default terminationGracePeriodSeconds; a JVM framework such as Java Chassis needs several seconds on a busy machine to turn its instance down and deregister. */
@@ -136,6 +139,15 @@ export function buildPlan(input: PlanInput): ComponentPlan {
     terminationGraceSeconds: b.update_strategy?.termination_period_seconds ?? DEFAULT_TERMINATION_SECONDS,
   };
   if (input.credentials) plan.credentials = input.credentials;
+  plan.runtime = input.runtime;
+  const GiB = 1024 * 1024 * 1024;
+  const resources: NonNullable<ComponentPlan['resources']> = {};
+  if (b.limit_cpu) resources.limitCpuCores = b.limit_cpu;
+  if (b.request_cpu) resources.requestCpuCores = b.request_cpu;
+  if (b.limit_memory) resources.limitMemoryBytes = Math.round(b.limit_memory * GiB);
+  if (b.request_memory) resources.requestMemoryBytes = Math.round(b.request_memory * GiB);
+  if (Object.keys(resources).length > 0) plan.resources = resources;
+  if (b.build?.parameters?.dockerfile_path) plan.dockerfilePath = b.build.parameters.dockerfile_path;
   if (b.command && (b.command.command?.length || b.command.args?.length)) plan.command = { ...(b.command.command ? { command: b.command.command } : {}), ...(b.command.args ? { args: b.command.args } : {}) };
   const jvm = splitOptions(b.jvm_opts ?? '');
   if (jvm.length > 0) plan.jvmOpts = jvm;

@@ -3,6 +3,7 @@ import { AlreadyExistsError, OpenStageError } from '../../core/errors.js';
 import type { Logger } from '../../core/log.js';
 import type { DeployService, EngineAction } from '../../deploy/service.js';
 import type { JobService } from '../../deploy/job-service.js';
+import { chooseRuntime, PROCESS_STACKS, RuntimeChoiceError, type RuntimeKind } from '../../deploy/runtime.js';
 import type { MountedFile } from '../../deploy/types.js';
 import type { ApplicationService } from '../application/service.js';
 import { paginate, type PageQuery } from '../common/page.js';
@@ -16,8 +17,8 @@ import type { UpdateComponentBodyWire } from './schemas.js';
 import * as componentStore from './store.js';
 import type { Component, ComponentBody, ComponentRecord, ComponentView, FilterOptions, GitCredentialsResolver, InstanceLogs, RecordJobInfo, StatusView } from './types.js';
 
-/** Runtime stack types the process runtime builds and runs (src/deploy/build/stacks.ts). */
-export const RUNNABLE_STACK_TYPES = ['Java', 'Tomcat', 'Nodejs', 'Python', 'Go'] as const;
+/** Runtime stack types some runtime builds and runs (src/deploy/runtime.ts). */
+export const RUNNABLE_STACK_TYPES = [...PROCESS_STACKS, 'Docker'] as const;
 
 /** Actions the engine runs (servicestage.md §4 action enum); the others are 400 SVCSTG.00100418. */
 const ACTIONS: readonly EngineAction[] = ['start', 'stop', 'restart', 'scale', 'rollback', 'rollback_current', 'continue_deploy'];
@@ -316,11 +317,9 @@ export class ComponentService implements ComponentUsage {
   private checkBody(body: ComponentBody): ComponentBody {
     const wanted = body.runtime_stack.type;
     const type = RUNNABLE_STACK_TYPES.find((t) => t.toLowerCase() === wanted.toLowerCase());
-    if (!type) {
-      throw casError('RuntimeNotSupported', `runtime_stack.type '${wanted}' cannot run on the process runtime; supported: ${RUNNABLE_STACK_TYPES.join(', ')}${/docker/i.test(wanted) ? ' (container images need a container runtime)' : ''}`);
-    }
+    if (!type) throw casError('RuntimeNotSupported', `runtime_stack.type '${wanted}' is not served by any runtime; supported: ${RUNNABLE_STACK_TYPES.join(', ')}`);
     const s = body.source;
-    if (s.kind === 'image') throw casError('RuntimeNotSupported', 'source.kind image needs a container runtime; the process runtime deploys kind code (git) and package');
+    if (s.kind === 'image' && !s.url) throw casError('InvalidParameter', 'source.url (the image reference) is required for kind image');
     if (s.kind === 'code' && !s.repo_url && !s.url) throw casError('InvalidParameter', 'source.repo_url (or source.url) is required for kind code');
     if (s.kind === 'package') {
       if (!s.url) throw casError('InvalidParameter', 'source.url is required for kind package');
@@ -337,8 +336,23 @@ export class ComponentService implements ComponentUsage {
     return { ...body, runtime_stack: { ...body.runtime_stack, type } };
   }
 
-  /** The engine plan of a component: variables, bindings, config files and credentials resolved now. */
+  /**
+   * The engine plan of a component: its runtime, variables, bindings, config files and
+   * credentials resolved now.
+   * @throws 400 SVCSTG.00100420 when the environment's bindings or the stack choose a runtime
+   *   that is not available here (an ecs host other than this machine, a container runtime
+   *   without podman…), naming the binding or the runtime
+   */
   private async plan(c: Component, applicationName: string, environmentName: string) {
+    const bindings = await this.services.environments.bindings(c.projectId, c.environmentId);
+    let runtime: RuntimeKind;
+    try {
+      runtime = chooseRuntime({ stackType: c.body.runtime_stack.type, sourceKind: c.body.source.kind, bindings });
+    } catch (err) {
+      if (err instanceof RuntimeChoiceError) throw casError('RuntimeNotSupported', err.message);
+      throw err;
+    }
+    if (!this.services.deploy.supports(runtime)) throw casError('RuntimeNotSupported', `this component needs the ${runtime} runtime, which is not available on this server${runtime === 'container' ? ' (install podman and runc)' : ''}`);
     const files: MountedFile[] = [];
     for (const m of configMounts(c)) {
       let content: string;
@@ -361,7 +375,8 @@ export class ComponentService implements ComponentUsage {
       applicationName,
       environmentName,
       appEnv: await this.services.applications.envVars(c.projectId, c.applicationId, c.environmentId),
-      bindings: await this.withEngineEndpoints(c.projectId, await this.services.environments.bindings(c.projectId, c.environmentId)),
+      bindings: await this.withEngineEndpoints(c.projectId, bindings),
+      runtime,
       files,
       serverUrl: this.serverUrl,
       region: this.deps.config.cas.region,

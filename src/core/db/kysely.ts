@@ -19,6 +19,7 @@ import * as m0012 from './migrations/0012_create_deploy_releases.js';
 import * as m0013 from './migrations/0013_create_cas_components.js';
 import * as m0014 from './migrations/0014_create_engines.js';
 import * as m0015 from './migrations/0015_add_component_record_body.js';
+import * as m0016 from './migrations/0016_create_deploy_sandbox_users.js';
 import type { Database } from './schema.js';
 
 /** Either the database handle or an open transaction; every store function takes one. */
@@ -41,6 +42,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0013_create_cas_components': m0013,
   '0014_create_engines': m0014,
   '0015_add_component_record_body': m0015,
+  '0016_create_deploy_sandbox_users': m0016,
 };
 
 /**

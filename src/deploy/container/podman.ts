@@ -6,7 +6,7 @@ import { open } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { tailLines } from '../../core/process/supervisor.js';
 import { parseImageReference } from './reference.js';
-import type { PodmanEnv } from './setup.js';
+import { podmanPaths, writePodmanConfig, type PodmanEnv, type PodmanSetup } from './setup.js';
 
 /**
  * A typed wrapper of the podman CLI (podman 4.3+, rootful or rootless, daemonless): every
@@ -308,8 +308,7 @@ function destroyCgroup(path: string): void {
  * Every method may throw PodmanError (`missing-podman` when the executable is absent).
  */
 export class Podman {
-  private readonly env: Record<string, string>;
-  private readonly scratchDir: string;
+  private envCache?: Record<string, string>;
   /** Builds running now: leftovers of an aborted one are swept when none runs. */
   private buildsRunning = 0;
   private sweepPending = false;
@@ -318,17 +317,37 @@ export class Podman {
     private readonly options: {
       /** podman executable (default `podman`, looked up in PATH). */
       command?: string;
-      /** From writePodmanConfig(). */
-      podmanEnv: PodmanEnv;
+      /** OpenStage's configuration, written (writePodmanConfig) before the first podman call. */
+      setup: PodmanSetup;
       /** PATH podman and its helpers (conmon, runc, netavark) are found in. */
       path: string;
       /** Longest a control call (inspect, start, rm, logs…) may take, ms; default 60 s. */
       timeoutMs?: number;
     },
-  ) {
-    this.env = { ...options.podmanEnv, PATH: options.path, HOME: options.podmanEnv.TMPDIR, LANG: 'C.UTF-8' };
-    this.scratchDir = join(options.podmanEnv.TMPDIR, 'private');
-    mkdirSync(this.scratchDir, { recursive: true, mode: 0o700 });
+  ) {}
+
+  /** The environment of every podman process; the configuration is written on the first call. */
+  environment(): PodmanEnv {
+    return this.env as unknown as PodmanEnv;
+  }
+
+  /** Whether podman's store exists (something used podman here before, in this process or an earlier one). */
+  storeExists(): boolean {
+    return existsSync(podmanPaths(this.options.setup).storage);
+  }
+
+  private get env(): Record<string, string> {
+    if (!this.envCache) {
+      const podmanEnv = writePodmanConfig(this.options.setup);
+      mkdirSync(this.scratchDir, { recursive: true, mode: 0o700 });
+      this.envCache = { ...podmanEnv, PATH: this.options.path, HOME: podmanEnv.TMPDIR, LANG: 'C.UTF-8' };
+    }
+    return this.envCache;
+  }
+
+  /** Private files of single calls (auth files, env files), 0700. */
+  private get scratchDir(): string {
+    return join(podmanPaths(this.options.setup).tmp, 'private');
   }
 
   private get command(): string {
@@ -337,6 +356,7 @@ export class Podman {
 
   /** A private file holding `content` for the duration of `use`. */
   private async withPrivateFile<T>(content: string, use: (path: string) => Promise<T>): Promise<T> {
+    void this.env; // the scratch directory exists once the configuration is written
     const path = join(this.scratchDir, randomUUID());
     writeFileSync(path, content, { mode: 0o600 });
     try {

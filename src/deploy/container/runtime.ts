@@ -1,4 +1,4 @@
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Clock } from '../../core/clock.js';
 import type { Db } from '../../core/db/kysely.js';
@@ -11,7 +11,6 @@ import type { ComponentPlan } from '../types.js';
 import { ContainerDriver, LABEL, type UserNamespace } from './driver.js';
 import { Podman, PodmanError } from './podman.js';
 import { parseImageReference, repositoryComponent, versionTag } from './reference.js';
-import { writePodmanConfig } from './setup.js';
 
 /** Dependencies of the container runtime, built by DeployService. */
 export interface ContainerRuntimeDeps {
@@ -51,18 +50,37 @@ export interface ContainerSettings {
 }
 
 /**
- * OpenStage's podman: its configuration written under `containerDir` (default
- * `<dataDir>/containers`), podman run with it and with `path` as PATH.
- * @throws Error when a setting is unusable (a run directory too long for podman)
+ * OpenStage's podman, with `path` as PATH: its configuration is written under `containerDir`
+ * (default `<dataDir>/containers`) before its first call, so a server that never runs a
+ * container never touches podman. A setting podman cannot use (a run directory too long) fails
+ * that first call, naming the setting.
  */
 export function createPodman(settings: ContainerSettings, dataDir: string, path: string): Podman {
-  const podmanEnv = writePodmanConfig({
-    dir: settings.containerDir || join(dataDir, 'containers'),
-    ...(settings.containerRunDir ? { runDir: settings.containerRunDir } : {}),
-    insecureRegistries: settings.containerInsecureRegistries,
-    searchRegistries: settings.containerSearchRegistries,
+  return new Podman({
+    command: settings.podmanPath,
+    setup: {
+      dir: settings.containerDir || join(dataDir, 'containers'),
+      ...(settings.containerRunDir ? { runDir: settings.containerRunDir } : {}),
+      insecureRegistries: settings.containerInsecureRegistries,
+      searchRegistries: settings.containerSearchRegistries,
+    },
+    path,
   });
-  return new Podman({ command: settings.podmanPath, podmanEnv, path });
+}
+
+/** The path of executable `name` in `path` (a PATH value), or undefined when there is none. */
+export function findExecutable(name: string, path: string): string | undefined {
+  if (name.includes('/')) return existsSync(name) ? name : undefined;
+  for (const dir of path.split(':').filter(Boolean)) {
+    const candidate = join(dir, name);
+    try {
+      accessSync(candidate, constants.X_OK);
+      return candidate;
+    } catch {
+      // not here
+    }
+  }
+  return undefined;
 }
 
 /** Host ids a project's containers map their 65536 uids and gids to. */
@@ -74,7 +92,10 @@ export const USERNS_SIZE = 65536;
  * containers of two projects never share a host uid, and none is the host's root.
  */
 export function projectUserns(uidBase: number, index: number): UserNamespace {
-  return { hostId: uidBase + index * USERNS_SIZE, size: USERNS_SIZE };
+  const hostId = uidBase + Math.max(0, index) * USERNS_SIZE;
+  // uid 2^32-1 is the kernel's "no uid": the range must end below it.
+  if (hostId + USERNS_SIZE > 0xffffffff) throw new Error(`no user namespace range left for project number ${index} above deploy.containerUidBase ${uidBase}`);
+  return { hostId, size: USERNS_SIZE };
 }
 
 /** The workspace file in which a fetch leaves the pulled image for the build. */
@@ -255,6 +276,8 @@ export class ContainerRuntime extends HostRuntime {
   override async adopt(releaseOf: ReleaseLookup): Promise<void> {
     await super.adopt(releaseOf);
     const supervised = this.driver.supervised();
+    // podman never ran here: nothing to take over or sweep (and no podman call at start).
+    if (supervised.size === 0 && !this.deps.podman.storeExists()) return;
     for (const c of await this.deps.podman.list({ [LABEL.managed]: 'true' })) {
       if (supervised.has(c.labels[LABEL.instance] ?? '')) continue;
       this.deps.log.info({ container: c.name }, 'removing a replica container no record accounts for');

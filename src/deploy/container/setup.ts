@@ -16,9 +16,10 @@ export interface PodmanSetup {
    */
   dir: string;
   /**
-   * podman's run-time state (run root, locks, events): a short path, as podman refuses a run
-   * root over 50 characters in the clean-up command it leaves with each container. Default
-   * `/run/openstage-<hash of dir>` as root, else `<os temp dir>/openstage-<uid>-<hash>`.
+   * podman's run-time state (run root, locks, events). podman refuses a run root over 50
+   * characters in the clean-up command it leaves with each container, so the default is
+   * `<dir>/run` when `<dir>/run/storage` is short enough, else `/run/openstage-<hash of dir>`
+   * as root and `<os temp dir>/openstage-<uid>-<hash>` otherwise.
    */
   runDir?: string;
   /** Registries (`host[:port]`) reached without TLS verification (or over plain HTTP). */
@@ -45,7 +46,8 @@ const MAX_RUN_ROOT = 50;
 export function podmanPaths(setup: Pick<PodmanSetup, 'dir' | 'runDir'>): { storage: string; run: string; tmp: string; networks: string; bootId: string } {
   const hash = createHash('sha256').update(setup.dir).digest('hex').slice(0, 12);
   const uid = process.getuid?.() ?? 0;
-  const run = setup.runDir ?? (uid === 0 ? join('/run', `openstage-${hash}`) : join(tmpdir(), `openstage-${uid}-${hash}`));
+  const beside = join(setup.dir, 'run');
+  const run = setup.runDir ?? (join(beside, 'storage').length <= MAX_RUN_ROOT ? beside : uid === 0 ? join('/run', `openstage-${hash}`) : join(tmpdir(), `openstage-${uid}-${hash}`));
   return { storage: join(setup.dir, 'storage'), run, tmp: join(setup.dir, 'tmp'), networks: join(setup.dir, 'networks'), bootId: join(setup.dir, 'boot-id') };
 }
 

@@ -67,8 +67,8 @@ export abstract class HostRuntime implements Runtime {
     ctx.log(`${replicas} replica(s) running`);
   }
 
-  async stopAll(project: string, componentId: string, _ctx: TaskContext): Promise<StopOutcome> {
-    const all = this.replicaSet.list(project, componentId);
+  async stopAll(project: string, componentId: string, _ctx: TaskContext, versions?: string[]): Promise<StopOutcome> {
+    const all = this.replicaSet.list(project, componentId).filter((r) => !versions || versions.includes(r.version));
     const exits = await Promise.all(all.map((r) => this.replicaSet.stop(r.instanceId)));
     return { stopped: all.length, killed: exits.filter((e) => e?.signal === 'SIGKILL').length };
   }

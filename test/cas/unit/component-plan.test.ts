@@ -30,7 +30,7 @@ function component(over: Partial<ComponentBody> = {}): Component {
 const binding = (type: string, id: string, parameters: Record<string, string>): ResourceBinding => ({ id, type, name: `${type}-${id}`, alias: '', source: 'managed', parameters });
 
 function input(c: Component, over: Partial<PlanInput> = {}): PlanInput {
-  return { component: c, applicationName: 'shop', environmentName: 'dev', appEnv: [], bindings: [], files: [], serverUrl: 'http://127.0.0.1:30100', region: 'local', ...over };
+  return { component: c, applicationName: 'shop', environmentName: 'dev', appEnv: [], bindings: [], files: [], serverUrl: 'http://127.0.0.1:30100', region: 'local', runtime: 'process', ...over };
 }
 
 describe('buildPlan', () => {
