@@ -29,7 +29,7 @@ function containers(dataDir: string): string[] {
 
 /** Pushes the busybox web image answering `index` as `<registry>/team/web:<tag>`; @returns its reference */
 async function pushWeb(t: TestContext, registry: TestRegistry, tag: string, index: string): Promise<string> {
-  const { podman } = testPodman(t);
+  const { podman } = testPodman(t, { insecureRegistries: [registry.host] });
   const dir = mkdtempSync(join(tmpdir(), 'openstage-ctx-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   busyboxContext(dir, { index });
@@ -104,7 +104,7 @@ describe('components on the container runtime (podman)', () => {
     for (const line of ['GREETING=hello from an image', `PORT=${first.port}`, `CAS_INSTANCE_ID=${first.instance_id}`, `CAS_COMPONENT_ID=${created.body.component_id}`]) assert.ok(env.includes(line), `${line} in\n${env.join('\n')}`);
     assert.equal(await waitForHttp(first.port, '/cgi-bin/cat?/etc/app/app.yaml'), `instance: ${first.instance_id}\n`);
     // Not the host's root: an unprivileged uid range of the project's own.
-    assert.match(await waitForHttp(first.port, '/cgi-bin/id'), /^uid=0\(root\) gid=0\(root\)/);
+    assert.match(await waitForHttp(first.port, '/cgi-bin/id'), /^uid=0\(root\) gid=0\b/);
     const hostUid = Number(serverPodman(s.dataDir, ['top', `openstage-${first.instance_id}`, 'huser']).split('\n')[1]?.trim());
     assert.ok(hostUid >= 1_000_000_000, `host uid ${hostUid}`);
     const logs = await s.cas.get(`${path}/logs?lines=20`);
