@@ -3,6 +3,7 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { describe, it, type TestContext } from 'node:test';
 import { CasClient, startCas, uniqName, type CasServer } from '../helpers/cas-client.js';
 import { ADMIN, login } from '../helpers/iam-client.js';
@@ -10,7 +11,7 @@ import { envAndApp, eventually, FAST_DEPLOY, waitJob } from '../helpers/componen
 import { busyboxContext, removePodmanDirs, testPodman, waitForHttp } from '../helpers/container.js';
 import { startRegistry, type TestRegistry } from '../helpers/oci-registry.js';
 import { freePort } from '../helpers/cli.js';
-import { freshDatabase, HOST_ENV } from '../helpers/server.js';
+import { fixtureDir, freshDatabase, HOST_ENV } from '../helpers/server.js';
 import { GitClient } from '../git/client.js';
 
 // Components on the container runtime through the component API (issue #14 Proof): image
@@ -161,6 +162,25 @@ describe('components on the container runtime (podman)', () => {
     }
     assert.deepEqual(containers(s.dataDir), []);
     assert.deepEqual(serverPodman(s.dataDir, ['images', '--all', '--format', '{{.ID}} {{.Names}}']).trim(), '');
+  });
+
+  it('builds a Docker-stack component from its repository\'s Dockerfile (build.parameters.dockerfile_path) and runs it', async (t) => {
+    const s = await startCas(t, FAST_DEPLOY, { realClock: true });
+    const repo = fixtureDir(t, 'repo-');
+    busyboxContext(repo, { index: 'built by podman', dockerfileName: 'deploy/app.Dockerfile' });
+    const git = { ...HOST_ENV, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@e', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@e' };
+    for (const args of [['init', '-q', '-b', 'main'], ['add', '.'], ['commit', '-q', '-m', 'app']]) execFileSync('git', args, { cwd: repo, env: git });
+    const { envId, appId, appName } = await envAndApp(s);
+    const body = imageBody(envId, '', '', { source: { kind: 'code', repo_url: pathToFileURL(repo).toString(), repo_ref: 'main' }, build: { parameters: { dockerfile_path: 'deploy/app.Dockerfile' } } });
+    const created = await s.cas.post(`/applications/${appId}/components`, body);
+    assert.equal(created.status, 200, created.text);
+    const job = await waitJob(s, created.body.job_id);
+    assert.equal(job.job.execution_status, 'SUCCEEDED', JSON.stringify(job.tasks));
+    const image = `localhost/${appName.toLowerCase().replace(/[^a-z0-9]+/g, '-')}/${body.name.toLowerCase().replace(/[^a-z0-9]+/g, '-')}:1.0.0`;
+    assert.match(JSON.stringify(job.tasks), new RegExp(`building ${image.replace(/[.]/g, '\\.')} from deploy/app.Dockerfile`));
+    const got = (await s.cas.get(`/applications/${appId}/components/${created.body.component_id}`)).body;
+    assert.equal(await waitForHttp(got.status.instances[0].port, '/index.html'), 'built by podman');
+    assert.match(serverPodman(s.dataDir, ['images', '--format', '{{.Repository}}:{{.Tag}}']), new RegExp(image.replace(/[.]/g, '\\.')));
   });
 
   it('takes over its containers after a SIGKILL of OpenStage: none duplicated, the same replicas answering; delete then removes them', async (t) => {

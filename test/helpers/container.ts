@@ -1,7 +1,7 @@
 import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { Podman } from '../../src/deploy/container/podman.js';
 import { podmanPaths, type PodmanEnv, type PodmanSetup } from '../../src/deploy/container/setup.js';
@@ -99,7 +99,9 @@ export function busyboxContext(dir: string, opts: { index?: string; extra?: stri
     `CMD ["/bin/sh", "-c", "trap 'exit 0' TERM; httpd -f -p 127.0.0.1:$PORT -h /www & wait"]`,
     ...(opts.extra ?? []),
   ];
-  writeFileSync(join(dir, opts.dockerfileName ?? 'Dockerfile'), `${lines.join('\n')}\n`);
+  const dockerfile = join(dir, opts.dockerfileName ?? 'Dockerfile');
+  mkdirSync(dirname(dockerfile), { recursive: true });
+  writeFileSync(dockerfile, `${lines.join('\n')}\n`);
   return dir;
 }
 
