@@ -7,6 +7,8 @@ import type { Db } from '../core/db/kysely.js';
 import type { Logger } from '../core/log.js';
 import type { SecretBox } from '../core/secrets.js';
 import type { TomcatSettings } from './build/tomcat.js';
+import { ContainerRuntime, createPodman, findExecutable, projectUserns } from './container/runtime.js';
+import { podmanPaths } from './container/setup.js';
 import { deployError } from './errors.js';
 import type { JobService } from './job-service.js';
 import { processArtifactOf, ProcessRuntime } from './process/runtime.js';
@@ -59,28 +61,58 @@ export class DeployService {
   constructor(private readonly deps: DeployDeps) {
     const d = deps.config.deploy;
     this.root = join(deps.config.dataDir, 'deploy');
-    const hidden = [deps.config.dataDir, ...(deps.config.engines.dataDir ? [deps.config.engines.dataDir] : []), ...ALWAYS_HIDDEN, ...d.sandboxHide].map((p) => resolve(p));
+    const containerDir = d.containerDir || join(deps.config.dataDir, 'containers');
+    const containerRun = podmanPaths({ dir: resolve(containerDir), ...(d.containerRunDir ? { runDir: d.containerRunDir } : {}) }).run;
+    const hidden = [deps.config.dataDir, ...(deps.config.engines.dataDir ? [deps.config.engines.dataDir] : []), ...ALWAYS_HIDDEN, containerDir, containerRun, ...d.sandboxHide].map((p) => resolve(p));
     this.sandbox = Sandbox.create({ enabled: d.sandbox === 'on', hiddenPaths: hidden, uidBase: d.sandboxUidBase, pidsMax: d.sandboxPidsMax }, { uids: { find: (project) => deployStore.findSandboxUid(deps.db.kysely, project), insert: (project, base, nowMs) => deployStore.insertSandboxUid(deps.db.kysely, project, base, nowMs) }, clock: deps.clock, log: deps.log });
-    this.register(
-      new ProcessRuntime({
-        db: deps.db,
-        clock: deps.clock,
-        log: deps.log,
-        sandbox: this.sandbox,
-        root: this.root,
-        hostEnv: deps.hostEnv,
-        renderFile: deps.renderFile,
-        tomcat: this.tomcatSettings(),
-        sourceRoots: d.sourceRoots.map((p) => resolve(p)),
-        buildMemoryBytes: d.buildMemoryMiB * 1024 * 1024,
-        maxPackageBytes: d.packageMaxMiB * 1024 * 1024,
-        maxUnpackedBytes: d.unpackedMaxMiB * 1024 * 1024,
-        settleMs: d.settleSeconds * 1000,
-        monitorMs: d.monitorSeconds * 1000,
-        portRange: [d.portMin, d.portMax],
-        readyTimeoutMs: this.readyTimeoutMs(),
-      }),
-    );
+    const processRuntime = new ProcessRuntime({
+      db: deps.db,
+      clock: deps.clock,
+      log: deps.log,
+      sandbox: this.sandbox,
+      root: this.root,
+      hostEnv: deps.hostEnv,
+      renderFile: deps.renderFile,
+      tomcat: this.tomcatSettings(),
+      sourceRoots: d.sourceRoots.map((p) => resolve(p)),
+      buildMemoryBytes: d.buildMemoryMiB * 1024 * 1024,
+      maxPackageBytes: d.packageMaxMiB * 1024 * 1024,
+      maxUnpackedBytes: d.unpackedMaxMiB * 1024 * 1024,
+      settleMs: d.settleSeconds * 1000,
+      monitorMs: d.monitorSeconds * 1000,
+      portRange: [d.portMin, d.portMax],
+      readyTimeoutMs: this.readyTimeoutMs(),
+    });
+    this.register(processRuntime);
+    // The container runtime, when podman is installed (else Docker-stack and image components
+    // are refused at create, naming what to install).
+    const path = deps.hostEnv.PATH ?? '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+    if (findExecutable(d.podmanPath, path)) {
+      this.register(
+        new ContainerRuntime({
+          db: deps.db,
+          clock: deps.clock,
+          log: deps.log,
+          podman: createPodman({ ...d, containerDir: resolve(containerDir) }, deps.config.dataDir, path),
+          root: this.root,
+          // A Dockerfile project is fetched exactly as the process runtime fetches: confined.
+          fetchSource: (plan, step) => processRuntime.fetch(plan, step),
+          usernsOf: async (project) => {
+            if (!this.sandbox.asRoot || d.sandbox !== 'on') return projectUserns(d.containerUidBase, 0);
+            return projectUserns(d.containerUidBase, (await this.sandbox.userOf(project)).uid - d.sandboxUidBase);
+          },
+          renderFile: deps.renderFile,
+          buildMemoryBytes: d.buildMemoryMiB * 1024 * 1024,
+          pidsLimit: d.sandboxPidsMax,
+          settleMs: d.settleSeconds * 1000,
+          monitorMs: d.monitorSeconds * 1000,
+          portRange: [d.portMin, d.portMax],
+          readyTimeoutMs: this.readyTimeoutMs(),
+        }),
+      );
+    } else {
+      deps.log.warn({ podmanPath: d.podmanPath }, 'podman not found: components on the Docker stack or with an image source are refused (install podman and runc, e.g. apt-get install podman runc)');
+    }
   }
 
   /** Adds a runtime (the container and Kubernetes runtimes register here when they are available). */
