@@ -7,10 +7,6 @@ API, upgrade it, and delete it. Real processes run on the OpenStage host.
 Settings come from compat/run-python.sh: OPENSTAGE_URL, OPENSTAGE_ACCESS_KEY,
 OPENSTAGE_SECRET_KEY, OPENSTAGE_PROJECT_ID.
 """
-import os
-import pathlib
-import tarfile
-import tempfile
 import time
 import urllib.request
 import uuid
@@ -46,7 +42,6 @@ from huaweicloudsdkservicestage.v3 import (
 )
 
 from openstage_env import AK, PROJECT_ID, SK, URL, sdk_client
-EXAMPLE = pathlib.Path(__file__).resolve().parents[2] / "examples" / "node-hello"
 
 
 def client():
@@ -65,18 +60,6 @@ def wait_job(c, job_id, timeout=180):
             return job
         assert time.time() < deadline, f"job {job_id} still RUNNING"
         time.sleep(0.5)
-
-
-@pytest.fixture
-def package():
-    """A file:// URL of a .tar.gz holding examples/node-hello under one top-level folder, in the
-    directory the server lets confined builds read (deploy.sourceRoots)."""
-    folder = pathlib.Path(tempfile.mkdtemp(dir=os.environ["OPENSTAGE_COMPAT_SOURCE_DIR"]))
-    folder.chmod(0o755)
-    archive = folder / "node-hello.tar.gz"
-    with tarfile.open(archive, "w:gz") as tar:
-        tar.add(EXAMPLE, arcname="node-hello")
-    return archive.as_uri()
 
 
 def test_component_create_poll_scale_upgrade_delete(package):

@@ -6,11 +6,7 @@ package) run by OpenStage's deployment engine.
 Settings come from compat/run-python.sh: OPENSTAGE_URL, OPENSTAGE_ACCESS_KEY,
 OPENSTAGE_SECRET_KEY, OPENSTAGE_PROJECT_ID.
 """
-import tempfile
-import os
 import json
-import pathlib
-import tarfile
 import time
 import urllib.request
 import uuid
@@ -75,7 +71,6 @@ from huaweicloudsdkservicestage.v2 import (
 
 from openstage_env import URL, sdk_client
 
-EXAMPLE = pathlib.Path(__file__).resolve().parents[2] / "examples" / "node-hello"
 
 
 def name(prefix):
@@ -108,18 +103,6 @@ def answers(app_name, service):
                 return json.loads(r.read())["version"]
         assert time.time() < deadline, f"{service} never registered"
         time.sleep(0.5)
-
-
-@pytest.fixture
-def package():
-    """A file:// URL of a .tar.gz holding examples/node-hello under one top-level folder, in the
-    directory the server lets confined builds read (deploy.sourceRoots)."""
-    folder = pathlib.Path(tempfile.mkdtemp(dir=os.environ["OPENSTAGE_COMPAT_SOURCE_DIR"]))
-    folder.chmod(0o755)
-    archive = folder / "node-hello.tar.gz"
-    with tarfile.open(archive, "w:gz") as tar:
-        tar.add(EXAMPLE, arcname="node-hello")
-    return archive.as_uri()
 
 
 def test_v2_metadata():
