@@ -178,7 +178,7 @@ export async function buildServer(config: Readonly<Config>, options: { clock?: C
   await app.register(casPlugin, { services: cas, maxBodyBytes: config.cas.maxBodyBytes, iamCheck: iamCheck(iam, config) });
   await app.register(deployPlugin, { jobs, iamCheck: iamCheck(iam, config) });
   await app.register(gitPlugin, { git, maxBodyBytes: config.git.maxBodyBytes, iamCheck: iamCheck(iam, config) });
-  await app.register(enginesPlugin, { engines, iamCheck: iamCheck(iam, config) });
+  await app.register(enginesPlugin, { engines, iamCheck: iamCheck(iam, config), isAdministrator: (request) => request.principal !== undefined && iam.isAdmin(request.principal) });
   await app.register(kiePlugin, { kie, maxBodyBytes: config.kie.maxBodyBytes, version: VERSION, iamCheck: iamCheck(iam, config), ...(rbac ? { authorize: rbac.authorize } : {}) });
 
   app.setNotFoundHandler((_req, reply) => reply.code(404).type('text/plain; charset=utf-8').send('404 page not found'));

@@ -9,6 +9,11 @@ export interface EnginesPluginOptions {
   engines: EngineService;
   /** The IAM check (X-Auth-Token or AK/SK signature for the project in the path). */
   iamCheck: (request: FastifyRequest) => Promise<void>;
+  /**
+   * True when the caller (set by the IAM check) is the IAM administrator, the only caller
+   * the built-in engine's RBAC token is given to (issue #15 C1).
+   */
+  isAdministrator: (request: FastifyRequest) => boolean;
 }
 
 /**

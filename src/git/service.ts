@@ -1,6 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { join } from 'node:path';
 import { AlreadyExistsError } from '../core/errors.js';
+import { parseJsonBounded } from '../core/nesting.js';
 import { randomToken, safeEqual, tokenDigest } from '../core/secrets.js';
 import { newHexId } from '../core/ids.js';
 import { gitError } from './errors.js';
@@ -399,7 +400,7 @@ export class GitService {
     if (!verified) throw gitError('BadSignature');
     let body: any;
     try {
-      body = JSON.parse(rawBody.toString('utf8'));
+      body = parseJsonBounded(rawBody.toString('utf8'));
     } catch {
       throw gitError('InvalidParameter', 'the payload is not JSON');
     }

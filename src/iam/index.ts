@@ -64,7 +64,7 @@ export interface IamPluginOptions {
  * `GET /v3/projects`, `GET /v3/auth/projects`, `GET /v3/projects/{project_id}`.
  */
 export async function iamPlugin(app: FastifyInstance, opts: IamPluginOptions): Promise<void> {
-  parseJsonKeepingRawBody(app, 1024 * 1024, () => iamError('InvalidArgument', 'the body is not valid JSON'));
+  parseJsonKeepingRawBody(app, 64 * 1024, (detail) => iamError('InvalidArgument', detail ?? 'the body is not valid JSON'));
   app.setErrorHandler((err: Error & { validation?: unknown; statusCode?: number }, request, reply) => {
     if (err instanceof OpenStageError) return sendKeystoneError(reply, err);
     if (err.validation || (err.statusCode && err.statusCode < 500)) return sendKeystoneError(reply, iamError('InvalidArgument', err.message));

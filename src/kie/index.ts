@@ -1,6 +1,8 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { parse as parseYaml } from 'yaml';
 import { OpenStageError } from '../core/errors.js';
+import { MAX_YAML_DEPTH, parseJsonBounded, yamlNestsDeeperThan } from '../core/nesting.js';
+import { unstorableText } from '../core/wire/huawei.js';
 import { serviceCombErrorBody } from '../core/wire/servicecomb.js';
 import { kieError } from './errors.js';
 import { fileRoutes } from './routes/file.js';
@@ -54,11 +56,25 @@ export function sendKieError(reply: FastifyReply, err: OpenStageError): FastifyR
   return reply.code(err.status).type('application/json; charset=UTF-8').send(JSON.stringify(serviceCombErrorBody(err), null, 1));
 }
 
-/** Parses a request body: YAML when the content type says so, JSON otherwise; empty = undefined. */
+/**
+ * Largest YAML body of the kv routes, bytes: a kv holds at most 128 Ki characters, and the
+ * `yaml` package takes about a second per megabyte, which no caller without credentials
+ * (RBAC off) may cost every other client.
+ */
+const MAX_KV_YAML_BYTES = 256 * 1024;
+
+/**
+ * Parses a request body: YAML when the content type says so, JSON otherwise; empty =
+ * undefined. Nesting is bounded before either parser runs (src/core/nesting.ts).
+ * @throws NestingError too deep; an Error from the parser when malformed
+ */
 function parseBody(text: string, contentType: string | undefined): unknown {
   if (text.trim() === '') return undefined;
-  if (contentType && /yaml/i.test(contentType)) return parseYaml(text);
-  return JSON.parse(text);
+  if (contentType && /yaml/i.test(contentType)) {
+    if (yamlNestsDeeperThan(text)) throw new Error(`the body nests deeper than ${MAX_YAML_DEPTH} levels`);
+    return parseYaml(text);
+  }
+  return parseJsonBounded(text);
 }
 
 /**
@@ -94,6 +110,9 @@ export async function kiePlugin(app: FastifyInstance, opts: KiePluginOptions): P
   app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: opts.maxBodyBytes }, (req, body, done) => {
     // The raw bytes are kept for AK/SK signatures (src/core/raw-body.ts).
     req.rawBody = body as Buffer;
+    if ((body as Buffer).length > MAX_KV_YAML_BYTES && /yaml/i.test(req.headers['content-type'] ?? '') && !/\/(file|download)$/.test(req.routeOptions.url ?? '')) {
+      return done(kieError('InvalidParams', `a YAML body of a kv route is limited to ${MAX_KV_YAML_BYTES} bytes`), undefined);
+    }
     try {
       done(null, parseBody((body as Buffer).toString('utf8'), req.headers['content-type']));
     } catch (err) {
@@ -108,6 +127,13 @@ export async function kiePlugin(app: FastifyInstance, opts: KiePluginOptions): P
     if ((err as FastifyError).statusCode && (err as FastifyError).statusCode! < 500) return sendKieError(reply, kieError('InvalidParams', err.message));
     request.log.error({ err, reqId: request.id, method: request.method, url: request.url }, 'unexpected error');
     return sendKieError(reply, kieError('Internal'));
+  });
+
+  // Text no database stores as given (a NUL; a lone surrogate, which SQLite turns into U+FFFD)
+  // is refused as the other areas refuse it (issue #15 M2).
+  app.addHook('preHandler', async (request) => {
+    const bad = unstorableText(request.params, 'params') ?? unstorableText(request.query, 'querystring') ?? unstorableText(request.body, 'body');
+    if (bad) throw kieError('InvalidParams', bad);
   });
 
   // Held polls are answered (304) before the HTTP server waits for in-flight requests.
