@@ -89,7 +89,7 @@ export function yamlNestsDeeperThan(text: string, maxDepth = MAX_YAML_DEPTH): bo
       }
       if ((ch === '-' || ch === '?' || ch === ':') && (text[i + 1] === ' ' || text[i + 1] === undefined || text[i + 1] === '\n')) {
         block++;
-        column++;
+        if (text[i + 1] === ' ') i++;
         continue;
       }
       lineStart = false;

@@ -63,6 +63,13 @@ describe('POST /v1/{p}/git/webhooks', () => {
     assert.equal(events.length, 1);
   });
 
+  it('answers a 10,000-level body with 400 SVCSTG.REPO.0400 naming the bound, not 500 (issue #15 M1)', async (t) => {
+    const { events, post } = await setup(t);
+    const deep = '{"a":'.repeat(5_000) + '['.repeat(5_000) + ']'.repeat(5_000) + '}'.repeat(5_000);
+    assertCasError(await post(deep, { 'x-github-event': 'push', 'x-hub-signature-256': sign(deep) }), 400, 'SVCSTG.REPO.0400', /nests deeper than 64 levels/);
+    assert.deepEqual(events, []);
+  });
+
   it('returns 400 SVCSTG.REPO.0400 for a delivery from an unknown sender', async (t) => {
     const { post } = await setup(t);
     assertCasError(await post('{}', {}), 400, 'SVCSTG.REPO.0400');
