@@ -18,8 +18,27 @@ export interface BackoffOptions {
 
 interface Entry {
   failures: number;
+  /** Attempts begun and not yet finished: they count against the allowance (a concurrent flood). */
+  inFlight: number;
   firstMs: number;
   untilMs: number;
+}
+
+/**
+ * A key of an attempt with its rule. `clearOnSuccess` marks the keys a success resets;
+ * `countsInFlight` makes attempts still being checked count against the key's allowance.
+ */
+export interface AttemptKey {
+  key: string;
+  rule: BackoffRule;
+  clearOnSuccess: boolean;
+  countsInFlight: boolean;
+}
+
+/** An attempt let through by `LoginBackoff.begin`: report how it ended, once. */
+export interface LoginAttempt {
+  fail(): void;
+  succeed(): void;
 }
 
 /**
@@ -28,9 +47,10 @@ interface Entry {
  * key passes its rule, every further failure doubles its wait (1 s, 2 s, 4 s … up to
  * `maxWaitMs`), and while any key of an attempt waits, the attempt is refused before any
  * password is hashed — so a flood of wrong passwords costs neither hashing time nor the
- * real users' logins. Keys are counted whether or not the user exists, so the answers do
- * not tell which names exist. Per process (a login throttle, not shared state): with
- * several servers an attacker gets each server's allowance.
+ * real users' logins. On keys that say so (the address), attempts still being checked count
+ * against the allowance, so a concurrent flood gets no more checks than a sequential one. Keys are counted whether or
+ * not the user exists, so the answers do not tell which names exist. Per process (a login
+ * throttle, not shared state): with several servers an attacker gets each server's allowance.
  */
 export class LoginBackoff {
   private readonly entries = new Map<string, Entry>();
@@ -43,46 +63,94 @@ export class LoginBackoff {
     this.maxKeys = options.maxKeys ?? 100_000;
   }
 
-  /** Milliseconds until an attempt with these keys may be checked; 0 = now. */
-  waitMs(keys: readonly string[]): number {
+  /**
+   * Starts an attempt: refused (`waitMs` > 0, milliseconds to wait) while a key waits or
+   * while the attempts in flight use up a key's allowance; else the attempt to report on.
+   */
+  begin(keys: readonly AttemptKey[]): { waitMs: number } | LoginAttempt {
     const now = this.clock.now();
-    let wait = 0;
-    for (const key of keys) {
+    let waitMs = 0;
+    for (const { key, rule, countsInFlight } of keys) {
       const e = this.live(key, now);
-      if (e && e.untilMs > now) wait = Math.max(wait, e.untilMs - now);
+      if (!e) continue;
+      if (e.untilMs > now) waitMs = Math.max(waitMs, e.untilMs - now);
+      else if (countsInFlight && e.inFlight > 0 && e.failures + e.inFlight >= rule.failures) waitMs = Math.max(waitMs, 1000);
     }
-    return wait;
+    if (waitMs > 0) return { waitMs };
+    const entries = keys.map(({ key }) => this.entry(key, now));
+    for (const e of entries) e.inFlight++;
+    let done = false;
+    return {
+      fail: () => {
+        if (done) return;
+        done = true;
+        const at = this.clock.now();
+        keys.forEach(({ rule }, i) => {
+          const e = entries[i]!;
+          e.inFlight--;
+          e.failures++;
+          const past = e.failures - rule.failures;
+          if (past >= 0) e.untilMs = at + Math.min(this.options.maxWaitMs, 1000 * 2 ** Math.min(past, 30));
+        });
+      },
+      succeed: () => {
+        if (done) return;
+        done = true;
+        keys.forEach(({ key, clearOnSuccess }, i) => {
+          entries[i]!.inFlight--;
+          if (clearOnSuccess) this.entries.delete(key);
+        });
+      },
+    };
   }
 
-  /** Counts a failed attempt on every key; a key past `rules[key]` waits longer each time. */
-  fail(keys: readonly { key: string; rule: BackoffRule }[]): void {
-    const now = this.clock.now();
-    for (const { key, rule } of keys) {
-      let e = this.live(key, now);
-      if (!e) {
-        if (this.entries.size >= this.maxKeys) this.entries.delete(this.entries.keys().next().value!);
-        e = { failures: 0, firstMs: now, untilMs: 0 };
-        this.entries.set(key, e);
-      }
-      e.failures++;
-      const past = e.failures - rule.failures;
-      if (past >= 0) e.untilMs = now + Math.min(this.options.maxWaitMs, 1000 * 2 ** Math.min(past, 30));
+  private entry(key: string, now: number): Entry {
+    let e = this.live(key, now);
+    if (!e) {
+      if (this.entries.size >= this.maxKeys) this.entries.delete(this.entries.keys().next().value!);
+      e = { failures: 0, inFlight: 0, firstMs: now, untilMs: 0 };
+      this.entries.set(key, e);
     }
-  }
-
-  /** Forgets keys after a success (the user's and the pair's; never the address's alone). */
-  succeed(keys: readonly string[]): void {
-    for (const key of keys) this.entries.delete(key);
+    return e;
   }
 
   private live(key: string, now: number): Entry | undefined {
     const e = this.entries.get(key);
     if (!e) return undefined;
-    // The window runs from the first failure; a key still waiting is kept until its wait ends.
-    if (now - e.firstMs > this.options.windowMs && e.untilMs <= now) {
+    // The window runs from the first failure; a key still waiting or checking is kept.
+    if (now - e.firstMs > this.options.windowMs && e.untilMs <= now && e.inFlight === 0) {
       this.entries.delete(key);
       return undefined;
     }
     return e;
   }
+}
+
+/** Failures after which each key of a login backs off (the `login` settings of config.ts). */
+export interface LoginRules {
+  /** Of one user, from any address. */
+  userFailures: number;
+  /** From one address, whatever the user. */
+  addressFailures: number;
+  /** Of one user from one address. */
+  pairFailures: number;
+}
+
+/**
+ * The keys of one login attempt: the user, the address, and the pair, each with its rule.
+ * A success resets the user's and the pair's, never the address's (one account of one's own
+ * must not reset a spray over other names); the address's also counts attempts in flight
+ * (what bounds the hashing one client can cause).
+ */
+export function loginKeys(user: string, address: string, rules: LoginRules): AttemptKey[] {
+  return [
+    { key: `u\u0000${user}`, rule: { failures: rules.userFailures }, clearOnSuccess: true, countsInFlight: false },
+    { key: `a\u0000${address}`, rule: { failures: rules.addressFailures }, clearOnSuccess: false, countsInFlight: true },
+    { key: `p\u0000${user}\u0000${address}`, rule: { failures: rules.pairFailures }, clearOnSuccess: true, countsInFlight: false },
+  ];
+}
+
+/** Seconds to put in Retry-After for a wait in milliseconds (at least 1). */
+export function retryAfterSeconds(waitMs: number): number {
+  return Math.max(1, Math.ceil(waitMs / 1000));
 }

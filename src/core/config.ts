@@ -51,6 +51,7 @@ export const ConfigSchema = Type.Object(
         instanceMinTimes: Type.Integer({ default: 3, minimum: 0, description: 'Smallest missed-heartbeat count a push-mode instance may ask for (registry.instance.minTimes).' }),
         instanceTtlSeconds: Type.Integer({ default: 0, minimum: 0, description: 'Server-wide lease TTL overriding interval × (times + 1); 0 keeps the per-instance TTL.' }),
         leaseSweepPeriodMs: Type.Integer({ default: 1000, minimum: 10, description: 'How often expired leases are looked for.' }),
+        stallThresholdMs: Type.Integer({ default: 2000, minimum: 0, description: 'An event-loop stall at least this long (a SIGSTOP, a frozen VM) holds lease expiry for as long as the stall lasted, so heartbeats waiting to be read renew their leases first; 0 = off.' }),
         watchPingSeconds: Type.Integer({ default: 30, minimum: 1, description: 'Ping period on watch WebSockets.' }),
         maxBodyBytes: Type.Integer({ default: 2097152, minimum: 1024, description: 'Largest request body on registry routes without a tighter limit.' }),
         findCacheEntries: Type.Integer({ default: 20000, minimum: 0, description: 'Discovery results kept serialised, keyed by query and revision.' }),
@@ -141,6 +142,42 @@ export const ConfigSchema = Type.Object(
         terminationGraceSeconds: Type.Integer({ default: 10, minimum: 1, description: 'Wait between SIGTERM and SIGKILL when an engine process is stopped.' }),
         usageCacheMs: Type.Integer({ default: 5000, minimum: 0, description: 'How long an engine\'s used-instance figure is reused before it is asked again.' }),
         stopOnShutdown: Type.Boolean({ default: false, description: 'Stop the exclusive engine processes when OpenStage stops; by default they keep running and are taken over at the next start.' }),
+      },
+      { default: {}, additionalProperties: false },
+    ),
+    // ── HTTP layer and login hardening (issue #15) ──
+    http: Type.Object(
+      {
+        headersTimeoutMs: Type.Integer({ default: 10000, minimum: 1000, description: 'Longest a client may take to send the headers of a request; then the connection is closed (half-sent requests hold no connection longer).' }),
+        requestTimeoutMs: Type.Integer({ default: 300000, minimum: 0, description: 'Longest a client may take to send a whole request, body included; 0 = no limit. Keep it long enough for git pushes of large repositories.' }),
+        idleTimeoutMs: Type.Integer({ default: 120000, minimum: 0, description: 'A connection with no bytes either way for this long while a request is open is closed; long polls (Kie `wait`), watch WebSockets and git smart HTTP are excepted by route. 0 = never.' }),
+        keepAliveTimeoutMs: Type.Integer({ default: 5000, minimum: 100, description: 'How long an idle keep-alive connection is kept open between requests.' }),
+        maxConnections: Type.Integer({ default: 0, minimum: 0, description: 'Most open connections; further ones are closed at once. 0 = the process file-descriptor limit less 256 (kept for the database, logs and child processes), at most 16384.' }),
+        maxConnectionsPerAddress: Type.Integer({ default: 256, minimum: 0, description: 'Most open connections from one client address; further ones from it are closed at once, so one client cannot take every slot. 0 = no per-address limit.' }),
+        shedLagMs: Type.Integer({ default: 250, minimum: 0, description: 'When the event loop lags this long (smoothed), writes other than heartbeats are answered 429 with Retry-After in the API\'s own error format until it recovers, so heartbeats and reads stay fast. 0 = never shed.' }),
+      },
+      { default: {}, additionalProperties: false },
+    ),
+    tls: Type.Object(
+      {
+        certFile: Type.String({ default: '', description: 'PEM certificate (with its chain) of the server; with keyFile set the port serves HTTPS only. Empty = plain HTTP.' }),
+        keyFile: Type.String({ default: '', description: 'PEM private key of certFile.' }),
+        caFile: Type.String({ default: '', description: 'PEM CA certificates that client certificates must chain to (mutual TLS); needed when clientAuth is not `none`.' }),
+        clientAuth: Type.Union([Type.Literal('none'), Type.Literal('registry'), Type.Literal('all')], {
+          default: 'none',
+          description: 'Mutual TLS: `none`; `registry` = the ServiceComb APIs (service center, engine RBAC, config center kvs, /health, /version) refuse a request without a client certificate from caFile (401 in their format) while the other APIs stay one-way TLS, as the service center\'s ssl.verifyPeer; `all` = the TLS handshake refuses every client without one.',
+        }),
+        minVersion: Type.Union([Type.Literal('TLSv1.2'), Type.Literal('TLSv1.3')], { default: 'TLSv1.2', description: 'Oldest TLS version accepted.' }),
+      },
+      { default: {}, additionalProperties: false },
+    ),
+    login: Type.Object(
+      {
+        pairFailures: Type.Integer({ default: 5, minimum: 1, description: 'Failed logins of one user from one address (IAM passwords, hosted git Basic auth) after which that pair backs off: 1 s, doubling with each further failure.' }),
+        userFailures: Type.Integer({ default: 20, minimum: 1, description: 'Failed logins of one user from any address after which that user backs off.' }),
+        addressFailures: Type.Integer({ default: 20, minimum: 1, description: 'Failed logins from one address, whatever the user, after which that address backs off.' }),
+        windowSeconds: Type.Integer({ default: 900, minimum: 1, description: 'Failures are counted for this long from a key\'s first one.' }),
+        maxWaitSeconds: Type.Integer({ default: 900, minimum: 1, description: 'Longest backoff one key gets.' }),
       },
       { default: {}, additionalProperties: false },
     ),

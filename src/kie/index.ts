@@ -9,6 +9,7 @@ import { fileRoutes } from './routes/file.js';
 import { healthRoutes } from './routes/health.js';
 import { historyRoutes } from './routes/history.js';
 import { kvRoutes } from './routes/kv.js';
+import type { IamHooks } from '../iam/types.js';
 import type { Authorize, Verb } from '../rbac/types.js';
 import type { KieService } from './service.js';
 
@@ -28,7 +29,7 @@ export interface KiePluginOptions {
    * IAM check of the CSE import/export routes (`/file`, `/download`, servicecomb.md §4.1):
    * an X-Auth-Token or an AK/SK signature for the project in the path.
    */
-  iamCheck?: (request: FastifyRequest) => Promise<void>;
+  iamCheck?: IamHooks<FastifyRequest>;
 }
 
 const VERBS: Record<string, Verb> = { GET: 'get', POST: 'create', PUT: 'update', DELETE: 'delete' };
@@ -152,7 +153,10 @@ export async function kiePlugin(app: FastifyInstance, opts: KiePluginOptions): P
       });
       await scoped.register(async (file) => {
         const { iamCheck } = opts;
-        if (iamCheck) file.addHook('preValidation', iamCheck);
+        if (iamCheck) {
+          file.addHook('onRequest', iamCheck.onRequest);
+          file.addHook('preValidation', iamCheck.preValidation);
+        }
         fileRoutes(file, opts);
       });
     },

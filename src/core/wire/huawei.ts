@@ -16,6 +16,7 @@ export function huaweiErrorBody(err: OpenStageError): HuaweiErrorBody {
 
 /** Sends `err` as a Huawei Cloud error response. */
 export function sendHuaweiError(reply: FastifyReply, err: OpenStageError): FastifyReply {
+  if (err.retryAfterSeconds !== undefined) reply.header('retry-after', String(err.retryAfterSeconds));
   return reply.code(err.status).type('application/json;charset=UTF-8').send(huaweiErrorBody(err));
 }
 
@@ -87,6 +88,17 @@ export function unstorableText(value: unknown, path: string): string | undefined
 }
 
 /**
+ * Validates bodies without type coercion (a number where a string belongs is refused, as the
+ * Go backends and Keystone refuse it) while query strings and path parameters, which arrive
+ * as text, are coerced.
+ */
+export function validateBodiesStrictly(app: FastifyInstance): void {
+  const strict = new Ajv({ coerceTypes: false, useDefaults: true, removeAdditional: false, allErrors: false, strict: false });
+  const coercing = new Ajv({ coerceTypes: 'array', useDefaults: true, removeAdditional: false, allErrors: false, strict: false });
+  app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? strict : coercing).compile(schema));
+}
+
+/**
  * Sets up a Huawei-format area scope (ServiceStage, Git, engine management): bodies are
  * validated without type coercion (a number where a string belongs is refused, as the Go
  * backends refuse it) while query strings and path parameters are coerced from text;
@@ -102,9 +114,7 @@ export function huaweiScope(
   app: FastifyInstance,
   opts: { bodyLimit: number; invalid: (detail: string) => OpenStageError; internal: () => OpenStageError; notFound: (detail: string) => OpenStageError },
 ): void {
-  const strict = new Ajv({ coerceTypes: false, useDefaults: true, removeAdditional: false, allErrors: false, strict: false });
-  const coercing = new Ajv({ coerceTypes: 'array', useDefaults: true, removeAdditional: false, allErrors: false, strict: false });
-  app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? strict : coercing).compile(schema));
+  validateBodiesStrictly(app);
   parseJsonKeepingRawBody(app, opts.bodyLimit, (detail) => opts.invalid(detail ?? 'the body is not valid JSON'));
   app.setErrorHandler((err: FastifyError | OpenStageError, request, reply) => {
     if (err instanceof OpenStageError) return sendHuaweiError(reply, err);

@@ -27,6 +27,7 @@ export function serviceCombError(code: number, message: string, detail?: string)
 
 /** Sends `err` as a ServiceComb error response. */
 export function sendServiceCombError(reply: FastifyReply, err: OpenStageError): FastifyReply {
+  if (err.retryAfterSeconds !== undefined) reply.header('retry-after', String(err.retryAfterSeconds));
   return reply.code(err.status).type('application/json; charset=UTF-8').send(serviceCombErrorBody(err));
 }
 
