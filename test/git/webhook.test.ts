@@ -52,7 +52,7 @@ describe('POST /v1/{p}/git/webhooks', () => {
 
   it('verifies with the secret of a hook created through the API, and ignores tag pushes and pings', async (t) => {
     const { s, events, post } = await setup(t);
-    await s.git.call('POST', '/auths/local/password', { body: { name: 'l1', token: Buffer.from('u:p').toString('base64') } });
+    await s.git.call('POST', '/auths/local/password', { body: { name: 'l1', token: Buffer.from('u:p-long-enough').toString('base64') } });
     await s.git.call('POST', '/repos/ns/projects', { auth: 'l1', body: { name: 'r' } });
     await s.git.call('POST', '/repos/ns/r/hooks', { auth: 'l1', body: { url: 'http://127.0.0.1:9/x', secret: 'per-hook' } });
     assert.equal((await post(githubPush, { 'x-github-event': 'push', 'x-hub-signature-256': sign(githubPush, 'per-hook') })).status, 200);
