@@ -3,6 +3,7 @@ import type { Config } from '../core/config.js';
 import { OpenStageError } from '../core/errors.js';
 import { parseJsonKeepingRawBody } from '../core/raw-body.js';
 import { validateBodiesStrictly } from '../core/wire/huawei.js';
+import { sendErrorAs } from '../core/wire/http.js';
 import { iamError } from './errors.js';
 import { iamAdminRoutes } from './admin-routes.js';
 import { iamRoutes } from './routes.js';
@@ -67,13 +68,8 @@ const signable = (request: FastifyRequest) => ({ method: request.method, url: re
 
 /** Keystone error body, with Huawei's `error_code`/`error_msg` beside it for the Huawei SDKs. */
 export function sendKeystoneError(reply: FastifyReply, err: OpenStageError): FastifyReply {
-  const title = KEYSTONE_TITLES[err.status] ?? 'Bad Request';
-  if (err.retryAfterSeconds !== undefined) reply.header('retry-after', String(err.retryAfterSeconds));
-  const message = err.detail ? `${err.message}: ${err.detail}` : err.message;
-  return reply.code(err.status).type('application/json;charset=UTF-8').send({ error: { code: err.status, message, title }, error_code: err.code, error_msg: message });
+  return sendErrorAs(reply, 'keystone', err);
 }
-
-const KEYSTONE_TITLES: Record<number, string> = { 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 409: 'Conflict', 429: 'Too Many Requests', 431: 'Request Header Fields Too Large' };
 
 /** What the IAM plugin needs. */
 export interface IamPluginOptions {

@@ -37,6 +37,8 @@ export async function smartHttpPlugin(app: FastifyInstance, { git }: GitPluginOp
   app.route({
     method: ['GET', 'POST'],
     url: '/:project/*',
+    // A push or fetch streams to and from git for as long as it takes.
+    config: { longPoll: true, keepUnderLoad: true },
     handler: async (req, reply) => {
       const { project } = req.params as { project: string };
       const rest = `/${(req.params as { '*': string })['*']}`;
