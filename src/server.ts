@@ -213,6 +213,7 @@ export async function buildServer(config: Readonly<Config>, options: { clock?: C
     watchHub,
     async listen(host: string, port: number) {
       await app.listen({ host, port });
+      if (config.http.shedLagMs > 0) loopLag.start();
       const address = app.server.address() as AddressInfo;
       const endpointHost = address.address === '0.0.0.0' || address.address === '::' ? '127.0.0.1' : address.family === 'IPv6' ? `[${address.address}]` : address.address;
       const tls = config.tls.certFile !== '';
@@ -266,9 +267,9 @@ function apiOf(url: string): { format: WireFormat; invalid: (detail: string) => 
  */
 function guardHttp(app: FastifyInstance, config: Readonly<Config>): { lag: EventLoopLag; connections: ReturnType<typeof capConnections> } {
   const connections = capConnections(app.server, config.http, app.log);
+  // Started by listen(): the start's own work (migrations, loading indexes) is no overload.
   const lag = new EventLoopLag();
   const shedLagMs = config.http.shedLagMs;
-  if (shedLagMs > 0) lag.start();
   const mutualForServiceComb = config.tls.certFile !== '' && config.tls.clientAuth === 'registry';
   app.addHook('onRequest', async (request, reply) => {
     const routeConfig = request.routeOptions.config;

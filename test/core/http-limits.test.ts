@@ -64,6 +64,23 @@ describe('request head timeout (issue #15 H1)', () => {
   });
 });
 
+describe('a request header over 16 KB (issue #15 L6)', () => {
+  const cases: [string, string, RegExp][] = [
+    ['the registry', '/v4/default/registry/microservices', /^\{"errorCode":"431001","errorMessage":"Request header fields too large"/],
+    ['the config center', '/v1/default/kie/kv', /^\{\n "errorCode": "431001",/],
+    ['ServiceStage', `/v3/${ADMIN.projectId}/cas/applications`, /^\{"error_code":"APIGW\.0431","error_msg":"Request header fields too large/],
+    ['IAM', '/v3/auth/tokens', /^\{"error":\{"code":431,.*"title":"Request Header Fields Too Large"\},"error_code":"APIGW\.0431"/],
+  ];
+  for (const [api, path, body] of cases) {
+    it(`answers 431 in the format of ${api}`, async (t) => {
+      const srv = await startServer(t, IAM_OVERRIDES);
+      const closed = await untilClosed(await halfSent(Number(new URL(srv.url).port), `GET ${path} HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(17 * 1024)}\r\n\r\n`), 10_000);
+      assert.match(closed.text, /^HTTP\/1\.1 431 Request Header Fields Too Large\r\n/);
+      assert.match(closed.text.slice(closed.text.indexOf('\r\n\r\n') + 4), body);
+    });
+  }
+});
+
 describe('connections past the cap (issue #15 H1)', () => {
   it('keeps serving other clients while 1,100 half-sent requests are open, with ulimit -n 1024 (a child process)', async (t) => {
     const { dataDir, db, port } = await cliFixture(t);
