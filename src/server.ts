@@ -260,9 +260,10 @@ function apiOf(url: string): { format: WireFormat; invalid: (detail: string) => 
  * Guards every API of `app`, before any area's own hooks run: connection caps (`http.*`),
  * no idle timeout on long polls and git smart HTTP (route config `longPoll`), mutual TLS for
  * the ServiceComb APIs (`tls.clientAuth: registry`), and load shedding — while the event loop
- * lags `http.shedLagMs`, writes other than heartbeats and batch finds (route config
- * `keepUnderLoad`) are answered 429 with Retry-After in the API's own format, so heartbeats
- * and reads stay fast (service-center#552's lesson).
+ * lags `http.shedLagMs`, or `http.maxWritesInFlight` writes are already in progress, writes
+ * other than heartbeats and batch finds (route config `keepUnderLoad`) are answered 429 with
+ * Retry-After in the API's own format, so heartbeats and reads stay fast (service-center#552's
+ * lesson): queued writes also make each group commit longer, and it holds the loop.
  * @returns the lag monitor (stopped by `close`) and the connection tracker
  */
 function guardHttp(app: FastifyInstance, config: Readonly<Config>): { lag: EventLoopLag; connections: ReturnType<typeof capConnections> } {
@@ -270,6 +271,8 @@ function guardHttp(app: FastifyInstance, config: Readonly<Config>): { lag: Event
   // Started by listen(): the start's own work (migrations, loading indexes) is no overload.
   const lag = new EventLoopLag();
   const shedLagMs = config.http.shedLagMs;
+  const maxWrites = config.http.maxWritesInFlight;
+  let writesInFlight = 0;
   const mutualForServiceComb = config.tls.certFile !== '' && config.tls.clientAuth === 'registry';
   app.addHook('onRequest', async (request, reply) => {
     const routeConfig = request.routeOptions.config;
@@ -280,11 +283,18 @@ function guardHttp(app: FastifyInstance, config: Readonly<Config>): { lag: Event
         return sendErrorAs(reply, api.format, httpError('ClientCertificateRequired', api.format, (request.raw.socket as TLSSocket).authorizationError?.toString() ?? 'no client certificate'));
       }
     }
-    if (shedLagMs === 0 || request.method === 'GET' || routeConfig?.keepUnderLoad) return;
-    const lagMs = lag.currentMs();
-    if (lagMs < shedLagMs) return;
+    if (request.method === 'GET' || routeConfig?.keepUnderLoad) return;
+    const lagMs = shedLagMs > 0 ? lag.currentMs() : 0;
+    const lagging = shedLagMs > 0 && lagMs >= shedLagMs;
+    const crowded = maxWrites > 0 && writesInFlight >= maxWrites;
+    if (!lagging && !crowded) {
+      writesInFlight++;
+      reply.raw.once('close', () => writesInFlight--);
+      return;
+    }
     const api = apiOf(request.url);
-    const err = httpError('Overloaded', api.format, `the event loop lags ${Math.round(lagMs)} ms (http.shedLagMs ${shedLagMs})`);
+    const why = lagging ? `the event loop lags ${Math.round(lagMs)} ms (http.shedLagMs ${shedLagMs})` : `${writesInFlight} writes are in progress (http.maxWritesInFlight ${maxWrites})`;
+    const err = httpError('Overloaded', api.format, why);
     err.retryAfterSeconds = 1;
     return sendErrorAs(reply, api.format, err);
   });
