@@ -5,7 +5,7 @@ import { connect, type Socket } from 'node:net';
 import { describe, it } from 'node:test';
 import { ADMIN, IAM_OVERRIDES } from '../helpers/iam-client.js';
 import { cliFixture } from '../helpers/cli.js';
-import { until } from '../helpers/registry-client.js';
+import { call, until } from '../helpers/registry-client.js';
 import { startServer } from '../helpers/server.js';
 
 const CLI = new URL('../../src/cli.js', import.meta.url).pathname;
@@ -61,6 +61,22 @@ describe('request head timeout (issue #15 H1)', () => {
     assert.match(registry.text, /"errorCode":"408001"/);
     assert.match(cas.text, /^HTTP\/1\.1 408 /);
     assert.match(cas.text, /"error_code":"APIGW\.0408"/);
+  });
+});
+
+describe('idle timeout (issue #15 H1)', () => {
+  it('closes a request whose body stops arriving after http.idleTimeoutMs, and leaves a Kie long poll alone', async (t) => {
+    const srv = await startServer(t, { 'http.idleTimeoutMs': 1000 });
+    const port = Number(new URL(srv.url).port);
+    const stalled = await untilClosed(await halfSent(port, 'POST /v4/default/registry/microservices HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"serv'), 10_000);
+    assert.ok(stalled.ms !== undefined && stalled.ms < 5000, `closed after ${stalled.ms} ms`);
+
+    const kv = await call(srv.url, 'POST', '/v1/default/kie/kv', { body: { key: 'k', value: 'v', labels: { app: 'idle' } } });
+    const revision = Number(kv.body.update_revision);
+    const poll = call(srv.url, 'GET', `/v1/default/kie/kv?label=app:idle&revision=${revision}&wait=30s`);
+    await new Promise((r) => setTimeout(r, 2500)); // silent for over twice the idle timeout
+    srv.clock.advance(30_000);
+    assert.equal((await poll).status, 304, 'the held poll was answered, not cut');
   });
 });
 

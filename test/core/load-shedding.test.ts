@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
+import { connect, type Socket } from 'node:net';
 import { describe, it } from 'node:test';
 import { EventLoopLag } from '../../src/core/event-loop-lag.js';
 import { ADMIN, IAM_OVERRIDES, login } from '../helpers/iam-client.js';
-import { call, RegistryClient, uniq } from '../helpers/registry-client.js';
+import { call, RegistryClient, uniq, until } from '../helpers/registry-client.js';
 import { startServer } from '../helpers/server.js';
 
 /** Holds this process's event loop (the test server's too) for `ms` milliseconds. */
@@ -79,6 +80,28 @@ describe('load shedding (issue #15, service-center#552)', () => {
 
     // Once the loop keeps time again, writes pass.
     assert.equal((await unshed(() => c.req('POST', '/microservices', { service: { serviceName: uniq('svc'), appId: 'a', version: '1.0.0' } }))).status, 200);
+  });
+
+  it('answers a write 429 while http.maxWritesInFlight writes are in progress, and takes it once they end', async (t) => {
+    const srv = await startServer(t, { 'http.maxWritesInFlight': 2 });
+    const { port } = new URL(srv.url);
+    const body = JSON.stringify({ service: { serviceName: uniq('svc'), appId: 'a', version: '1.0.0' } });
+    // Two registrations whose bodies are still arriving: in progress.
+    const slow = await Promise.all([0, 1].map(() => new Promise<Socket>((resolve) => {
+      const socket = connect(Number(port), '127.0.0.1', () => {
+        socket.write(`POST /v4/default/registry/microservices HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body.slice(0, 10)}`);
+        resolve(socket);
+      });
+    })));
+    t.after(() => slow.forEach((s) => s.destroy()));
+    const c = new RegistryClient(srv.url);
+    await until(async () => (await c.req('POST', '/microservices', { service: { serviceName: uniq('svc'), appId: 'a', version: '1.0.0' } })).status === 429);
+    const shed = await c.req('POST', '/microservices', { service: { serviceName: uniq('svc'), appId: 'a', version: '1.0.0' } });
+    assert.equal(shed.status, 429);
+    assert.equal(shed.body.detail, '2 writes are in progress (http.maxWritesInFlight 2)');
+    assert.equal((await c.req('PUT', '/heartbeats', { instances: [{ serviceId: 'x', instanceId: 'y' }] })).status, 200, 'heartbeats are not counted or shed');
+    slow.forEach((s) => s.end(body.slice(10)));
+    await until(async () => (await c.req('POST', '/microservices', { service: { serviceName: uniq('svc'), appId: 'a', version: '1.0.0' } })).status === 200);
   });
 
   it('never sheds with http.shedLagMs 0', async (t) => {
