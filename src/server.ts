@@ -32,6 +32,7 @@ import { iamError } from './iam/errors.js';
 import { iamCheck, iamPlugin } from './iam/index.js';
 import { kieError } from './kie/errors.js';
 import { registryError } from './registry/errors.js';
+import { ensureDataDir } from './core/data-dir.js';
 import { EventLoopLag } from './core/event-loop-lag.js';
 import { capConnections, serverOptions } from './core/http-server.js';
 import { httpError, rawErrorResponse, sendErrorAs, type WireFormat } from './core/wire/http.js';
@@ -132,6 +133,7 @@ export async function buildServer(config: Readonly<Config>, options: { clock?: C
   });
   const log = app.log;
   const { lag: loopLag, connections } = guardHttp(app, config);
+  ensureDataDir(config.dataDir);
   const db = await openDatabase(config.db, config.dataDir, log);
   const bus = new Bus<RegistryEvents & KieEvents & CasEvents & DeployEvents & GitEvents>((err, event) => log.error({ err, event }, 'event listener failed'));
   const secrets = SecretBox.open(config.secrets.masterKey, config.dataDir);

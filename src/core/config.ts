@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { resolve as resolvePath } from 'node:path';
 import { Type, type Static, type TObject, type TSchema } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { parse as parseYaml } from 'yaml';
@@ -14,7 +15,7 @@ export const ConfigSchema = Type.Object(
   {
     host: Type.String({ default: '127.0.0.1', description: 'Address to listen on.' }),
     port: Type.Integer({ default: 30100, minimum: 0, maximum: 65535, description: 'TCP port for every API (0 picks a free one).' }),
-    dataDir: Type.String({ default: './data', description: 'Directory for the embedded database and other state.' }),
+    dataDir: Type.String({ default: './data', description: 'Directory for the embedded database and other state; a relative path is taken from the working directory at start. Created 0700 when missing.' }),
     db: Type.String({ default: 'sqlite', description: '`sqlite` (a file in dataDir, WAL) or a `postgres://` URL.' }),
     logLevel: Type.Union(
       [Type.Literal('fatal'), Type.Literal('error'), Type.Literal('warn'), Type.Literal('info'), Type.Literal('debug'), Type.Literal('trace'), Type.Literal('silent')],
@@ -319,7 +320,13 @@ export function loadConfig(options: {
     const path = firstError.path.replace(/^\//, '').replaceAll('/', '.') || '(root)';
     throw new ConfigError(`config key "${path}": ${firstError.message}`);
   }
-  return deepFreeze(withDefaults as Config);
+  // Relative directories are taken from the working directory of the start, once: a child
+  // process (git, a build) runs elsewhere and must not resolve them again (issue #15: hosted git
+  // failed with `--data-dir ./demo-data`).
+  const config = withDefaults as Config;
+  config.dataDir = resolvePath(config.dataDir);
+  if (config.engines.dataDir) config.engines.dataDir = resolvePath(config.engines.dataDir);
+  return deepFreeze(config);
 }
 
 function deepFreeze<T>(value: T): T {
