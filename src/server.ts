@@ -50,6 +50,9 @@ import type { RegistryEvents } from './registry/types.js';
 import { WatchHub } from './registry/watch.js';
 import { VERSION } from './version.js';
 
+/** Largest body of the RBAC routes (an account or a role is well under 16 KB; issue #15 H2). */
+const RBAC_MAX_BODY_BYTES = 64 * 1024;
+
 /** Everything buildServer wires together; tests reach services through it. */
 export interface OpenStage {
   app: FastifyInstance;
@@ -187,7 +190,7 @@ export async function buildServer(config: Readonly<Config>, options: { clock?: C
 
   await app.register(websocket, { options: { maxPayload: 1024 * 1024 } });
   app.decorateRequest('rbac', undefined);
-  if (rbac) await app.register(rbacPlugin, { rbac, maxBodyBytes: config.registry.maxBodyBytes });
+  if (rbac) await app.register(rbacPlugin, { rbac, maxBodyBytes: RBAC_MAX_BODY_BYTES });
   await app.register(iamPlugin, { iam, config });
   await app.register(registryPlugin, { registry, watchHub, maxBodyBytes: config.registry.maxBodyBytes, version: VERSION, ...(rbac ? { authorize: rbac.authorize } : {}) });
   await app.register(casPlugin, { services: cas, maxBodyBytes: config.cas.maxBodyBytes, iamCheck: iamCheck(iam, config) });

@@ -82,7 +82,7 @@ export const ConfigSchema = Type.Object(
     ),
     cas: Type.Object(
       {
-        maxBodyBytes: Type.Integer({ default: 12582912, minimum: 1024, description: 'Largest request body on ServiceStage routes (12 MB, the AK/SK limit of Huawei Cloud).' }),
+        maxBodyBytes: Type.Integer({ default: 4194304, minimum: 1024, description: 'Largest request body on ServiceStage routes (4 MiB: a config file holds at most 1,048,576 characters, a config import .zip at most 500 KB; Huawei Cloud accepts up to 12 MB with AK/SK).' }),
         region: Type.String({ default: 'local', description: 'Region name the platform reports (PAAS_REGION_NAME in config file variables).' }),
         sermantAgentPath: Type.String({ default: '', description: 'Path of sermant-agent.jar (from a Sermant release) that the sermantInjector add-on attaches to Java and Tomcat components; installing the add-on fails while it is empty or missing.' }),
         rdsAdminUrl: Type.String({ default: '', description: 'postgres:// URL of a PostgreSQL role allowed to create databases and roles: the server where environments\' created (IaC) rds resources are provisioned. Empty: provisioning an rds resource fails with that reason.' }),

@@ -20,7 +20,8 @@ export async function deployPlugin(app: FastifyInstance, opts: DeployPluginOptio
   await app.register(
     async (scoped) => {
       huaweiScope(scoped, {
-        bodyLimit: 1024 * 1024,
+        // Job routes are reads; a body is ignored (issue #15 H2).
+        bodyLimit: 16 * 1024,
         invalid: (detail) => deployError('InvalidParameter', detail),
         internal: () => deployError('Internal'),
         notFound: (detail) => deployError('RequestNotFound', detail),

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { connect } from 'node:net';
 import { describe, it } from 'node:test';
-import { ADMIN, IAM_OVERRIDES } from '../helpers/iam-client.js';
+import { ADMIN, IAM_OVERRIDES, login } from '../helpers/iam-client.js';
 import { call } from '../helpers/registry-client.js';
 import { startServer } from '../helpers/server.js';
 
@@ -48,11 +48,29 @@ describe('bodies are read only for authenticated callers (issue #15 H2)', () => 
     ['ServiceStage, with a signature of an unknown key', `POST /v3/${ADMIN.projectId}/cas/applications HTTP/1.1\r\nHost: x\r\nX-Sdk-Date: 20260101T000000Z\r\nAuthorization: SDK-HMAC-SHA256 Access=NOSUCHKEY000, SignedHeaders=host;x-sdk-date, Signature=00`],
   ];
   for (const [area, head] of areas) {
-    it(`${area}: a 12 MB body announced without valid credentials is answered 401 before it arrives`, async (t) => {
+    it(`${area}: a body announced without valid credentials is answered 401 before it arrives`, async (t) => {
       const srv = await startServer(t, IAM_OVERRIDES);
-      const answer = await halfSentBody(srv.url, head, 12 * 1024 * 1024, 100, 10_000);
+      const answer = await halfSentBody(srv.url, head, 32 * 1024, 100, 5_000);
       assert.match(answer, /^HTTP\/1\.1 401 /, answer || 'no answer: the server waited for the body');
       assert.match(answer, /APIGW\.0301/);
+    });
+  }
+});
+
+describe('each area\'s body limit is what its API needs (issue #15 H2)', () => {
+  const cases: [string, string, number, string][] = [
+    ['engine management', `/v2/${ADMIN.projectId}/enginemgr/engines`, 64 * 1024, 'SVCSTG.00500400'],
+    ['ServiceStage', `/v3/${ADMIN.projectId}/cas/applications`, 4 * 1024 * 1024, 'SVCSTG.00100400'],
+    ['IAM', '/v3/auth/tokens', 64 * 1024, 'IAM.0001'],
+  ];
+  for (const [area, path, limit, code] of cases) {
+    it(`${area}: ${limit} bytes at most (400 ${code} past it)`, async (t) => {
+      const srv = await startServer(t, IAM_OVERRIDES);
+      const token = (await login(srv.url, ADMIN.name, ADMIN.password)).headers.get('x-subject-token')!;
+      const body = JSON.stringify({ name: 'x'.repeat(limit) });
+      const r = await call(srv.url, 'POST', path, { body, headers: { 'x-auth-token': token } });
+      assert.equal(r.status, 400, r.text.slice(0, 200));
+      assert.equal(r.body.error_code, code);
     });
   }
 });
