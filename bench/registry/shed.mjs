@@ -15,7 +15,7 @@
 //
 // Environment (all optional):
 //   BENCH_SECONDS=15            storm length
-//   BENCH_SHED_LAG_MS=250       http.shedLagMs of the shedding server
+//   BENCH_SHED_LAG_MS=500       http.shedLagMs of the shedding server (the default)
 //   BENCH_MAX_WRITES_IN_FLIGHT=256  its http.maxWritesInFlight (the other server has both off)
 //   BENCH_STORM_CONCURRENCY=1000
 //   BENCH_HEARTBEATERS=200      instances whose heartbeats are measured, round robin
@@ -28,7 +28,7 @@ import { fileURLToPath } from 'node:url';
 import { Children, cli, env, freePort, log, root, writeResults } from '../lib.mjs';
 
 const SECONDS = env('BENCH_SECONDS', 15);
-const SHED_LAG_MS = env('BENCH_SHED_LAG_MS', 250);
+const SHED_LAG_MS = env('BENCH_SHED_LAG_MS', 500);
 const MAX_WRITES = env('BENCH_MAX_WRITES_IN_FLIGHT', 256);
 const STORM_CONCURRENCY = env('BENCH_STORM_CONCURRENCY', 1000);
 const HEARTBEATERS = env('BENCH_HEARTBEATERS', 200);

@@ -155,7 +155,7 @@ export const ConfigSchema = Type.Object(
         keepAliveTimeoutMs: Type.Integer({ default: 5000, minimum: 100, description: 'How long an idle keep-alive connection is kept open between requests.' }),
         maxConnections: Type.Integer({ default: 0, minimum: 0, description: 'Most open connections. Past it a new connection evicts the one that has waited longest (over 1 s) idle or half-sent, else it is closed; connections busy with a request are never evicted. 0 = the process file-descriptor limit less 256 (kept for the database, logs and child processes), at most 16384.' }),
         maxWritesInFlight: Type.Integer({ default: 256, minimum: 0, description: 'Writes (requests other than GET, heartbeats and batch finds) in progress at once; past it a write is answered 429 with Retry-After in the API\'s own error format, so a storm of registrations cannot queue without bound. 0 = no limit.' }),
-        shedLagMs: Type.Integer({ default: 250, minimum: 0, description: 'When the event loop lags this long (smoothed), writes other than heartbeats are answered 429 with Retry-After in the API\'s own error format until it recovers, so heartbeats and reads stay fast. 0 = never shed.' }),
+        shedLagMs: Type.Integer({ default: 500, minimum: 0, description: 'When the event loop lags this long (smoothed), writes other than heartbeats and batch finds are answered 429 with Retry-After in the API\'s own error format until it recovers, so heartbeats and reads stay fast. 0 = never shed.' }),
       },
       { default: {}, additionalProperties: false },
     ),
