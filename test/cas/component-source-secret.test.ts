@@ -64,4 +64,18 @@ describe('a package URL with user info (issue #15 M5)', () => {
     assert.deepEqual(host.seen, [basic, basic], 'the upgrade downloaded with the stored password, not "******"');
     assert.equal((await s.cas.get(path)).body.source.url, redacted);
   });
+
+  it('seals at the next start what an earlier version stored in plain text', async (t) => {
+    let s = await startCas(t);
+    const url = `http://deployer:${PASSWORD}@10.0.0.1/app.tar.gz`;
+    const body = { ...nodeBody('env-1', '', { source: { kind: 'package', url } }), name: 'legacy' };
+    const db = s.server.db.kysely;
+    await db.insertInto('cas_components').values({ id: 'legacy-1', project_id: 'p', application_id: 'a', environment_id: 'env-1', name: 'legacy', body: JSON.stringify(body), stack_name: 'Nodejs20', stack_type: 'Nodejs', stack_version: '1.0.0', creator: 'x', delete_job_id: '', created_at_ms: 1, updated_at_ms: 1 }).execute();
+    await db.insertInto('cas_component_records').values({ job_id: 'JOB-legacy', project_id: 'p', component_id: 'legacy-1', deploy_type: 'deploy', version: '1.0.0', description: '{}', job_info: JSON.stringify({ sourceUrl: url, firstBatchWeight: 0, firstBatchReplica: 0, replica: 1, remainingBatch: 0 }), status: 'SUCCEEDED', begin_ms: 1, end_ms: 2, body: JSON.stringify(body) }).execute();
+    s = await restartCas(s);
+    const component = await s.server.db.kysely.selectFrom('cas_components').select(['body']).where('id', '=', 'legacy-1').executeTakeFirstOrThrow();
+    const record = await s.server.db.kysely.selectFrom('cas_component_records').select(['body', 'job_info']).where('job_id', '=', 'JOB-legacy').executeTakeFirstOrThrow();
+    for (const text of [component.body, record.body, record.job_info]) assert.ok(!text.includes(PASSWORD), text.slice(0, 200));
+    assert.match(record.job_info, /deployer:\*{6}@10\.0\.0\.1/);
+  });
 });
