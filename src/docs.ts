@@ -6,6 +6,8 @@ import { configMarkdown, errorsMarkdown, exampleYaml } from './core/config-docs.
 import { KieCodes } from './kie/errors.js';
 import { RbacCodes } from './rbac/errors.js';
 import { RegistryCodes } from './registry/errors.js';
+import { IamCodes } from './iam/errors.js';
+import { HttpCodes } from './core/wire/http.js';
 
 /** Every generated document: repository-relative path → content. */
 export function generatedDocs(): Record<string, string> {
@@ -42,6 +44,19 @@ export function generatedDocs(): Record<string, string> {
         area: 'Git repository access, `/v1/{project}/git`',
         format: 'Body `{"error_code":"<code>","error_msg":"<message>: <detail>"}`. The documented codes are SVCSTG.REPO.0400–0403 and 0450–0452 (all 400); the others are OpenStage\'s for cases the docs leave open. IAM failures are APIGW.0301 (401) and APIGW.0302 (403). Smart HTTP under `/git/{project}/...` answers plain text with 401 + `WWW-Authenticate: Basic` or 404.',
         codes: Object.values(GitCodes).map((c) => ({ code: c.code, status: c.status, message: c.message })),
+      },
+      {
+        area: 'IAM-compatible identity, `/v3/auth/tokens`, `/v3/projects`, `/v3/users`, `/v3.0/OS-*` (and the IAM check of every Huawei-style API)',
+        format: 'Keystone body `{"error":{"code":<status>,"message":"<message>: <detail>","title":"<reason>"},"error_code":"<code>","error_msg":"<message>: <detail>"}` on the IAM routes; the APIGW codes of the IAM check are rendered in the format of the API that was called. IAM.0102 comes with `Retry-After`.',
+        codes: Object.values(IamCodes).map((c) => ({ code: c.code, status: c.status, message: c.message })),
+      },
+      {
+        area: 'The HTTP layer, on every API (load shedding, timeouts, header size, mutual TLS)',
+        format: 'Each answer in the addressed API\'s own format: the ServiceComb code on the registry, RBAC and config center (status = code / 1000), the APIGW code on the Huawei-style APIs. 429 comes with `Retry-After`. APIGW.0308 is Huawei API Gateway\'s throttling code; the others are OpenStage\'s.',
+        codes: Object.values(HttpCodes).flatMap((c) => [
+          { code: String(c.serviceComb), status: c.status, message: c.message },
+          { code: c.huawei, status: c.status, message: c.message },
+        ]),
       },
       {
         area: 'CSE engine management, `/v2/{project}/enginemgr`',

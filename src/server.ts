@@ -36,11 +36,15 @@ import { iamError } from './iam/errors.js';
 import { iamCheck, iamPlugin, sendKeystoneError } from './iam/index.js';
 import { kieError } from './kie/errors.js';
 import { registryError } from './registry/errors.js';
-import { sendServiceCombError } from './core/wire/servicecomb.js';
 import { sendHuaweiError } from './core/wire/huawei.js';
 import { OpenStageError } from './core/errors.js';
+import { ensureDataDir } from './core/data-dir.js';
+import { EventLoopLag } from './core/event-loop-lag.js';
+import { capConnections, serverOptions } from './core/http-server.js';
+import { httpError, rawErrorResponse, sendErrorAs, type WireFormat } from './core/wire/http.js';
+import type { TLSSocket } from 'node:tls';
 import { IamService, type BootstrapReport } from './iam/service.js';
-import { kiePlugin, sendKieError } from './kie/index.js';
+import { kiePlugin } from './kie/index.js';
 import { KieService } from './kie/service.js';
 import type { KieEvents } from './kie/types.js';
 import { rbacPlugin } from './rbac/index.js';
@@ -53,6 +57,9 @@ import { instrument, opsPlugin, registerOpenApi } from './ops/index.js';
 import { Metrics } from './ops/metrics.js';
 import { Readiness } from './ops/service.js';
 import { VERSION } from './version.js';
+
+/** Largest body of the RBAC routes (an account or a role is well under 16 KB; issue #15 H2). */
+const RBAC_MAX_BODY_BYTES = 64 * 1024;
 
 /** Everything buildServer wires together; tests reach services through it. */
 export interface OpenStage {
@@ -81,6 +88,7 @@ export interface OpenStage {
   /**
    * Listens on `host:port` (0 = a free port), then registers the server's own SERVICECENTER
    * instance with its `rest://` endpoint. @returns the base URL, e.g. `http://127.0.0.1:30100`
+   * (`https://…` with `tls.certFile`)
    */
   listen(host: string, port: number): Promise<string>;
   /** Closes the HTTP server (in-flight requests finish), then the services and the database. */
@@ -127,6 +135,9 @@ export async function buildServer(config: Readonly<Config>, options: { clock?: C
     ...(requestLogging ? {} : { childLoggerFactory: (logger: FastifyBaseLogger) => logger }),
     bodyLimit: config.registry.maxBodyBytes,
     forceCloseConnections: 'idle',
+    // Timeouts and TLS (issue #15 H1, TLS): src/core/http-server.ts. Typed as the plain HTTP
+    // server: the routes use nothing an HTTPS server lacks.
+    ...(serverOptions(config) as { connectionTimeout: number }),
     // HEAD is not routed upstream (servicecomb.md §0: only GET, PUT, POST and DELETE).
     exposeHeadRoutes: false,
     // Long ids must reach the handlers, which answer in the API's own format.
@@ -134,21 +145,28 @@ export async function buildServer(config: Readonly<Config>, options: { clock?: C
     routerOptions: { ignoreTrailingSlash: true, ignoreDuplicateSlashes: true, maxParamLength: 8192 },
     // A URL the router cannot decode still gets the error body of the API it was aimed at.
     frameworkErrors: (error, req, reply) => {
-      const url = req.url ?? '';
-      if (/^\/+v[23]\/+[^/]+\/+cas(\/|$)/.test(url)) return void sendHuaweiError(reply as FastifyReply, casError('InvalidParameter', error.message));
-      if (/^\/+v1\/+[^/]+\/+git(\/|$)/.test(url)) return void sendHuaweiError(reply as FastifyReply, gitError('InvalidParameter', error.message));
-      if (/^\/+v2\/+[^/]+\/+enginemgr(\/|$)/.test(url)) return void sendHuaweiError(reply as FastifyReply, engineError('InvalidParameter', error.message));
-      if (/^\/v3(\.0)?\//.test(url)) return void sendKeystoneError(reply as FastifyReply, iamError('InvalidArgument', error.message));
-      if (/^\/v1\/[^/]*\/kie\//.test(url)) return void sendKieError(reply as FastifyReply, kieError('InvalidParams', error.message));
-      return void sendServiceCombError(reply as FastifyReply, registryError('InvalidParams', error.message));
+      const api = apiOf(req.url ?? '');
+      return void sendErrorAs(reply as FastifyReply, api.format, api.invalid(error.message));
     },
+    // Before a request exists (a header over 16 KB, a malformed request, a timeout) the answer
+    // is written on the socket, in the format of the API the request line names (issue #15 L6).
     clientErrorHandler: (err: NodeJS.ErrnoException, socket) => {
       if (err.code === 'ECONNRESET' || !socket.writable) return;
-      const body = JSON.stringify({ errorCode: '400001', errorMessage: 'Invalid parameter(s)', detail: `malformed HTTP request (${err.code ?? 'client error'})` });
-      socket.end(`HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Type: application/json; charset=UTF-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+      const received = (err as { rawPacket?: unknown }).rawPacket;
+      const head = Buffer.isBuffer(received) ? received.subarray(0, 8192).toString('latin1') : connections.requestLineOf(socket);
+      const api = apiOf(/^[A-Z]+ (\S+)/.exec(head)?.[1] ?? '');
+      const answer =
+        err.code === 'HPE_HEADER_OVERFLOW'
+          ? httpError('HeaderTooLarge', api.format, 'the request headers are larger than 16 KB')
+          : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+            ? httpError('RequestTimeout', api.format, 'the request was not received within http.headersTimeoutMs / http.requestTimeoutMs')
+            : api.invalid(`malformed HTTP request (${err.code ?? 'client error'})`);
+      socket.end(rawErrorResponse(api.format, answer));
     },
   });
   const log = app.log;
+  const { lag: loopLag, connections } = guardHttp(app, config);
+  ensureDataDir(config.dataDir);
   const db = await openDatabase(config.db, config.dataDir, log);
   const bus = new Bus<RegistryEvents & KieEvents & CasEvents & DeployEvents & GitEvents>((err, event) => log.error({ err, event }, 'event listener failed'));
   const secrets = SecretBox.open(config.secrets.masterKey, config.dataDir);
@@ -220,13 +238,13 @@ export async function buildServer(config: Readonly<Config>, options: { clock?: C
   await registerOpenApi(app, VERSION);
   instrument(app, metrics);
   app.decorateRequest('rbac', undefined);
-  if (rbac) await app.register(rbacPlugin, { rbac, maxBodyBytes: config.registry.maxBodyBytes });
+  if (rbac) await app.register(rbacPlugin, { rbac, maxBodyBytes: RBAC_MAX_BODY_BYTES });
   await app.register(iamPlugin, { iam, config });
   await app.register(registryPlugin, { registry, watchHub, maxBodyBytes: config.registry.maxBodyBytes, version: VERSION, ...(rbac ? { authorize: rbac.authorize } : {}) });
   await app.register(casPlugin, { services: cas, maxBodyBytes: config.cas.maxBodyBytes, iamCheck: iamCheck(iam, config) });
   await app.register(deployPlugin, { jobs, iamCheck: iamCheck(iam, config) });
   await app.register(gitPlugin, { git, maxBodyBytes: config.git.maxBodyBytes, iamCheck: iamCheck(iam, config) });
-  await app.register(enginesPlugin, { engines, iamCheck: iamCheck(iam, config) });
+  await app.register(enginesPlugin, { engines, iamCheck: iamCheck(iam, config), isAdministrator: (request) => request.principal !== undefined && iam.isAdmin(request.principal) });
   await app.register(kiePlugin, {
     kie,
     maxBodyBytes: config.kie.maxBodyBytes,
@@ -264,10 +282,13 @@ export async function buildServer(config: Readonly<Config>, options: { clock?: C
     metrics,
     async listen(host: string, port: number) {
       await app.listen({ host, port });
+      if (config.http.shedLagMs > 0) loopLag.start();
       const address = app.server.address() as AddressInfo;
       const endpointHost = address.address === '0.0.0.0' || address.address === '::' ? '127.0.0.1' : address.family === 'IPv6' ? `[${address.address}]` : address.address;
-      await registry.registerSelf([`rest://${endpointHost}:${address.port}`], VERSION);
-      const url = `http://${endpointHost}:${address.port}`;
+      const tls = config.tls.certFile !== '';
+      // ServiceComb marks a TLS endpoint with `?sslEnabled=true` (Java Chassis and go-chassis read it).
+      await registry.registerSelf([`rest://${endpointHost}:${address.port}${tls ? '?sslEnabled=true' : ''}`], VERSION);
+      const url = `${tls ? 'https' : 'http'}://${endpointHost}:${address.port}`;
       components.setServerUrl(url);
       engines.setBuiltInAddress(url);
       readiness.serving();
@@ -278,6 +299,7 @@ export async function buildServer(config: Readonly<Config>, options: { clock?: C
       closed = true;
       readiness.stopping();
       metrics.close();
+      loopLag.stop();
       watchHub.close();
       await app.close();
       await deploy.stop();
@@ -289,4 +311,64 @@ export async function buildServer(config: Readonly<Config>, options: { clock?: C
       await db.close();
     },
   };
+}
+
+// ───────────────────────── the HTTP layer's guards (issue #15) ─────────────────────────
+
+/**
+ * The API a URL addresses: its error format and its invalid-parameter error. Prefixes never
+ * collide (DESIGN.md), so the path alone decides; anything else answers as the registry.
+ */
+function apiOf(url: string): { format: WireFormat; invalid: (detail: string) => OpenStageError } {
+  if (/^\/+v[23]\/+[^/]+\/+cas(\/|$)/.test(url)) return { format: 'huawei', invalid: (d) => casError('InvalidParameter', d) };
+  if (/^\/+v1\/+[^/]+\/+git(\/|$)/.test(url) || /^\/+git\//.test(url)) return { format: 'huawei', invalid: (d) => gitError('InvalidParameter', d) };
+  if (/^\/+v2\/+[^/]+\/+(enginemgr|cseEngines)(\/|$)/.test(url)) return { format: 'huawei', invalid: (d) => engineError('InvalidParameter', d) };
+  if (/^\/v3(\.0)?\//.test(url)) return { format: 'keystone', invalid: (d) => iamError('InvalidArgument', d) };
+  if (/^\/v1\/[^/]*\/kie\//.test(url) || /^\/v1\/health/.test(url)) return { format: 'kie', invalid: (d) => kieError('InvalidParams', d) };
+  return { format: 'servicecomb', invalid: (d) => registryError('InvalidParams', d) };
+}
+
+/**
+ * Guards every API of `app`, before any area's own hooks run: connection caps (`http.*`),
+ * no idle timeout on long polls and git smart HTTP (route config `longPoll`), mutual TLS for
+ * the ServiceComb APIs (`tls.clientAuth: registry`), and load shedding — while the event loop
+ * lags `http.shedLagMs`, or `http.maxWritesInFlight` writes are already in progress, writes
+ * other than heartbeats and batch finds (route config `keepUnderLoad`) are answered 429 with
+ * Retry-After in the API's own format, so heartbeats and reads stay fast (service-center#552's
+ * lesson): queued writes also make each group commit longer, and it holds the loop.
+ * @returns the lag monitor (stopped by `close`) and the connection tracker
+ */
+function guardHttp(app: FastifyInstance, config: Readonly<Config>): { lag: EventLoopLag; connections: ReturnType<typeof capConnections> } {
+  const connections = capConnections(app.server, config.http, app.log);
+  // Started by listen(): the start's own work (migrations, loading indexes) is no overload.
+  const lag = new EventLoopLag();
+  const shedLagMs = config.http.shedLagMs;
+  const maxWrites = config.http.maxWritesInFlight;
+  let writesInFlight = 0;
+  const mutualForServiceComb = config.tls.certFile !== '' && config.tls.clientAuth === 'registry';
+  app.addHook('onRequest', async (request, reply) => {
+    const routeConfig = request.routeOptions.config;
+    if (routeConfig?.longPoll) request.raw.socket.setTimeout(0);
+    if (mutualForServiceComb) {
+      const api = apiOf(request.url);
+      if ((api.format === 'servicecomb' || api.format === 'kie') && !(request.raw.socket as TLSSocket).authorized) {
+        return sendErrorAs(reply, api.format, httpError('ClientCertificateRequired', api.format, (request.raw.socket as TLSSocket).authorizationError?.toString() ?? 'no client certificate'));
+      }
+    }
+    if (request.method === 'GET' || routeConfig?.keepUnderLoad) return;
+    const lagMs = shedLagMs > 0 ? lag.currentMs() : 0;
+    const lagging = shedLagMs > 0 && lagMs >= shedLagMs;
+    const crowded = maxWrites > 0 && writesInFlight >= maxWrites;
+    if (!lagging && !crowded) {
+      writesInFlight++;
+      reply.raw.once('close', () => writesInFlight--);
+      return;
+    }
+    const api = apiOf(request.url);
+    const why = lagging ? `the event loop lags ${Math.round(lagMs)} ms (http.shedLagMs ${shedLagMs})` : `${writesInFlight} writes are in progress (http.maxWritesInFlight ${maxWrites})`;
+    const err = httpError('Overloaded', api.format, why);
+    err.retryAfterSeconds = 1;
+    return sendErrorAs(reply, api.format, err);
+  });
+  return { lag, connections };
 }

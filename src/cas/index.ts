@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { huaweiScope } from '../core/wire/huawei.js';
+import type { IamHooks } from '../iam/types.js';
 import { addonRoutes } from './addon/routes.js';
 import type { AddonService } from './addon/service.js';
 import { applicationRoutes } from './application/routes.js';
@@ -34,8 +35,8 @@ export interface CasPluginOptions {
   services: CasServices;
   /** Largest request body, bytes (cas.maxBodyBytes). */
   maxBodyBytes: number;
-  /** The IAM check (X-Auth-Token or AK/SK signature for the project in the path). */
-  iamCheck: (request: FastifyRequest) => Promise<void>;
+  /** The IAM check (X-Auth-Token or AK/SK signature for the project in the path), before and after the body. */
+  iamCheck: IamHooks<FastifyRequest>;
 }
 
 /** A multipart upload as the routes see it: every field, files as name + bytes. */
@@ -80,7 +81,8 @@ export async function casPlugin(app: FastifyInstance, opts: CasPluginOptions): P
           (err: unknown) => done(casError('InvalidParameter', `bad multipart body: ${(err as Error).message}`), undefined),
         );
       });
-      scoped.addHook('preValidation', opts.iamCheck);
+      scoped.addHook('onRequest', opts.iamCheck.onRequest);
+      scoped.addHook('preValidation', opts.iamCheck.preValidation);
       environmentRoutes(scoped, opts.services);
       applicationRoutes(scoped, opts.services);
       runtimeStackRoutes(scoped, opts.services);
@@ -99,7 +101,8 @@ export async function casPlugin(app: FastifyInstance, opts: CasPluginOptions): P
         internal: () => casError('Internal'),
         notFound: (detail) => casError('RequestNotFound', detail),
       });
-      scoped.addHook('preValidation', opts.iamCheck);
+      scoped.addHook('onRequest', opts.iamCheck.onRequest);
+      scoped.addHook('preValidation', opts.iamCheck.preValidation);
       v2Routes(scoped, opts.services.v2);
       v2ComponentRoutes(scoped, opts.services.v2);
     },

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { resolve as resolvePath } from 'node:path';
 import { Type, type Static, type TObject, type TSchema } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { parse as parseYaml } from 'yaml';
@@ -14,7 +15,7 @@ export const ConfigSchema = Type.Object(
   {
     host: Type.String({ default: '127.0.0.1', description: 'Address to listen on.' }),
     port: Type.Integer({ default: 30100, minimum: 0, maximum: 65535, description: 'TCP port for every API (0 picks a free one).' }),
-    dataDir: Type.String({ default: './data', description: 'Directory for the embedded database and other state.' }),
+    dataDir: Type.String({ default: './data', description: 'Directory for the embedded database and other state; a relative path is taken from the working directory at start. Created 0700 when missing.' }),
     db: Type.String({ default: 'sqlite', description: '`sqlite` (a file in dataDir, WAL) or a `postgres://` URL.' }),
     logLevel: Type.Union(
       [Type.Literal('fatal'), Type.Literal('error'), Type.Literal('warn'), Type.Literal('info'), Type.Literal('debug'), Type.Literal('trace'), Type.Literal('silent')],
@@ -51,6 +52,7 @@ export const ConfigSchema = Type.Object(
         instanceMinTimes: Type.Integer({ default: 3, minimum: 0, description: 'Smallest missed-heartbeat count a push-mode instance may ask for (registry.instance.minTimes).' }),
         instanceTtlSeconds: Type.Integer({ default: 0, minimum: 0, description: 'Server-wide lease TTL overriding interval × (times + 1); 0 keeps the per-instance TTL.' }),
         leaseSweepPeriodMs: Type.Integer({ default: 1000, minimum: 10, description: 'How often expired leases are looked for.' }),
+        stallThresholdMs: Type.Integer({ default: 2000, minimum: 0, description: 'An event-loop stall at least this long (a SIGSTOP, a frozen VM) holds lease expiry for as long as the stall lasted, so heartbeats waiting to be read renew their leases first; 0 = off.' }),
         watchPingSeconds: Type.Integer({ default: 30, minimum: 1, description: 'Ping period on watch WebSockets.' }),
         maxBodyBytes: Type.Integer({ default: 2097152, minimum: 1024, description: 'Largest request body on registry routes without a tighter limit.' }),
         findCacheEntries: Type.Integer({ default: 20000, minimum: 0, description: 'Discovery results kept serialised, keyed by query and revision.' }),
@@ -84,7 +86,7 @@ export const ConfigSchema = Type.Object(
     ),
     cas: Type.Object(
       {
-        maxBodyBytes: Type.Integer({ default: 12582912, minimum: 1024, description: 'Largest request body on ServiceStage routes (12 MB, the AK/SK limit of Huawei Cloud).' }),
+        maxBodyBytes: Type.Integer({ default: 4194304, minimum: 1024, description: 'Largest request body on ServiceStage routes (4 MiB: a config file holds at most 1,048,576 characters, a config import .zip at most 500 KB; Huawei Cloud accepts up to 12 MB with AK/SK).' }),
         region: Type.String({ default: 'local', description: 'Region name the platform reports (PAAS_REGION_NAME in config file variables).' }),
         sermantAgentPath: Type.String({ default: '', description: 'Path of sermant-agent.jar (from a Sermant release) that the sermantInjector add-on attaches to Java and Tomcat components; installing the add-on fails while it is empty or missing.' }),
         rdsAdminUrl: Type.String({ default: '', description: 'postgres:// URL of a PostgreSQL role allowed to create databases and roles: the server where environments\' created (IaC) rds resources are provisioned. Empty: provisioning an rds resource fails with that reason.' }),
@@ -160,6 +162,42 @@ export const ConfigSchema = Type.Object(
         terminationGraceSeconds: Type.Integer({ default: 10, minimum: 1, description: 'Wait between SIGTERM and SIGKILL when an engine process is stopped.' }),
         usageCacheMs: Type.Integer({ default: 5000, minimum: 0, description: 'How long an engine\'s used-instance figure is reused before it is asked again.' }),
         stopOnShutdown: Type.Boolean({ default: false, description: 'Stop the exclusive engine processes when OpenStage stops; by default they keep running and are taken over at the next start.' }),
+      },
+      { default: {}, additionalProperties: false },
+    ),
+    // ── HTTP layer and login hardening (issue #15) ──
+    http: Type.Object(
+      {
+        headersTimeoutMs: Type.Integer({ default: 10000, minimum: 1000, description: 'Longest a client may take to send the headers of a request; then the connection is closed (half-sent requests hold no connection longer).' }),
+        requestTimeoutMs: Type.Integer({ default: 300000, minimum: 0, description: 'Longest a client may take to send a whole request, body included; 0 = no limit. Keep it long enough for git pushes of large repositories.' }),
+        idleTimeoutMs: Type.Integer({ default: 120000, minimum: 0, description: 'A connection with no bytes either way for this long while a request is open is closed; long polls (Kie `wait`), watch WebSockets and git smart HTTP are excepted by route. 0 = never.' }),
+        keepAliveTimeoutMs: Type.Integer({ default: 72000, minimum: 100, description: 'How long an idle keep-alive connection is kept open between requests (Fastify\'s default, above the 60 s idle timeout of common load balancers, so a proxy never reuses a connection the server just closed). Idle connections are the first evicted at http.maxConnections.' }),
+        maxConnections: Type.Integer({ default: 0, minimum: 0, description: 'Most open connections. Past it a new connection evicts the one that has waited longest (over 1 s) idle or half-sent, else it is closed; connections busy with a request are never evicted. 0 = the process file-descriptor limit less 256 (kept for the database, logs and child processes), at most 16384.' }),
+        maxWritesInFlight: Type.Integer({ default: 256, minimum: 0, description: 'Writes (requests other than GET, heartbeats and batch finds) in progress at once; past it a write is answered 429 with Retry-After in the API\'s own error format, so a storm of registrations cannot queue without bound. 0 = no limit.' }),
+        shedLagMs: Type.Integer({ default: 500, minimum: 0, description: 'When the event loop lags this long (smoothed), writes other than heartbeats and batch finds are answered 429 with Retry-After in the API\'s own error format until it recovers, so heartbeats and reads stay fast. 0 = never shed.' }),
+      },
+      { default: {}, additionalProperties: false },
+    ),
+    tls: Type.Object(
+      {
+        certFile: Type.String({ default: '', description: 'PEM certificate (with its chain) of the server; with keyFile set the port serves HTTPS only. Empty = plain HTTP.' }),
+        keyFile: Type.String({ default: '', description: 'PEM private key of certFile.' }),
+        caFile: Type.String({ default: '', description: 'PEM CA certificates that client certificates must chain to (mutual TLS); needed when clientAuth is not `none`.' }),
+        clientAuth: Type.Union([Type.Literal('none'), Type.Literal('registry'), Type.Literal('all')], {
+          default: 'none',
+          description: 'Mutual TLS: `none`; `registry` = the ServiceComb APIs (service center, engine RBAC, config center kvs, /health, /version) refuse a request without a client certificate from caFile (401 in their format) while the other APIs stay one-way TLS, as the service center\'s ssl.verifyPeer; `all` = the TLS handshake refuses every client without one.',
+        }),
+        minVersion: Type.Union([Type.Literal('TLSv1.2'), Type.Literal('TLSv1.3')], { default: 'TLSv1.2', description: 'Oldest TLS version accepted.' }),
+      },
+      { default: {}, additionalProperties: false },
+    ),
+    login: Type.Object(
+      {
+        pairFailures: Type.Integer({ default: 5, minimum: 1, description: 'Failed logins of one user from one address (IAM passwords, hosted git Basic auth) after which that pair backs off: 1 s, doubling with each further failure.' }),
+        userFailures: Type.Integer({ default: 20, minimum: 1, description: 'Failed logins of one user from any address after which that user backs off.' }),
+        addressFailures: Type.Integer({ default: 20, minimum: 1, description: 'Failed logins from one address, whatever the user, after which that address backs off.' }),
+        windowSeconds: Type.Integer({ default: 900, minimum: 1, description: 'Failures are counted for this long from a key\'s first one.' }),
+        maxWaitSeconds: Type.Integer({ default: 900, minimum: 1, description: 'Longest backoff one key gets.' }),
       },
       { default: {}, additionalProperties: false },
     ),
@@ -312,7 +350,13 @@ export function loadConfig(options: {
     const path = firstError.path.replace(/^\//, '').replaceAll('/', '.') || '(root)';
     throw new ConfigError(`config key "${path}": ${firstError.message}`);
   }
-  return deepFreeze(withDefaults as Config);
+  // Relative directories are taken from the working directory of the start, once: a child
+  // process (git, a build) runs elsewhere and must not resolve them again (issue #15: hosted git
+  // failed with `--data-dir ./demo-data`).
+  const config = withDefaults as Config;
+  config.dataDir = resolvePath(config.dataDir);
+  if (config.engines.dataDir) config.engines.dataDir = resolvePath(config.engines.dataDir);
+  return deepFreeze(config);
 }
 
 function deepFreeze<T>(value: T): T {

@@ -5,6 +5,9 @@
  * The area's wire formatter (src/core/wire/) turns it into that API's error body.
  */
 export class OpenStageError extends Error {
+  /** Seconds the client should wait before trying again (sent as `Retry-After`); 429s and lockouts set it. */
+  retryAfterSeconds?: number;
+
   constructor(
     readonly code: string,
     readonly status: number,

@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { huaweiScope } from '../core/wire/huawei.js';
+import type { IamHooks } from '../iam/types.js';
 import { deployError } from './errors.js';
 import { jobRoutes } from './routes.js';
 import type { JobService } from './job-service.js';
@@ -7,8 +8,8 @@ import type { JobService } from './job-service.js';
 /** What the deploy plugin needs from the composition root. */
 export interface DeployPluginOptions {
   jobs: JobService;
-  /** The IAM check (X-Auth-Token or AK/SK signature for the project in the path). */
-  iamCheck: (request: FastifyRequest) => Promise<void>;
+  /** The IAM check (X-Auth-Token or AK/SK signature for the project in the path), before and after the body. */
+  iamCheck: IamHooks<FastifyRequest>;
 }
 
 /**
@@ -19,12 +20,14 @@ export async function deployPlugin(app: FastifyInstance, opts: DeployPluginOptio
   await app.register(
     async (scoped) => {
       huaweiScope(scoped, {
-        bodyLimit: 1024 * 1024,
+        // Job routes are reads; a body is ignored (issue #15 H2).
+        bodyLimit: 16 * 1024,
         invalid: (detail) => deployError('InvalidParameter', detail),
         internal: () => deployError('Internal'),
         notFound: (detail) => deployError('RequestNotFound', detail),
       });
-      scoped.addHook('preValidation', opts.iamCheck);
+      scoped.addHook('onRequest', opts.iamCheck.onRequest);
+      scoped.addHook('preValidation', opts.iamCheck.preValidation);
       jobRoutes(scoped, opts.jobs);
     },
     { prefix: '/v3/:project/cas/jobs' },

@@ -26,6 +26,11 @@ export const EngineCodes = Object.freeze({
   AuthInvalid: { code: 'SVCSTG.00501202', status: 400, message: 'Invalid engine authentication settings' },
   /** INF: an RBAC token asked of an engine without security authentication, or of one not running. */
   TokenUnavailable: { code: 'SVCSTG.00501203', status: 400, message: 'The engine cannot issue an RBAC token' },
+  /**
+   * The built-in engine's RBAC token asked by a caller other than the IAM administrator: the
+   * code and status of the IAM check's refusal (APIGW.0302), since it is one (issue #15 C1).
+   */
+  TokenForbidden: { code: 'APIGW.0302', status: 403, message: 'The IAM user is not authorized to access the API' },
   /** INF: unknown path under /v2/{project}/enginemgr. */
   RequestNotFound: { code: 'SVCSTG.00500404', status: 404, message: 'Request not found' },
   /** INF. */

@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { huaweiScope } from '../core/wire/huawei.js';
+import type { IamHooks } from '../iam/types.js';
 import { engineError } from './errors.js';
 import { engineRoutes, engineTagRoutes } from './routes.js';
 import type { EngineService } from './service.js';
@@ -7,8 +8,13 @@ import type { EngineService } from './service.js';
 /** What the engine-management plugin needs from the composition root. */
 export interface EnginesPluginOptions {
   engines: EngineService;
-  /** The IAM check (X-Auth-Token or AK/SK signature for the project in the path). */
-  iamCheck: (request: FastifyRequest) => Promise<void>;
+  /** The IAM check (X-Auth-Token or AK/SK signature for the project in the path), before and after the body. */
+  iamCheck: IamHooks<FastifyRequest>;
+  /**
+   * True when the caller (set by the IAM check) is the IAM administrator, the only caller
+   * the built-in engine's RBAC token is given to (issue #15 C1).
+   */
+  isAdministrator: (request: FastifyRequest) => boolean;
 }
 
 /**
@@ -19,12 +25,14 @@ export interface EnginesPluginOptions {
 export async function enginesPlugin(app: FastifyInstance, opts: EnginesPluginOptions): Promise<void> {
   const area = (routes: (scoped: FastifyInstance, o: EnginesPluginOptions) => void) => async (scoped: FastifyInstance) => {
     huaweiScope(scoped, {
-      bodyLimit: 1024 * 1024,
+      // The largest body here, an engine's create, is under 2 KB (issue #15 H2).
+      bodyLimit: 64 * 1024,
       invalid: (detail) => engineError('InvalidParameter', detail),
       internal: () => engineError('Internal'),
       notFound: (detail) => engineError('RequestNotFound', detail),
     });
-    scoped.addHook('preValidation', opts.iamCheck);
+    scoped.addHook('onRequest', opts.iamCheck.onRequest);
+    scoped.addHook('preValidation', opts.iamCheck.preValidation);
     routes(scoped, opts);
   };
   await app.register(area(engineRoutes), { prefix: '/v2/:project/enginemgr' });

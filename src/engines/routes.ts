@@ -27,7 +27,7 @@ import {
 type Params = { project: string; engineId: string };
 
 /** The engine-management routes (servicecomb.md §4.2), under `/v2/{project}/enginemgr`. */
-export function engineRoutes(app: FastifyInstance, { engines }: EnginesPluginOptions): void {
+export function engineRoutes(app: FastifyInstance, { engines, isAdministrator }: EnginesPluginOptions): void {
   const tags = ['engines'];
 
   app.get('/flavors', { schema: { operationId: 'ListFlavors', summary: 'List engine flavors', tags, params: ProjectParams, querystring: ListFlavorsQuery, response: replies(FlavorList) } }, async () => {
@@ -90,7 +90,7 @@ export function engineRoutes(app: FastifyInstance, { engines }: EnginesPluginOpt
 
   app.post('/engines/:engineId/tokens', { schema: { operationId: 'QueryRBACToken', summary: 'Exchange an IAM token for an engine RBAC token', tags, params: EngineParams, response: replies(TokenReply) } }, async (req) => {
     const { project, engineId } = req.params as Params;
-    return { token: await engines.token(project, engineId) };
+    return { token: await engines.token(project, engineId, { administrator: isAdministrator(req) }) };
   });
 }
 

@@ -312,12 +312,18 @@ export class EngineService {
 
   /**
    * POST /engines/{id}/tokens: an engine RBAC token (root's, valid 12 h) for an IAM-checked
-   * caller. @throws 400 SVCSTG.00501116 unknown engine; SVCSTG.00501203 the engine has no
-   * security authentication, is not running, or refused the login
+   * caller. The built-in engine is this server's registry and config center, shared by every
+   * project, so its root token goes to the IAM administrator only; an exclusive engine belongs
+   * to its project, and any caller allowed in the project gets its token (issue #15 C1).
+   * @param caller.administrator whether the caller is the IAM administrator
+   * @throws 403 APIGW.0302 the built-in engine and a caller other than the administrator;
+   *   400 SVCSTG.00501116 unknown engine; SVCSTG.00501203 the engine has no security
+   *   authentication, is not running, or refused the login
    */
-  async token(project: string, id: string): Promise<string> {
+  async token(project: string, id: string, caller: { administrator: boolean }): Promise<string> {
     if (id === BUILT_IN_ENGINE_ID) {
       const { rbac, config } = this.deps;
+      if (!caller.administrator) throw engineError('TokenForbidden', 'the built-in engine is shared by every project: only the IAM administrator gets its root token');
       if (!rbac) throw engineError('TokenUnavailable', 'the built-in engine has no security authentication (rbac.enabled is false)');
       if (!config.rbac.rootPassword) throw engineError('TokenUnavailable', 'the built-in engine\'s root password is not configured (rbac.rootPassword)');
       try {

@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { huaweiScope } from '../core/wire/huawei.js';
+import type { IamHooks } from '../iam/types.js';
 import { gitError } from './errors.js';
 import { authRoutes } from './routes/auth.js';
 import { fileRoutes } from './routes/file.js';
@@ -20,8 +21,8 @@ export interface GitPluginOptions {
   git: GitService;
   /** Largest request body, bytes (git.maxBodyBytes). */
   maxBodyBytes: number;
-  /** The IAM check (X-Auth-Token or AK/SK signature for the project in the path). */
-  iamCheck: (request: FastifyRequest) => Promise<void>;
+  /** The IAM check (X-Auth-Token or AK/SK signature for the project in the path), before and after the body. */
+  iamCheck: IamHooks<FastifyRequest>;
 }
 
 /** `scheme://host` of a request: the base of clone URLs when git.publicUrl is empty. */
@@ -44,9 +45,11 @@ export async function gitPlugin(app: FastifyInstance, opts: GitPluginOptions): P
         internal: () => gitError('Internal'),
         notFound: (detail) => gitError('RequestNotFound', detail),
       });
+      scoped.addHook('onRequest', async (request) => {
+        if (!request.routeOptions.config?.public) await opts.iamCheck.onRequest(request);
+      });
       scoped.addHook('preValidation', async (request) => {
-        if (request.routeOptions.config?.public) return;
-        await opts.iamCheck(request);
+        if (!request.routeOptions.config?.public) await opts.iamCheck.preValidation(request);
       });
       authRoutes(scoped, opts);
       repoRoutes(scoped, opts);

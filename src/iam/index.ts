@@ -2,11 +2,13 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Config } from '../core/config.js';
 import { OpenStageError } from '../core/errors.js';
 import { parseJsonKeepingRawBody } from '../core/raw-body.js';
+import { validateBodiesStrictly } from '../core/wire/huawei.js';
+import { sendErrorAs } from '../core/wire/http.js';
 import { iamError } from './errors.js';
 import { iamAdminRoutes } from './admin-routes.js';
 import { iamRoutes } from './routes.js';
 import type { IamService } from './service.js';
-import type { Principal } from './types.js';
+import type { IamHooks, Principal } from './types.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -30,27 +32,43 @@ const OPEN_PRINCIPAL: Principal = {
 };
 
 /**
- * The IAM check for an area (ServiceStage, Git, engine management, config import/export):
- * a `preValidation` hook (the raw body is needed for AK/SK) that sets `request.principal`
- * or throws APIGW.0301 (401) / APIGW.0302 (403) for the area's error handler to render.
- * The project is the route's `:project` parameter. With `auth: none` every call passes.
+ * The IAM check for an area (ServiceStage, Git, engine management, config import/export), as
+ * two hooks that set `request.principal` or throw APIGW.0301 (401) / APIGW.0302 (403) for the
+ * area's error handler to render: `onRequest` checks a token, and all of a signature but the
+ * signature itself, before the body is read — a caller without credentials costs no body
+ * (issue #15 H2); `preValidation` checks an AK/SK signature over the raw body. The project is
+ * the route's `:project` parameter. With `auth: none` every call passes.
  */
-export function iamCheck(iam: IamService, config: Readonly<Config>): (request: FastifyRequest) => Promise<void> {
-  return async (request) => {
-    if (config.auth === 'none') {
-      request.principal = OPEN_PRINCIPAL;
-      return;
-    }
-    const project = (request.params as { project?: string } | undefined)?.project;
-    request.principal = await iam.authenticate({ method: request.method, url: request.raw.url ?? request.url, headers: request.headers, body: request.rawBody ?? Buffer.alloc(0) }, project);
+export function iamCheck(iam: IamService, config: Readonly<Config>): IamHooks<FastifyRequest> {
+  return {
+    onRequest: async (request) => {
+      if (config.auth === 'none') {
+        request.principal = OPEN_PRINCIPAL;
+        return;
+      }
+      const principal = await iam.authenticateHeaders({ method: request.method, url: request.raw.url ?? request.url, headers: request.headers }, projectOf(request));
+      if (principal) request.principal = principal;
+    },
+    preValidation: async (request) => {
+      if (request.principal) return;
+      request.principal = await iam.authenticate(signable(request), projectOf(request));
+    },
   };
 }
 
+/** The whole IAM check at once, for a handler whose body is already read (the IAM routes). */
+function iamCheckInHandler(iam: IamService, config: Readonly<Config>): (request: FastifyRequest) => Promise<void> {
+  return async (request) => {
+    request.principal = config.auth === 'none' ? OPEN_PRINCIPAL : await iam.authenticate(signable(request), projectOf(request));
+  };
+}
+
+const projectOf = (request: FastifyRequest): string | undefined => (request.params as { project?: string } | undefined)?.project;
+const signable = (request: FastifyRequest) => ({ method: request.method, url: request.raw.url ?? request.url, headers: request.headers, body: request.rawBody ?? Buffer.alloc(0) });
+
 /** Keystone error body, with Huawei's `error_code`/`error_msg` beside it for the Huawei SDKs. */
 export function sendKeystoneError(reply: FastifyReply, err: OpenStageError): FastifyReply {
-  const title = err.status === 401 ? 'Unauthorized' : err.status === 403 ? 'Forbidden' : err.status === 404 ? 'Not Found' : err.status === 409 ? 'Conflict' : 'Bad Request';
-  const message = err.detail ? `${err.message}: ${err.detail}` : err.message;
-  return reply.code(err.status).type('application/json;charset=UTF-8').send({ error: { code: err.status, message, title }, error_code: err.code, error_msg: message });
+  return sendErrorAs(reply, 'keystone', err);
 }
 
 /** What the IAM plugin needs. */
@@ -64,14 +82,16 @@ export interface IamPluginOptions {
  * `GET /v3/projects`, `GET /v3/auth/projects`, `GET /v3/projects/{project_id}`.
  */
 export async function iamPlugin(app: FastifyInstance, opts: IamPluginOptions): Promise<void> {
-  parseJsonKeepingRawBody(app, 1024 * 1024, () => iamError('InvalidArgument', 'the body is not valid JSON'));
+  // Bodies are validated without type coercion ("name": 12345 is refused, issue #15 L5).
+  validateBodiesStrictly(app);
+  parseJsonKeepingRawBody(app, 64 * 1024, (detail) => iamError('InvalidArgument', detail ?? 'the body is not valid JSON'));
   app.setErrorHandler((err: Error & { validation?: unknown; statusCode?: number }, request, reply) => {
     if (err instanceof OpenStageError) return sendKeystoneError(reply, err);
     if (err.validation || (err.statusCode && err.statusCode < 500)) return sendKeystoneError(reply, iamError('InvalidArgument', err.message));
     request.log.error({ err, reqId: request.id }, 'unexpected error');
     return sendKeystoneError(reply, new OpenStageError('IAM.0000', 500, 'Internal server error'));
   });
-  const check = iamCheck(opts.iam, opts.config);
+  const check = iamCheckInHandler(opts.iam, opts.config);
   iamRoutes(app, opts.iam, check);
   iamAdminRoutes(app, opts.iam, opts.config, check);
 }

@@ -55,7 +55,7 @@ export function iamRoutes(app: FastifyInstance, iam: IamService, check: (request
     if (!auth.identity.methods.includes('password') || !auth.identity.password) throw iamError('InvalidArgument', 'the supported methods are password and token');
     const { user } = auth.identity.password;
     const login: PasswordLogin = { userName: user.name, password: user.password, domainName: user.domain?.name, domainId: user.domain?.id, projectId: project?.id, projectName: project?.name };
-    const { token, record } = await iam.issueToken(login);
+    const { token, record } = await iam.issueToken(login, req.ip);
     reply.code(201).header('X-Subject-Token', token);
     return iam.tokenBody(record);
   });
@@ -67,6 +67,8 @@ export function iamRoutes(app: FastifyInstance, iam: IamService, check: (request
     const record = await iam.validateToken(subject).catch(() => {
       throw iamError('NotFound', 'the token does not exist or has expired');
     });
+    // Keystone lets only an administrator validate other users' tokens (issue #15 L1).
+    if (record.userId !== req.principal!.userId && !iam.isAdmin(req.principal!)) throw iamError('Forbidden', 'only the token\'s user or the administrator may validate it');
     reply.header('X-Subject-Token', subject);
     return iam.tokenBody(record);
   });

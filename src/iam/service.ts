@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { LoginBackoff, loginKeys, retryAfterSeconds } from '../core/backoff.js';
 import type { Clock } from '../core/clock.js';
 import type { Config } from '../core/config.js';
 import type { Db } from '../core/db/kysely.js';
@@ -7,7 +8,7 @@ import { newHexId } from '../core/ids.js';
 import type { Logger } from '../core/log.js';
 import { hashPassword, safeEqual, SecretBox, tokenDigest, verifyPassword } from '../core/secrets.js';
 import { iamError } from './errors.js';
-import { canonicalRequest, parseAuthorization, parseSdkDate, sign, stringToSign, type SignableRequest } from './signature.js';
+import { canonicalRequest, parseAuthorization, parseSdkDate, sign, stringToSign, type SignableRequest, type SignatureHeader } from './signature.js';
 import * as iamStore from './store.js';
 import type { AccessKey, Principal, Project, TokenRecord, User } from './types.js';
 
@@ -69,6 +70,9 @@ export class IamService {
   private readonly log: Logger;
   private readonly config: Readonly<Config>;
   private readonly secrets: SecretBox;
+  private readonly backoff: LoginBackoff;
+  /** A hash no password matches, verified when no user has the name (same cost, issue #15 M4). */
+  private dummyHash?: Promise<string>;
 
   constructor(deps: IamDeps) {
     this.db = deps.db;
@@ -76,6 +80,8 @@ export class IamService {
     this.log = deps.log.child({ area: 'iam' });
     this.config = deps.config;
     this.secrets = deps.secrets;
+    const l = deps.config.login;
+    this.backoff = new LoginBackoff(deps.clock, { windowMs: l.windowSeconds * 1000, maxWaitMs: l.maxWaitSeconds * 1000 });
   }
 
   /**
@@ -231,15 +237,28 @@ export class IamService {
 
   /**
    * Password login (`POST /v3/auth/tokens`). The user must be a member of the scoped project.
+   * A name no user has costs one password hash like a wrong password (no enumeration by
+   * timing); failures back off per user, per client address and per pair (`login.*`), and
+   * while one of them waits the login is refused before any hash is computed (issue #15 M4).
+   * @param address the client's address (backoff key)
    * @returns the token text (for `X-Subject-Token`) and its record
-   * @throws IAM.0101 (401) wrong name or password; APIGW.0302 (403) not a member; IAM.0001 bad scope
+   * @throws IAM.0101 (401) wrong name or password; IAM.0102 (401, `retryAfterSeconds` set)
+   *   too many failures, wait; APIGW.0302 (403) not a member; IAM.0001 bad scope
    */
-  async issueToken(login: PasswordLogin): Promise<{ token: string; record: TokenRecord }> {
-    const candidates = login.domainName
-      ? [await iamStore.findUserByName(this.db.kysely, login.domainName, login.userName)].filter((x) => x !== undefined)
-      : await iamStore.findUsersByName(this.db.kysely, login.userName);
+  async issueToken(login: PasswordLogin, address: string): Promise<{ token: string; record: TokenRecord }> {
+    const attempt = this.backoff.begin(loginKeys(`${login.domainName ?? login.domainId ?? '*'}/${login.userName}`, address, this.config.login));
+    if ('waitMs' in attempt) throw iamError('Locked', `too many failed logins; retry in ${retryAfterSeconds(attempt.waitMs)} s`, retryAfterSeconds(attempt.waitMs));
     let user: User | undefined;
-    for (const c of candidates) if (await verifyPassword(login.password, c!.passwordHash)) user = c!.user;
+    try {
+      const candidates = login.domainName
+        ? [await iamStore.findUserByName(this.db.kysely, login.domainName, login.userName)].filter((x) => x !== undefined)
+        : await iamStore.findUsersByName(this.db.kysely, login.userName);
+      for (const c of candidates) if (await verifyPassword(login.password, c!.passwordHash)) user = c!.user;
+      if (candidates.length === 0) await verifyPassword(login.password, await this.dummyPasswordHash());
+    } finally {
+      if (!user || (login.domainId !== undefined && login.domainId !== user.domainId)) attempt.fail();
+      else attempt.succeed();
+    }
     if (!user || (login.domainId !== undefined && login.domainId !== user.domainId)) throw iamError('BadCredentials');
     const projectId = this.scopedProjectId(user, login.projectId, login.projectName);
     const now = this.clock.now();
@@ -276,6 +295,11 @@ export class IamService {
     await iamStore.createToken(this.db.kysely, record);
     this.tokens.set(record.digest, record);
     return { token, record };
+  }
+
+  private dummyPasswordHash(): Promise<string> {
+    this.dummyHash ??= hashPassword(randomBytes(24).toString('base64'), this.config.secrets.passwordHashLog2N);
+    return this.dummyHash;
   }
 
   /** The live record of a token. @throws APIGW.0301 (401) unknown, revoked or expired */
@@ -324,51 +348,72 @@ export class IamService {
 
   /**
    * Establishes who sent a request: an `X-Auth-Token`, or an AK/SK signature in
-   * `Authorization` (with `X-Sdk-Date` within `iam.signatureSkewSeconds` of the clock and
-   * the body hash checked). When `projectId` is given the caller must belong to it (a
-   * token: be scoped to it), and an `X-Project-Id` header must name the same project.
+   * `Authorization` (with `X-Sdk-Date` within `iam.signatureSkewSeconds` of the clock, `host`
+   * and `x-sdk-date` signed, and the body hash checked — `UNSIGNED-PAYLOAD` only for
+   * multipart bodies, as the SDKs send it). When `projectId` is given the caller must belong
+   * to it (a token: be scoped to it), and an `X-Project-Id` header must name the same project.
    * @throws APIGW.0301 (401) missing or bad credential; APIGW.0302 (403) wrong project
    */
   async authenticate(req: SignableRequest, projectId?: string): Promise<Principal> {
-    const header = (name: string): string | undefined => {
-      const v = req.headers[name];
-      return Array.isArray(v) ? v[0] : v;
-    };
-    let principal: Principal;
-    const token = header('x-auth-token');
-    const authorization = header('authorization');
-    if (token) {
-      const record = await this.validateToken(token);
-      const user = this.users.get(record.userId)!;
-      principal = { method: 'token', userId: user.id, userName: user.name, domainId: user.domainId, domainName: user.domainName, projectIds: new Set(record.projectId ? [record.projectId] : []) };
-    } else if (authorization) {
-      principal = this.verifySignature(req, authorization, header('x-sdk-date'));
-    } else {
-      throw iamError('Unauthenticated', 'no X-Auth-Token or Authorization header');
-    }
-    const xProject = header('x-project-id');
-    if (projectId !== undefined) {
-      if (xProject && xProject !== projectId) throw iamError('Forbidden', 'X-Project-Id does not match the project in the path');
-      if (!principal.projectIds.has(projectId)) throw iamError('Forbidden', `the caller may not act in project ${projectId}`);
-    }
+    const byToken = await this.authenticateToken(req, projectId);
+    if (byToken) return byToken;
+    const { parsed, secretKey, principal } = this.checkSignatureHeaders(req, projectId);
+    const expected = sign(secretKey, stringToSign(canonicalRequest(req, parsed.signedHeaders), headerOf(req, 'x-sdk-date')!));
+    if (!safeEqual(expected, parsed.signature)) throw iamError('Unauthenticated', 'verify aksk signature fail');
     return principal;
   }
 
-  private verifySignature(req: SignableRequest, authorization: string, sdkDate: string | undefined): Principal {
-    const parsed = parseAuthorization(authorization);
+  /**
+   * What `authenticate` can check before the body is read (issue #15 H2): a token entirely;
+   * of a signature everything but the signature itself (format, date, key, signed headers,
+   * project). A request without either credential is refused here.
+   * @returns the caller when the request carries a token; undefined when its AK/SK signature
+   *   still has to be checked over the body (`authenticate`)
+   * @throws as `authenticate`
+   */
+  async authenticateHeaders(req: Omit<SignableRequest, 'body'>, projectId?: string): Promise<Principal | undefined> {
+    const byToken = await this.authenticateToken(req, projectId);
+    if (byToken) return byToken;
+    this.checkSignatureHeaders(req, projectId);
+    return undefined;
+  }
+
+  private async authenticateToken(req: Omit<SignableRequest, 'body'>, projectId: string | undefined): Promise<Principal | undefined> {
+    const token = headerOf(req, 'x-auth-token');
+    if (!token) {
+      if (!headerOf(req, 'authorization')) throw iamError('Unauthenticated', 'no X-Auth-Token or Authorization header');
+      return undefined;
+    }
+    const record = await this.validateToken(token);
+    const user = this.users.get(record.userId)!;
+    const principal: Principal = { method: 'token', userId: user.id, userName: user.name, domainId: user.domainId, domainName: user.domainName, projectIds: new Set(record.projectId ? [record.projectId] : []) };
+    checkProject(req, principal, projectId);
+    return principal;
+  }
+
+  private checkSignatureHeaders(req: Omit<SignableRequest, 'body'>, projectId: string | undefined): { parsed: SignatureHeader; secretKey: string; principal: Principal } {
+    const parsed = parseAuthorization(headerOf(req, 'authorization') ?? '');
     if (!parsed) throw iamError('Unauthenticated', 'the Authorization header is not an SDK-HMAC-SHA256 signature');
+    const sdkDate = headerOf(req, 'x-sdk-date');
     if (!sdkDate) throw iamError('Unauthenticated', 'X-Sdk-Date is required with an AK/SK signature');
     const at = parseSdkDate(sdkDate);
     if (Number.isNaN(at)) throw iamError('Unauthenticated', 'X-Sdk-Date must look like 20191115T033655Z');
     if (Math.abs(this.clock.now() - at) > this.config.iam.signatureSkewSeconds * 1000) throw iamError('Unauthenticated', 'signature expired: X-Sdk-Date is too far from the server time');
     if (!parsed.signedHeaders.includes('x-sdk-date')) throw iamError('Unauthenticated', 'X-Sdk-Date must be a signed header');
+    // The SDKs always sign Host; without it a signature would hold for any server (issue #15 L4).
+    if (!parsed.signedHeaders.includes('host')) throw iamError('Unauthenticated', 'Host must be a signed header');
+    // The SDKs declare UNSIGNED-PAYLOAD only for bodies that are not JSON (uploads); on a JSON
+    // body it would let any body ride on a captured signature (issue #15 L4).
+    if (headerOf(req, 'x-sdk-content-sha256') === 'UNSIGNED-PAYLOAD' && !/^multipart\/form-data\b/i.test(headerOf(req, 'content-type') ?? '')) {
+      throw iamError('Unauthenticated', 'X-Sdk-Content-Sha256: UNSIGNED-PAYLOAD is accepted only on multipart/form-data bodies');
+    }
     const key = this.keys.get(parsed.accessKey);
     if (!key || key.key.status !== 'active') throw iamError('Unauthenticated', 'verify aksk signature fail: unknown access key');
-    const expected = sign(key.secretKey, stringToSign(canonicalRequest(req, parsed.signedHeaders), sdkDate));
-    if (!safeEqual(expected, parsed.signature)) throw iamError('Unauthenticated', 'verify aksk signature fail');
     const user = this.users.get(key.key.userId);
     if (!user) throw iamError('Unauthenticated', 'the key owner no longer exists');
-    return { method: 'aksk', userId: user.id, userName: user.name, domainId: user.domainId, domainName: user.domainName, projectIds: this.members.get(user.id) ?? new Set() };
+    const principal: Principal = { method: 'aksk', userId: user.id, userName: user.name, domainId: user.domainId, domainName: user.domainName, projectIds: this.members.get(user.id) ?? new Set() };
+    checkProject(req, principal, projectId);
+    return { parsed, secretKey: key.secretKey, principal };
   }
 
   /**
@@ -391,3 +436,18 @@ export class IamService {
     return this.projects.get(id);
   }
 }
+
+/** A header's first value by lower-case name. */
+function headerOf(req: Pick<SignableRequest, 'headers'>, name: string): string | undefined {
+  const v = req.headers[name];
+  return Array.isArray(v) ? v[0] : v;
+}
+
+/** The caller must belong to `projectId`, and an `X-Project-Id` header must name it. @throws APIGW.0302 */
+function checkProject(req: Pick<SignableRequest, 'headers'>, principal: Principal, projectId: string | undefined): void {
+  if (projectId === undefined) return;
+  const xProject = headerOf(req, 'x-project-id');
+  if (xProject && xProject !== projectId) throw iamError('Forbidden', 'X-Project-Id does not match the project in the path');
+  if (!principal.projectIds.has(projectId)) throw iamError('Forbidden', `the caller may not act in project ${projectId}`);
+}
+

@@ -43,3 +43,12 @@ export interface TokenRecord {
   issuedAtMs: number;
   expiresAtMs: number;
 }
+
+/**
+ * The IAM check as an area registers it (src/iam/index.ts `iamCheck`): `onRequest` runs
+ * before the body is read, `preValidation` after. `Request` is Fastify's request type.
+ */
+export interface IamHooks<Request> {
+  onRequest: (request: Request) => Promise<void>;
+  preValidation: (request: Request) => Promise<void>;
+}

@@ -1,13 +1,15 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { parse as parseYaml } from 'yaml';
 import { OpenStageError } from '../core/errors.js';
-import { huaweiErrorBody } from '../core/wire/huawei.js';
+import { MAX_YAML_DEPTH, parseJsonBounded, yamlNestsDeeperThan } from '../core/nesting.js';
+import { huaweiErrorBody, unstorableText } from '../core/wire/huawei.js';
 import { serviceCombErrorBody } from '../core/wire/servicecomb.js';
 import { kieError } from './errors.js';
 import { fileRoutes } from './routes/file.js';
 import { healthRoutes } from './routes/health.js';
 import { historyRoutes } from './routes/history.js';
 import { kvRoutes } from './routes/kv.js';
+import type { IamHooks } from '../iam/types.js';
 import type { Authorize, Verb } from '../rbac/types.js';
 import type { KieService } from './service.js';
 
@@ -27,7 +29,7 @@ export interface KiePluginOptions {
    * IAM check of the CSE import/export routes (`/file`, `/download`, servicecomb.md §4.1):
    * an X-Auth-Token or an AK/SK signature for the project in the path.
    */
-  iamCheck?: (request: FastifyRequest) => Promise<void>;
+  iamCheck?: IamHooks<FastifyRequest>;
   /**
    * Who may import and export (config kie.transferAuth): `iam` = iamCheck; `engine` = the
    * kv API's guard (`authorize` when RBAC is on) — exclusive engine processes.
@@ -91,11 +93,25 @@ function kieErrorOf(err: FastifyError | OpenStageError, request: FastifyRequest)
   return kieError('Internal');
 }
 
-/** Parses a request body: YAML when the content type says so, JSON otherwise; empty = undefined. */
+/**
+ * Largest YAML body of the kv routes, bytes: a kv holds at most 128 Ki characters, and the
+ * `yaml` package takes about a second per megabyte, which no caller without credentials
+ * (RBAC off) may cost every other client.
+ */
+const MAX_KV_YAML_BYTES = 256 * 1024;
+
+/**
+ * Parses a request body: YAML when the content type says so, JSON otherwise; empty =
+ * undefined. Nesting is bounded before either parser runs (src/core/nesting.ts).
+ * @throws NestingError too deep; an Error from the parser when malformed
+ */
 function parseBody(text: string, contentType: string | undefined): unknown {
   if (text.trim() === '') return undefined;
-  if (contentType && /yaml/i.test(contentType)) return parseYaml(text);
-  return JSON.parse(text);
+  if (contentType && /yaml/i.test(contentType)) {
+    if (yamlNestsDeeperThan(text)) throw new Error(`the body nests deeper than ${MAX_YAML_DEPTH} levels`);
+    return parseYaml(text);
+  }
+  return parseJsonBounded(text);
 }
 
 /**
@@ -131,6 +147,9 @@ export async function kiePlugin(app: FastifyInstance, opts: KiePluginOptions): P
   app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: opts.maxBodyBytes }, (req, body, done) => {
     // The raw bytes are kept for AK/SK signatures (src/core/raw-body.ts).
     req.rawBody = body as Buffer;
+    if ((body as Buffer).length > MAX_KV_YAML_BYTES && /yaml/i.test(req.headers['content-type'] ?? '') && !/\/(file|download)$/.test(req.routeOptions.url ?? '')) {
+      return done(kieError('InvalidParams', `a YAML body of a kv route is limited to ${MAX_KV_YAML_BYTES} bytes`), undefined);
+    }
     try {
       done(null, parseBody((body as Buffer).toString('utf8'), req.headers['content-type']));
     } catch (err) {
@@ -139,6 +158,13 @@ export async function kiePlugin(app: FastifyInstance, opts: KiePluginOptions): P
   });
 
   app.setErrorHandler((err: FastifyError | OpenStageError, request, reply) => sendKieError(reply, kieErrorOf(err, request)));
+
+  // Text no database stores as given (a NUL; a lone surrogate, which SQLite turns into U+FFFD)
+  // is refused as the other areas refuse it (issue #15 M2).
+  app.addHook('preHandler', async (request) => {
+    const bad = unstorableText(request.params, 'params') ?? unstorableText(request.query, 'querystring') ?? unstorableText(request.body, 'body');
+    if (bad) throw kieError('InvalidParams', bad);
+  });
 
   // Held polls are answered (304) before the HTTP server waits for in-flight requests.
   app.addHook('preClose', (done) => {
@@ -159,7 +185,8 @@ export async function kiePlugin(app: FastifyInstance, opts: KiePluginOptions): P
         if (opts.transferAuth === 'engine') {
           if (authorize) file.addHook('onRequest', async (request) => authorize(request, { resource: 'config', verb: request.url.includes('/kie/file') ? 'create' : 'get' }));
         } else if (iamCheck) {
-          file.addHook('preValidation', iamCheck);
+          file.addHook('onRequest', iamCheck.onRequest);
+          file.addHook('preValidation', iamCheck.preValidation);
         }
         file.setErrorHandler((err: FastifyError | OpenStageError, request, reply) => sendCseKieError(reply, kieErrorOf(err, request)));
         fileRoutes(file, opts);

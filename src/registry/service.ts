@@ -11,6 +11,7 @@ import { RegistryIndex, versionKey, type TenantIndex } from './cache.js';
 import { FindCache, instancesJson, revisionOf, type FindResult } from './discovery.js';
 import { registryError } from './errors.js';
 import { LeaseTable } from './lease.js';
+import { StallGuard } from './stall.js';
 import * as registryStore from './store.js';
 import type { DependencyRule, InstanceRecord, MicroService, MicroServiceInstance, MicroServiceKey, RegistryEvents, ServiceRecord, WatchEvent } from './types.js';
 import { checkSchemaId, INSTANCE_STATUSES, SUMMARY_RE, TAG_RE, validateNewInstance, validateNewService } from './validate.js';
@@ -61,6 +62,7 @@ export class RegistryService {
   private readonly index = new RegistryIndex();
   private readonly writes = new Mutex();
   private readonly leases: LeaseTable;
+  private readonly stallGuard: StallGuard;
   private readonly pendingRules = new Set<string>();
   private readonly epoch = newHexId();
   private readonly findCache: FindCache;
@@ -82,6 +84,7 @@ export class RegistryService {
     this.log = deps.log.child({ area: 'registry' });
     this.config = deps.config;
     this.leases = new LeaseTable(deps.clock.now());
+    this.stallGuard = new StallGuard(deps.config.registry.stallThresholdMs, deps.clock, this.log);
     this.findCache = new FindCache(deps.config.registry.findCacheEntries, this.epoch);
     this.registrations = new GroupCommit(this.writes, (items) => this.commitRegistrations(items));
   }
@@ -109,6 +112,7 @@ export class RegistryService {
       instances++;
     }
     for (const rule of await registryStore.listAllDependencies(this.db.kysely)) this.index.tenant(rule.tenant).putRule(rule);
+    this.stallGuard.start();
     this.stopSweeper = this.clock.every(this.config.registry.leaseSweepPeriodMs, (nowMs) => this.expireLeases(nowMs));
     this.log.info({ instances }, 'registry index loaded');
   }
@@ -116,6 +120,7 @@ export class RegistryService {
   /** Stops the sweeper and waits for queued writes to commit. */
   async stop(): Promise<void> {
     this.stopSweeper?.();
+    this.stallGuard.stop();
     await this.writes.run(async () => undefined);
   }
 
@@ -886,6 +891,8 @@ export class RegistryService {
   }
 
   private expireLeases(nowMs: number): void {
+    // After a stall, heartbeats waiting to be read renew their leases first (stall.ts).
+    if (!this.stallGuard.mayExpire()) return;
     const expired = this.leases.sweep(nowMs, (r) => this.index.findTenant(r.tenant)?.services.get(r.instance.serviceId)?.instances.get(r.instance.instanceId) === r);
     if (expired.length === 0) return;
     this.leaseExpiryCount += expired.length;

@@ -113,10 +113,12 @@ describe('DELETE /v3/{project}/cas/config-groups/{config_group_id}', () => {
     assertCasError(await s.cas.get(`/config-groups/${g.id}`), 404, 'SVCSTG.00100404');
   });
 
-  it('answers 200 for an unknown group (§12.2)', async (t) => {
+  it('answers 404 SVCSTG.00100404 for an unknown group, as its GET does (issue #15 L3)', async (t) => {
     const s = await startCas(t);
-    const r = await s.cas.delete('/config-groups/0123456789abcdef0123456789abcdef');
-    assert.equal(r.status, 200, r.text);
+    assertCasError(await s.cas.delete('/config-groups/0123456789abcdef0123456789abcdef'), 404, 'SVCSTG.00100404');
+    const g = await createGroup(s.cas);
+    assert.equal((await s.cas.delete(`/config-groups/${g.id}`)).status, 200);
+    assertCasError(await s.cas.delete(`/config-groups/${g.id}`), 404, 'SVCSTG.00100404', /does not exist/);
   });
 
   it('refuses with 400 SVCSTG.00100402 while the group holds files, and deletes it once they are gone', async (t) => {

@@ -284,9 +284,12 @@ describe('DELETE /v3/{project}/cas/configs/{config_id}', () => {
     assertCasError(await s.cas.get(`/configs/${f.id}/histories/${rec.config_history_id}`), 404, 'SVCSTG.00100404');
   });
 
-  it('answers 200 for an unknown file (§12.2)', async (t) => {
+  it('answers 404 SVCSTG.00100404 for an unknown file, as its GET does (issue #15 L3)', async (t) => {
     const s = await startCas(t);
-    assert.equal((await s.cas.delete('/configs/0123456789abcdef0123456789abcdef', {})).status, 200);
+    assertCasError(await s.cas.delete('/configs/0123456789abcdef0123456789abcdef', {}), 404, 'SVCSTG.00100404');
+    const f = await createConfig(s.cas, (await createGroup(s.cas)).id);
+    assert.equal((await s.cas.delete(`/configs/${f.id}`)).status, 200);
+    assertCasError(await s.cas.delete(`/configs/${f.id}`), 404, 'SVCSTG.00100404', /does not exist/);
   });
 
   it('refuses with 400 SVCSTG.00100402 naming the components while components mount the file', async (t) => {
@@ -354,7 +357,7 @@ describe('DELETE /v3/{project}/cas/configs/{config_id}/histories/{config_history
     assert.equal(r.status, 200, r.text);
     assert.deepEqual((await s.cas.get(`/configs/${f.id}/histories`)).body, { count: 1, histories: [newer] });
     assert.equal((await s.cas.get(`/configs/${f.id}`)).body.version, '3');
-    assert.equal((await s.cas.delete(`/configs/${f.id}/histories/${older.config_history_id}`)).status, 200);
+    assertCasError(await s.cas.delete(`/configs/${f.id}/histories/${older.config_history_id}`), 404, 'SVCSTG.00100404');
   });
 });
 

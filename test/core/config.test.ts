@@ -10,7 +10,7 @@ describe('loadConfig', () => {
     const c = loadConfig();
     assert.equal(c.host, '127.0.0.1');
     assert.equal(c.port, 30100);
-    assert.equal(c.dataDir, './data');
+    assert.equal(c.dataDir, join(process.cwd(), 'data'), 'the default ./data, resolved at start (issue #15)');
     assert.equal(c.db, 'sqlite');
     assert.equal(c.quota.services, 50000);
     assert.equal(c.quota.instances, 150000);

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { connect } from 'node:net';
 import { describe, it, type TestContext } from 'node:test';
-import { ADMIN } from '../helpers/iam-client.js';
+import { ADMIN, login } from '../helpers/iam-client.js';
 import { assertCasError, restartCas, startCas, type CasServer } from '../helpers/cas-client.js';
 import { call, type Reply } from '../helpers/registry-client.js';
 
@@ -112,6 +112,27 @@ describe('GET /v2/{project}/enginemgr/engines', () => {
     assertCasError(await em(s, 'DELETE', '/engines/default'), 400, 'SVCSTG.00501117');
     assertCasError(await em(s, 'GET', '/engines/default/jobs/abc'), 400, 'SVCSTG.00501152');
     assertCasError(await em(s, 'GET', '/engines/default/jobs/99'), 400, 'SVCSTG.00501153');
+  });
+});
+
+describe('POST /v2/{project}/enginemgr/engines/default/tokens (the built-in engine)', () => {
+  it('gives root\'s RBAC token to the IAM administrator only: a user of another project gets 403 APIGW.0302 (issue #15 C1)', async (t) => {
+    const s = await startCas(t, { ...OVERRIDES, 'rbac.enabled': true, 'rbac.rootPassword': 'Root#Pass1' });
+    const iam = s.server.iam;
+    const domainId = iam.findUserByName(ADMIN.name)!.domainId;
+    const project = await iam.createProject('tenant-b', domainId);
+    const mallory = await iam.createUser('mallory', 'Mallory-Passw0rd!');
+    await iam.addMember(mallory.id, project.id);
+    const logged = await login(s.url, 'mallory', 'Mallory-Passw0rd!', { project: { id: project.id } });
+    assert.equal(logged.status, 201, logged.text);
+    const refused = await call(s.url, 'POST', `/v2/${project.id}/enginemgr/engines/default/tokens`, { headers: { 'x-auth-token': logged.headers.get('x-subject-token')! } });
+    assertCasError(refused, 403, 'APIGW.0302', /only the IAM administrator/);
+    assert.equal(refused.body.token, undefined);
+
+    const granted = await em(s, 'POST', '/engines/default/tokens');
+    assert.equal(granted.status, 200, granted.text);
+    const listed = await call(s.url, 'GET', '/v4/default/registry/microservices', { headers: { authorization: `Bearer ${granted.body.token}` } });
+    assert.equal(listed.status, 200, listed.text);
   });
 });
 

@@ -3,9 +3,10 @@ import { createHmac } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { connect } from 'node:net';
 import { describe, it, type TestContext } from 'node:test';
 import type { PushEvent } from '../../src/git/types.js';
-import { uniqName } from '../helpers/cas-client.js';
+import { assertCasError, uniqName } from '../helpers/cas-client.js';
 import { gitCli, gitRun, localAuth, startGit, stubServer } from './client.js';
 
 function workDir(t: TestContext): string {
@@ -93,8 +94,8 @@ describe('smart HTTP /git/{project}/{namespace}/{repo}.git', () => {
   it('answers 404 for an unknown repository or a dumb-HTTP path', async (t) => {
     const s = await startGit(t);
     const auth = uniqName('a');
-    await localAuth(s, auth, 'alice', 'pw');
-    const h = { authorization: `Basic ${Buffer.from('alice:pw').toString('base64')}` };
+    await localAuth(s, auth, 'alice', 'pw-alice-1');
+    const h = { authorization: `Basic ${Buffer.from('alice:pw-alice-1').toString('base64')}` };
     assert.equal((await fetch(`${s.url}/git/${s.git.project}/team/none.git/info/refs?service=git-upload-pack`, { headers: h })).status, 404);
     await s.git.call('POST', '/repos/team/projects', { auth, body: { name: 'web' } });
     assert.equal((await fetch(`${s.url}/git/${s.git.project}/team/web.git/HEAD`, { headers: h })).status, 404);
@@ -104,7 +105,7 @@ describe('smart HTTP /git/{project}/{namespace}/{repo}.git', () => {
   it("delivers the repository's hooks after a push, signed with the hook secret", async (t) => {
     const s = await startGit(t);
     const auth = uniqName('a');
-    await localAuth(s, auth, 'alice', 'pw');
+    await localAuth(s, auth, 'alice', 'pw-alice-1');
     let gotDelivery!: (body: string, sig: string) => void;
     const delivered = new Promise<{ body: string; sig: string }>((resolve) => (gotDelivery = (body, sig) => resolve({ body, sig })));
     const stub = await stubServer(t, (req, res) => {
@@ -116,7 +117,7 @@ describe('smart HTTP /git/{project}/{namespace}/{repo}.git', () => {
     const dir = workDir(t);
     const url = new URL(created.body.clone_url);
     url.username = 'alice';
-    url.password = 'pw';
+    url.password = 'pw-alice-1';
     await gitCli(['init', '--quiet', '-b', 'main', 'svc'], dir);
     const repo = join(dir, 'svc');
     writeFileSync(join(repo, 'a.txt'), 'a');
@@ -129,5 +130,64 @@ describe('smart HTTP /git/{project}/{namespace}/{repo}.git', () => {
     assert.equal(payload.ref, 'refs/heads/main');
     assert.equal(payload.after, (await gitCli(['rev-parse', 'HEAD'], repo)).trim());
     assert.equal(payload.repository.clone_url, created.body.clone_url);
+  });
+
+  it('keeps a keep-alive connection usable after git answers before reading the body (415 on a wrong Content-Type, issue #15 M3)', async (t) => {
+    const s = await startGit(t);
+    const auth = uniqName('a');
+    await localAuth(s, auth, 'alice', 'pw-alice-1');
+    await s.git.call('POST', '/repos/team/projects', { auth, body: { name: 'web' } });
+    const { hostname, port } = new URL(s.url);
+    const basicAuth = `Basic ${Buffer.from('alice:pw-alice-1').toString('base64')}`;
+    const path = `/git/${s.git.project}/team/web.git`;
+    const body = 'x'.repeat(512 * 1024);
+    const answers = await new Promise<string[]>((resolve, reject) => {
+      const socket = connect(Number(port), hostname);
+      const seen: string[] = [];
+      let buffer = '';
+      const timer = setTimeout(() => {
+        socket.destroy();
+        resolve(seen);
+      }, 15_000);
+      socket.on('data', (d) => {
+        buffer += d.toString('latin1');
+        // Each answer ends after its Content-Length or its last chunk.
+        const m = /^HTTP\/1\.1 (\d{3})[^]*?\r\n\r\n/.exec(buffer);
+        if (!m) return;
+        const length = /content-length: (\d+)/i.exec(m[0]);
+        const end = length ? m[0].length + Number(length[1]) : buffer.indexOf('0\r\n\r\n', m[0].length) + 5;
+        if (end < 5 || buffer.length < end) return;
+        seen.push(m[1]!);
+        buffer = buffer.slice(end);
+        if (seen.length === 1) socket.write(`GET ${path}/info/refs?service=git-upload-pack HTTP/1.1\r\nHost: x\r\nAuthorization: ${basicAuth}\r\n\r\n`);
+        else {
+          clearTimeout(timer);
+          socket.destroy();
+          resolve(seen);
+        }
+      });
+      socket.on('error', reject);
+      socket.write(`POST ${path}/git-receive-pack HTTP/1.1\r\nHost: x\r\nAuthorization: ${basicAuth}\r\nContent-Type: text/plain\r\nContent-Length: ${body.length}\r\n\r\n${body}`);
+    });
+    assert.deepEqual(answers, ['415', '200'], 'the second request on the connection is answered');
+  });
+
+  it('backs off Basic auth after 5 wrong passwords from one address (429 with Retry-After), and refuses a short local password (issue #15 L2)', async (t) => {
+    const s = await startGit(t);
+    const auth = uniqName('a');
+    await localAuth(s, auth, 'alice', 'pw-alice-1');
+    await s.git.call('POST', '/repos/team/projects', { auth, body: { name: 'web' } });
+    const refs = `${s.url}/git/${s.git.project}/team/web.git/info/refs?service=git-upload-pack`;
+    const as = (password: string) => fetch(refs, { headers: { authorization: `Basic ${Buffer.from(`alice:${password}`).toString('base64')}` } });
+    for (let i = 0; i < 5; i++) assert.equal((await as(`guess-${i}`)).status, 401);
+    const held = await as('pw-alice-1');
+    assert.equal(held.status, 429, 'the right password waits too: nothing is checked during the wait');
+    assert.equal(held.headers.get('retry-after'), '1');
+    s.clock.advance(1000);
+    assert.equal((await as('pw-alice-1')).status, 200);
+
+    const short = await s.git.call('POST', '/auths/local/password', { body: { name: uniqName('s'), token: Buffer.from('bob:x').toString('base64') } });
+    assertCasError(short, 400, 'SVCSTG.REPO.0400', /at least 8 characters/);
+    assertCasError(await s.git.call('POST', '/auths/local/personal', { body: { name: uniqName('s'), token: 'tok' } }), 400, 'SVCSTG.REPO.0400', /at least 8 characters/);
   });
 });

@@ -52,7 +52,7 @@ describe('POST /v1/{p}/git/webhooks', () => {
 
   it('verifies with the secret of a hook created through the API, and ignores tag pushes and pings', async (t) => {
     const { s, events, post } = await setup(t);
-    await s.git.call('POST', '/auths/local/password', { body: { name: 'l1', token: Buffer.from('u:p').toString('base64') } });
+    await s.git.call('POST', '/auths/local/password', { body: { name: 'l1', token: Buffer.from('u:p-long-enough').toString('base64') } });
     await s.git.call('POST', '/repos/ns/projects', { auth: 'l1', body: { name: 'r' } });
     await s.git.call('POST', '/repos/ns/r/hooks', { auth: 'l1', body: { url: 'http://127.0.0.1:9/x', secret: 'per-hook' } });
     assert.equal((await post(githubPush, { 'x-github-event': 'push', 'x-hub-signature-256': sign(githubPush, 'per-hook') })).status, 200);
@@ -61,6 +61,13 @@ describe('POST /v1/{p}/git/webhooks', () => {
     const ping = JSON.stringify({ zen: 'hi' });
     assert.deepEqual((await post(ping, { 'x-github-event': 'ping', 'x-hub-signature-256': sign(ping) })).body, { result: 'ignored' });
     assert.equal(events.length, 1);
+  });
+
+  it('answers a 10,000-level body with 400 SVCSTG.REPO.0400 naming the bound, not 500 (issue #15 M1)', async (t) => {
+    const { events, post } = await setup(t);
+    const deep = '{"a":'.repeat(5_000) + '['.repeat(5_000) + ']'.repeat(5_000) + '}'.repeat(5_000);
+    assertCasError(await post(deep, { 'x-github-event': 'push', 'x-hub-signature-256': sign(deep) }), 400, 'SVCSTG.REPO.0400', /nests deeper than 64 levels/);
+    assert.deepEqual(events, []);
   });
 
   it('returns 400 SVCSTG.REPO.0400 for a delivery from an unknown sender', async (t) => {

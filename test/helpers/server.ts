@@ -70,7 +70,9 @@ export const HOST_ENV: Record<string, string> = Object.fromEntries(
 /**
  * Starts the real server on an ephemeral loopback port with a temp data dir, the fake clock
  * and the suite's database; everything is closed and removed when the test ends. Deployed
- * replicas are stopped when the server closes (`deploy.stopOnShutdown`, overridable).
+ * replicas are stopped when the server closes (`deploy.stopOnShutdown`, overridable); load
+ * shedding and the lease stall guard are off (`http.shedLagMs`, `registry.stallThresholdMs` 0,
+ * overridable).
  * @param overrides config key paths → values (e.g. `{ 'quota.services': 3 }`)
  * @param options.realClock run the server on the system clock (tests with real processes:
  *   the deployment engine waits on the clock); `clock` is then not the server's
@@ -81,7 +83,10 @@ export async function startServer(t: TestContext, overrides: Record<string, unkn
   const clock = new FakeClock(Date.UTC(2026, 0, 1));
   let current: TestServer | undefined;
   const start = async (): Promise<TestServer> => {
-    const config = loadConfig({ overrides: { host: '127.0.0.1', port: 0, dataDir, db, logLevel: 'silent', 'secrets.passwordHashLog2N': 10, 'deploy.stopOnShutdown': true, 'deploy.sourceRoots': [FIXTURE_ROOT], ...overrides } });
+    // Load shedding and the lease stall guard react to the real event loop, which a shared test
+    // machine stalls at random: off unless a test turns them on (test/core/load-shedding.test.ts,
+    // test/registry/stall.test.ts).
+    const config = loadConfig({ overrides: { host: '127.0.0.1', port: 0, dataDir, db, logLevel: 'silent', 'secrets.passwordHashLog2N': 10, 'deploy.stopOnShutdown': true, 'deploy.sourceRoots': [FIXTURE_ROOT], 'http.shedLagMs': 0, 'registry.stallThresholdMs': 0, ...overrides } });
     const server = await buildServer(config, { clock: options.realClock ? systemClock : clock, hostEnv: HOST_ENV });
     const url = await server.listen('127.0.0.1', 0);
     current = {

@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import { call } from '../helpers/registry-client.js';
 import { ADMIN, IAM_OVERRIDES, login, signedCall } from '../helpers/iam-client.js';
 import { startServer } from '../helpers/server.js';
+import { canonicalRequest, formatSdkDate, sign, stringToSign } from '../../src/iam/signature.js';
 
 const huaweiError = (r: { status: number; body: any }, status: number, code: string, message?: RegExp): void => {
   assert.equal(r.status, status);
@@ -49,6 +50,19 @@ describe('AK/SK signature', () => {
       huaweiError(await signedCall(srv.url, 'GET', `/v3/projects/${ADMIN.projectId}`, { dateMs: srv.clock.now(), ...options }), 401, 'APIGW.0301', message);
     });
   }
+
+  it('refuses UNSIGNED-PAYLOAD on a JSON body and a signature that leaves out Host (issue #15 L4)', async (t) => {
+    const srv = await startServer(t, IAM_OVERRIDES);
+    const unsigned = await signedCall(srv.url, 'POST', '/v3/projects', { body: JSON.stringify({ project: { name: 'p-unsigned' } }), headers: { 'x-sdk-content-sha256': 'UNSIGNED-PAYLOAD' }, dateMs: srv.clock.now() });
+    huaweiError(unsigned, 401, 'APIGW.0301', /UNSIGNED-PAYLOAD is accepted only on multipart/);
+    const sdkDate = formatSdkDate(srv.clock.now());
+    const headers: Record<string, string> = { 'content-type': 'application/json', 'x-sdk-date': sdkDate };
+    const path = `/v3/projects/${ADMIN.projectId}`;
+    const signature = sign(ADMIN.sk, stringToSign(canonicalRequest({ method: 'GET', url: path, headers, body: Buffer.alloc(0) }, ['content-type', 'x-sdk-date']), sdkDate));
+    headers.authorization = `SDK-HMAC-SHA256 Access=${ADMIN.ak}, SignedHeaders=content-type;x-sdk-date, Signature=${signature}`;
+    huaweiError(await call(srv.url, 'GET', path, { headers }), 401, 'APIGW.0301', /Host must be a signed header/);
+    assert.equal((await signedCall(srv.url, 'GET', path, { dateMs: srv.clock.now() })).status, 200, 'the same request with Host signed passes');
+  });
 
   it('refuses a request signed more than 15 minutes before or after the server time', async (t) => {
     const srv = await startServer(t, IAM_OVERRIDES);

@@ -84,6 +84,32 @@ describe('POST /v3/auth/tokens with the token method (rescoping)', () => {
   });
 });
 
+describe('issue #15 L1, L5: token validation and body types', () => {
+  it('lets a user validate only its own token (GET /v3/auth/tokens); the administrator may validate any', async (t) => {
+    const srv = await startServer(t, IAM_OVERRIDES);
+    const bob = await srv.server.iam.createUser('bob', 'Bob-Passw0rd!');
+    await srv.server.iam.addMember(bob.id, ADMIN.projectId);
+    const adminToken = (await login(srv.url, ADMIN.name, ADMIN.password)).headers.get('x-subject-token')!;
+    const bobToken = (await login(srv.url, 'bob', 'Bob-Passw0rd!')).headers.get('x-subject-token')!;
+    const validate = (caller: string, subject: string) => call(srv.url, 'GET', '/v3/auth/tokens', { headers: { 'X-Auth-Token': caller, 'X-Subject-Token': subject } });
+    const refused = await validate(bobToken, adminToken);
+    keystoneError(refused, 403, 'APIGW.0302');
+    assert.equal(refused.body.token, undefined);
+    assert.equal((await validate(bobToken, bobToken)).body.token.user.name, 'bob');
+    assert.equal((await validate(adminToken, bobToken)).body.token.user.name, 'bob');
+  });
+
+  it('refuses a number where a string belongs instead of converting it', async (t) => {
+    const srv = await startServer(t, IAM_OVERRIDES);
+    const body = { auth: { identity: { methods: ['password'], password: { user: { name: 12345, password: ADMIN.password, domain: { name: 'openstage' } } } } } };
+    keystoneError(await call(srv.url, 'POST', '/v3/auth/tokens', { body }), 400, 'IAM.0001');
+    const token = (await login(srv.url, ADMIN.name, ADMIN.password)).headers.get('x-subject-token')!;
+    const created = await call(srv.url, 'POST', '/v3.0/OS-USER/users', { body: { user: { name: 12345, password: 'Numb3r-Passw0rd!' } }, headers: { 'X-Auth-Token': token } });
+    keystoneError(created, 400, 'IAM.0001');
+    assert.equal(srv.server.iam.findUserByName('12345'), undefined);
+  });
+});
+
 describe('token lifetime', () => {
   it('validates with GET, expires after 24 h of clock time, and survives a restart until then', async (t) => {
     let srv = await startServer(t, IAM_OVERRIDES);

@@ -1,5 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { Labels, ProjectParams, ResourceName } from '../common/schemas.js';
+import { redactBody } from './source-secret.js';
 import type { ComponentRecord, ComponentView, FilterOptions, InstanceLogs } from './types.js';
 
 /**
@@ -386,10 +387,11 @@ function statusToWire(v: ComponentView): Static<typeof Status> {
   };
 }
 
-/** The full component (GET): the stored body, ids, names and the status object. */
+/** The full component (GET): the stored body (source credentials redacted), ids, names and the status object. */
 export function componentToWire(v: ComponentView): unknown {
   const c = v.component;
-  return { ...c.body, refer_resources: c.body.refer_resources ?? [], id: c.id, environment_id: c.environmentId, application_id: c.applicationId, environment_name: v.environmentName, application_name: v.applicationName, status: statusToWire(v) };
+  const body = redactBody(c.body);
+  return { ...body, refer_resources: body.refer_resources ?? [], id: c.id, environment_id: c.environmentId, application_id: c.applicationId, environment_name: v.environmentName, application_name: v.applicationName, status: statusToWire(v) };
 }
 
 /** A list item (NJS ComponentList). */
@@ -406,7 +408,7 @@ export function componentListItemToWire(v: ComponentView): Static<typeof Compone
     environment_id: c.environmentId,
     application_id: c.applicationId,
     creator: c.creator,
-    source: c.body.source,
+    source: redactBody(c.body).source,
     version: c.body.version,
     platform_type: 'process',
     external_accesses: c.body.external_accesses ?? [],

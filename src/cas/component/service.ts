@@ -13,6 +13,7 @@ import type { ResourceBinding } from '../environment/types.js';
 import type { CasDeps, ComponentRef, ComponentUsage } from '../types.js';
 import { buildPlan, configMounts } from './plan.js';
 import type { UpdateComponentBodyWire } from './schemas.js';
+import { keepRealUrls, redactUrl } from './source-secret.js';
 import * as componentStore from './store.js';
 import type { Component, ComponentBody, ComponentRecord, ComponentView, FilterOptions, GitCredentialsResolver, InstanceLogs, RecordJobInfo, StatusView } from './types.js';
 
@@ -90,9 +91,14 @@ export class ComponentService implements ComponentUsage {
     this.gitCredentials = resolver;
   }
 
-  /** Resumes removals a previous run left unfinished. Call after DeployService.start(). */
+  /**
+   * Seals source credentials stored in plain text by an earlier version (issue #15 M5), then
+   * resumes removals a previous run left unfinished. Call after DeployService.start().
+   */
   async start(): Promise<void> {
-    for (const c of await componentStore.listDeleting(this.deps.db.kysely)) {
+    const sealed = await componentStore.sealStoredCredentials(this.deps.db.kysely, this.deps.secrets);
+    if (sealed > 0) this.log.info({ rows: sealed }, 'source URL credentials sealed at rest');
+    for (const c of await componentStore.listDeleting(this.deps.db.kysely, this.deps.secrets)) {
       this.log.info({ project: c.projectId, componentId: c.id }, 'resuming component removal');
       await this.startRemoval(c);
     }
@@ -121,7 +127,7 @@ export class ComponentService implements ComponentUsage {
     const component: Component = { id: randomUUID(), projectId: project, applicationId, environmentId: env.id, name: body.name, body: normalized, creator, deleteJobId: '', createdAtMs: now, updatedAtMs: now };
     const plan = await this.plan(component, app.name, env.name);
     try {
-      await componentStore.createComponent(this.deps.db.kysely, component);
+      await componentStore.createComponent(this.deps.db.kysely, this.deps.secrets, component);
     } catch (err) {
       if (err instanceof AlreadyExistsError) throw casError('NameUsed', `component name "${body.name}" is already used in application ${applicationId} and environment ${env.id}`);
       throw err;
@@ -151,7 +157,7 @@ export class ComponentService implements ComponentUsage {
    */
   async list(project: string, applicationId: string | undefined, query: PageQuery & { application_name?: string; component_name?: string }): Promise<{ items: ComponentView[]; total: number }> {
     if (applicationId !== undefined) await this.services.applications.get(project, applicationId);
-    const all = await this.views(project, await componentStore.listComponents(this.deps.db.kysely, project, applicationId));
+    const all = await this.views(project, await componentStore.listComponents(this.deps.db.kysely, this.deps.secrets, project, applicationId));
     const kept = all.filter((v) => (query.application_name === undefined || v.applicationName.includes(query.application_name)) && (query.component_name === undefined || v.component.name.includes(query.component_name)));
     const page = paginate(
       kept.map((v) => ({ id: v.component.id, name: v.component.name, create_time: v.component.createdAtMs, update_time: v.component.updatedAtMs, v })),
@@ -172,7 +178,8 @@ export class ComponentService implements ComponentUsage {
     if (body.name !== c.name) throw casError('InvalidParameter', `name cannot change (it is "${c.name}")`);
     if (body.environment_id !== undefined && body.environment_id !== c.environmentId) throw casError('InvalidParameter', `environment_id cannot change (it is ${c.environmentId})`);
     const before = c.body.runtime_stack;
-    const full: ComponentBody = { ...body, environment_id: c.environmentId };
+    // A body read back from GET carries redacted source URLs: they stand for the stored ones.
+    const full: ComponentBody = keepRealUrls({ ...body, environment_id: c.environmentId }, c.body);
     const normalized = this.checkBody(full);
     const after = normalized.runtime_stack;
     if (after.name !== before.name || after.type !== before.type || after.version !== before.version || (after.deploy_mode ?? before.deploy_mode) !== before.deploy_mode) {
@@ -183,7 +190,7 @@ export class ComponentService implements ComponentUsage {
     const next: Component = { ...c, body: normalized, updatedAtMs: this.deps.clock.now() };
     const plan = await this.plan(next, app.name, env.name);
     const jobId = await this.services.deploy.deploy(plan);
-    await componentStore.updateComponent(this.deps.db.kysely, next);
+    await componentStore.updateComponent(this.deps.db.kysely, this.deps.secrets, next);
     await this.record(next, jobId, 'upgrade', normalized.version, { action: 'upgrade', version: normalized.version, replica: normalized.replica });
     return { componentId, jobId };
   }
@@ -254,12 +261,12 @@ export class ComponentService implements ComponentUsage {
     if (engineAction === 'rollback' || engineAction === 'rollback_current') {
       // The body that version was deployed with (the engine runs its stored plan), at the
       // component's current replica count.
-      const stored = await componentStore.findVersionBody(this.deps.db.kysely, project, componentId, version);
-      if (stored) body = { ...(JSON.parse(stored) as ComponentBody), replica: c.body.replica };
+      const stored = await componentStore.findVersionBody(this.deps.db.kysely, this.deps.secrets, project, componentId, version);
+      if (stored) body = { ...stored, replica: c.body.replica };
       body.version = version;
     }
     const next: Component = { ...c, body, updatedAtMs: this.deps.clock.now() };
-    await componentStore.updateComponent(this.deps.db.kysely, next);
+    await componentStore.updateComponent(this.deps.db.kysely, this.deps.secrets, next);
     await this.record(next, jobId, action, version, { action, version, replica: body.replica, ...(parameters.replica !== undefined ? { parameters } : parameters.version ? { parameters } : {}) });
     return jobId;
   }
@@ -284,7 +291,7 @@ export class ComponentService implements ComponentUsage {
       if (parameters.rule_match_mode !== undefined) gray.rule_match_mode = parameters.rule_match_mode;
       if (parameters.first_batch_weight !== undefined) gray.first_batch_weight = parameters.first_batch_weight;
       const next: Component = { ...c, body: { ...c.body, deploy_strategy: { ...strategy, gray_release: gray } }, updatedAtMs: this.deps.clock.now() };
-      await componentStore.updateComponent(this.deps.db.kysely, next);
+      await componentStore.updateComponent(this.deps.db.kysely, this.deps.secrets, next);
     }
     return runtime.lastJobId;
   }
@@ -323,7 +330,7 @@ export class ComponentService implements ComponentUsage {
 
   /** GET /components/filterOptions: applications and environments that have components, and their enterprise projects. */
   async filterOptions(project: string): Promise<FilterOptions> {
-    const views = await this.views(project, await componentStore.listComponents(this.deps.db.kysely, project));
+    const views = await this.views(project, await componentStore.listComponents(this.deps.db.kysely, this.deps.secrets, project));
     const apps = new Map<string, string>();
     const envs = new Map<string, string>();
     const eps = new Set<string>();
@@ -358,7 +365,7 @@ export class ComponentService implements ComponentUsage {
   }
 
   async mountsOfConfig(project: string, configId: string): Promise<ComponentRef[]> {
-    const all = await componentStore.listComponents(this.deps.db.kysely, project);
+    const all = await componentStore.listComponents(this.deps.db.kysely, this.deps.secrets, project);
     return all
       .filter((c) => configMounts(c).some((m) => m.configId === configId))
       .sort((a, b) => a.createdAtMs - b.createdAtMs || (a.id < b.id ? -1 : 1))
@@ -473,7 +480,7 @@ export class ComponentService implements ComponentUsage {
   async redeployOnPush(event: { project: string; cloneUrl: string; branch: string; sha: string }): Promise<{ componentId: string; jobId: string }[]> {
     const target = sameRepo(event.cloneUrl);
     const started: { componentId: string; jobId: string }[] = [];
-    for (const c of await componentStore.listComponents(this.deps.db.kysely, event.project)) {
+    for (const c of await componentStore.listComponents(this.deps.db.kysely, this.deps.secrets, event.project)) {
       const source = c.body.source;
       if (c.deleteJobId || source.kind !== 'code' || (source.repo_ref ?? '') !== event.branch) continue;
       if (sameRepo(source.repo_url || source.url || '') !== target) continue;
@@ -497,21 +504,21 @@ export class ComponentService implements ComponentUsage {
       await this.deps.db.kysely.transaction().execute((trx) => componentStore.deleteComponent(trx, c.projectId, c.id));
       this.log.info({ project: c.projectId, componentId: c.id }, 'component removed');
     });
-    await componentStore.updateComponent(this.deps.db.kysely, { ...c, deleteJobId: jobId, updatedAtMs: this.deps.clock.now() });
+    await componentStore.updateComponent(this.deps.db.kysely, this.deps.secrets, { ...c, deleteJobId: jobId, updatedAtMs: this.deps.clock.now() });
     return jobId;
   }
 
   private async record(c: Component, jobId: string, deployType: string, version: string, description: Record<string, unknown>): Promise<void> {
     const gray = c.body.deploy_strategy?.type === 'GrayRelease' ? c.body.deploy_strategy.gray_release : undefined;
     const jobInfo: RecordJobInfo = {
-      sourceUrl: c.body.source.repo_url || c.body.source.url || '',
+      sourceUrl: redactUrl(c.body.source.repo_url || c.body.source.url || ''),
       firstBatchWeight: gray?.first_batch_weight ?? 0,
       firstBatchReplica: gray?.first_batch_replica ?? 0,
       replica: c.body.replica,
       remainingBatch: gray?.remaining_batch ?? 0,
     };
-    const body = deployType === 'deploy' || deployType === 'upgrade' ? JSON.stringify(c.body) : '';
-    await componentStore.insertRecord(this.deps.db.kysely, { jobId, projectId: c.projectId, componentId: c.id, deployType, version, description, jobInfo, status: 'RUNNING', beginMs: this.deps.clock.now(), endMs: 0, body });
+    const body = deployType === 'deploy' || deployType === 'upgrade' ? c.body : undefined;
+    await componentStore.insertRecord(this.deps.db.kysely, this.deps.secrets, { jobId, projectId: c.projectId, componentId: c.id, deployType, version, description, jobInfo, status: 'RUNNING', beginMs: this.deps.clock.now(), endMs: 0, ...(body ? { body } : {}) });
   }
 
   /** Records with the final status of their ended jobs written back. */
@@ -543,7 +550,7 @@ export class ComponentService implements ComponentUsage {
 
   private statusOf(c: Component): StatusView {
     const rt = this.services.deploy.runtime(c.projectId, c.id);
-    const artifact = { type: c.body.source.kind, url: c.body.source.repo_url || c.body.source.url || '' };
+    const artifact = { type: c.body.source.kind, url: redactUrl(c.body.source.repo_url || c.body.source.url || '') };
     const instances = (rt?.replicas ?? []).map((r) => ({ instanceId: r.instanceId, version: r.version, port: r.port, state: r.state, ready: r.ready, restarts: r.restarts }));
     return {
       componentStatus: c.deleteJobId ? 'DELETING' : (rt?.status ?? 'PENDING'),
@@ -557,7 +564,7 @@ export class ComponentService implements ComponentUsage {
   }
 
   private async require(project: string, applicationId: string, componentId: string): Promise<Component> {
-    const c = await componentStore.findComponent(this.deps.db.kysely, project, componentId);
+    const c = await componentStore.findComponent(this.deps.db.kysely, this.deps.secrets, project, componentId);
     if (!c || c.applicationId !== applicationId) throw casError('NotFound', `component ${componentId} does not exist in application ${applicationId}`);
     return c;
   }

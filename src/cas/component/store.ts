@@ -1,18 +1,24 @@
 import type { Executor } from '../../core/db/kysely.js';
 import { AlreadyExistsError, isUniqueViolation } from '../../core/errors.js';
 import type { CasComponentRecordsTable, CasComponentsTable } from '../../core/db/tables/cas-component.js';
+import type { SecretBox } from '../../core/secrets.js';
+import { hasSourceCredentials, redactUrl, sealBody, SEALED_KEY, unsealBody } from './source-secret.js';
 import type { Component, ComponentBody, ComponentRecord, RecordStatus } from './types.js';
 
-/** Kysely queries for cas_components and cas_component_records. No rules, no events. */
+/**
+ * Kysely queries for cas_components and cas_component_records. No rules, no events. Bodies
+ * are stored with the credentials of their source URLs sealed (source-secret.ts, issue #15
+ * M5): `box` seals on write and unseals on read, so a Component holds the real URLs.
+ */
 
-function toComponent(r: CasComponentsTable): Component {
+function toComponent(box: SecretBox, r: CasComponentsTable): Component {
   return {
     id: r.id,
     projectId: r.project_id,
     applicationId: r.application_id,
     environmentId: r.environment_id,
     name: r.name,
-    body: JSON.parse(r.body) as ComponentBody,
+    body: unsealBody(r.body, box),
     creator: r.creator,
     deleteJobId: r.delete_job_id,
     createdAtMs: Number(r.created_at_ms),
@@ -20,14 +26,14 @@ function toComponent(r: CasComponentsTable): Component {
   };
 }
 
-function toRow(c: Component): CasComponentsTable {
+function toRow(box: SecretBox, c: Component): CasComponentsTable {
   return {
     id: c.id,
     project_id: c.projectId,
     application_id: c.applicationId,
     environment_id: c.environmentId,
     name: c.name,
-    body: JSON.stringify(c.body),
+    body: sealBody(c.body, box),
     stack_name: c.body.runtime_stack.name,
     stack_type: c.body.runtime_stack.type,
     stack_version: c.body.runtime_stack.version,
@@ -39,9 +45,9 @@ function toRow(c: Component): CasComponentsTable {
 }
 
 /** Inserts a component. @throws AlreadyExistsError when the application has one of that name in the environment */
-export async function createComponent(db: Executor, c: Component): Promise<void> {
+export async function createComponent(db: Executor, box: SecretBox, c: Component): Promise<void> {
   try {
-    await db.insertInto('cas_components').values(toRow(c)).execute();
+    await db.insertInto('cas_components').values(toRow(box, c)).execute();
   } catch (err) {
     if (isUniqueViolation(err)) throw new AlreadyExistsError(`component ${c.name}`);
     throw err;
@@ -49,8 +55,8 @@ export async function createComponent(db: Executor, c: Component): Promise<void>
 }
 
 /** Replaces body, delete job and update time of a component. @returns true when it existed */
-export async function updateComponent(db: Executor, c: Component): Promise<boolean> {
-  const row = toRow(c);
+export async function updateComponent(db: Executor, box: SecretBox, c: Component): Promise<boolean> {
+  const row = toRow(box, c);
   const r = await db
     .updateTable('cas_components')
     .set({ body: row.body, stack_name: row.stack_name, stack_type: row.stack_type, stack_version: row.stack_version, delete_job_id: row.delete_job_id, updated_at_ms: row.updated_at_ms })
@@ -61,21 +67,53 @@ export async function updateComponent(db: Executor, c: Component): Promise<boole
 }
 
 /** One component of the project, or undefined. */
-export async function findComponent(db: Executor, project: string, id: string): Promise<Component | undefined> {
+export async function findComponent(db: Executor, box: SecretBox, project: string, id: string): Promise<Component | undefined> {
   const row = await db.selectFrom('cas_components').selectAll().where('project_id', '=', project).where('id', '=', id).executeTakeFirst();
-  return row ? toComponent(row) : undefined;
+  return row ? toComponent(box, row) : undefined;
 }
 
 /** The project's components, optionally only an application's (unordered). */
-export async function listComponents(db: Executor, project: string, applicationId?: string): Promise<Component[]> {
+export async function listComponents(db: Executor, box: SecretBox, project: string, applicationId?: string): Promise<Component[]> {
   let q = db.selectFrom('cas_components').selectAll().where('project_id', '=', project);
   if (applicationId !== undefined) q = q.where('application_id', '=', applicationId);
-  return (await q.execute()).map(toComponent);
+  return (await q.execute()).map((r) => toComponent(box, r));
 }
 
 /** Components being deleted, in every project (resumed at start). */
-export async function listDeleting(db: Executor): Promise<Component[]> {
-  return (await db.selectFrom('cas_components').selectAll().where('delete_job_id', '!=', '').execute()).map(toComponent);
+export async function listDeleting(db: Executor, box: SecretBox): Promise<Component[]> {
+  return (await db.selectFrom('cas_components').selectAll().where('delete_job_id', '!=', '').execute()).map((r) => toComponent(box, r));
+}
+
+/**
+ * Seals the source credentials of bodies stored before they were sealed (components and
+ * deploy records, in every project), once at start. @returns how many rows were rewritten
+ */
+export async function sealStoredCredentials(db: Executor, box: SecretBox): Promise<number> {
+  let rewritten = 0;
+  const plain = (json: string): ComponentBody | undefined => {
+    if (json === '' || json.includes(SEALED_KEY)) return undefined;
+    const body = JSON.parse(json) as ComponentBody;
+    return hasSourceCredentials(body) ? body : undefined;
+  };
+  for (const r of await db.selectFrom('cas_components').select(['project_id', 'id', 'body']).execute()) {
+    const body = plain(r.body);
+    if (!body) continue;
+    await db.updateTable('cas_components').set({ body: sealBody(body, box) }).where('project_id', '=', r.project_id).where('id', '=', r.id).execute();
+    rewritten++;
+  }
+  for (const r of await db.selectFrom('cas_component_records').select(['job_id', 'body', 'job_info']).execute()) {
+    const body = plain(r.body);
+    const info = JSON.parse(r.job_info) as ComponentRecord['jobInfo'];
+    const redactedUrl = redactUrl(info.sourceUrl);
+    if (!body && redactedUrl === info.sourceUrl) continue;
+    await db
+      .updateTable('cas_component_records')
+      .set({ ...(body ? { body: sealBody(body, box) } : {}), job_info: JSON.stringify({ ...info, sourceUrl: redactedUrl }) })
+      .where('job_id', '=', r.job_id)
+      .execute();
+    rewritten++;
+  }
+  return rewritten;
 }
 
 /** Number of components matching one column. */
@@ -112,8 +150,8 @@ function toRecord(r: CasComponentRecordsTable): ComponentRecord {
   };
 }
 
-/** Inserts a record. */
-export async function insertRecord(db: Executor, r: ComponentRecord): Promise<void> {
+/** Inserts a record; its body (deploy/upgrade) is stored with the source credentials sealed. */
+export async function insertRecord(db: Executor, box: SecretBox, r: ComponentRecord): Promise<void> {
   await db
     .insertInto('cas_component_records')
     .values({
@@ -127,16 +165,16 @@ export async function insertRecord(db: Executor, r: ComponentRecord): Promise<vo
       status: r.status,
       begin_ms: r.beginMs,
       end_ms: r.endMs,
-      body: r.body ?? '',
+      body: r.body ? sealBody(r.body, box) : '',
     })
     .execute();
 }
 
 /**
- * The body JSON of the newest deploy/upgrade record of `version` (what a rollback to that
- * version restores), or undefined when none kept one.
+ * The body of the newest deploy/upgrade record of `version` (what a rollback to that version
+ * restores), with its real source URLs, or undefined when none kept one.
  */
-export async function findVersionBody(db: Executor, project: string, componentId: string, version: string): Promise<string | undefined> {
+export async function findVersionBody(db: Executor, box: SecretBox, project: string, componentId: string, version: string): Promise<ComponentBody | undefined> {
   const row = await db
     .selectFrom('cas_component_records')
     .select(['body'])
@@ -148,7 +186,7 @@ export async function findVersionBody(db: Executor, project: string, componentId
     .orderBy('begin_ms', 'desc')
     .orderBy('job_id', 'desc')
     .executeTakeFirst();
-  return row?.body;
+  return row ? unsealBody(row.body, box) : undefined;
 }
 
 /** A component's records (unordered). */

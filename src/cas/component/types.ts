@@ -79,8 +79,8 @@ export interface ComponentRecord {
   beginMs: number;
   /** 0 while the job runs. */
   endMs: number;
-  /** The component body JSON a deploy/upgrade ran with; '' on actions (not on the wire). */
-  body?: string;
+  /** The component body a deploy/upgrade ran with; absent on actions (not on the wire). */
+  body?: ComponentBody;
 }
 
 /** GET /components/filterOptions: the applications and environments that have components. */

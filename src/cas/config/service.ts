@@ -108,15 +108,16 @@ export class ConfigService {
   }
 
   /**
-   * Deletes a group; an absent group is not an error (§12.2).
-   * @throws SVCSTG.00100402 (400) when it still holds config files
+   * Deletes a group. The real API answers 200 for an absent one (§12.2); OpenStage answers
+   * 404 as its GET does (issue #15 L3) — Terraform reads a 404 on delete as "already deleted".
+   * @throws SVCSTG.00100404 (404) when absent; SVCSTG.00100402 (400) when it still holds config files
    */
   async deleteGroup(project: string, id: string): Promise<void> {
     await this.writes.run(() =>
       this.db.transaction().execute(async (trx) => {
         const files = await configStore.countFilesInGroup(trx, project, id);
         if (files > 0) throw casError('AlreadyDeployed', `config group ${id} still holds ${files} config file(s); delete them first`);
-        await configStore.deleteGroup(trx, project, id);
+        if (!(await configStore.deleteGroup(trx, project, id))) throw casError('ResourceNotFound', `config group ${id} does not exist`);
       }),
     );
   }
@@ -270,14 +271,18 @@ export class ConfigService {
   }
 
   /**
-   * Deletes a config file and its records; an absent file is not an error (§12.2).
-   * @throws SVCSTG.00100402 (400) when components mount it
+   * Deletes a config file and its records; an absent file is 404 as for the group (issue #15 L3).
+   * @throws SVCSTG.00100404 (404) when absent; SVCSTG.00100402 (400) when components mount it
    */
   async deleteConfig(project: string, id: string): Promise<void> {
     // Asked before the transaction: the component service may query its own tables.
     const mounts = await this.deps.components.mountsOfConfig(project, id);
     if (mounts.length > 0) throw casError('AlreadyDeployed', `config file ${id} is mounted by component(s) ${mounts.map((m) => m.component_name).join(', ')}`);
-    await this.writes.run(() => this.db.transaction().execute((trx) => configStore.deleteFile(trx, project, id)));
+    await this.writes.run(() =>
+      this.db.transaction().execute(async (trx) => {
+        if (!(await configStore.deleteFile(trx, project, id))) throw casError('ResourceNotFound', `config file ${id} does not exist`);
+      }),
+    );
   }
 
   // ---- records ----
@@ -306,9 +311,13 @@ export class ConfigService {
     return { ...record, components: await this.deps.components.mountsOfConfig(project, configId) };
   }
 
-  /** Deletes one record; an absent record (or file) is not an error. */
+  /** Deletes one record. @throws SVCSTG.00100404 (404) when the record (or file) is absent, as its GET (issue #15 L3) */
   async deleteRecord(project: string, configId: string, recordId: string): Promise<void> {
-    await this.writes.run(() => this.db.transaction().execute((trx) => configStore.deleteRecord(trx, project, configId, recordId)));
+    await this.writes.run(() =>
+      this.db.transaction().execute(async (trx) => {
+        if (!(await configStore.deleteRecord(trx, project, configId, recordId))) throw casError('ResourceNotFound', `record ${recordId} of config file ${configId} does not exist`);
+      }),
+    );
   }
 
   // ---- import ----

@@ -117,8 +117,10 @@ export async function listGroups(db: Executor, project: string, name?: string): 
 }
 
 /** Deletes a group row (its files must be gone). */
-export async function deleteGroup(db: Executor, project: string, id: string): Promise<void> {
-  await db.deleteFrom('cas_config_groups').where('project', '=', project).where('id', '=', id).execute();
+/** Deletes a group. @returns whether it existed */
+export async function deleteGroup(db: Executor, project: string, id: string): Promise<boolean> {
+  const r = await db.deleteFrom('cas_config_groups').where('project', '=', project).where('id', '=', id).executeTakeFirst();
+  return Number(r.numDeletedRows) > 0;
 }
 
 // ---- files ----
@@ -202,10 +204,11 @@ export async function countFilesInGroup(db: Executor, project: string, groupId: 
   return Number(r?.n ?? 0);
 }
 
-/** Deletes a config file and all its records. */
-export async function deleteFile(db: Executor, project: string, id: string): Promise<void> {
+/** Deletes a config file and all its records. @returns whether the file existed */
+export async function deleteFile(db: Executor, project: string, id: string): Promise<boolean> {
   await db.deleteFrom('cas_config_histories').where('project', '=', project).where('config_id', '=', id).execute();
-  await db.deleteFrom('cas_configs').where('project', '=', project).where('id', '=', id).execute();
+  const r = await db.deleteFrom('cas_configs').where('project', '=', project).where('id', '=', id).executeTakeFirst();
+  return Number(r.numDeletedRows) > 0;
 }
 
 // ---- records ----
@@ -248,7 +251,8 @@ export async function findRecord(db: Executor, box: SecretBox, project: string, 
   return r && toRecord(box, r);
 }
 
-/** Deletes one record. */
-export async function deleteRecord(db: Executor, project: string, configId: string, id: string): Promise<void> {
-  await db.deleteFrom('cas_config_histories').where('project', '=', project).where('config_id', '=', configId).where('id', '=', id).execute();
+/** Deletes one record. @returns whether it existed */
+export async function deleteRecord(db: Executor, project: string, configId: string, id: string): Promise<boolean> {
+  const r = await db.deleteFrom('cas_config_histories').where('project', '=', project).where('config_id', '=', configId).where('id', '=', id).executeTakeFirst();
+  return Number(r.numDeletedRows) > 0;
 }

@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import SQLite from 'better-sqlite3';
 import { Kysely, Migrator, PostgresDialect, SqliteDialect, type Migration, type Transaction } from 'kysely';
@@ -124,6 +124,8 @@ export async function openDatabase(db: string, dataDir: string, log: Logger): Pr
     const file = db.startsWith('sqlite:') ? db.slice('sqlite:'.length) : join(dataDir, 'openstage.db');
     if (file !== ':memory:') mkdirSync(file === join(dataDir, 'openstage.db') ? dataDir : join(file, '..'), { recursive: true });
     const releaseLock = file === ':memory:' ? () => undefined : lockDatabaseFile(file);
+    // A new database file is this user's alone; SQLite gives its -wal and -shm files the same mode.
+    if (file !== ':memory:' && !existsSync(file)) closeSync(openSync(file, 'a', 0o600));
     const sqlite = new SQLite(file);
     sqlite.pragma('journal_mode = WAL');
     // NORMAL in WAL mode survives a process crash (SIGKILL); only an OS crash can lose the last commits.

@@ -16,6 +16,7 @@ export function huaweiErrorBody(err: OpenStageError): HuaweiErrorBody {
 
 /** Sends `err` as a Huawei Cloud error response. */
 export function sendHuaweiError(reply: FastifyReply, err: OpenStageError): FastifyReply {
+  if (err.retryAfterSeconds !== undefined) reply.header('retry-after', String(err.retryAfterSeconds));
   return reply.code(err.status).type('application/json;charset=UTF-8').send(huaweiErrorBody(err));
 }
 
@@ -51,23 +52,50 @@ function validationMessage(err: FastifyError): string {
 /** A NUL or a UTF-16 surrogate without its pair: neither survives PostgreSQL text (SQLite mangles the latter). */
 const UNSTORABLE = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
+/** Describes `text` when it holds a NUL or a lone surrogate; undefined when it holds neither. */
+function unstorableString(text: string, path: string): string | undefined {
+  const m = UNSTORABLE.exec(text);
+  if (!m) return undefined;
+  return m[0] === '\u0000' ? `${path} must not contain a NUL character` : `${path} is not valid Unicode (a lone surrogate)`;
+}
+
 /**
  * The first string in `value` (a parsed body, query or path parameters) holding a NUL or a
  * lone surrogate, described with its path (`body/labels/0/key must not contain a NUL
- * character`); undefined when there is none. Object keys are checked too.
+ * character`); undefined when there is none. Object keys are checked too. The walk keeps its
+ * own stack, so no nesting overflows the call stack (issue #15 M1).
  */
 export function unstorableText(value: unknown, path: string): string | undefined {
-  if (typeof value === 'string') {
-    const m = UNSTORABLE.exec(value);
-    if (!m) return undefined;
-    return m[0] === '\u0000' ? `${path} must not contain a NUL character` : `${path} is not valid Unicode (a lone surrogate)`;
-  }
-  if (value === null || typeof value !== 'object' || Buffer.isBuffer(value) || ArrayBuffer.isView(value)) return undefined;
-  for (const [k, v] of Object.entries(value)) {
-    const bad = unstorableText(k, `${path} key`) ?? unstorableText(v, `${path}/${k}`);
-    if (bad) return bad;
+  const stack: { value: unknown; path: string }[] = [{ value, path }];
+  while (stack.length > 0) {
+    const next = stack.pop()!;
+    if (typeof next.value === 'string') {
+      const bad = unstorableString(next.value, next.path);
+      if (bad) return bad;
+      continue;
+    }
+    const v = next.value;
+    if (v === null || typeof v !== 'object' || Buffer.isBuffer(v) || ArrayBuffer.isView(v)) continue;
+    // Pushed in reverse, so the first offending field in document order is the one named.
+    const entries = Object.entries(v);
+    for (let i = entries.length - 1; i >= 0; i--) {
+      const [k, child] = entries[i]!;
+      stack.push({ value: child, path: `${next.path}/${k}` });
+      stack.push({ value: k, path: `${next.path} key` });
+    }
   }
   return undefined;
+}
+
+/**
+ * Validates bodies without type coercion (a number where a string belongs is refused, as the
+ * Go backends and Keystone refuse it) while query strings and path parameters, which arrive
+ * as text, are coerced.
+ */
+export function validateBodiesStrictly(app: FastifyInstance): void {
+  const strict = new Ajv({ coerceTypes: false, useDefaults: true, removeAdditional: false, allErrors: false, strict: false });
+  const coercing = new Ajv({ coerceTypes: 'array', useDefaults: true, removeAdditional: false, allErrors: false, strict: false });
+  app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? strict : coercing).compile(schema));
 }
 
 /**
@@ -86,10 +114,8 @@ export function huaweiScope(
   app: FastifyInstance,
   opts: { bodyLimit: number; invalid: (detail: string) => OpenStageError; internal: () => OpenStageError; notFound: (detail: string) => OpenStageError },
 ): void {
-  const strict = new Ajv({ coerceTypes: false, useDefaults: true, removeAdditional: false, allErrors: false, strict: false });
-  const coercing = new Ajv({ coerceTypes: 'array', useDefaults: true, removeAdditional: false, allErrors: false, strict: false });
-  app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? strict : coercing).compile(schema));
-  parseJsonKeepingRawBody(app, opts.bodyLimit, () => opts.invalid('the body is not valid JSON'));
+  validateBodiesStrictly(app);
+  parseJsonKeepingRawBody(app, opts.bodyLimit, (detail) => opts.invalid(detail ?? 'the body is not valid JSON'));
   app.setErrorHandler((err: FastifyError | OpenStageError, request, reply) => {
     if (err instanceof OpenStageError) return sendHuaweiError(reply, err);
     if ((err as FastifyError).code === 'FST_ERR_CTP_BODY_TOO_LARGE') return sendHuaweiError(reply, opts.invalid(`the body is larger than ${opts.bodyLimit} bytes`));

@@ -27,6 +27,7 @@ export function serviceCombError(code: number, message: string, detail?: string)
 
 /** Sends `err` as a ServiceComb error response. */
 export function sendServiceCombError(reply: FastifyReply, err: OpenStageError): FastifyReply {
+  if (err.retryAfterSeconds !== undefined) reply.header('retry-after', String(err.retryAfterSeconds));
   return reply.code(err.status).type('application/json; charset=UTF-8').send(serviceCombErrorBody(err));
 }
 
@@ -63,7 +64,7 @@ export function sendJsonText(reply: FastifyReply, json: string | Buffer, status 
 export function serviceCombScope(app: FastifyInstance, opts: { bodyLimit: number; invalid: (detail: string) => OpenStageError; internal: () => OpenStageError }): void {
   const ajv = new Ajv({ coerceTypes: false, useDefaults: true, removeAdditional: false, allErrors: false, strict: false });
   app.setValidatorCompiler(({ schema }) => ajv.compile(schema));
-  parseJsonKeepingRawBody(app, opts.bodyLimit, () => opts.invalid('Unmarshal error'));
+  parseJsonKeepingRawBody(app, opts.bodyLimit, (detail) => opts.invalid(detail ?? 'Unmarshal error'));
   app.setErrorHandler((err: FastifyError | OpenStageError, request, reply) => {
     if (err instanceof OpenStageError) return sendServiceCombError(reply, err);
     if ((err as FastifyError).code === 'FST_ERR_CTP_BODY_TOO_LARGE') return sendServiceCombError(reply, opts.invalid('http: request body too large'));

@@ -71,7 +71,7 @@ export class LocalRepos {
     if (!isLocalName(repo)) throw gitError('InvalidParameter', `name ${repo}: letters, digits, '.', '_', '-', not ending in .git`);
     const dir = this.repoDir(project, namespace, repo);
     if (existsSync(dir)) throw gitError('AlreadyExists', `repository ${namespace}/${repo}`);
-    mkdirSync(join(this.projectDir(project), namespace), { recursive: true });
+    mkdirSync(join(this.projectDir(project), namespace), { recursive: true, mode: 0o700 });
     const r = await runGit(['init', '--bare', '--quiet', '--initial-branch=main', dir]);
     if (r.code !== 0) throw new Error(`git init failed: ${r.stderr}`);
     await git(dir, ['config', 'http.receivepack', 'true']);

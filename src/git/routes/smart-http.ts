@@ -37,13 +37,17 @@ export async function smartHttpPlugin(app: FastifyInstance, { git }: GitPluginOp
   app.route({
     method: ['GET', 'POST'],
     url: '/:project/*',
+    // A push or fetch streams to and from git for as long as it takes.
+    config: { longPoll: true, keepUnderLoad: true },
     handler: async (req, reply) => {
       const { project } = req.params as { project: string };
       const rest = `/${(req.params as { '*': string })['*']}`;
       const m = SERVICE.exec(rest);
       if (!m || !isLocalName(m[1]!) || !isLocalName(m[2]!) || !/^[A-Za-z0-9_-]{1,64}$/.test(project)) return plain(reply, 404, 'Repository not found');
       const creds = basic(req);
-      const user = creds ? await git.checkBasic(project, creds.user, creds.password) : undefined;
+      const checked = creds ? await git.checkBasic(project, creds.user, creds.password, req.ip) : {};
+      if (checked.waitMs !== undefined) return plain(reply, 429, 'Too many failed logins; retry later', { 'retry-after': String(Math.max(1, Math.ceil(checked.waitMs / 1000))) });
+      const user = checked.user;
       if (!user) return plain(reply, 401, 'Authentication required', { 'www-authenticate': 'Basic realm="OpenStage Git", charset="UTF-8"' });
       const [, namespace, repo, service] = m as unknown as [string, string, string, string];
       let dir: string;
@@ -80,6 +84,19 @@ export async function smartHttpPlugin(app: FastifyInstance, { git }: GitPluginOp
       }
     },
   });
+}
+
+/**
+ * A CGI that answers before reading its input (415 for a wrong Content-Type, an early error)
+ * leaves the rest of the request body unread, and the next request on that keep-alive
+ * connection waited behind it (~73 s, issue #15 M3): the rest is read and dropped instead, and
+ * the connection stays bounded by the server's request timeout.
+ */
+function discardUnreadBody(body: Readable | undefined): void {
+  if (!body || body.readableEnded) return;
+  body.unpipe();
+  body.on('data', () => undefined);
+  body.resume();
 }
 
 /** Runs `git http-backend`, relays its CGI headers and streams its body. @returns the exit code */
@@ -134,6 +151,7 @@ function runCgi(env: Record<string, string>, body: Readable | undefined, reply: 
         res.writeHead(500, { 'content-type': 'text/plain' });
       }
       res.end();
+      discardUnreadBody(body);
       resolve(code ?? -1);
     });
     child.stdin.on('error', () => undefined);

@@ -34,7 +34,7 @@ export function kvRoutes(app: FastifyInstance, { kie }: KiePluginOptions): void 
     return sendNoContent(reply);
   });
 
-  app.get('/kv', { schema: { operationId: 'ListKV', summary: 'List kvs; long poll with revision and wait', tags, params: ProjectParams, querystring: ListKvQuery } }, async (req, reply) => {
+  app.get('/kv', { config: { longPoll: true }, schema: { operationId: 'ListKV', summary: 'List kvs; long poll with revision and wait', tags, params: ProjectParams, querystring: ListKvQuery } }, async (req, reply) => {
     const raw = req.query as RawListQuery & { revision?: string; wait?: string };
     const q = parseListQuery(raw);
     const revision = parseRevision(raw.revision);

@@ -55,7 +55,7 @@ export function discoveryRoutes(app: FastifyInstance, { registry }: RegistryPlug
     return sendJsonText(reply, result.body);
   });
 
-  app.post('/instances/action', { config: { permission: { resource: 'service', verb: 'create' } }, schema: { operationId: 'BatchFindInstances', params: ProjectParams, body: BatchFindBody } }, async (req, reply) => {
+  app.post('/instances/action', { config: { permission: { resource: 'service', verb: 'create' }, keepUnderLoad: true }, schema: { operationId: 'BatchFindInstances', params: ProjectParams, body: BatchFindBody } }, async (req, reply) => {
     if ((req.query as { type?: string }).type !== 'query') throw registryError('InvalidParams', 'type must be query');
     const body = req.body as { services?: { service: Record<string, string>; rev?: string }[]; instances?: { instance: Record<string, string>; rev?: string }[] };
     if (!body.services?.length && !body.instances?.length) throw registryError('InvalidParams', 'services and instances are both empty');

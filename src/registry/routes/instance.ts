@@ -58,13 +58,13 @@ export function instanceRoutes(app: FastifyInstance, { registry }: RegistryPlugi
   });
 
   // The hot path: no schema compilation beyond params, no body, memory only.
-  app.put('/microservices/:serviceId/instances/:instanceId/heartbeat', { config: { permission: { resource: 'service', verb: 'update' } } }, async (req, reply) => {
+  app.put('/microservices/:serviceId/instances/:instanceId/heartbeat', { config: { permission: { resource: 'service', verb: 'update' }, keepUnderLoad: true } }, async (req, reply) => {
     const { serviceId, instanceId } = req.params as { serviceId: string; instanceId: string };
     registry.heartbeat(tenantOf(req), serviceId, instanceId);
     return sendEmptyOk(reply);
   });
 
-  app.put('/heartbeats', { config: { permission: { resource: 'service', verb: 'update' } }, schema: { operationId: 'HeartbeatSet', params: ProjectParams, body: HeartbeatsBody } }, async (req) => ({
+  app.put('/heartbeats', { config: { permission: { resource: 'service', verb: 'update' }, keepUnderLoad: true }, schema: { operationId: 'HeartbeatSet', params: ProjectParams, body: HeartbeatsBody } }, async (req) => ({
     instances: registry.heartbeats(tenantOf(req), (req.body as { instances: unknown }).instances),
   }));
 
