@@ -23,6 +23,7 @@ import { enginesPlugin } from './engines/index.js';
 import { engineError } from './engines/errors.js';
 import { EngineService } from './engines/service.js';
 import { JobService } from './deploy/job-service.js';
+import type { EndedReplica } from './deploy/runtime.js';
 import { DeployService } from './deploy/service.js';
 import type { DeployEvents } from './deploy/types.js';
 import { gitError } from './git/errors.js';
@@ -141,7 +142,9 @@ export async function buildServer(config: Readonly<Config>, options: { clock?: C
   await jobs.start();
   const engines = new EngineService({ db, clock, log, config, secrets, registry, ...(rbac ? { rbac } : {}) });
   await engines.start();
-  const deploy = new DeployService({ db, bus, clock, log, config, secrets, jobs, renderFile: renderConfig, hostEnv: options.hostEnv ?? {} });
+  // A replica the engine stopped leaves no instance behind in the built-in registry (issue #18 item 21).
+  const removeStaleInstances = (r: EndedReplica): Promise<number> => registry.deregisterStale({ hosts: r.hosts, port: r.port, fromMs: r.startedAtMs, toMs: r.endedAtMs });
+  const deploy = new DeployService({ db, bus, clock, log, config, secrets, jobs, renderFile: renderConfig, hostEnv: options.hostEnv ?? {}, removeStaleInstances });
   await deploy.start();
   // The other resources ask the component service what is in use; it needs them to exist first.
   const usage = new LateComponentUsage();
@@ -153,7 +156,8 @@ export async function buildServer(config: Readonly<Config>, options: { clock?: C
   const addons = new AddonService(casDeps, environments, jobs);
   const javaAgentOptions = (project: string, environmentId: string): Promise<string[]> => addons.javaAgentOptions(project, environmentId);
   const engineEndpoint = async (project: string, engineId: string): Promise<string | undefined> => (engineId === 'default' ? undefined : (await engines.endpointsOf(project, engineId)).registry);
-  const components = new ComponentService(casDeps, { applications, environments, configs, deploy, jobs, javaAgentOptions, engineEndpoint });
+  const runtimeStacks = new RuntimeStackService(casDeps);
+  const components = new ComponentService(casDeps, { applications, environments, configs, deploy, jobs, javaAgentOptions, engineEndpoint, stacks: runtimeStacks });
   usage.bind(components);
   const git = new GitService({ db, bus, clock, log, config, secrets });
   // Components clone with the project's git authorizations and are redeployed by pushes (issue #7).
@@ -165,7 +169,7 @@ export async function buildServer(config: Readonly<Config>, options: { clock?: C
   const cas: CasServices = {
     environments,
     applications,
-    runtimeStacks: new RuntimeStackService(casDeps),
+    runtimeStacks,
     configs,
     addons,
     components,

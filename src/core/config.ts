@@ -133,6 +133,7 @@ export const ConfigSchema = Type.Object(
         sandboxHide: Type.Array(Type.String(), { default: [], description: 'More host paths builds and replicas must not see (besides the data directory, hosted git, the config file, /root, /home and container storage).' }),
         sourceRoots: Type.Array(Type.String(), { default: [], description: 'Host directories whose files file:// sources (git repositories, packages) may name; visible read-only to builds. Must be readable by the project users.' }),
         buildMemoryMiB: Type.Integer({ default: 4096, minimum: 0, description: 'Memory limit of one build or source fetch, MiB (0 = none).' }),
+        revisionHistoryLimit: Type.Integer({ default: 10, minimum: 0, description: 'Stored versions of a component kept besides the running (and gray) one when its update_strategy.revision_history_limit is absent; older versions and their artifacts (directories, images) are removed after each deployment (as a Kubernetes Deployment keeps revisionHistoryLimit old ReplicaSets).' }),
       },
       { default: {}, additionalProperties: false },
     ),

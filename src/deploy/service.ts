@@ -1,4 +1,4 @@
-import { mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Bus } from '../core/bus.js';
 import type { Clock } from '../core/clock.js';
@@ -8,10 +8,11 @@ import type { Logger } from '../core/log.js';
 import type { SecretBox } from '../core/secrets.js';
 import type { TomcatSettings } from './build/tomcat.js';
 import { deployError } from './errors.js';
-import type { JobService } from './job-service.js';
+import { GrayReleases, type Supersede } from './gray.js';
+import { newJobId, type JobService } from './job-service.js';
 import { processArtifactOf, ProcessRuntime } from './process/runtime.js';
 import { Sandbox } from './process/sandbox.js';
-import type { Artifact, Release, Runtime, RuntimeKind } from './runtime.js';
+import type { Artifact, EndedReplica, Release, Runtime, RuntimeKind } from './runtime.js';
 import * as deployStore from './store.js';
 import type { ComponentPlan, ComponentRuntime, ComponentStatus, DeployEvents, TaskContext, TaskSpec } from './types.js';
 
@@ -28,7 +29,16 @@ export interface DeployDeps {
   renderFile: (content: string, variables: Record<string, string>) => string;
   /** Variables of the host every build and replica gets first (PATH, HOME, …). */
   hostEnv: Record<string, string>;
+  /**
+   * Removes the instances a stopped replica registered in the built-in registry and left
+   * behind (endpoint on one of `hosts` at `port`, registered and last renewed while it ran).
+   * @returns how many were removed
+   */
+  removeStaleInstances?: (replica: EndedReplica) => Promise<number>;
 }
+
+/** Told when a job of a component has ended and the engine's state says what runs. */
+export type ComponentJobListener = (project: string, componentId: string, jobId: string, status: 'SUCCEEDED' | 'FAILED') => Promise<void>;
 
 /** Component actions the engine runs (servicestage.md §4 action enum). */
 export type EngineAction = 'start' | 'stop' | 'restart' | 'scale' | 'rollback' | 'rollback_current' | 'continue_deploy';
@@ -49,8 +59,11 @@ export class DeployService {
   readonly sandbox: Sandbox;
   private readonly root: string;
   private readonly runtimes = new Map<RuntimeKind, Runtime>();
-  /** Gray releases waiting for continue_deploy: key → resolve. */
-  private readonly grayWaits = new Map<string, { jobId: string; resume: () => void }>();
+  /** Gray releases not ended yet (queued, first batch, waiting for continue_deploy). */
+  private readonly gray = new GrayReleases();
+  /** Set when the engine stops: nothing is put back in order any more (the next start does it). */
+  private closing = false;
+  private jobListener: ComponentJobListener | undefined;
   /** Jobs currently running or queued per component key. */
   private readonly activeJobs = new Map<string, Set<string>>();
   private readonly state = new Map<string, deployStore.ComponentRow>();
@@ -77,8 +90,14 @@ export class DeployService {
         monitorMs: d.monitorSeconds * 1000,
         portRange: [d.portMin, d.portMax],
         readyTimeoutMs: this.readyTimeoutMs(),
+        hooks: { replicaEnded: (replica) => this.replicaEnded(replica) },
       }),
     );
+  }
+
+  /** Sets who is told when a component's job has ended (the component service: what runs decides its body). */
+  onComponentJobEnd(listener: ComponentJobListener): void {
+    this.jobListener = listener;
   }
 
   /** Adds a runtime (the container and Kubernetes runtimes register here when they are available). */
@@ -138,7 +157,8 @@ export class DeployService {
 
   /** Stops the engine: the replicas keep running (adopted at the next start) unless `stopReplicas`. */
   async shutdown(stopReplicas: boolean): Promise<void> {
-    for (const wait of this.grayWaits.values()) wait.resume();
+    this.closing = true;
+    this.gray.interruptAll('interrupted: the server is stopping');
     for (const runtime of this.runtimes.values()) await runtime.shutdown(stopReplicas);
   }
 
@@ -150,11 +170,12 @@ export class DeployService {
     const k = key(plan.project, plan.componentId);
     const runtime = this.runtimeOf(plan);
     const planSealed = this.deps.secrets.encrypt(JSON.stringify(plan));
-    await deployStore.putRelease(this.deps.db.kysely, { project: plan.project, componentId: plan.componentId, version: plan.version, planSealed, launch: '', revision: '', createdAtMs: this.deps.clock.now() });
     const { config } = this.deps;
     let workspace = '';
     let artifact: Artifact | undefined;
     let revision = '';
+    /** The artifact of an earlier build of the same version this build replaces (removed once the new one runs). */
+    let replaced: Artifact | undefined;
     const buildLog = (jobId: string): string => join(this.root, 'artifacts', plan.project, plan.componentId, `${plan.version}-${jobId.slice(3, 11)}.build.log`);
     const tasks: TaskSpec[] = [
       {
@@ -183,11 +204,19 @@ export class DeployService {
         timeoutMs: 60_000,
         run: async (ctx) => {
           rmSync(join(this.root, 'tmp', ctx.jobId), { recursive: true, force: true });
-          await deployStore.setReleaseBuild(this.deps.db.kysely, plan.project, plan.componentId, plan.version, JSON.stringify(artifact), revision);
+          // Written only now, built: an earlier build of this version stays the stored one
+          // (what runs, rollbacks, scales) until this one exists.
+          const launch = JSON.stringify(artifact);
+          await this.deps.db.kysely.transaction().execute(async (trx) => {
+            const previous = await deployStore.findRelease(trx, plan.project, plan.componentId, plan.version);
+            const earlier = previous ? this.artifactOf(previous.launch) : undefined;
+            replaced = earlier && previous!.launch !== launch ? earlier : undefined;
+            await deployStore.putRelease(trx, { project: plan.project, componentId: plan.componentId, version: plan.version, planSealed, launch, revision, createdAtMs: this.deps.clock.now() });
+          });
           ctx.log(`artifact of ${plan.version} stored`);
         },
       },
-      ...this.rolloutTasks(plan, async () => ({ plan, artifact: artifact! })),
+      ...this.rolloutTasks(plan, async () => ({ plan, artifact: artifact! }), { verb: 'roll out', gray: true, done: (ctx) => this.pruneReleases(plan, ctx, replaced) }),
     ];
     return this.submit(k, plan, 'deploy', tasks, plan.version);
   }
@@ -201,26 +230,29 @@ export class DeployService {
     const k = key(project, componentId);
     const current = this.state.get(k);
     if (action === 'continue_deploy') {
-      const wait = this.grayWaits.get(k);
-      if (!wait) throw deployError('InvalidParameter', 'no release of this component is waiting for continue_deploy');
-      wait.resume();
-      return wait.jobId;
+      const jobId = this.gray.resume(k);
+      if (!jobId) throw deployError('InvalidParameter', 'no release of this component is waiting for continue_deploy');
+      return jobId;
     }
     if (!current?.currentVersion) throw deployError('InvalidParameter', 'the component has no deployed version yet');
     if (action === 'rollback' || action === 'rollback_current') {
-      let target = parameters.version;
-      if (action === 'rollback_current') {
-        const releases = (await deployStore.listReleases(this.deps.db.kysely, project, componentId)).filter((r) => r.launch && r.version !== current.currentVersion);
-        target = releases.at(-1)?.version;
-        if (!target) throw deployError('InvalidParameter', 'there is no earlier version to roll back to');
-      }
+      const target = action === 'rollback' ? parameters.version : await this.rollbackCurrentTarget(project, componentId);
+      if (action === 'rollback_current' && !target) throw deployError('InvalidParameter', 'there is no earlier version to roll back to');
       if (!target) throw deployError('InvalidParameter', 'parameters.version is required for rollback');
       const stored = await this.release(project, componentId, target);
       if (!stored) throw deployError('InvalidParameter', `version ${target} has no stored artifact (never built, or removed); nothing was stopped`);
       // The target's build and settings, at the component's current replica count: a scale
       // belongs to the component, not to a version (as `kubectl rollout undo` keeps replicas).
-      const release: Release = { ...stored, plan: { ...stored.plan, replicas: current.replicas } };
-      return this.submit(k, release.plan, 'rollback', this.rolloutTasks(release.plan, async () => release, 'roll back'), target);
+      // A rollback acts at once: never a gray release of its own.
+      const strategy = stored.plan.strategy.type === 'GrayRelease' ? { type: 'OneBatchRelease' as const } : stored.plan.strategy;
+      const release: Release = { ...stored, plan: { ...stored.plan, replicas: current.replicas, strategy } };
+      // Checked again when the job runs: a deploy queued before it may have removed the version (retention).
+      const releaseOf = async (): Promise<Release> => {
+        if (!(await this.release(project, componentId, target))) throw new Error(`version ${target} has no stored artifact any more (removed by the revision history limit)`);
+        return release;
+      };
+      this.abandonGray(k, { kind: 'rollback', reason: `abandoned: a rollback to ${target} was asked for` });
+      return this.submit(k, release.plan, 'rollback', this.rolloutTasks(release.plan, releaseOf, { verb: 'roll back', gray: false }), target);
     }
     const release = await this.release(project, componentId, current.currentVersion);
     if (!release) throw deployError('InvalidParameter', `the artifact of version ${current.currentVersion} is gone; deploy again`);
@@ -247,6 +279,7 @@ export class DeployService {
       return this.submit(k, { ...plan, replicas: n }, 'scale', [{ name: `scale to ${n}`, type: 'scale', timeoutMs: timeoutMs(n), run: async (ctx) => { const now = await atRun(); await this.runtimeOf(now.release.plan).scale(now.release, n, ctx); } }], current.currentVersion, undefined, outcome);
     }
     if (action === 'stop') {
+      this.abandonGray(k, { kind: 'stop', reason: 'abandoned: a stop was asked for' });
       return this.submit(k, plan, 'stop', [{ name: 'stop replicas', type: 'stop', timeoutMs: (plan.terminationGraceSeconds + 30) * 1000, run: async (ctx) => { await atRun(); await this.stopAllOf(project, componentId, ctx); } }], current.currentVersion, 'STOPPED', outcome);
     }
     if (action === 'start') {
@@ -259,11 +292,29 @@ export class DeployService {
   }
 
   /**
-   * Stops and removes everything of a component (replicas, releases, artifacts) in a job.
+   * The version `rollback_current` goes back to: during a gray release (queued, rolling out
+   * its first batch or waiting for continue_deploy) the stable one that runs — never the gray
+   * one; else the newest stored version other than the running one.
+   * @returns undefined when there is none (nothing deployed, or no earlier version stored)
+   */
+  async rollbackCurrentTarget(project: string, componentId: string): Promise<string | undefined> {
+    const k = key(project, componentId);
+    const running = this.state.get(k)?.currentVersion;
+    if (!running) return undefined;
+    if (this.gray.active(k)) return running;
+    const releases = (await deployStore.listReleases(this.deps.db.kysely, project, componentId)).filter((r) => r.launch && r.version !== running);
+    return releases.at(-1)?.version;
+  }
+
+  /**
+   * Stops and removes everything of a component (replicas, releases, artifacts) in a job. A
+   * gray release of it waiting for continue_deploy is abandoned (its job fails with the
+   * reason and stops its gray replicas), so the removal never waits behind the pause.
    * @returns the job id
    */
   async remove(project: string, componentId: string, onRemoved?: () => Promise<void>): Promise<string> {
     const k = key(project, componentId);
+    this.abandonGray(k, { kind: 'delete', reason: 'abandoned: the component is being deleted' });
     const { job } = await this.deps.jobs.submit({
       project,
       jobType: 'delete',
@@ -325,13 +376,17 @@ export class DeployService {
     const { project, componentId } = plan;
     const previous = this.state.get(k);
     const row: deployStore.ComponentRow = previous ?? { project, componentId, currentVersion: '', replicas: plan.replicas, status: 'INITIALIZING', failDetail: '', lastJobId: '', updatedAtMs: this.deps.clock.now() };
+    const jobId = newJobId();
+    if (tasks.some((t) => t.type === 'gray-wait')) this.gray.add(k, jobId);
     const { job } = await this.deps.jobs.submit({
+      jobId,
       project,
       jobType,
       targetId: k,
       tasks,
       onFinish: async (status, detail) => {
         this.activeJobs.get(k)?.delete(detail.job.jobId);
+        this.gray.end(k, detail.job.jobId);
         rmSync(join(this.root, 'tmp', detail.job.jobId), { recursive: true, force: true });
         const current = this.state.get(k);
         if (!current) return; // removed meanwhile
@@ -344,23 +399,35 @@ export class DeployService {
         };
         this.state.set(k, next);
         await deployStore.putComponent(this.deps.db.kysely, next);
+        await this.jobListener?.(project, componentId, detail.job.jobId, status).catch((err: unknown) => this.deps.log.error({ err, jobId: detail.job.jobId }, 'component job listener failed'));
       },
     });
     let active = this.activeJobs.get(k);
     if (!active) this.activeJobs.set(k, (active = new Set()));
     active.add(job.jobId);
-    const next = { ...row, lastJobId: job.jobId, status: row.currentVersion ? 'UPGRADING' : 'INITIALIZING', updatedAtMs: this.deps.clock.now() };
+    // The status stays what it was (STOPPED included) while the job runs: statusOf shows
+    // UPGRADING/INITIALIZING from the active jobs, and a revert knows a stopped component.
+    const next = { ...row, lastJobId: job.jobId, updatedAtMs: this.deps.clock.now() };
     this.state.set(k, next);
     await deployStore.putComponent(this.deps.db.kysely, next);
     return job.jobId;
   }
 
-  /** Roll-out and verify tasks for a release, per its deploy strategy. */
-  private rolloutTasks(plan: ComponentPlan, releaseOf: () => Promise<Release>, verb = 'roll out'): TaskSpec[] {
+  /**
+   * Roll-out and verify tasks for a release, per its deploy strategy, and the clean-up task
+   * that reverts a failed one (revertTask).
+   * @param options.verb how the tasks are named ("roll out", "roll back")
+   * @param options.gray whether a GrayRelease strategy pauses for continue_deploy (deploys; a
+   *   rollback acts at once)
+   * @param options.done runs in the verify task once every replica is ready
+   */
+  private rolloutTasks(plan: ComponentPlan, releaseOf: () => Promise<Release>, options: { verb: string; gray: boolean; done?: (ctx: TaskContext) => Promise<void> }): TaskSpec[] {
     const n = plan.replicas;
+    const { verb } = options;
     const ready = this.readyTimeoutMs();
     const strategy = plan.strategy;
     const runtime = this.runtimeOf(plan);
+    const k = key(plan.project, plan.componentId);
     const verify: TaskSpec = {
       name: 'verify',
       type: 'verify',
@@ -370,30 +437,154 @@ export class DeployService {
         const readyCount = mine.filter((r) => r.ready).length;
         ctx.log(`${readyCount} of ${n} replicas of ${plan.version} ready`);
         if (readyCount < n) throw new Error(`only ${readyCount} of ${n} replicas are ready`);
+        await options.done?.(ctx);
       },
     };
-    if (strategy.type === 'GrayRelease' && n > 1) {
+    const revert = this.revertTask(plan, verb);
+    if (options.gray && strategy.type === 'GrayRelease' && n > 1) {
       const first = Math.min(n - 1, Math.max(1, strategy.firstBatchReplica ?? 1));
-      const k = key(plan.project, plan.componentId);
       return [
         { name: `${verb}: gray batch of ${first}`, type: 'rollout', timeoutMs: ready * first + 60_000, run: async (ctx) => runtime.rollout(await releaseOf(), { target: n, batches: [first], keepOld: true }, ctx) },
-        {
-          name: 'wait for continue_deploy',
-          type: 'gray-wait',
-          timeoutMs: this.deps.config.deploy.grayWaitSeconds * 1000,
-          run: (ctx) =>
-            new Promise<void>((resolve, reject) => {
-              ctx.log(`gray batch running; waiting for continue_deploy`);
-              this.grayWaits.set(k, { jobId: ctx.jobId, resume: resolve });
-              ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason as Error), { once: true });
-            }).finally(() => this.grayWaits.delete(k)),
-        },
+        { name: 'wait for continue_deploy', type: 'gray-wait', timeoutMs: this.deps.config.deploy.grayWaitSeconds * 1000, run: (ctx) => this.gray.wait(k, ctx) },
         { name: `${verb}: remaining ${n - first}`, type: 'rollout', timeoutMs: ready * n + 60_000, run: async (ctx) => runtime.rollout(await releaseOf(), { target: n, batches: [n - first] }, ctx) },
         verify,
+        revert,
       ];
     }
     const batches = strategy.type === 'RollingRelease' ? splitBatches(n, strategy.batches ?? 2) : [n];
-    return [{ name: `${verb}: ${batches.length} batch${batches.length === 1 ? '' : 'es'}`, type: 'rollout', timeoutMs: ready * Math.max(1, n) + 60_000, run: async (ctx) => runtime.rollout(await releaseOf(), { target: n, batches }, ctx) }, verify];
+    const rollout: TaskSpec = {
+      name: `${verb}: ${batches.length} batch${batches.length === 1 ? '' : 'es'}`,
+      type: 'rollout',
+      timeoutMs: ready * Math.max(1, n) + 60_000,
+      run: async (ctx) => {
+        const release = await releaseOf();
+        // Back to the version that runs (rollback_current during a gray release): what else
+        // runs stops, and it gets its replicas back — its own replicas are not replaced.
+        if (!options.gray && this.state.get(k)?.currentVersion === release.plan.version) return this.restore(release, ctx, `rolled back to the running version ${release.plan.version}`);
+        await runtime.rollout(release, { target: n, batches }, ctx);
+      },
+    };
+    return [rollout, verify, revert];
+  }
+
+  /**
+   * The clean-up task of a deploy or rollback job, run only when the job failed (cancelled,
+   * timed out, a replica that never got ready, a gray release abandoned): the replicas of
+   * versions other than the one that runs stop, and that one gets its replica count back
+   * (unless the component was stopped, or a stop, rollback or delete asked for meanwhile acts
+   * next). A first deployment has nothing to go back to: its replicas are left as they are.
+   */
+  private revertTask(plan: ComponentPlan, verb: string): TaskSpec {
+    const { project, componentId } = plan;
+    const k = key(project, componentId);
+    return {
+      name: 'revert on failure',
+      type: 'revert',
+      onFailure: true,
+      timeoutMs: this.readyTimeoutMs() * Math.max(1, plan.replicas) + (plan.terminationGraceSeconds + 60) * 1000,
+      run: async (ctx) => {
+        if (this.closing) return ctx.log('the server is stopping: its next start puts the replicas back in order');
+        const row = this.state.get(k);
+        const stable = row?.currentVersion;
+        if (!row || !stable) return ctx.log(`no earlier version runs: the replicas of ${plan.version} that started are left as they are`);
+        const superseded = this.gray.abandoned(k, ctx.jobId);
+        if (superseded) ctx.log(superseded.reason);
+        const why = ` (the ${verb} of ${plan.version} did not complete)`;
+        if (superseded || row.status === 'STOPPED') {
+          const others = this.versionsBesides(project, componentId, stable);
+          if (others.length > 0) await this.stopAllOf(project, componentId, ctx, others, why);
+          return ctx.log(superseded ? `the ${superseded.kind} asked for acts next` : `the component was stopped: no replica of ${stable} is started`);
+        }
+        const release = await this.release(project, componentId, stable);
+        if (!release) {
+          const others = this.versionsBesides(project, componentId, stable);
+          if (others.length > 0) await this.stopAllOf(project, componentId, ctx, others, why);
+          throw new Error(`the artifact of ${stable} is gone: its replicas cannot be brought back (deploy again)`);
+        }
+        await this.restore(release, ctx, `reverted to ${stable}`, why);
+      },
+    };
+  }
+
+  /**
+   * Makes `release` the only version running, at the component's replica count: replicas of
+   * other versions stop, then the missing ones of it start.
+   */
+  private async restore(release: Release, ctx: TaskContext, done: string, why = ''): Promise<void> {
+    const { project, componentId, version } = release.plan;
+    const replicas = this.state.get(key(project, componentId))?.replicas ?? release.plan.replicas;
+    const others = this.versionsBesides(project, componentId, version);
+    const before = this.replicaViews(project, componentId).filter((r) => r.version === version).length;
+    if (others.length === 0 && before === replicas) return ctx.log(`nothing to revert: ${version} runs with ${replicas} replica(s)`);
+    if (others.length > 0) await this.stopAllOf(project, componentId, ctx, others, why);
+    await this.runtimeOf(release.plan).scale({ ...release, plan: { ...release.plan, replicas } }, replicas, ctx);
+    ctx.log(`${done}: ${replicas} replica(s) of ${version}`);
+  }
+
+  /** Versions other than `version` that replicas of the component run. */
+  private versionsBesides(project: string, componentId: string, version: string): string[] {
+    return [...new Set(this.replicaViews(project, componentId).map((r) => r.version).filter((v) => v !== version))];
+  }
+
+  /** Abandons the component's unfinished gray releases (a stop, rollback or delete acts at once). */
+  private abandonGray(k: string, why: Supersede): void {
+    for (const jobId of this.gray.abandon(k, why)) this.deps.log.info({ jobId, reason: why.reason }, 'gray release abandoned');
+  }
+
+  /**
+   * Retention (issue #18 item 19): after `plan.version` rolled out, keeps the running version,
+   * any version a replica runs and the `revision_history_limit` (else
+   * `deploy.revisionHistoryLimit`) newest others; the older releases go — their rows first
+   * (so no rollback picks one up), then their artifacts through their runtime (directories,
+   * images) and their build files. An earlier build of this same version that it replaced
+   * goes too. Never fails the job: a removal that fails is said in its messages.
+   */
+  private async pruneReleases(plan: ComponentPlan, ctx: TaskContext, replaced?: Artifact): Promise<void> {
+    const { project, componentId } = plan;
+    const limit = plan.revisionHistoryLimit ?? this.deps.config.deploy.revisionHistoryLimit;
+    try {
+      const keep = new Set([plan.version, ...this.replicaViews(project, componentId).map((r) => r.version)]);
+      const built = (await deployStore.listReleases(this.deps.db.kysely, project, componentId)).filter((r) => r.launch);
+      const doomed = new Set(versionsBeyondLimit(built, keep, limit));
+      const artifacts = built.filter((r) => doomed.has(r.version)).flatMap((r) => this.artifactOf(r.launch) ?? []);
+      if (replaced) artifacts.push(replaced);
+      await deployStore.deleteReleases(this.deps.db.kysely, project, componentId, [...doomed]);
+      for (const kind of new Set(artifacts.map((a) => a.runtime))) {
+        await this.runtimes.get(kind)?.removeArtifacts(project, componentId, artifacts.filter((a) => a.runtime === kind));
+      }
+      for (const version of doomed) this.removeBuildFiles(project, componentId, version);
+      if (replaced) this.removeBuildFiles(project, componentId, plan.version, ctx.jobId);
+      if (doomed.size > 0) ctx.log(`removed ${[...doomed].join(', ')} and their artifacts: ${limit} earlier version(s) are kept (revision_history_limit)`);
+    } catch (err) {
+      this.deps.log.warn({ err, project, componentId }, 'old releases could not be removed');
+      ctx.log(`old versions could not all be removed: ${(err as Error).message}`);
+    }
+  }
+
+  /** Removes the build files of a version (workspaces and build logs `<version>-<job>`), but this job's. */
+  private removeBuildFiles(project: string, componentId: string, version: string, keepJobId?: string): void {
+    const dir = join(this.root, 'artifacts', project, componentId);
+    let names: string[];
+    try {
+      names = readdirSync(dir);
+    } catch {
+      return;
+    }
+    const keep = keepJobId ? `${version}-${keepJobId.slice(3, 11)}` : undefined;
+    for (const name of names) {
+      if (name.startsWith(`${version}-`) && !(keep && (name === keep || name === `${keep}.build.log`))) rmSync(join(dir, name), { recursive: true, force: true });
+    }
+  }
+
+  /** RuntimeHooks.replicaEnded: the registry instances a stopped replica left behind go. */
+  private async replicaEnded(replica: EndedReplica): Promise<void> {
+    if (!this.deps.removeStaleInstances) return;
+    try {
+      const removed = await this.deps.removeStaleInstances(replica);
+      if (removed > 0) this.deps.log.info({ project: replica.project, componentId: replica.componentId, instanceId: replica.instanceId, port: replica.port, removed }, 'registry instances of a stopped replica removed');
+    } catch (err) {
+      this.deps.log.warn({ err, instanceId: replica.instanceId }, 'registry instances of a stopped replica could not be removed');
+    }
   }
 
   /**
@@ -445,7 +636,7 @@ export class DeployService {
   }
 
   private statusOf(k: string, row: deployStore.ComponentRow, available: number): ComponentStatus {
-    if (this.grayWaits.has(k)) return 'GRAYING';
+    if (this.gray.waiting(k)) return 'GRAYING';
     if ((this.activeJobs.get(k)?.size ?? 0) > 0) return row.currentVersion ? 'UPGRADING' : 'INITIALIZING';
     if (row.status === 'STOPPED') return 'STOPPED';
     if (row.replicas === 0) return 'RUNNING';
@@ -467,6 +658,17 @@ export class DeployService {
 
 function key(project: string, componentId: string): string {
   return `${project}/${componentId}`;
+}
+
+/**
+ * The stored versions a revision history limit removes (as a Kubernetes Deployment keeps
+ * `revisionHistoryLimit` old ReplicaSets): besides the versions in `keep` (running, gray), the
+ * `limit` newest stay.
+ * @param releases oldest first @returns the versions to remove, oldest first
+ */
+export function versionsBeyondLimit(releases: readonly { version: string }[], keep: ReadonlySet<string>, limit: number): string[] {
+  const old = releases.filter((r) => !keep.has(r.version));
+  return old.slice(0, Math.max(0, old.length - Math.max(0, limit))).map((r) => r.version);
 }
 
 /** Splits n replicas into `batches` batches as even as possible (first ones larger). */

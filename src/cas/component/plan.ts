@@ -1,5 +1,5 @@
 import type { RuntimeKind } from '../../deploy/runtime.js';
-import type { ComponentPlan, MountedFile, PlanProbe } from '../../deploy/types.js';
+import type { ComponentPlan, MountedFile, PlanProbe, PlanStack } from '../../deploy/types.js';
 import type { ResourceBinding } from '../environment/types.js';
 import type { Component } from './types.js';
 
@@ -31,6 +31,8 @@ export interface PlanInput {
   credentials?: { username: string; password: string };
   /** Where it runs (deploy/runtime.ts chooseRuntime). */
   runtime: RuntimeKind;
+  /** The runtime stack `runtime_stack` names, with a custom stack's spec. */
+  stack?: PlanStack;
 }
 
 /** Grace between SIGTERM and SIGKILL (seconds) when update_strategy.termination_period_seconds is absent: Kubernetes' default terminationGracePeriodSeconds; a JVM framework such as Java Chassis needs several seconds on a busy machine to turn its instance down and deregister. */
@@ -148,6 +150,8 @@ export function buildPlan(input: PlanInput): ComponentPlan {
   if (b.request_memory) resources.requestMemoryBytes = Math.round(b.request_memory * GiB);
   if (Object.keys(resources).length > 0) plan.resources = resources;
   if (b.build?.parameters?.dockerfile_path) plan.dockerfilePath = b.build.parameters.dockerfile_path;
+  if (b.update_strategy?.revision_history_limit !== undefined) plan.revisionHistoryLimit = b.update_strategy.revision_history_limit;
+  if (input.stack) plan.stack = input.stack;
   if (b.command && (b.command.command?.length || b.command.args?.length)) plan.command = { ...(b.command.command ? { command: b.command.command } : {}), ...(b.command.args ? { args: b.command.args } : {}) };
   const jvm = splitOptions(b.jvm_opts ?? '');
   if (jvm.length > 0) plan.jvmOpts = jvm;

@@ -134,21 +134,37 @@ export async function insertRecord(db: Executor, r: ComponentRecord): Promise<vo
 
 /**
  * The body JSON of the newest deploy/upgrade record of `version` (what a rollback to that
- * version restores), or undefined when none kept one.
+ * version restores) other than those of `exceptJobIds`, or undefined when none kept one.
  */
-export async function findVersionBody(db: Executor, project: string, componentId: string, version: string): Promise<string | undefined> {
-  const row = await db
+export async function findVersionBody(db: Executor, project: string, componentId: string, version: string, exceptJobIds: string[] = []): Promise<string | undefined> {
+  let q = db
     .selectFrom('cas_component_records')
     .select(['body'])
     .where('project_id', '=', project)
     .where('component_id', '=', componentId)
     .where('version', '=', version)
     .where('deploy_type', 'in', ['deploy', 'upgrade'])
-    .where('body', '!=', '')
+    .where('body', '!=', '');
+  if (exceptJobIds.length > 0) q = q.where('job_id', 'not in', exceptJobIds);
+  const row = await q
     .orderBy('begin_ms', 'desc')
     .orderBy('job_id', 'desc')
     .executeTakeFirst();
   return row?.body;
+}
+
+/** The newest record of a component among `deployTypes` (by begin time, then job id), or undefined. */
+export async function newestRecordOf(db: Executor, project: string, componentId: string, deployTypes: string[]): Promise<ComponentRecord | undefined> {
+  const row = await db
+    .selectFrom('cas_component_records')
+    .selectAll()
+    .where('project_id', '=', project)
+    .where('component_id', '=', componentId)
+    .where('deploy_type', 'in', deployTypes)
+    .orderBy('begin_ms', 'desc')
+    .orderBy('job_id', 'desc')
+    .executeTakeFirst();
+  return row ? toRecord(row) : undefined;
 }
 
 /** A component's records (unordered). */
