@@ -1,4 +1,4 @@
-import { mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Bus } from '../core/bus.js';
 import type { Clock } from '../core/clock.js';
@@ -11,6 +11,7 @@ import { deployError } from './errors.js';
 import { GrayReleases, type Supersede } from './gray.js';
 import { newJobId, type JobService } from './job-service.js';
 import { processArtifactOf, ProcessRuntime } from './process/runtime.js';
+import { Retention } from './retention.js';
 import { Sandbox } from './process/sandbox.js';
 import type { Artifact, EndedReplica, Release, Runtime, RuntimeKind } from './runtime.js';
 import * as deployStore from './store.js';
@@ -64,6 +65,7 @@ export class DeployService {
   /** Set when the engine stops: nothing is put back in order any more (the next start does it). */
   private closing = false;
   private jobListener: ComponentJobListener | undefined;
+  private readonly retention: Retention;
   /** Jobs currently running or queued per component key. */
   private readonly activeJobs = new Map<string, Set<string>>();
   private readonly state = new Map<string, deployStore.ComponentRow>();
@@ -93,6 +95,15 @@ export class DeployService {
         hooks: { replicaEnded: (replica) => this.replicaEnded(replica) },
       }),
     );
+    this.retention = new Retention({
+      db: deps.db,
+      log: deps.log,
+      artifactsDir: join(this.root, 'artifacts'),
+      defaultLimit: d.revisionHistoryLimit,
+      runtime: (kind) => this.runtimes.get(kind),
+      artifactOf: (json) => this.artifactOf(json),
+      runningVersions: (project, componentId) => this.replicaViews(project, componentId).map((r) => r.version),
+    });
   }
 
   /** Sets who is told when a component's job has ended (the component service: what runs decides its body). */
@@ -216,7 +227,7 @@ export class DeployService {
           ctx.log(`artifact of ${plan.version} stored`);
         },
       },
-      ...this.rolloutTasks(plan, async () => ({ plan, artifact: artifact! }), { verb: 'roll out', gray: true, done: (ctx) => this.pruneReleases(plan, ctx, replaced) }),
+      ...this.rolloutTasks(plan, async () => ({ plan, artifact: artifact! }), { verb: 'roll out', gray: true, done: (ctx) => this.retention.prune(plan, ctx, replaced) }),
     ];
     return this.submit(k, plan, 'deploy', tasks, plan.version);
   }
@@ -531,51 +542,6 @@ export class DeployService {
     for (const jobId of this.gray.abandon(k, why)) this.deps.log.info({ jobId, reason: why.reason }, 'gray release abandoned');
   }
 
-  /**
-   * Retention (issue #18 item 19): after `plan.version` rolled out, keeps the running version,
-   * any version a replica runs and the `revision_history_limit` (else
-   * `deploy.revisionHistoryLimit`) newest others; the older releases go — their rows first
-   * (so no rollback picks one up), then their artifacts through their runtime (directories,
-   * images) and their build files. An earlier build of this same version that it replaced
-   * goes too. Never fails the job: a removal that fails is said in its messages.
-   */
-  private async pruneReleases(plan: ComponentPlan, ctx: TaskContext, replaced?: Artifact): Promise<void> {
-    const { project, componentId } = plan;
-    const limit = plan.revisionHistoryLimit ?? this.deps.config.deploy.revisionHistoryLimit;
-    try {
-      const keep = new Set([plan.version, ...this.replicaViews(project, componentId).map((r) => r.version)]);
-      const built = (await deployStore.listReleases(this.deps.db.kysely, project, componentId)).filter((r) => r.launch);
-      const doomed = new Set(versionsBeyondLimit(built, keep, limit));
-      const artifacts = built.filter((r) => doomed.has(r.version)).flatMap((r) => this.artifactOf(r.launch) ?? []);
-      if (replaced) artifacts.push(replaced);
-      await deployStore.deleteReleases(this.deps.db.kysely, project, componentId, [...doomed]);
-      for (const kind of new Set(artifacts.map((a) => a.runtime))) {
-        await this.runtimes.get(kind)?.removeArtifacts(project, componentId, artifacts.filter((a) => a.runtime === kind));
-      }
-      for (const version of doomed) this.removeBuildFiles(project, componentId, version);
-      if (replaced) this.removeBuildFiles(project, componentId, plan.version, ctx.jobId);
-      if (doomed.size > 0) ctx.log(`removed ${[...doomed].join(', ')} and their artifacts: ${limit} earlier version(s) are kept (revision_history_limit)`);
-    } catch (err) {
-      this.deps.log.warn({ err, project, componentId }, 'old releases could not be removed');
-      ctx.log(`old versions could not all be removed: ${(err as Error).message}`);
-    }
-  }
-
-  /** Removes the build files of a version (workspaces and build logs `<version>-<job>`), but this job's. */
-  private removeBuildFiles(project: string, componentId: string, version: string, keepJobId?: string): void {
-    const dir = join(this.root, 'artifacts', project, componentId);
-    let names: string[];
-    try {
-      names = readdirSync(dir);
-    } catch {
-      return;
-    }
-    const keep = keepJobId ? `${version}-${keepJobId.slice(3, 11)}` : undefined;
-    for (const name of names) {
-      if (name.startsWith(`${version}-`) && !(keep && (name === keep || name === `${keep}.build.log`))) rmSync(join(dir, name), { recursive: true, force: true });
-    }
-  }
-
   /** RuntimeHooks.replicaEnded: the registry instances a stopped replica left behind go. */
   private async replicaEnded(replica: EndedReplica): Promise<void> {
     if (!this.deps.removeStaleInstances) return;
@@ -658,17 +624,6 @@ export class DeployService {
 
 function key(project: string, componentId: string): string {
   return `${project}/${componentId}`;
-}
-
-/**
- * The stored versions a revision history limit removes (as a Kubernetes Deployment keeps
- * `revisionHistoryLimit` old ReplicaSets): besides the versions in `keep` (running, gray), the
- * `limit` newest stay.
- * @param releases oldest first @returns the versions to remove, oldest first
- */
-export function versionsBeyondLimit(releases: readonly { version: string }[], keep: ReadonlySet<string>, limit: number): string[] {
-  const old = releases.filter((r) => !keep.has(r.version));
-  return old.slice(0, Math.max(0, old.length - Math.max(0, limit))).map((r) => r.version);
 }
 
 /** Splits n replicas into `batches` batches as even as possible (first ones larger). */
