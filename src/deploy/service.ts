@@ -410,7 +410,7 @@ export class DeployService {
         };
         this.state.set(k, next);
         await deployStore.putComponent(this.deps.db.kysely, next);
-        await this.jobListener?.(project, componentId, detail.job.jobId, status).catch((err: unknown) => this.deps.log.error({ err, jobId: detail.job.jobId }, 'component job listener failed'));
+        await this.tellListener(project, componentId, detail.job.jobId, status);
       },
     });
     let active = this.activeJobs.get(k);
@@ -484,6 +484,8 @@ export class DeployService {
    * versions other than the one that runs stop, and that one gets its replica count back
    * (unless the component was stopped, or a stop, rollback or delete asked for meanwhile acts
    * next). A first deployment has nothing to go back to: its replicas are left as they are.
+   * Last, the component listener is told the job failed — before the job's status says so, so
+   * whoever sees the job FAILED sees the component as it runs.
    */
   private revertTask(plan: ComponentPlan, verb: string): TaskSpec {
     const { project, componentId } = plan;
@@ -498,23 +500,39 @@ export class DeployService {
         const row = this.state.get(k);
         const stable = row?.currentVersion;
         if (!row || !stable) return ctx.log(`no earlier version runs: the replicas of ${plan.version} that started are left as they are`);
-        const superseded = this.gray.abandoned(k, ctx.jobId);
-        if (superseded) ctx.log(superseded.reason);
-        const why = ` (the ${verb} of ${plan.version} did not complete)`;
-        if (superseded || row.status === 'STOPPED') {
-          const others = this.versionsBesides(project, componentId, stable);
-          if (others.length > 0) await this.stopAllOf(project, componentId, ctx, others, why);
-          return ctx.log(superseded ? `the ${superseded.kind} asked for acts next` : `the component was stopped: no replica of ${stable} is started`);
+        try {
+          await this.revert(plan, ctx, stable, row.status === 'STOPPED', verb);
+        } finally {
+          await this.tellListener(project, componentId, ctx.jobId, 'FAILED');
         }
-        const release = await this.release(project, componentId, stable);
-        if (!release) {
-          const others = this.versionsBesides(project, componentId, stable);
-          if (others.length > 0) await this.stopAllOf(project, componentId, ctx, others, why);
-          throw new Error(`the artifact of ${stable} is gone: its replicas cannot be brought back (deploy again)`);
-        }
-        await this.restore(release, ctx, `reverted to ${stable}`, why);
       },
     };
+  }
+
+  /** The work of revertTask once the version that runs (`stable`) is known. */
+  private async revert(plan: ComponentPlan, ctx: TaskContext, stable: string, stopped: boolean, verb: string): Promise<void> {
+    const { project, componentId } = plan;
+    const k = key(project, componentId);
+    const superseded = this.gray.abandoned(k, ctx.jobId);
+    if (superseded) ctx.log(superseded.reason);
+    const why = ` (the ${verb} of ${plan.version} did not complete)`;
+    if (superseded || stopped) {
+      const others = this.versionsBesides(project, componentId, stable);
+      if (others.length > 0) await this.stopAllOf(project, componentId, ctx, others, why);
+      return ctx.log(superseded ? `the ${superseded.kind} asked for acts next` : `the component was stopped: no replica of ${stable} is started`);
+    }
+    const release = await this.release(project, componentId, stable);
+    if (!release) {
+      const others = this.versionsBesides(project, componentId, stable);
+      if (others.length > 0) await this.stopAllOf(project, componentId, ctx, others, why);
+      throw new Error(`the artifact of ${stable} is gone: its replicas cannot be brought back (deploy again)`);
+    }
+    await this.restore(release, ctx, `reverted to ${stable}`, why);
+  }
+
+  /** Tells the component listener a job of the component ended. Never throws. */
+  private async tellListener(project: string, componentId: string, jobId: string, status: 'SUCCEEDED' | 'FAILED'): Promise<void> {
+    await this.jobListener?.(project, componentId, jobId, status).catch((err: unknown) => this.deps.log.error({ err, jobId }, 'component job listener failed'));
   }
 
   /**

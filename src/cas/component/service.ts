@@ -56,7 +56,9 @@ export interface ComponentServices {
  *   application) is 401 SVCSTG.00100401 (§12.1).
  * - Names are unique per application and environment: 400 SVCSTG.00100459.
  * - A runtime stack type or source kind the process runtime cannot run is 400
- *   SVCSTG.00100420 at create/modify time (Docker, kind image).
+ *   SVCSTG.00100420 at create/modify time (Docker, kind image), and so is a runtime stack
+ *   that does not exist in the project (system or custom, by name, type and version).
+ * - After a failed deployment the stored body is set back to what runs (settleBody).
  * - The engine's own 400s (no artifact for a rollback target, nothing waiting for
  *   continue_deploy, no deployed version) pass through.
  * - It also answers the ComponentUsage questions of the other resources.
@@ -71,7 +73,7 @@ export class ComponentService implements ComponentUsage {
     private readonly services: ComponentServices,
   ) {
     this.log = deps.log.child({ area: 'cas', resource: 'component' });
-    services.deploy.onComponentJobEnd((project, componentId) => this.settleBody(project, componentId));
+    services.deploy.onComponentJobEnd((project, componentId, jobId, status) => this.settleBody(project, componentId, { jobId, status }));
   }
 
   /** The URL this server listens on (`http://host:port`), given to components as PAAS_CSE_SC_ENDPOINT / PAAS_CSE_CC_ENDPOINT. */
@@ -101,7 +103,8 @@ export class ComponentService implements ComponentUsage {
    * Creates a component under an application and deploys it (servicestage.md §4 Create).
    * @returns the new component id and the deployment job id
    * @throws 401 SVCSTG.00100401 when the application or environment is absent; 400
-   *   SVCSTG.00100420 for a stack type or source kind that cannot run here; 400
+   *   SVCSTG.00100420 for a stack type or source kind that cannot run here, or a runtime
+   *   stack the project does not have; 400
    *   SVCSTG.00100400 for a bad source, storage or repo_auth; 400 SVCSTG.00100459 when the
    *   name is used in the application and environment
    */
@@ -417,12 +420,15 @@ export class ComponentService implements ComponentUsage {
    * rollback record) failed, the stored body becomes the one of the version that runs, at the
    * engine's replica count (issue #18 item 18: GET says what runs, not what was asked for).
    * A newer request pending, a first deployment that never ran, or a body already right: unchanged.
+   * @param ended a job that has just ended (its outcome may not be written yet: the engine
+   *   calls this from a failed job's revert task, before the job's status says FAILED)
    */
-  async settleBody(project: string, componentId: string): Promise<void> {
+  async settleBody(project: string, componentId: string, ended?: { jobId: string; status: 'SUCCEEDED' | 'FAILED' }): Promise<void> {
     const c = await componentStore.findComponent(this.deps.db.kysely, project, componentId);
     const rt = this.services.deploy.runtime(project, componentId);
     if (!c || c.deleteJobId || !rt?.version) return;
     const records = (await this.refreshRecords(project, componentId)).sort((a, b) => b.beginMs - a.beginMs || (a.jobId < b.jobId ? 1 : -1));
+    for (const r of records) if (r.jobId === ended?.jobId) r.status = ended.status;
     const newest = records.find((r) => VERSION_SETTING.has(r.deployType));
     if (newest?.status !== 'FAILED') return;
     // The body the running version was deployed with: its newest deploy/upgrade that did not fail.
