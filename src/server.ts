@@ -24,6 +24,7 @@ import { enginesPlugin } from './engines/index.js';
 import { engineError } from './engines/errors.js';
 import { EngineService } from './engines/service.js';
 import { JobService } from './deploy/job-service.js';
+import type { EndedReplica } from './deploy/runtime.js';
 import { DeployService } from './deploy/service.js';
 import { checkCluster, clusterBinding } from './deploy/kubernetes/cluster.js';
 import { KubernetesRuntime } from './deploy/kubernetes/runtime.js';
@@ -188,7 +189,9 @@ export async function buildServer(config: Readonly<Config>, options: { clock?: C
   await jobs.start();
   const engines = new EngineService({ db, clock, log, config, secrets, registry, ...(rbac ? { rbac } : {}) });
   await engines.start();
-  const deploy = new DeployService({ db, bus, clock, log, config, secrets, jobs, renderFile: renderConfig, hostEnv: options.hostEnv ?? {} });
+  // A replica the engine stopped leaves no instance behind in the built-in registry (issue #18 item 21).
+  const removeStaleInstances = (r: EndedReplica): Promise<number> => registry.deregisterStale({ hosts: r.hosts, port: r.port, fromMs: r.startedAtMs, toMs: r.endedAtMs });
+  const deploy = new DeployService({ db, bus, clock, log, config, secrets, jobs, renderFile: renderConfig, hostEnv: options.hostEnv ?? {}, removeStaleInstances });
   // The other resources ask the component service what is in use; it needs them to exist first.
   const usage = new LateComponentUsage();
   const casDeps: CasDeps = { db, bus, clock, log, config, secrets, components: usage };
@@ -211,7 +214,8 @@ export async function buildServer(config: Readonly<Config>, options: { clock?: C
   );
   // Started once the environments exist: the kubernetes runtime reads cluster bindings when it adopts.
   await deploy.start();
-  const components = new ComponentService(casDeps, { applications, environments, configs, deploy, jobs, javaAgentOptions, engineEndpoint });
+  const runtimeStacks = new RuntimeStackService(casDeps);
+  const components = new ComponentService(casDeps, { applications, environments, configs, deploy, jobs, javaAgentOptions, engineEndpoint, stacks: runtimeStacks });
   usage.bind(components);
   const git = new GitService({ db, bus, clock, log, config, secrets });
   // Components clone with the project's git authorizations and are redeployed by pushes (issue #7).
@@ -220,7 +224,6 @@ export async function buildServer(config: Readonly<Config>, options: { clock?: C
     components.redeployOnPush(event).catch((err: unknown) => log.error({ err, project: event.project }, 'redeploy after a push failed'));
   });
   await components.start();
-  const runtimeStacks = new RuntimeStackService(casDeps);
   const cas: CasServices = {
     environments,
     applications,

@@ -148,6 +148,7 @@ export const ConfigSchema = Type.Object(
         containerInsecureRegistries: Type.Array(Type.String({ pattern: '^[A-Za-z0-9.-]+(:[0-9]{1,5})?$' }), { default: [], description: 'Registries (host[:port]) images are pulled from without TLS verification or over plain HTTP.' }),
         containerSearchRegistries: Type.Array(Type.String({ pattern: '^[A-Za-z0-9.-]+(:[0-9]{1,5})?$' }), { default: ['docker.io'], description: 'Registries a short image name (nginx:1.25) is looked up in, in order.' }),
         containerUidBase: Type.Integer({ default: 1000000000, minimum: 65536, maximum: 4000000000, description: 'First host uid of the containers\' user namespaces: a project\'s containers map their uids 0-65535 to a range of 65536 host uids of their own, counting up from here (OpenStage running as root only).' }),
+        revisionHistoryLimit: Type.Integer({ default: 10, minimum: 0, description: 'Stored versions of a component kept besides the running (and gray) one when its update_strategy.revision_history_limit is absent; older versions and their artifacts (directories, images) are removed after each deployment (as a Kubernetes Deployment keeps revisionHistoryLimit old ReplicaSets).' }),
       },
       { default: {}, additionalProperties: false },
     ),

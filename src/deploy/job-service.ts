@@ -43,7 +43,14 @@ interface Live {
   release: () => void;
   /** True once the job's final status is decided (no task runs after that). */
   ended: boolean;
+  /** Set while a clean-up task (TaskSpec.onFailure) runs: a cancel no longer aborts it. */
+  cleaning?: boolean;
+  /** Settles when the last task's own work has ended (an aborted task may still be stopping what it started). */
+  lastRun?: Promise<unknown>;
 }
+
+/** Longest a clean-up task waits for the aborted task before it to stop what it started, milliseconds. */
+const CLEANUP_WAIT_MS = 30_000;
 
 /**
  * Runs deployment jobs (servicestage.md §5; pitfalls.md "No job runs forever", "Cancel really
@@ -129,7 +136,10 @@ export class JobService {
     if (!live || live.detail.job.project !== project) return this.get(project, jobId);
     const reason = `cancelled by ${by}`;
     live.cancelReason ??= reason;
-    if (live.controller) live.controller.abort(new AbortReason('cancelled', reason));
+    if (live.controller) {
+      // The job has failed already and is putting things back: let that finish.
+      if (!live.cleaning) live.controller.abort(new AbortReason('cancelled', reason));
+    }
     // Still queued: it ends now, without running, and never holds the target.
     else if (!live.ended) await this.run(live);
     await live.done;
@@ -154,8 +164,31 @@ export class JobService {
     const { detail, spec } = live;
     const { log } = this.deps;
     let failed = false;
+    /** Whether a task ran (a job cancelled while queued ran none, and has nothing to clean up). */
+    let ran = false;
     try {
       for (const task of detail.tasks) {
+        const taskSpec = spec.tasks[task.index]!;
+        if (taskSpec.onFailure) {
+          // A clean-up step: only after a failure, never while the server stops (the next
+          // start takes over what runs), and not cut short by the cancel that failed the job.
+          if (!failed || !ran || this.stopping) {
+            await this.setTask(live, task, 'SKIPPED');
+            continue;
+          }
+          live.cleaning = true;
+          try {
+            // The task the job failed in may have been aborted mid-way (a cancel, a timeout)
+            // and still be stopping what it started: clean up after it, not beside it.
+            let cancelWait!: () => void;
+            await Promise.race([live.lastRun, new Promise<void>((resolve) => (cancelWait = this.deps.clock.after(CLEANUP_WAIT_MS, resolve)))]);
+            cancelWait();
+            await this.runTask(live, task, taskSpec.run);
+          } finally {
+            live.cleaning = false;
+          }
+          continue;
+        }
         if (failed) {
           await this.setTask(live, task, 'SKIPPED');
           continue;
@@ -167,7 +200,8 @@ export class JobService {
           failed = true;
           continue;
         }
-        failed = !(await this.runTask(live, task, spec.tasks[task.index]!.run));
+        ran = true;
+        failed = !(await this.runTask(live, task, taskSpec.run));
       }
       const status = failed ? 'FAILED' : 'SUCCEEDED';
       detail.job.status = status;
@@ -190,7 +224,7 @@ export class JobService {
     // A task may wait on many things at once (a scale to 50 waits for 50 replicas).
     setMaxListeners(0, controller.signal);
     live.controller = controller;
-    if (live.cancelReason) controller.abort(new AbortReason('cancelled', live.cancelReason));
+    if (live.cancelReason && !live.cleaning) controller.abort(new AbortReason('cancelled', live.cancelReason));
     await this.setTask(live, task, 'RUNNING');
     const cancelTimer = this.deps.clock.after(task.timeoutMs, () => controller.abort(new AbortReason('timeout', `timed out after ${Math.round(task.timeoutMs / 1000)} s`)));
     let onAbort!: () => void;
@@ -213,7 +247,9 @@ export class JobService {
     let ok = true;
     try {
       // A task that ignores the abort is left behind: the job never waits for it.
-      await Promise.race([Promise.resolve().then(() => run(ctx)), aborted]);
+      const work = Promise.resolve().then(() => run(ctx));
+      live.lastRun = work.catch(() => undefined);
+      await Promise.race([work, aborted]);
     } catch (err) {
       ok = false;
       task.messages.push(err instanceof AbortReason ? err.message : `failed: ${(err as Error)?.message ?? String(err)}`);

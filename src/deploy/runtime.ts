@@ -94,6 +94,38 @@ export interface ReplicaLogs {
   lines: string[];
 }
 
+/**
+ * A replica a runtime stopped on request (a stop, a scale-down, replaced by a roll-out or a
+ * revert) and that has ended: where it listened, for removing what it left in the registry.
+ */
+export interface EndedReplica {
+  project: string;
+  componentId: string;
+  instanceId: string;
+  version: string;
+  /**
+   * Host names and addresses its endpoints may name: for the host runtimes this machine's
+   * (loopback, `localhost`, the interface addresses and the host name); for a cluster the pod's.
+   */
+  hosts: string[];
+  /** The port it listened on (its PORT). */
+  port: number;
+  /** When the replica was first started and when it ended, epoch milliseconds (engine clock). */
+  startedAtMs: number;
+  endedAtMs: number;
+}
+
+/** What the engine gives every runtime it registers. */
+export interface RuntimeHooks {
+  /**
+   * Called by the runtime after a replica it stopped has ended and before that stop resolves
+   * (so a finished stop job leaves no stale registry instance); the port must not be given to
+   * another replica before it returns. Removes the instances the replica registered in the
+   * built-in registry and did not deregister itself. Never throws.
+   */
+  replicaEnded(replica: EndedReplica): Promise<void>;
+}
+
 /** Looks up a stored release (after a restart, to take over what runs). */
 export type ReleaseLookup = (project: string, componentId: string, version: string) => Promise<Release | undefined>;
 

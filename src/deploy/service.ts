@@ -10,10 +10,12 @@ import type { TomcatSettings } from './build/tomcat.js';
 import { ContainerRuntime, createPodman, findExecutable, projectUserns } from './container/runtime.js';
 import { podmanPaths } from './container/setup.js';
 import { deployError } from './errors.js';
-import type { JobService } from './job-service.js';
+import { GrayReleases, type Supersede } from './gray.js';
+import { newJobId, type JobService } from './job-service.js';
 import { processArtifactOf, ProcessRuntime } from './process/runtime.js';
+import { Retention } from './retention.js';
 import { Sandbox } from './process/sandbox.js';
-import { chooseRuntime, PROCESS_STACKS, type Artifact, type Release, type Runtime, type RuntimeChoiceInput, type RuntimeKind } from './runtime.js';
+import { chooseRuntime, PROCESS_STACKS, type Artifact, type EndedReplica, type Release, type Runtime, type RuntimeChoiceInput, type RuntimeKind } from './runtime.js';
 import * as deployStore from './store.js';
 import type { ComponentPlan, ComponentRuntime, ComponentStatus, DeployEvents, RuntimeChoice, TaskContext, TaskSpec } from './types.js';
 
@@ -30,7 +32,16 @@ export interface DeployDeps {
   renderFile: (content: string, variables: Record<string, string>) => string;
   /** Variables of the host every build and replica gets first (PATH, HOME, …). */
   hostEnv: Record<string, string>;
+  /**
+   * Removes the instances a stopped replica registered in the built-in registry and left
+   * behind (endpoint on one of `hosts` at `port`, registered and last renewed while it ran).
+   * @returns how many were removed
+   */
+  removeStaleInstances?: (replica: EndedReplica) => Promise<number>;
 }
+
+/** Told when a job of a component has ended and the engine's state says what runs. */
+export type ComponentJobListener = (project: string, componentId: string, jobId: string, status: 'SUCCEEDED' | 'FAILED') => Promise<void>;
 
 /** Component actions the engine runs (servicestage.md §4 action enum). */
 export type EngineAction = 'start' | 'stop' | 'restart' | 'scale' | 'rollback' | 'rollback_current' | 'continue_deploy';
@@ -51,8 +62,12 @@ export class DeployService {
   readonly sandbox: Sandbox;
   private readonly root: string;
   private readonly runtimes = new Map<RuntimeKind, Runtime>();
-  /** Gray releases waiting for continue_deploy: key → resolve. */
-  private readonly grayWaits = new Map<string, { jobId: string; resume: () => void }>();
+  /** Gray releases not ended yet (queued, first batch, waiting for continue_deploy). */
+  private readonly gray = new GrayReleases();
+  /** Set when the engine stops: nothing is put back in order any more (the next start does it). */
+  private closing = false;
+  private jobListener: ComponentJobListener | undefined;
+  private readonly retention: Retention;
   /** Jobs currently running or queued per component key. */
   private readonly activeJobs = new Map<string, Set<string>>();
   private readonly state = new Map<string, deployStore.ComponentRow>();
@@ -82,6 +97,7 @@ export class DeployService {
       monitorMs: d.monitorSeconds * 1000,
       portRange: [d.portMin, d.portMax],
       readyTimeoutMs: this.readyTimeoutMs(),
+      hooks: { replicaEnded: (replica) => this.replicaEnded(replica) },
     });
     this.register(processRuntime);
     // The container runtime, when podman is installed (else Docker-stack and image components
@@ -113,6 +129,20 @@ export class DeployService {
     } else {
       deps.log.warn({ podmanPath: d.podmanPath }, 'podman not found: components on the Docker stack or with an image source are refused (install podman and runc, e.g. apt-get install podman runc)');
     }
+    this.retention = new Retention({
+      db: deps.db,
+      log: deps.log,
+      artifactsDir: join(this.root, 'artifacts'),
+      defaultLimit: d.revisionHistoryLimit,
+      runtime: (kind) => this.runtimes.get(kind),
+      artifactOf: (json) => this.artifactOf(json),
+      runningVersions: (project, componentId) => this.replicaViews(project, componentId).map((r) => r.version),
+    });
+  }
+
+  /** Sets who is told when a component's job has ended (the component service: what runs decides its body). */
+  onComponentJobEnd(listener: ComponentJobListener): void {
+    this.jobListener = listener;
   }
 
   /** Adds a runtime (the container and Kubernetes runtimes register here when they are available). */
@@ -185,7 +215,8 @@ export class DeployService {
 
   /** Stops the engine: the replicas keep running (adopted at the next start) unless `stopReplicas`. */
   async shutdown(stopReplicas: boolean): Promise<void> {
-    for (const wait of this.grayWaits.values()) wait.resume();
+    this.closing = true;
+    this.gray.interruptAll('interrupted: the server is stopping');
     for (const runtime of this.runtimes.values()) await runtime.shutdown(stopReplicas);
   }
 
@@ -197,11 +228,12 @@ export class DeployService {
     const k = key(plan.project, plan.componentId);
     const runtime = this.runtimeOf(plan);
     const planSealed = this.deps.secrets.encrypt(JSON.stringify(plan));
-    await deployStore.putRelease(this.deps.db.kysely, { project: plan.project, componentId: plan.componentId, version: plan.version, planSealed, launch: '', revision: '', createdAtMs: this.deps.clock.now() });
     const { config } = this.deps;
     let workspace = '';
     let artifact: Artifact | undefined;
     let revision = '';
+    /** The artifact of an earlier build of the same version this build replaces (removed once the new one runs). */
+    let replaced: Artifact | undefined;
     const buildLog = (jobId: string): string => join(this.root, 'artifacts', plan.project, plan.componentId, `${plan.version}-${jobId.slice(3, 11)}.build.log`);
     const tasks: TaskSpec[] = [
       {
@@ -230,11 +262,19 @@ export class DeployService {
         timeoutMs: 60_000,
         run: async (ctx) => {
           rmSync(join(this.root, 'tmp', ctx.jobId), { recursive: true, force: true });
-          await deployStore.setReleaseBuild(this.deps.db.kysely, plan.project, plan.componentId, plan.version, JSON.stringify(artifact), revision);
+          // Written only now, built: an earlier build of this version stays the stored one
+          // (what runs, rollbacks, scales) until this one exists.
+          const launch = JSON.stringify(artifact);
+          await this.deps.db.kysely.transaction().execute(async (trx) => {
+            const previous = await deployStore.findRelease(trx, plan.project, plan.componentId, plan.version);
+            const earlier = previous ? this.artifactOf(previous.launch) : undefined;
+            replaced = earlier && previous!.launch !== launch ? earlier : undefined;
+            await deployStore.putRelease(trx, { project: plan.project, componentId: plan.componentId, version: plan.version, planSealed, launch, revision, createdAtMs: this.deps.clock.now() });
+          });
           ctx.log(`artifact of ${plan.version} stored`);
         },
       },
-      ...this.rolloutTasks(plan, async () => ({ plan, artifact: artifact! })),
+      ...this.rolloutTasks(plan, async () => ({ plan, artifact: artifact! }), { verb: 'roll out', gray: true, done: (ctx) => this.retention.prune(plan, ctx, replaced) }),
     ];
     return this.submit(k, plan, 'deploy', tasks, plan.version);
   }
@@ -248,26 +288,29 @@ export class DeployService {
     const k = key(project, componentId);
     const current = this.state.get(k);
     if (action === 'continue_deploy') {
-      const wait = this.grayWaits.get(k);
-      if (!wait) throw deployError('InvalidParameter', 'no release of this component is waiting for continue_deploy');
-      wait.resume();
-      return wait.jobId;
+      const jobId = this.gray.resume(k);
+      if (!jobId) throw deployError('InvalidParameter', 'no release of this component is waiting for continue_deploy');
+      return jobId;
     }
     if (!current?.currentVersion) throw deployError('InvalidParameter', 'the component has no deployed version yet');
     if (action === 'rollback' || action === 'rollback_current') {
-      let target = parameters.version;
-      if (action === 'rollback_current') {
-        const releases = (await deployStore.listReleases(this.deps.db.kysely, project, componentId)).filter((r) => r.launch && r.version !== current.currentVersion);
-        target = releases.at(-1)?.version;
-        if (!target) throw deployError('InvalidParameter', 'there is no earlier version to roll back to');
-      }
+      const target = action === 'rollback' ? parameters.version : await this.rollbackCurrentTarget(project, componentId);
+      if (action === 'rollback_current' && !target) throw deployError('InvalidParameter', 'there is no earlier version to roll back to');
       if (!target) throw deployError('InvalidParameter', 'parameters.version is required for rollback');
       const stored = await this.release(project, componentId, target);
       if (!stored) throw deployError('InvalidParameter', `version ${target} has no stored artifact (never built, or removed); nothing was stopped`);
       // The target's build and settings, at the component's current replica count: a scale
       // belongs to the component, not to a version (as `kubectl rollout undo` keeps replicas).
-      const release: Release = { ...stored, plan: { ...stored.plan, replicas: current.replicas } };
-      return this.submit(k, release.plan, 'rollback', this.rolloutTasks(release.plan, async () => release, 'roll back'), target);
+      // A rollback acts at once: never a gray release of its own.
+      const strategy = stored.plan.strategy.type === 'GrayRelease' ? { type: 'OneBatchRelease' as const } : stored.plan.strategy;
+      const release: Release = { ...stored, plan: { ...stored.plan, replicas: current.replicas, strategy } };
+      // Checked again when the job runs: a deploy queued before it may have removed the version (retention).
+      const releaseOf = async (): Promise<Release> => {
+        if (!(await this.release(project, componentId, target))) throw new Error(`version ${target} has no stored artifact any more (removed by the revision history limit)`);
+        return release;
+      };
+      this.abandonGray(k, { kind: 'rollback', reason: `abandoned: a rollback to ${target} was asked for` });
+      return this.submit(k, release.plan, 'rollback', this.rolloutTasks(release.plan, releaseOf, { verb: 'roll back', gray: false }), target);
     }
     const release = await this.release(project, componentId, current.currentVersion);
     if (!release) throw deployError('InvalidParameter', `the artifact of version ${current.currentVersion} is gone; deploy again`);
@@ -294,6 +337,7 @@ export class DeployService {
       return this.submit(k, { ...plan, replicas: n }, 'scale', [{ name: `scale to ${n}`, type: 'scale', timeoutMs: timeoutMs(n), run: async (ctx) => { const now = await atRun(); await this.runtimeOf(now.release.plan).scale(now.release, n, ctx); } }], current.currentVersion, undefined, outcome);
     }
     if (action === 'stop') {
+      this.abandonGray(k, { kind: 'stop', reason: 'abandoned: a stop was asked for' });
       return this.submit(k, plan, 'stop', [{ name: 'stop replicas', type: 'stop', timeoutMs: (plan.terminationGraceSeconds + 30) * 1000, run: async (ctx) => { await atRun(); await this.stopAllOf(project, componentId, ctx); } }], current.currentVersion, 'STOPPED', outcome);
     }
     if (action === 'start') {
@@ -306,11 +350,29 @@ export class DeployService {
   }
 
   /**
-   * Stops and removes everything of a component (replicas, releases, artifacts) in a job.
+   * The version `rollback_current` goes back to: during a gray release (queued, rolling out
+   * its first batch or waiting for continue_deploy) the stable one that runs — never the gray
+   * one; else the newest stored version other than the running one.
+   * @returns undefined when there is none (nothing deployed, or no earlier version stored)
+   */
+  async rollbackCurrentTarget(project: string, componentId: string): Promise<string | undefined> {
+    const k = key(project, componentId);
+    const running = this.state.get(k)?.currentVersion;
+    if (!running) return undefined;
+    if (this.gray.active(k)) return running;
+    const releases = (await deployStore.listReleases(this.deps.db.kysely, project, componentId)).filter((r) => r.launch && r.version !== running);
+    return releases.at(-1)?.version;
+  }
+
+  /**
+   * Stops and removes everything of a component (replicas, releases, artifacts) in a job. A
+   * gray release of it waiting for continue_deploy is abandoned (its job fails with the
+   * reason and stops its gray replicas), so the removal never waits behind the pause.
    * @returns the job id
    */
   async remove(project: string, componentId: string, onRemoved?: () => Promise<void>): Promise<string> {
     const k = key(project, componentId);
+    this.abandonGray(k, { kind: 'delete', reason: 'abandoned: the component is being deleted' });
     const { job } = await this.deps.jobs.submit({
       project,
       jobType: 'delete',
@@ -373,13 +435,17 @@ export class DeployService {
     const { project, componentId } = plan;
     const previous = this.state.get(k);
     const row: deployStore.ComponentRow = previous ?? { project, componentId, currentVersion: '', replicas: plan.replicas, status: 'INITIALIZING', failDetail: '', lastJobId: '', updatedAtMs: this.deps.clock.now() };
+    const jobId = newJobId();
+    if (tasks.some((t) => t.type === 'gray-wait')) this.gray.add(k, jobId);
     const { job } = await this.deps.jobs.submit({
+      jobId,
       project,
       jobType,
       targetId: k,
       tasks,
       onFinish: async (status, detail) => {
         this.activeJobs.get(k)?.delete(detail.job.jobId);
+        this.gray.end(k, detail.job.jobId);
         rmSync(join(this.root, 'tmp', detail.job.jobId), { recursive: true, force: true });
         const current = this.state.get(k);
         if (!current) return; // removed meanwhile
@@ -392,23 +458,35 @@ export class DeployService {
         };
         this.state.set(k, next);
         await deployStore.putComponent(this.deps.db.kysely, next);
+        await this.tellListener(project, componentId, detail.job.jobId, status);
       },
     });
     let active = this.activeJobs.get(k);
     if (!active) this.activeJobs.set(k, (active = new Set()));
     active.add(job.jobId);
-    const next = { ...row, lastJobId: job.jobId, status: row.currentVersion ? 'UPGRADING' : 'INITIALIZING', updatedAtMs: this.deps.clock.now() };
+    // The status stays what it was (STOPPED included) while the job runs: statusOf shows
+    // UPGRADING/INITIALIZING from the active jobs, and a revert knows a stopped component.
+    const next = { ...row, lastJobId: job.jobId, updatedAtMs: this.deps.clock.now() };
     this.state.set(k, next);
     await deployStore.putComponent(this.deps.db.kysely, next);
     return job.jobId;
   }
 
-  /** Roll-out and verify tasks for a release, per its deploy strategy. */
-  private rolloutTasks(plan: ComponentPlan, releaseOf: () => Promise<Release>, verb = 'roll out'): TaskSpec[] {
+  /**
+   * Roll-out and verify tasks for a release, per its deploy strategy, and the clean-up task
+   * that reverts a failed one (revertTask).
+   * @param options.verb how the tasks are named ("roll out", "roll back")
+   * @param options.gray whether a GrayRelease strategy pauses for continue_deploy (deploys; a
+   *   rollback acts at once)
+   * @param options.done runs in the verify task once every replica is ready
+   */
+  private rolloutTasks(plan: ComponentPlan, releaseOf: () => Promise<Release>, options: { verb: string; gray: boolean; done?: (ctx: TaskContext) => Promise<void> }): TaskSpec[] {
     const n = plan.replicas;
+    const { verb } = options;
     const ready = this.readyTimeoutMs();
     const strategy = plan.strategy;
     const runtime = this.runtimeOf(plan);
+    const k = key(plan.project, plan.componentId);
     const verify: TaskSpec = {
       name: 'verify',
       type: 'verify',
@@ -418,30 +496,127 @@ export class DeployService {
         const readyCount = mine.filter((r) => r.ready).length;
         ctx.log(`${readyCount} of ${n} replicas of ${plan.version} ready`);
         if (readyCount < n) throw new Error(`only ${readyCount} of ${n} replicas are ready`);
+        await options.done?.(ctx);
       },
     };
-    if (strategy.type === 'GrayRelease' && n > 1) {
+    const revert = this.revertTask(plan, verb);
+    if (options.gray && strategy.type === 'GrayRelease' && n > 1) {
       const first = Math.min(n - 1, Math.max(1, strategy.firstBatchReplica ?? 1));
-      const k = key(plan.project, plan.componentId);
       return [
         { name: `${verb}: gray batch of ${first}`, type: 'rollout', timeoutMs: ready * first + 60_000, run: async (ctx) => runtime.rollout(await releaseOf(), { target: n, batches: [first], keepOld: true }, ctx) },
-        {
-          name: 'wait for continue_deploy',
-          type: 'gray-wait',
-          timeoutMs: this.deps.config.deploy.grayWaitSeconds * 1000,
-          run: (ctx) =>
-            new Promise<void>((resolve, reject) => {
-              ctx.log(`gray batch running; waiting for continue_deploy`);
-              this.grayWaits.set(k, { jobId: ctx.jobId, resume: resolve });
-              ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason as Error), { once: true });
-            }).finally(() => this.grayWaits.delete(k)),
-        },
+        { name: 'wait for continue_deploy', type: 'gray-wait', timeoutMs: this.deps.config.deploy.grayWaitSeconds * 1000, run: (ctx) => this.gray.wait(k, ctx) },
         { name: `${verb}: remaining ${n - first}`, type: 'rollout', timeoutMs: ready * n + 60_000, run: async (ctx) => runtime.rollout(await releaseOf(), { target: n, batches: [n - first] }, ctx) },
         verify,
+        revert,
       ];
     }
     const batches = strategy.type === 'RollingRelease' ? splitBatches(n, strategy.batches ?? 2) : [n];
-    return [{ name: `${verb}: ${batches.length} batch${batches.length === 1 ? '' : 'es'}`, type: 'rollout', timeoutMs: ready * Math.max(1, n) + 60_000, run: async (ctx) => runtime.rollout(await releaseOf(), { target: n, batches }, ctx) }, verify];
+    const rollout: TaskSpec = {
+      name: `${verb}: ${batches.length} batch${batches.length === 1 ? '' : 'es'}`,
+      type: 'rollout',
+      timeoutMs: ready * Math.max(1, n) + 60_000,
+      run: async (ctx) => {
+        const release = await releaseOf();
+        // Back to the version that runs (rollback_current during a gray release): what else
+        // runs stops, and it gets its replicas back — its own replicas are not replaced.
+        if (!options.gray && this.state.get(k)?.currentVersion === release.plan.version) return this.restore(release, ctx, `rolled back to the running version ${release.plan.version}`);
+        await runtime.rollout(release, { target: n, batches }, ctx);
+      },
+    };
+    return [rollout, verify, revert];
+  }
+
+  /**
+   * The clean-up task of a deploy or rollback job, run only when the job failed (cancelled,
+   * timed out, a replica that never got ready, a gray release abandoned): the replicas of
+   * versions other than the one that runs stop, and that one gets its replica count back
+   * (unless the component was stopped, or a stop, rollback or delete asked for meanwhile acts
+   * next). A first deployment has nothing to go back to: its replicas are left as they are.
+   * Last, the component listener is told the job failed — before the job's status says so, so
+   * whoever sees the job FAILED sees the component as it runs.
+   */
+  private revertTask(plan: ComponentPlan, verb: string): TaskSpec {
+    const { project, componentId } = plan;
+    const k = key(project, componentId);
+    return {
+      name: 'revert on failure',
+      type: 'revert',
+      onFailure: true,
+      timeoutMs: this.readyTimeoutMs() * Math.max(1, plan.replicas) + (plan.terminationGraceSeconds + 60) * 1000,
+      run: async (ctx) => {
+        if (this.closing) return ctx.log('the server is stopping: its next start puts the replicas back in order');
+        const row = this.state.get(k);
+        const stable = row?.currentVersion;
+        if (!row || !stable) return ctx.log(`no earlier version runs: the replicas of ${plan.version} that started are left as they are`);
+        try {
+          await this.revert(plan, ctx, stable, row.status === 'STOPPED', verb);
+        } finally {
+          await this.tellListener(project, componentId, ctx.jobId, 'FAILED');
+        }
+      },
+    };
+  }
+
+  /** The work of revertTask once the version that runs (`stable`) is known. */
+  private async revert(plan: ComponentPlan, ctx: TaskContext, stable: string, stopped: boolean, verb: string): Promise<void> {
+    const { project, componentId } = plan;
+    const k = key(project, componentId);
+    const superseded = this.gray.abandoned(k, ctx.jobId);
+    if (superseded) ctx.log(superseded.reason);
+    const why = ` (the ${verb} of ${plan.version} did not complete)`;
+    if (superseded || stopped) {
+      const others = this.versionsBesides(project, componentId, stable);
+      if (others.length > 0) await this.stopAllOf(project, componentId, ctx, others, why);
+      return ctx.log(superseded ? `the ${superseded.kind} asked for acts next` : `the component was stopped: no replica of ${stable} is started`);
+    }
+    const release = await this.release(project, componentId, stable);
+    if (!release) {
+      const others = this.versionsBesides(project, componentId, stable);
+      if (others.length > 0) await this.stopAllOf(project, componentId, ctx, others, why);
+      throw new Error(`the artifact of ${stable} is gone: its replicas cannot be brought back (deploy again)`);
+    }
+    await this.restore(release, ctx, `reverted to ${stable}`, why);
+  }
+
+  /** Tells the component listener a job of the component ended. Never throws. */
+  private async tellListener(project: string, componentId: string, jobId: string, status: 'SUCCEEDED' | 'FAILED'): Promise<void> {
+    await this.jobListener?.(project, componentId, jobId, status).catch((err: unknown) => this.deps.log.error({ err, jobId }, 'component job listener failed'));
+  }
+
+  /**
+   * Makes `release` the only version running, at the component's replica count: replicas of
+   * other versions stop, then the missing ones of it start.
+   */
+  private async restore(release: Release, ctx: TaskContext, done: string, why = ''): Promise<void> {
+    const { project, componentId, version } = release.plan;
+    const replicas = this.state.get(key(project, componentId))?.replicas ?? release.plan.replicas;
+    const others = this.versionsBesides(project, componentId, version);
+    const before = this.replicaViews(project, componentId).filter((r) => r.version === version).length;
+    if (others.length === 0 && before === replicas) return ctx.log(`nothing to revert: ${version} runs with ${replicas} replica(s)`);
+    if (others.length > 0) await this.stopAllOf(project, componentId, ctx, others, why);
+    await this.runtimeOf(release.plan).scale({ ...release, plan: { ...release.plan, replicas } }, replicas, ctx);
+    ctx.log(`${done}: ${replicas} replica(s) of ${version}`);
+  }
+
+  /** Versions other than `version` that replicas of the component run. */
+  private versionsBesides(project: string, componentId: string, version: string): string[] {
+    return [...new Set(this.replicaViews(project, componentId).map((r) => r.version).filter((v) => v !== version))];
+  }
+
+  /** Abandons the component's unfinished gray releases (a stop, rollback or delete acts at once). */
+  private abandonGray(k: string, why: Supersede): void {
+    for (const jobId of this.gray.abandon(k, why)) this.deps.log.info({ jobId, reason: why.reason }, 'gray release abandoned');
+  }
+
+  /** RuntimeHooks.replicaEnded: the registry instances a stopped replica left behind go. */
+  private async replicaEnded(replica: EndedReplica): Promise<void> {
+    if (!this.deps.removeStaleInstances) return;
+    try {
+      const removed = await this.deps.removeStaleInstances(replica);
+      if (removed > 0) this.deps.log.info({ project: replica.project, componentId: replica.componentId, instanceId: replica.instanceId, port: replica.port, removed }, 'registry instances of a stopped replica removed');
+    } catch (err) {
+      this.deps.log.warn({ err, instanceId: replica.instanceId }, 'registry instances of a stopped replica could not be removed');
+    }
   }
 
   /**
@@ -493,7 +668,7 @@ export class DeployService {
   }
 
   private statusOf(k: string, row: deployStore.ComponentRow, available: number): ComponentStatus {
-    if (this.grayWaits.has(k)) return 'GRAYING';
+    if (this.gray.waiting(k)) return 'GRAYING';
     if ((this.activeJobs.get(k)?.size ?? 0) > 0) return row.currentVersion ? 'UPGRADING' : 'INITIALIZING';
     if (row.status === 'STOPPED') return 'STOPPED';
     if (row.replicas === 0) return 'RUNNING';

@@ -79,15 +79,37 @@ export async function fetchSource(source: SourceSpec, dir: string, options: { en
   }
   const url = source.url;
   if (!url) throw new BuildError('source.url is required for kind package');
+  const { revision } = await runPackageWorker({ url, dir, maxPackageBytes: MAX_PACKAGE_BYTES, maxUnpackedBytes: MAX_UNPACKED_BYTES }, options);
+  return { revision };
+}
+
+/** What the package worker is asked (build/package-worker.ts Input), the URL with its user info. */
+export interface PackageRequest {
+  url: string;
+  dir: string;
+  maxPackageBytes: number;
+  maxUnpackedBytes: number;
+  /** Tools: only archives, and the download must match this checksum (hex) or the first checksum file of `urls` that exists. */
+  checksum?: { expected?: string; urls?: string[] };
+}
+
+/**
+ * Runs the package worker through `run` (confined like a build): downloads or copies
+ * `request.url` into `request.dir` and unpacks it; user info of the URL goes as a Basic
+ * Authorization header in the worker's environment, never in argv or messages.
+ * @returns the URL fetched (without user info) and, when a checksum was asked, `algorithm:hex` of the download
+ * @throws BuildError with the worker's reason
+ */
+export async function runPackageWorker(request: PackageRequest, options: { env: Record<string, string>; run: Runner; log(line: string): void }): Promise<{ revision: string; digest?: string }> {
   const env: Record<string, string> = { ...options.env };
   try {
-    const u = new URL(url);
+    const u = new URL(request.url);
     if (u.username || u.password) env.PACKAGE_AUTHORIZATION = `Basic ${Buffer.from(`${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}`).toString('base64')}`;
   } catch {
-    throw new BuildError(`package URLs must be http://, https:// or file://, not ${redact(url)}`);
+    throw new BuildError(`package URLs must be http://, https:// or file://, not ${redact(request.url)}`);
   }
-  const bare = redact(url);
-  const input = JSON.stringify({ url: bare, dir, maxPackageBytes: options.maxPackageBytes ?? MAX_PACKAGE_BYTES, maxUnpackedBytes: options.maxUnpackedBytes ?? MAX_UNPACKED_BYTES });
+  const bare = redact(request.url);
+  const input = JSON.stringify({ ...request, url: bare, ...(request.checksum?.urls ? { checksum: { ...request.checksum, urls: request.checksum.urls.map(redact) } } : {}) });
   let stdout = '';
   let failed: unknown;
   try {
@@ -97,19 +119,21 @@ export async function fetchSource(source: SourceSpec, dir: string, options: { en
     if (err instanceof BuildError) stdout = err.stdout;
   }
   let revision = '';
+  let digest: string | undefined;
   let error = '';
   for (const line of stdout.split('\n')) {
     if (!line.startsWith('{')) continue;
     try {
-      const msg = JSON.parse(line) as { log?: string; error?: string; revision?: string };
+      const msg = JSON.parse(line) as { log?: string; error?: string; revision?: string; digest?: string };
       if (msg.log) options.log(msg.log);
       if (msg.error) error = msg.error;
       if (msg.revision) revision = msg.revision;
+      if (msg.digest) digest = msg.digest;
     } catch {
       // a partial line at the 64 KiB cap
     }
   }
   if (error) throw new BuildError(error);
   if (failed) throw failed;
-  return { revision: revision || bare };
+  return { revision: revision || bare, ...(digest ? { digest } : {}) };
 }

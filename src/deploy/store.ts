@@ -100,7 +100,7 @@ export interface ReleaseRow {
   componentId: string;
   version: string;
   planSealed: string;
-  /** JSON LaunchSpec or '' before the build finished. */
+  /** JSON of the Artifact (older rows: of a LaunchSpec); '' in rows written before builds stored them whole. */
   launch: string;
   revision: string;
   createdAtMs: number;
@@ -115,9 +115,10 @@ export async function putRelease(db: Executor, r: ReleaseRow): Promise<void> {
     .execute();
 }
 
-/** Records a finished build on a release. */
-export async function setReleaseBuild(db: Executor, project: string, componentId: string, version: string, launch: string, revision: string): Promise<void> {
-  await db.updateTable('deploy_releases').set({ launch, revision }).where('project', '=', project).where('component_id', '=', componentId).where('version', '=', version).execute();
+/** Deletes the releases of some versions of a component. */
+export async function deleteReleases(db: Executor, project: string, componentId: string, versions: string[]): Promise<void> {
+  if (versions.length === 0) return;
+  await db.deleteFrom('deploy_releases').where('project', '=', project).where('component_id', '=', componentId).where('version', 'in', versions).execute();
 }
 
 /** A release, or undefined. */

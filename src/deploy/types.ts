@@ -74,6 +74,12 @@ export interface TaskSpec {
   /** Longest the step may run, milliseconds; then it fails with a timeout message. */
   timeoutMs: number;
   /**
+   * A clean-up step: runs only when an earlier task of the job failed (a cancel and a timeout
+   * included; not when the server is stopping), and is not aborted by the job's cancel; it is
+   * SKIPPED when every earlier task succeeded. The job stays FAILED whatever it does.
+   */
+  onFailure?: boolean;
+  /**
    * Does the work. Resolves when done; rejects (with a message for the task) to fail the job.
    * Must stop what it started (child processes) when `ctx.signal` aborts.
    */
@@ -181,6 +187,22 @@ export interface ComponentPlan {
    * from the environment when the runtime connects, never stored in the plan.
    */
   cluster?: { resourceId: string; type: string; namespace?: string };
+  /**
+   * update_strategy.revision_history_limit: how many stored versions besides the running (and
+   * gray) one are kept; older ones and their artifacts are removed. Absent: `deploy.revisionHistoryLimit`.
+   */
+  revisionHistoryLimit?: number;
+  /** The runtime stack the component names (servicestage.md §6), with a custom stack's `spec`; each runtime honours what it can. */
+  stack?: PlanStack;
+}
+
+/** A component's runtime stack as the runtimes see it. */
+export interface PlanStack {
+  name: string;
+  /** True for a built-in stack (its spec is empty). */
+  system: boolean;
+  /** A custom stack's spec: `sdk`, `os`, `parameters` (jdk_url, tomcat_url, os_url, os_type…), all free text. */
+  spec: { sdk?: string; os?: string; parameters?: Record<string, string> };
 }
 
 /** A lifecycle hook of the plan: an HTTP GET or a command. */

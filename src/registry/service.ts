@@ -579,6 +579,49 @@ export class RegistryService {
     });
   }
 
+  /**
+   * Deregisters, in every tenant, the instances a stopped process left behind (the deployment
+   * engine, when a replica it stopped has ended, issue #18 item 21): those with an endpoint on
+   * one of `hosts` at `port` that were registered at or after `fromMs` (whole seconds, as
+   * `timestamp` keeps them) and last registered or renewed at or before `toMs` — so an
+   * instance a newer process on the same port registered afterwards stays. Watchers get
+   * DELETE as for S17.
+   * @returns how many were removed
+   */
+  async deregisterStale(where: { hosts: readonly string[]; port: number; fromMs: number; toMs: number }): Promise<number> {
+    const hosts = new Set(where.hosts.map((h) => h.toLowerCase().replace(/^\[|\]$/g, '')));
+    const on = (endpoint: string): boolean => {
+      try {
+        const u = new URL(endpoint);
+        return Number(u.port) === where.port && hosts.has(u.hostname.toLowerCase().replace(/^\[|\]$/g, ''));
+      } catch {
+        return false;
+      }
+    };
+    const fromSeconds = Math.floor(where.fromMs / 1000);
+    return this.writes.run(async () => {
+      const stale: { record: ServiceRecord; inst: InstanceRecord }[] = [];
+      for (const t of this.index.allTenants()) {
+        for (const record of t.services.values()) {
+          for (const inst of record.instances.values()) {
+            if (inst.ephemeral || !(inst.instance.endpoints ?? []).some(on)) continue;
+            const registeredSeconds = Number(inst.instance.timestamp ?? 0);
+            const renewedMs = inst.expiresAtMs - inst.ttlSeconds * 1000;
+            if (registeredSeconds >= fromSeconds && renewedMs <= where.toMs) stale.push({ record, inst });
+          }
+        }
+      }
+      if (stale.length === 0) return 0;
+      await this.db.kysely.transaction().execute(async (trx) => {
+        const byTenant = new Map<string, { serviceId: string; instanceId: string }[]>();
+        for (const { inst } of stale) byTenant.set(inst.tenant, [...(byTenant.get(inst.tenant) ?? []), { serviceId: inst.instance.serviceId, instanceId: inst.instance.instanceId }]);
+        for (const [tenant, keys] of byTenant) await registryStore.deleteInstances(trx, tenant, keys);
+      });
+      for (const { record, inst } of stale) this.removeInstance(record, inst);
+      return stale.length;
+    });
+  }
+
   /** Replaces an instance's properties (S18). @throws 400017 */
   async updateInstanceProperties(tenant: string, serviceId: string, instanceId: string, properties: Record<string, string>): Promise<void> {
     await this.updateInstance(tenant, serviceId, instanceId, (i) => ({ ...i, properties }));

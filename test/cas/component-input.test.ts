@@ -85,6 +85,21 @@ describe('POST /v3/{project}/cas/applications/{application_id}/components', () =
     assert.equal((await s.cas.get(`/applications/${appId}/components`)).body.count, 0);
   });
 
+  it('returns 400 SVCSTG.00100420 for a runtime stack that does not exist in the project, and writes nothing (issue #18 item 20)', async (t) => {
+    const s = await server(t);
+    const { envId, appId } = await envAndApp(s);
+    const stack = (over: Record<string, unknown>) => nodeBody(envId, NO_REPO, { runtime_stack: { name: 'Nodejs20', type: 'Nodejs', version: '1.0.0', deploy_mode: 'virtualmachine', ...over } });
+    assertCasError(await s.cas.post(`/applications/${appId}/components`, stack({ name: 'NoSuchStack' })), 400, 'SVCSTG.00100420', /runtime_stack "NoSuchStack" \(Nodejs 1\.0\.0\) does not exist in this project: name a system stack \(OpenJDK17, .*Nodejs20/);
+    assertCasError(await s.cas.post(`/applications/${appId}/components`, stack({ version: '9.9.9' })), 400, 'SVCSTG.00100420', /the stack of that name is Nodejs 1\.0\.0/);
+    assertCasError(await s.cas.post(`/applications/${appId}/components`, stack({ name: 'OpenJDK17' })), 400, 'SVCSTG.00100420', /the stack of that name is Java 1\.0\.0/);
+    // A custom stack of the project, by name, type and version.
+    const custom = await s.cas.post('/runtimestacks', { name: uniqName('stk'), deploy_mode: 'virtualmachine', type: 'Nodejs', version: '3.0.0' });
+    assert.equal(custom.status, 200, custom.text);
+    assert.equal((await s.cas.get(`/applications/${appId}/components`)).body.count, 0);
+    const id = await cheapComponent(s, appId, envId, { runtime_stack: { name: custom.body.name, type: 'Nodejs', version: '3.0.0' } });
+    assert.equal((await s.cas.get(`/applications/${appId}/components/${id}`)).status, 200);
+  });
+
   it('returns 401 SVCSTG.00100401 when the application or the environment does not exist', async (t) => {
     const s = await server(t);
     const { envId, appId } = await envAndApp(s);

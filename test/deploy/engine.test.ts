@@ -97,7 +97,7 @@ describe('DeployService (process runtime, real processes)', () => {
     const dir = repo(t);
     let j = await job(jobs, await deploy.deploy(plan(dir)));
     assert.equal(j.job.status, 'SUCCEEDED', JSON.stringify(j.tasks));
-    assert.deepEqual(j.tasks.map((x) => x.name), ['fetch source', 'build', 'store artifact', 'roll out: 1 batch', 'verify']);
+    assert.deepEqual(j.tasks.map((x) => [x.name, x.status]), [['fetch source', 'SUCCEEDED'], ['build', 'SUCCEEDED'], ['store artifact', 'SUCCEEDED'], ['roll out: 1 batch', 'SUCCEEDED'], ['verify', 'SUCCEEDED'], ['revert on failure', 'SKIPPED']]);
     let rt = deploy.runtime('p1', 'c1')!;
     assert.equal(rt.status, 'RUNNING');
     assert.equal(rt.availableReplica, 2);
@@ -154,7 +154,8 @@ describe('DeployService (process runtime, real processes)', () => {
     assert.equal(failed.type, 'rollout');
     assert.match(failed.messages.at(-1)!, /exit code 3/);
     assert.match(failed.messages.at(-1)!, /cannot connect to the database/);
-    assert.deepEqual(j.tasks.map((x) => x.status).slice(-1), ['SKIPPED']);
+    assert.deepEqual(j.tasks.map((x) => x.status).slice(-2), ['SKIPPED', 'SUCCEEDED']);
+    assert.match(j.tasks.at(-1)!.messages.join('\n'), /nothing to revert: 1\.0\.0 runs with 1 replica/);
     const rt = deploy.runtime('p1', 'c1')!;
     assert.deepEqual(rt.replicas.map((r) => r.instanceId), [old.instanceId]);
     assert.equal(rt.status, 'RUNNING');

@@ -1,4 +1,4 @@
-import type { ComponentPlan, MountedFile, PlanAffinityRule, PlanHook, PlanProbe, PlanVolume, RuntimeKind } from '../../deploy/types.js';
+import type { ComponentPlan, MountedFile, PlanAffinityRule, PlanHook, PlanProbe, PlanStack, PlanVolume, RuntimeKind } from '../../deploy/types.js';
 import type { ResourceBinding } from '../environment/types.js';
 import type { Component } from './types.js';
 
@@ -30,6 +30,8 @@ export interface PlanInput {
   credentials?: { username: string; password: string };
   /** Where it runs (deploy/runtime.ts chooseRuntime). */
   runtime: RuntimeKind;
+  /** The runtime stack `runtime_stack` names, with a custom stack's spec. */
+  stack?: PlanStack;
 }
 
 /** Grace between SIGTERM and SIGKILL (seconds) when update_strategy.termination_period_seconds is absent: Kubernetes' default terminationGracePeriodSeconds; a JVM framework such as Java Chassis needs several seconds on a busy machine to turn its instance down and deregister. */
@@ -150,6 +152,8 @@ export function buildPlan(input: PlanInput): ComponentPlan {
   if (Object.keys(resources).length > 0) plan.resources = resources;
   if (b.build?.parameters?.dockerfile_path) plan.dockerfilePath = b.build.parameters.dockerfile_path;
   Object.assign(plan, workloadFields(c, input.bindings));
+  if (b.update_strategy?.revision_history_limit !== undefined) plan.revisionHistoryLimit = b.update_strategy.revision_history_limit;
+  if (input.stack) plan.stack = input.stack;
   if (b.command && (b.command.command?.length || b.command.args?.length)) plan.command = { ...(b.command.command ? { command: b.command.command } : {}), ...(b.command.args ? { args: b.command.args } : {}) };
   const jvm = splitOptions(b.jvm_opts ?? '');
   if (jvm.length > 0) plan.jvmOpts = jvm;

@@ -8,6 +8,9 @@ import type { ApplicationService } from '../application/service.js';
 import { paginate, type PageQuery } from '../common/page.js';
 import type { ConfigService } from '../config/service.js';
 import type { EnvironmentService } from '../environment/service.js';
+import type { RuntimeStackService } from '../runtime-stack/service.js';
+import { SYSTEM_STACKS } from '../runtime-stack/system.js';
+import type { RuntimeStack } from '../runtime-stack/types.js';
 import { casError } from '../errors.js';
 import type { ResourceBinding } from '../environment/types.js';
 import type { CasDeps, ComponentRef, ComponentUsage } from '../types.js';
@@ -47,6 +50,8 @@ export interface ComponentServices {
   javaAgentOptions?: (project: string, environmentId: string) => Promise<string[]>;
   /** The registry/config-center address of a CSE engine (an environment's cse binding id), for PAAS_CSE_*_ENDPOINT. */
   engineEndpoint?: (project: string, engineId: string) => Promise<string | undefined>;
+  /** The runtime stacks components name (system and the project's custom ones). */
+  stacks: Pick<RuntimeStackService, 'findByName'>;
 }
 
 /**
@@ -61,7 +66,9 @@ export interface ComponentServices {
  *   application) is 401 SVCSTG.00100401 (§12.1).
  * - Names are unique per application and environment: 400 SVCSTG.00100459.
  * - A runtime stack type or source kind the process runtime cannot run is 400
- *   SVCSTG.00100420 at create/modify time (Docker, kind image).
+ *   SVCSTG.00100420 at create/modify time (Docker, kind image), and so is a runtime stack
+ *   that does not exist in the project (system or custom, by name, type and version).
+ * - After a failed deployment the stored body is set back to what runs (settleBody).
  * - The engine's own 400s (no artifact for a rollback target, nothing waiting for
  *   continue_deploy, no deployed version) pass through.
  * - It also answers the ComponentUsage questions of the other resources.
@@ -76,6 +83,7 @@ export class ComponentService implements ComponentUsage {
     private readonly services: ComponentServices,
   ) {
     this.log = deps.log.child({ area: 'cas', resource: 'component' });
+    services.deploy.onComponentJobEnd((project, componentId, jobId, status) => this.settleBody(project, componentId, { jobId, status }));
   }
 
   /** The URL this server listens on (`http://host:port`), given to components as PAAS_CSE_SC_ENDPOINT / PAAS_CSE_CC_ENDPOINT. */
@@ -115,7 +123,8 @@ export class ComponentService implements ComponentUsage {
    * Creates a component under an application and deploys it (servicestage.md §4 Create).
    * @returns the new component id and the deployment job id
    * @throws 401 SVCSTG.00100401 when the application or environment is absent; 400
-   *   SVCSTG.00100420 for a stack type or source kind that cannot run here; 400
+   *   SVCSTG.00100420 for a stack type or source kind that cannot run here, or a runtime
+   *   stack the project does not have; 400
    *   SVCSTG.00100400 for a bad source, storage or repo_auth; 400 SVCSTG.00100459 when the
    *   name is used in the application and environment
    */
@@ -140,6 +149,7 @@ export class ComponentService implements ComponentUsage {
       throw err;
     }
     await this.record(component, jobId, 'deploy', normalized.version, { action: 'deploy', version: normalized.version, replica: normalized.replica });
+    await this.settleIfFailed(project, component.id, jobId);
     this.log.info({ project, componentId: component.id, jobId }, 'component created');
     return { componentId: component.id, jobId };
   }
@@ -190,8 +200,10 @@ export class ComponentService implements ComponentUsage {
     const next: Component = { ...c, body: normalized, updatedAtMs: this.deps.clock.now() };
     const plan = await this.plan(next, app.name, env.name);
     const jobId = await this.services.deploy.deploy(plan);
-    await componentStore.updateComponent(this.deps.db.kysely, this.deps.secrets, next);
+    // The record first: a body settled back (settleBody) after a failure is never overwritten by one it did not see.
     await this.record(next, jobId, 'upgrade', normalized.version, { action: 'upgrade', version: normalized.version, replica: normalized.replica });
+    await componentStore.updateComponent(this.deps.db.kysely, this.deps.secrets, next);
+    await this.settleIfFailed(project, componentId, jobId);
     return { componentId, jobId };
   }
 
@@ -247,10 +259,8 @@ export class ComponentService implements ComponentUsage {
     if (engineAction === 'rollback' && !parameters.version) throw casError('InvalidParameter', 'parameters.version is required for rollback');
     let version = this.services.deploy.runtime(project, componentId)?.version || c.body.version;
     if (engineAction === 'rollback') version = parameters.version!;
-    if (engineAction === 'rollback_current') {
-      const earlier = (await this.services.deploy.releases(project, componentId)).filter((r) => r.version !== version);
-      version = earlier.at(-1)?.version ?? version;
-    }
+    // During a gray release: the stable version, never the gray one.
+    if (engineAction === 'rollback_current') version = (await this.services.deploy.rollbackCurrentTarget(project, componentId)) ?? version;
     const engineParameters: { replica?: number; version?: string } = {};
     if (parameters.replica !== undefined) engineParameters.replica = parameters.replica;
     if (parameters.version !== undefined) engineParameters.version = parameters.version;
@@ -266,8 +276,9 @@ export class ComponentService implements ComponentUsage {
       body.version = version;
     }
     const next: Component = { ...c, body, updatedAtMs: this.deps.clock.now() };
-    await componentStore.updateComponent(this.deps.db.kysely, this.deps.secrets, next);
     await this.record(next, jobId, action, version, { action, version, replica: body.replica, ...(parameters.replica !== undefined ? { parameters } : parameters.version ? { parameters } : {}) });
+    await componentStore.updateComponent(this.deps.db.kysely, this.deps.secrets, next);
+    await this.settleIfFailed(project, componentId, jobId);
     return jobId;
   }
 
@@ -410,6 +421,7 @@ export class ComponentService implements ComponentUsage {
    *   without podman…), naming the binding or the runtime
    */
   private async plan(c: Component, applicationName: string, environmentName: string) {
+    const stack = await this.stackOf(c.projectId, c.body.runtime_stack);
     const bindings = await this.services.environments.bindings(c.projectId, c.environmentId);
     const choice = this.services.deploy.chooseRuntime({ stackType: c.body.runtime_stack.type, sourceKind: c.body.source.kind, bindings });
     if ('refused' in choice) throw casError('RuntimeNotSupported', choice.refused);
@@ -442,12 +454,56 @@ export class ComponentService implements ComponentUsage {
       serverUrl: this.serverUrl,
       region: this.deps.config.cas.region,
       ...(credentials ? { credentials } : {}),
+      stack: { name: stack.name, system: stack.system, spec: stack.spec },
     });
     if ((plan.stackType === 'Java' || plan.stackType === 'Tomcat') && this.services.javaAgentOptions) {
       const agent = await this.services.javaAgentOptions(c.projectId, c.environmentId);
       if (agent.length > 0) plan.jvmOpts = [...agent, ...(plan.jvmOpts ?? [])];
     }
     return plan;
+  }
+
+  /**
+   * The runtime stack `runtime_stack` names: a system stack or a custom stack of the project
+   * with that name, type and version (servicestage.md §6).
+   * @throws 400 SVCSTG.00100420 naming what exists when there is no such stack
+   */
+  private async stackOf(project: string, ref: ComponentBody['runtime_stack']): Promise<RuntimeStack> {
+    const stack = await this.services.stacks.findByName(project, ref.name);
+    const named = `runtime_stack ${JSON.stringify(ref.name)} (${ref.type} ${ref.version})`;
+    if (!stack) throw casError('RuntimeNotSupported', `${named} does not exist in this project: name a system stack (${SYSTEM_STACKS.map((s) => s.name).join(', ')}) or a custom stack of the project (GET /v3/{project_id}/cas/runtimestacks)`);
+    if (stack.type.toLowerCase() !== ref.type.toLowerCase() || stack.version !== ref.version) throw casError('RuntimeNotSupported', `${named} does not exist in this project: the stack of that name is ${stack.type} ${stack.version}`);
+    return stack;
+  }
+
+  /**
+   * After a job of the component ended: when the newest deployment (deploy, upgrade or
+   * rollback record) failed, the stored body becomes the one of the version that runs, at the
+   * engine's replica count (issue #18 item 18: GET says what runs, not what was asked for).
+   * A newer request pending, a first deployment that never ran, or a body already right: unchanged.
+   * @param ended a job that has just ended (its outcome may not be written yet: the engine
+   *   calls this from a failed job's revert task, before the job's status says FAILED)
+   */
+  async settleBody(project: string, componentId: string, ended?: { jobId: string; status: 'SUCCEEDED' | 'FAILED' }): Promise<void> {
+    const c = await componentStore.findComponent(this.deps.db.kysely, this.deps.secrets, project, componentId);
+    const rt = this.services.deploy.runtime(project, componentId);
+    if (!c || c.deleteJobId || !rt?.version) return;
+    const records = (await this.refreshRecords(project, componentId)).sort((a, b) => b.beginMs - a.beginMs || (a.jobId < b.jobId ? 1 : -1));
+    for (const r of records) if (r.jobId === ended?.jobId) r.status = ended.status;
+    const newest = records.find((r) => VERSION_SETTING.has(r.deployType));
+    if (newest?.status !== 'FAILED') return;
+    // The body the running version was deployed with: its newest deploy/upgrade that did not fail.
+    const ran = await componentStore.findVersionBody(this.deps.db.kysely, this.deps.secrets, project, componentId, rt.version, records.filter((r) => r.status === 'FAILED').map((r) => r.jobId));
+    const body: ComponentBody = { ...(ran ?? c.body), version: rt.version, replica: rt.replica };
+    if (JSON.stringify(body) === JSON.stringify(c.body)) return;
+    // Written only if that failed deployment is still the newest one (a request made
+    // meanwhile inserts its record before it writes its body).
+    const written = await this.deps.db.kysely.transaction().execute(async (trx) => {
+      if ((await componentStore.newestRecordOf(trx, project, componentId, [...VERSION_SETTING]))?.jobId !== newest.jobId) return false;
+      return componentStore.updateComponent(trx, this.deps.secrets, { ...c, body, updatedAtMs: this.deps.clock.now() });
+    });
+    if (!written) return;
+    this.log.info({ project, componentId, version: rt.version, failedJobId: newest.jobId }, 'component body set back to the version that runs');
   }
 
   /**
@@ -519,6 +575,11 @@ export class ComponentService implements ComponentUsage {
     };
     const body = deployType === 'deploy' || deployType === 'upgrade' ? c.body : undefined;
     await componentStore.insertRecord(this.deps.db.kysely, this.deps.secrets, { jobId, projectId: c.projectId, componentId: c.id, deployType, version, description, jobInfo, status: 'RUNNING', beginMs: this.deps.clock.now(), endMs: 0, ...(body ? { body } : {}) });
+  }
+
+  /** settleBody for a job that may have failed before its record and body were written (the engine's call came too early). */
+  private async settleIfFailed(project: string, componentId: string, jobId: string): Promise<void> {
+    if ((await this.services.jobs.get(project, jobId).catch(() => undefined))?.job.status === 'FAILED') await this.settleBody(project, componentId);
   }
 
   /** Records with the final status of their ended jobs written back. */

@@ -171,22 +171,39 @@ export async function insertRecord(db: Executor, box: SecretBox, r: ComponentRec
 }
 
 /**
- * The body of the newest deploy/upgrade record of `version` (what a rollback to that version
- * restores), with its real source URLs, or undefined when none kept one.
+* The body of the newest deploy/upgrade record of `version` (what a rollback to that version
+ * restores) other than those of `exceptJobIds`, with its real source URLs, or undefined when
+ * none kept one.
  */
-export async function findVersionBody(db: Executor, box: SecretBox, project: string, componentId: string, version: string): Promise<ComponentBody | undefined> {
-  const row = await db
+export async function findVersionBody(db: Executor, box: SecretBox, project: string, componentId: string, version: string, exceptJobIds: string[] = []): Promise<ComponentBody | undefined> {
+  let q = db
     .selectFrom('cas_component_records')
     .select(['body'])
     .where('project_id', '=', project)
     .where('component_id', '=', componentId)
     .where('version', '=', version)
     .where('deploy_type', 'in', ['deploy', 'upgrade'])
-    .where('body', '!=', '')
+    .where('body', '!=', '');
+  if (exceptJobIds.length > 0) q = q.where('job_id', 'not in', exceptJobIds);
+  const row = await q
     .orderBy('begin_ms', 'desc')
     .orderBy('job_id', 'desc')
     .executeTakeFirst();
   return row ? unsealBody(row.body, box) : undefined;
+}
+
+/** The newest record of a component among `deployTypes` (by begin time, then job id), or undefined. */
+export async function newestRecordOf(db: Executor, project: string, componentId: string, deployTypes: string[]): Promise<ComponentRecord | undefined> {
+  const row = await db
+    .selectFrom('cas_component_records')
+    .selectAll()
+    .where('project_id', '=', project)
+    .where('component_id', '=', componentId)
+    .where('deploy_type', 'in', deployTypes)
+    .orderBy('begin_ms', 'desc')
+    .orderBy('job_id', 'desc')
+    .executeTakeFirst();
+  return row ? toRecord(row) : undefined;
 }
 
 /** A component's records (unordered). */

@@ -35,6 +35,14 @@ export class RuntimeStackService {
     return this.view(project, await this.require(project, stackId));
   }
 
+  /**
+   * The stack a component names by `name`: a system stack or one of the project's custom
+   * stacks (names are unique across both), whatever its status. @returns undefined when none
+   */
+  async findByName(project: string, name: string): Promise<RuntimeStack | undefined> {
+    return SYSTEM_STACKS.find((s) => s.name === name) ?? (await stackStore.findStackByName(this.deps.db.kysely, project, name));
+  }
+
   /** `{type, url}` of every system stack: what each runs on (GET /innerimages). */
   innerImages(): { type: StackType; url: string }[] {
     return SYSTEM_STACKS.map((s) => ({ type: s.type, url: s.url }));

@@ -60,6 +60,12 @@ export async function findStack(db: Executor, project: string, id: string): Prom
   return row ? toStack(row) : undefined;
 }
 
+/** The custom stack of a project with that name, or undefined. */
+export async function findStackByName(db: Executor, project: string, name: string): Promise<RuntimeStack | undefined> {
+  const row = await db.selectFrom('cas_runtime_stacks').selectAll().where('project_id', '=', project).where('name', '=', name).executeTakeFirst();
+  return row ? toStack(row) : undefined;
+}
+
 /** The custom stacks of a project among `ids`. */
 export async function findStacks(db: Executor, project: string, ids: string[]): Promise<RuntimeStack[]> {
   if (ids.length === 0) return [];

@@ -5,10 +5,16 @@
  * that user may see, and a huge download or a zip bomb costs the worker — bounded by its
  * control group — never OpenStage's heap.
  *
- * Input (argv[2], JSON): `{url, dir, maxPackageBytes, maxUnpackedBytes}`; user info of an
- * http(s) URL comes as the environment variable PACKAGE_AUTHORIZATION (never in argv).
+ * Input (argv[2], JSON): `{url, dir, maxPackageBytes, maxUnpackedBytes, checksum?}`; user info
+ * of an http(s) URL comes as the environment variable PACKAGE_AUTHORIZATION (never in argv).
  * Output: JSON lines on stdout — `{"log": text}` for progress, then `{"revision": url}` on
- * success or `{"error": text}` (exit code 2) on failure.
+ * success (with `"digest": "<algorithm>:<hex>"` when a checksum was asked) or
+ * `{"error": text}` (exit code 2) on failure.
+ *
+ * `checksum` (a tool of a runtime stack: a JDK, a Tomcat distribution): only a .zip or
+ * .tar.gz is taken, and the download must match `checksum.expected` (hex; sha1, sha256 or
+ * sha512 by its length) or the first of `checksum.urls` (checksum files beside the archive,
+ * `<hex>[ <name>]`) that exists; none → refused, nothing unpacked.
  *
  * - http(s) is streamed to disk with a byte counter and aborted past maxPackageBytes;
  * - a .jar or .war is kept as is; a .zip is inflated entry by entry to disk (paths checked,
@@ -17,6 +23,7 @@
  *   folder is stripped.
  */
 import { spawn } from 'node:child_process';
+import { createHash, type Hash } from 'node:crypto';
 import { createReadStream, createWriteStream, cpSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, join, normalize } from 'node:path';
 import { Readable, Transform, type TransformCallback } from 'node:stream';
@@ -30,7 +37,11 @@ interface Input {
   dir: string;
   maxPackageBytes: number;
   maxUnpackedBytes: number;
+  checksum?: { expected?: string; urls?: string[] };
 }
+
+/** Hash algorithms of a checksum by the length of its hex digest. */
+const ALGORITHM_BY_HEX_LENGTH: Record<number, 'sha1' | 'sha256' | 'sha512'> = { 40: 'sha1', 64: 'sha256', 128: 'sha512' };
 
 class Refused extends Error {}
 
@@ -62,8 +73,61 @@ function counter(max: number, what: string): Transform {
   });
 }
 
-async function download(input: Input, file: string): Promise<void> {
+/** Passes bytes through into a hash. */
+function hashing(hash: Hash): Transform {
+  return new Transform({
+    transform(chunk: Buffer, _enc, done: TransformCallback) {
+      hash.update(chunk);
+      done(null, chunk);
+    },
+  });
+}
+
+/**
+ * The expected digest of a tool: the given one, or the first token of the first checksum file
+ * that exists (at most 4 KiB each). @throws Refused when none can be had or it is not a digest
+ */
+async function expectedDigest(checksum: NonNullable<Input['checksum']>, url: string): Promise<{ algorithm: 'sha1' | 'sha256' | 'sha512'; hex: string; from: string }> {
+  let hex = checksum.expected?.trim().toLowerCase();
+  let from = 'the stack\'s parameters';
+  for (const sumUrl of hex ? [] : (checksum.urls ?? [])) {
+    const text = await smallText(sumUrl);
+    if (text === undefined) continue;
+    hex = text.trim().split(/\s+/)[0]?.toLowerCase();
+    from = redact(sumUrl);
+    break;
+  }
+  if (!hex) throw new Refused(`cannot verify ${redact(url)}: no checksum was given and none of ${(checksum.urls ?? []).map(redact).join(', ')} exists`);
+  const algorithm = ALGORITHM_BY_HEX_LENGTH[hex.length];
+  if (!algorithm || !/^[0-9a-f]+$/.test(hex)) throw new Refused(`the checksum from ${from} is not a sha1, sha256 or sha512 hex digest`);
+  return { algorithm, hex, from };
+}
+
+/** The text of a small http(s) or file URL, or undefined when it does not exist. */
+async function smallText(url: string): Promise<string | undefined> {
+  if (url.startsWith('file://')) {
+    try {
+      const chunks: Buffer[] = [];
+      for await (const chunk of createReadStream(fileURLToPath(url), { end: 4095 })) chunks.push(chunk as Buffer);
+      return Buffer.concat(chunks).toString('utf8');
+    } catch {
+      return undefined;
+    }
+  }
+  const headers: Record<string, string> = {};
+  if (process.env.PACKAGE_AUTHORIZATION) headers.Authorization = process.env.PACKAGE_AUTHORIZATION;
+  try {
+    const res = await fetch(url, { redirect: 'follow', headers });
+    if (!res.ok) return undefined;
+    return (await res.text()).slice(0, 4096);
+  } catch {
+    return undefined;
+  }
+}
+
+async function download(input: Input, file: string, hash?: Hash): Promise<void> {
   const { url } = input;
+  const through = (): Transform[] => (hash ? [hashing(hash)] : []);
   if (url.startsWith('file://')) {
     let path: string;
     try {
@@ -72,7 +136,7 @@ async function download(input: Input, file: string): Promise<void> {
       throw new Refused(`cannot read ${url}: ${(err as Error).message}`);
     }
     try {
-      await pipeline(createReadStream(path), counter(input.maxPackageBytes, 'the package'), createWriteStream(file));
+      await pipeline([createReadStream(path), counter(input.maxPackageBytes, 'the package'), ...through(), createWriteStream(file)]);
     } catch (err) {
       if (err instanceof Refused) throw err;
       const code = (err as NodeJS.ErrnoException).code;
@@ -92,7 +156,7 @@ async function download(input: Input, file: string): Promise<void> {
   if (!res.ok || !res.body) throw new Refused(`cannot download ${redact(url)}: HTTP ${res.status}`);
   const length = Number(res.headers.get('content-length') ?? 0);
   if (length > input.maxPackageBytes) throw new Refused(`the package is larger than ${input.maxPackageBytes} bytes (Content-Length ${length})`);
-  await pipeline(Readable.fromWeb(res.body as import('node:stream/web').ReadableStream), counter(input.maxPackageBytes, 'the package'), createWriteStream(file));
+  await pipeline([Readable.fromWeb(res.body as import('node:stream/web').ReadableStream), counter(input.maxPackageBytes, 'the package'), ...through(), createWriteStream(file)]);
 }
 
 /** Inflates a zip to `dir` entry by entry, checking paths and counting the inflated bytes. */
@@ -192,17 +256,27 @@ async function main(): Promise<void> {
   }
   if (!/^(https?|file):\/\//i.test(input.url)) throw new Refused(`package URLs must be http://, https:// or file://, not ${redact(input.url)}`);
   if (!/\.(jar|war|zip|tar\.gz|tgz)$/i.test(name)) throw new Refused(`unsupported package ${name}: use a .jar, .war, .zip, .tar.gz or .tgz`);
+  if (input.checksum && !/\.(zip|tar\.gz|tgz)$/i.test(name)) throw new Refused(`unsupported archive ${name}: use a .zip, .tar.gz or .tgz`);
+  const expected = input.checksum ? await expectedDigest(input.checksum, input.url) : undefined;
+  const hash = expected ? createHash(expected.algorithm) : undefined;
   const downloads = join(input.dir, '.download');
   mkdirSync(downloads, { recursive: true });
   const file = join(downloads, name);
   say({ log: `fetch ${redact(input.url)}` });
-  await download(input, file);
+  await download(input, file, hash);
+  let digest: string | undefined;
+  if (expected && hash) {
+    const actual = hash.digest('hex');
+    if (actual !== expected.hex) throw new Refused(`${redact(input.url)} does not match its ${expected.algorithm} checksum from ${expected.from} (expected ${expected.hex}, got ${actual}); nothing was kept`);
+    digest = `${expected.algorithm}:${actual}`;
+    say({ log: `${expected.algorithm} checksum verified (${expected.from})` });
+  }
   if (/\.(jar|war)$/i.test(name)) renameSync(file, join(input.dir, name));
   else if (/\.zip$/i.test(name)) await unzip(file, input.dir, input.maxUnpackedBytes, name);
   else await untar(file, input.dir, input.maxUnpackedBytes, name);
   rmSync(downloads, { recursive: true, force: true });
   if (!/\.(jar|war)$/i.test(name)) stripSingleFolder(input.dir);
-  say({ revision: redact(input.url) });
+  say({ revision: redact(input.url), ...(digest ? { digest } : {}) });
 }
 
 // Ended with work left unsettled would exit 0 silently: say so instead.

@@ -13,6 +13,8 @@ export interface LaunchSpec {
    * Tomcat start arguments after `args` (the JVM options), see prepareCatalinaBase.
    */
   tomcat?: TomcatLaunch;
+  /** The JDK a custom runtime stack named (parameters.jdk_url): JAVA_HOME of the replicas, its bin/ first on PATH. */
+  javaHome?: string;
 }
 
 /** What a stack builder gets. */

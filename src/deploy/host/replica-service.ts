@@ -2,13 +2,14 @@ import { randomUUID } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { createServer } from 'node:net';
+import { hostname, networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import type { Clock } from '../../core/clock.js';
 import type { Db } from '../../core/db/kysely.js';
 import type { Logger } from '../../core/log.js';
 import { runProbe, type ProbeResult, type ProbeSpec } from '../../core/process/probe.js';
 import type { ExitInfo } from '../../core/process/supervisor.js';
-import type { Release, ReleaseLookup } from '../runtime.js';
+import type { EndedReplica, Release, ReleaseLookup } from '../runtime.js';
 import * as deployStore from '../store.js';
 import type { PlanProbe, ReplicaView } from '../types.js';
 import type { DriverState, HostReplicaSpec, ReplicaDriver } from './driver.js';
@@ -78,6 +79,18 @@ export interface HostReplicasDeps {
   /** Variables the runtime adds to a replica's environment (before PORT and CAS_INSTANCE_*). */
   baseEnv: (release: Release) => Record<string, string>;
   onChange?: (project: string, componentId: string) => void;
+  /** Told of each replica stopped on request once it has ended (RuntimeHooks.replicaEnded). */
+  replicaEnded?: (replica: EndedReplica) => Promise<void>;
+}
+
+/**
+ * The names and addresses of this machine an endpoint of a replica on the host's network may
+ * carry: loopback, `localhost`, the wildcard, every interface address and the host name.
+ */
+export function hostAddresses(): string[] {
+  const out = new Set(['127.0.0.1', '::1', 'localhost', '0.0.0.0', '::', hostname()]);
+  for (const list of Object.values(networkInterfaces())) for (const a of list ?? []) out.add(a.address);
+  return [...out];
 }
 
 /**
@@ -233,6 +246,12 @@ export class HostReplicas {
     if (live) live.ready = false;
     await deployStore.setReplicaDesired(this.deps.db.kysely, [instanceId], 'stopped');
     const exit = await this.deps.driver.stop(instanceId);
+    // While the registry is cleaned up the replica stays listed here, so its port is given to
+    // no new replica whose fresh registration could be taken for this one's.
+    if (live && this.deps.replicaEnded) {
+      const { row } = live;
+      await this.deps.replicaEnded({ project: row.project, componentId: row.componentId, instanceId, version: row.version, hosts: hostAddresses(), port: row.port, startedAtMs: row.createdAtMs, endedAtMs: this.deps.clock.now() });
+    }
     this.live.delete(instanceId);
     await deployStore.deleteReplicas(this.deps.db.kysely, [instanceId]);
     rmSync(this.homeOf(instanceId), { recursive: true, force: true });

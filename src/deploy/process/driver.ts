@@ -131,6 +131,11 @@ export class ProcessDriver implements ReplicaDriver {
       readOnly.push(launch.tomcat.home, join(base, 'conf'), join(base, 'webapps'));
       writable.push(...['logs', 'temp', 'work'].map((d) => join(base, d)));
     }
+    if (launch.javaHome) {
+      // The JDK of the component's runtime stack (parameters.jdk_url), for `java` and a component `command` alike.
+      Object.assign(env, { JAVA_HOME: launch.javaHome, PATH: `${join(launch.javaHome, 'bin')}:${env.PATH ?? '/usr/bin:/bin'}` });
+      readOnly.push(launch.javaHome);
+    }
     const command = plan.command?.command?.length ? plan.command.command[0]! : launch.command;
     const args = plan.command?.command?.length ? [...plan.command.command.slice(1), ...(plan.command.args ?? [])] : [...launchArgs, ...(plan.command?.args ?? [])];
     const r = plan.resources ?? {};

@@ -8,10 +8,11 @@ import { buildForStack } from '../build/stacks.js';
 import type { TomcatSettings } from '../build/tomcat.js';
 import { HostReplicas } from '../host/replica-service.js';
 import { HostRuntime } from '../host/runtime.js';
-import type { Artifact, BuildStep, ProcessArtifact, Release } from '../runtime.js';
+import type { Artifact, BuildStep, ProcessArtifact, Release, RuntimeHooks } from '../runtime.js';
 import { fetchSource, PACKAGE_WORKER } from '../source.js';
 import type { ComponentPlan, PlanProbe } from '../types.js';
 import { ProcessDriver } from './driver.js';
+import { ensureTool, readStackSpec, type ToolRequest } from './tools.js';
 import type { ConfinedSpec, Sandbox } from './sandbox.js';
 
 /** Dependencies of the process runtime, built by DeployService. */
@@ -38,6 +39,8 @@ export interface ProcessRuntimeDeps {
   portRange: [number, number];
   readyTimeoutMs: number;
   onChange?: (project: string, componentId: string) => void;
+  /** What the engine gives every runtime (runtime.ts RuntimeHooks). */
+  hooks?: RuntimeHooks;
 }
 
 /** OpenStage's own files a package fetch needs inside the sandbox (the worker and fflate). */
@@ -75,6 +78,7 @@ export class ProcessRuntime extends HostRuntime {
       // npm (`npm start`) would look for its own updates from each replica's fresh HOME.
       baseEnv: () => ({ ...deps.hostEnv, npm_config_update_notifier: 'false', npm_config_fund: 'false' }),
       ...(deps.onChange ? { onChange: deps.onChange } : {}),
+      ...(deps.hooks ? { replicaEnded: deps.hooks.replicaEnded } : {}),
     });
     this.replicaSet = replicaSet;
   }
@@ -84,11 +88,40 @@ export class ProcessRuntime extends HostRuntime {
     return fetchSource(plan.source, step.workspace, { env: this.deps.hostEnv, run, log: step.ctx.log, maxPackageBytes: this.deps.maxPackageBytes, maxUnpackedBytes: this.deps.maxUnpackedBytes, ...(plan.credentials ? { credentials: plan.credentials } : {}) });
   }
 
+  /**
+   * Builds for the plan's stack. A custom stack's spec takes effect where this runtime can
+   * honour it (tools.ts): its JDK runs the build and the replicas, its Tomcat runs the war;
+   * what it cannot honour (a custom OS) is said in the task's messages.
+   */
   async build(plan: ComponentPlan, step: BuildStep): Promise<Artifact> {
-    const run = await this.runner(plan, step);
-    const launch = await buildForStack(plan.stackType, { dir: step.workspace, run, env: this.deps.hostEnv, logFile: step.buildLog, signal: step.ctx.signal, log: step.ctx.log, ...(plan.jvmOpts ? { jvmOpts: plan.jvmOpts } : {}), tomcat: this.deps.tomcat });
+    const spec = readStackSpec(plan);
+    for (const note of spec.notes) step.ctx.log(note);
+    const tools: { jdk?: string; tomcat?: string } = {};
+    for (const tool of spec.tools) tools[tool.kind] = await this.tool(plan, step, tool);
+    const jdk = tools.jdk;
+    const run = await this.runner(plan, step, jdk ? { readOnly: [jdk], env: { JAVA_HOME: jdk, PATH: `${join(jdk, 'bin')}:${this.deps.hostEnv.PATH ?? '/usr/bin:/bin'}` } } : {});
+    const tomcat = tools.tomcat ? { ...this.deps.tomcat, home: tools.tomcat } : this.deps.tomcat;
+    const launch = await buildForStack(plan.stackType, { dir: step.workspace, run, env: this.deps.hostEnv, logFile: step.buildLog, signal: step.ctx.signal, log: step.ctx.log, ...(plan.jvmOpts ? { jvmOpts: plan.jvmOpts } : {}), tomcat });
+    if (jdk) {
+      launch.javaHome = jdk;
+      if (launch.command === 'java') launch.command = join(jdk, 'bin', 'java');
+    }
     step.ctx.log(`start command: ${[launch.command, ...launch.args].join(' ')}`);
     return { runtime: 'process', dir: step.workspace, launch };
+  }
+
+  /** A tool of the plan's stack (a JDK, a Tomcat), fetched confined into the tools cache on first use. */
+  private async tool(plan: ComponentPlan, step: BuildStep, tool: ToolRequest): Promise<string> {
+    const { sandbox } = this.deps;
+    const user = await sandbox.userOf(plan.project);
+    return ensureTool(tool, {
+      cacheRoot: join(this.deps.root, 'tools'),
+      project: plan.project,
+      ownedDir: (dir) => sandbox.ownedDir(dir, user),
+      runner: (dir) => this.runner(plan, step, { writable: [dir] }),
+      env: this.deps.hostEnv,
+      log: step.ctx.log,
+    });
   }
 
   async hasArtifact(artifact: Artifact): Promise<boolean> {
@@ -103,7 +136,7 @@ export class ProcessRuntime extends HostRuntime {
    * The confined runner of one build step: the project's user, the workspace and the
    * project's caches writable, a private /tmp, the build's control group.
    */
-  private async runner(plan: ComponentPlan, step: BuildStep): Promise<Runner> {
+  private async runner(plan: ComponentPlan, step: BuildStep, extra: { writable?: string[]; readOnly?: string[]; env?: Record<string, string> } = {}): Promise<Runner> {
     const { sandbox } = this.deps;
     const user = await sandbox.userOf(plan.project);
     const scratch = join(this.deps.root, 'tmp', step.ctx.jobId);
@@ -120,8 +153,8 @@ export class ProcessRuntime extends HostRuntime {
       user,
       hostname: `build-${plan.componentName}`,
       cwd: step.workspace,
-      writable: [step.workspace, home],
-      readOnly: [gitConfig, ...this.deps.sourceRoots, join(PACKAGE_ROOT, 'dist'), join(PACKAGE_ROOT, 'node_modules'), join(PACKAGE_ROOT, 'package.json')],
+      writable: [step.workspace, home, ...(extra.writable ?? [])],
+      readOnly: [gitConfig, ...this.deps.sourceRoots, join(PACKAGE_ROOT, 'dist'), join(PACKAGE_ROOT, 'node_modules'), join(PACKAGE_ROOT, 'package.json'), ...(extra.readOnly ?? [])],
       tmp,
       home,
       etcDir: join(scratch, 'etc'),
@@ -146,7 +179,7 @@ export class ProcessRuntime extends HostRuntime {
       try {
         return await runLogged(command, args, {
           cwd: options.cwd ?? step.workspace,
-          env: { ...this.deps.hostEnv, ...cacheEnv, ...(options.env ?? {}) },
+          env: { ...this.deps.hostEnv, ...cacheEnv, ...(extra.env ?? {}), ...(options.env ?? {}) },
           logFile: step.buildLog,
           signal: step.ctx.signal,
           ...(options.captureStdout ? { captureStdout: true } : {}),
