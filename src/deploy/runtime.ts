@@ -94,6 +94,51 @@ export interface ReplicaLogs {
   lines: string[];
 }
 
+/** The last lines of a replica that is no longer running (kept when it stopped). */
+export interface StoppedReplicaLogs extends ReplicaLogs {
+  /** Epoch milliseconds when it was stopped. */
+  stoppedAtMs: number;
+}
+
+/** A running replica's log file, for following it. */
+export interface ReplicaLogFile {
+  instanceId: string;
+  version: string;
+  /** Path on this host, appended to while the replica runs (and across its crash restarts). */
+  path: string;
+}
+
+/**
+ * Told about replica changes (DeployService.watchReplicas; the stable routes of src/routes).
+ * Called synchronously, so a listener sees a replica leave before anything stops it.
+ */
+export interface ReplicaWatcher {
+  /** A replica of the component changed (started, became ready or not, crashed, stopped): read routeTargets again. */
+  changed(project: string, componentId: string): void;
+  /**
+   * A replica is about to be stopped and is no longer ready: resolves when no request sent
+   * to it is in flight any more (the watcher bounds the wait; it never rejects).
+   */
+  draining?(project: string, componentId: string, instanceId: string): Promise<void>;
+}
+
+/** A ready replica a route may send traffic to (host runtimes: a port on this host). */
+export interface RouteEndpoint {
+  instanceId: string;
+  host: string;
+  port: number;
+}
+
+/** What a component's stable route leads to, as its runtime reports it. */
+export type RouteTargets =
+  /** Replicas on this host (process, container runtimes): the route proxies to the ready ones. */
+  | { kind: 'proxy'; endpoints: RouteEndpoint[] }
+  /**
+   * A cluster's own access (kubernetes runtime): the NodePort Service's ports, or the
+   * Ingress hosts and paths, as the cluster assigned them; OpenStage does not proxy these.
+   */
+  | { kind: 'cluster'; namespace: string; service: string; nodePorts: { port: number; nodePort: number }[]; ingress: { host: string; path: string }[] };
+
 /** Looks up a stored release (after a restart, to take over what runs). */
 export type ReleaseLookup = (project: string, componentId: string, version: string) => Promise<Release | undefined>;
 
@@ -157,6 +202,18 @@ export interface Runtime {
 
   /** The last `lines` lines of each replica's log. */
   logs(project: string, componentId: string, lines: number): Promise<ReplicaLogs[]>;
+
+  /** The last `lines` lines of the component's replicas that stopped (newest first), kept when they stopped. */
+  stoppedLogs?(project: string, componentId: string, lines: number): Promise<StoppedReplicaLogs[]>;
+
+  /** The log files of the component's replicas on this host (follow); runtimes without files leave it out. */
+  logFiles?(project: string, componentId: string): ReplicaLogFile[];
+
+  /** Subscribes to replica changes (see ReplicaWatcher). */
+  watch?(watcher: ReplicaWatcher): void;
+
+  /** Where the component's stable route leads, or undefined when this runtime does not run it (no I/O). */
+  routeTargets?(project: string, componentId: string): RouteTargets | undefined;
 
   /** After an OpenStage start: takes over (adopts) what should run, starting what is gone. */
   adopt(releaseOf: ReleaseLookup): Promise<void>;

@@ -11,7 +11,9 @@ import { deployError } from './errors.js';
 import type { JobService } from './job-service.js';
 import { processArtifactOf, ProcessRuntime } from './process/runtime.js';
 import { Sandbox } from './process/sandbox.js';
-import { chooseRuntime, PROCESS_STACKS, type Artifact, type Release, type Runtime, type RuntimeChoiceInput, type RuntimeKind } from './runtime.js';
+import type { FollowHub } from './log-follow.js';
+import { followReplicaLogs, type ReplicaLogLine } from './replica-logs.js';
+import { chooseRuntime, PROCESS_STACKS, type Artifact, type Release, type ReplicaWatcher, type RouteTargets, type Runtime, type RuntimeChoiceInput, type RuntimeKind } from './runtime.js';
 import * as deployStore from './store.js';
 import type { ComponentPlan, ComponentRuntime, ComponentStatus, DeployEvents, RuntimeChoice, TaskContext, TaskSpec } from './types.js';
 
@@ -28,6 +30,8 @@ export interface DeployDeps {
   renderFile: (content: string, variables: Record<string, string>) => string;
   /** Variables of the host every build and replica gets first (PATH, HOME, …). */
   hostEnv: Record<string, string>;
+  /** Ends log follows when the server stops. */
+  follows?: FollowHub;
 }
 
 /** Component actions the engine runs (servicestage.md §4 action enum). */
@@ -54,6 +58,7 @@ export class DeployService {
   /** Jobs currently running or queued per component key. */
   private readonly activeJobs = new Map<string, Set<string>>();
   private readonly state = new Map<string, deployStore.ComponentRow>();
+  private readonly watchers: ReplicaWatcher[] = [];
 
   /** @throws SandboxUnavailableError when confinement is on and bubblewrap is missing or fails */
   constructor(private readonly deps: DeployDeps) {
@@ -86,6 +91,32 @@ export class DeployService {
   /** Adds a runtime (the container and Kubernetes runtimes register here when they are available). */
   register(runtime: Runtime): void {
     this.runtimes.set(runtime.kind, runtime);
+    runtime.watch?.({
+      changed: (project, componentId) => {
+        for (const w of this.watchers) w.changed(project, componentId);
+      },
+      draining: async (project, componentId, instanceId) => {
+        await Promise.all(this.watchers.map((w) => w.draining?.(project, componentId, instanceId)));
+      },
+    });
+  }
+
+  /**
+   * Subscribes to replica changes on every runtime that reports them (src/routes keeps its
+   * route table current with it): told synchronously, and asked to drain a replica before it
+   * is stopped.
+   */
+  watchReplicas(watcher: ReplicaWatcher): void {
+    this.watchers.push(watcher);
+  }
+
+  /** Where a component's stable route leads now (its ready replicas, or its cluster's access); undefined when nothing runs it. */
+  routeTargets(project: string, componentId: string): RouteTargets | undefined {
+    for (const runtime of this.runtimes.values()) {
+      const targets = runtime.routeTargets?.(project, componentId);
+      if (targets) return targets;
+    }
+    return undefined;
   }
 
   /** Stack types some runtime builds and runs (Java, Tomcat, Nodejs, Python, Go, Docker). */
@@ -170,7 +201,8 @@ export class DeployService {
     let workspace = '';
     let artifact: Artifact | undefined;
     let revision = '';
-    const buildLog = (jobId: string): string => join(this.root, 'artifacts', plan.project, plan.componentId, `${plan.version}-${jobId.slice(3, 11)}.build.log`);
+    // The task's own log (GET .../jobs/{id}/tasks/{task}/logs) when the job service keeps them.
+    const buildLog = (ctx: TaskContext): string => ctx.logFile ?? join(this.root, 'artifacts', plan.project, plan.componentId, `${plan.version}-${ctx.jobId.slice(3, 11)}.build.log`);
     const tasks: TaskSpec[] = [
       {
         name: 'fetch source',
@@ -180,7 +212,7 @@ export class DeployService {
           workspace = join(this.root, 'artifacts', plan.project, plan.componentId, `${plan.version}-${ctx.jobId.slice(3, 11)}`);
           rmSync(workspace, { recursive: true, force: true });
           mkdirSync(workspace, { recursive: true });
-          revision = (await runtime.fetch(plan, { workspace, buildLog: buildLog(ctx.jobId), ctx })).revision;
+          revision = (await runtime.fetch(plan, { workspace, buildLog: buildLog(ctx), ctx })).revision;
           ctx.log(`source revision ${revision}`);
         },
       },
@@ -189,7 +221,7 @@ export class DeployService {
         type: 'build',
         timeoutMs: config.deploy.buildTimeoutSeconds * 1000,
         run: async (ctx) => {
-          artifact = await runtime.build(plan, { workspace, buildLog: buildLog(ctx.jobId), ctx });
+          artifact = await runtime.build(plan, { workspace, buildLog: buildLog(ctx), ctx });
         },
       },
       {
@@ -300,6 +332,7 @@ export class DeployService {
             await deployStore.deleteComponentState(this.deps.db.kysely, project, componentId);
             this.state.delete(k);
             rmSync(join(this.root, 'artifacts', project, componentId), { recursive: true, force: true });
+            rmSync(join(this.root, 'logs', project, componentId), { recursive: true, force: true });
             await onRemoved?.();
           },
         },
@@ -323,11 +356,26 @@ export class DeployService {
     return (await deployStore.listReleases(this.deps.db.kysely, project, componentId)).filter((r) => r.launch).map((r) => ({ version: r.version, revision: r.revision, createdAtMs: r.createdAtMs }));
   }
 
-  /** The last `lines` lines of each replica's log. */
-  async logs(project: string, componentId: string, lines: number): Promise<{ instanceId: string; version: string; lines: string[] }[]> {
+  /**
+   * The last `lines` lines of each replica's log, running replicas first, then those that
+   * stopped (newest first; `stoppedAtMs` set), whose last lines are kept when they stop.
+   */
+  async logs(project: string, componentId: string, lines: number): Promise<{ instanceId: string; version: string; lines: string[]; stoppedAtMs?: number }[]> {
     const out = [];
     for (const runtime of this.runtimes.values()) out.push(...(await runtime.logs(project, componentId, lines)));
+    for (const runtime of this.runtimes.values()) out.push(...((await runtime.stoppedLogs?.(project, componentId, lines)) ?? []));
     return out;
+  }
+
+  /**
+   * Follows the logs of a component's replicas (replica-logs.ts): the last `lines` lines of each
+   * running replica, then every line they append, replicas started meanwhile included, until
+   * `signal` aborts. Runtimes without log files on this host (kubernetes) give the tail only.
+   */
+  async followLogs(project: string, componentId: string, options: { lines: number; signal: AbortSignal }, emit: (line: ReplicaLogLine) => void): Promise<void> {
+    const signal = this.deps.follows ? AbortSignal.any([options.signal, this.deps.follows.signal]) : options.signal;
+    const deps = { clock: this.deps.clock, runtimes: [...this.runtimes.values()], watch: (w: ReplicaWatcher) => this.watchers.push(w), unwatch: (w: ReplicaWatcher) => this.watchers.splice(this.watchers.indexOf(w) >>> 0, 1) };
+    await followReplicaLogs(deps, project, componentId, { lines: options.lines, signal }, emit);
   }
 
   // ───────────── jobs ─────────────

@@ -63,8 +63,14 @@ export interface TaskContext {
   jobId: string;
   /** Aborted when the job is cancelled or the task's timeout passes; the reason says which. */
   signal: AbortSignal;
-  /** Appends a line to the task's messages (persisted in order, not awaited by the caller). */
+  /** Appends a line to the task's messages (persisted in order, not awaited by the caller) and to its log file. */
   log(line: string): void;
+  /**
+   * The task's whole log (`GET .../jobs/{job_id}/tasks/{task_id}/logs`): where commands it runs
+   * append their output; its messages are written there too. Absent in contexts made outside
+   * a job.
+   */
+  logFile?: string;
 }
 
 /** One step of a job to run. */

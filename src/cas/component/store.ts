@@ -67,8 +67,9 @@ export async function findComponent(db: Executor, project: string, id: string): 
 }
 
 /** The project's components, optionally only an application's (unordered). */
-export async function listComponents(db: Executor, project: string, applicationId?: string): Promise<Component[]> {
-  let q = db.selectFrom('cas_components').selectAll().where('project_id', '=', project);
+export async function listComponents(db: Executor, project: string | undefined, applicationId?: string): Promise<Component[]> {
+  let q = db.selectFrom('cas_components').selectAll();
+  if (project !== undefined) q = q.where('project_id', '=', project);
   if (applicationId !== undefined) q = q.where('application_id', '=', applicationId);
   return (await q.execute()).map(toComponent);
 }
