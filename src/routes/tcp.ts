@@ -19,7 +19,8 @@ export class TcpRoute {
     private target: Balanced,
     private readonly log: Logger,
   ) {
-    this.server = createServer((client) => this.accept(client));
+    // Half-open both ways: a client that ends its request still gets the whole answer.
+    this.server = createServer({ allowHalfOpen: true }, (client) => this.accept(client));
     this.server.on('error', (err) => {
       this.listening = false;
       this.log.warn({ err, port }, 'tcp route cannot listen');
@@ -62,7 +63,7 @@ export class TcpRoute {
       if (!endpoint || client.destroyed) return void client.destroy();
       this.target.cursor = (list.indexOf(endpoint) + 1) % list.length;
       tried.add(endpoint.instanceId);
-      const upstream = connect(endpoint.port, endpoint.host);
+      const upstream = connect({ port: endpoint.port, host: endpoint.host, allowHalfOpen: true });
       upstream.once('error', (err: NodeJS.ErrnoException) => {
         if (err.code === 'ECONNREFUSED' && !upstream.bytesWritten) return next();
         client.destroy();
