@@ -1,7 +1,7 @@
 import type { LaunchSpec } from './build/stacks.js';
-import type { ComponentPlan, ReplicaView, RuntimeChoice, RuntimeKind, TaskContext } from './types.js';
+import type { ComponentPlan, ReplicaView, ReplicaWatcher, RouteEndpoint, RouteTargets, RuntimeChoice, RuntimeKind, TaskContext } from './types.js';
 
-export type { RuntimeKind };
+export type { ReplicaWatcher, RouteEndpoint, RouteTargets, RuntimeKind };
 
 /**
  * The runtime contract (DESIGN.md "Deployments"): what the deployment engine asks of every
@@ -107,37 +107,6 @@ export interface ReplicaLogFile {
   /** Path on this host, appended to while the replica runs (and across its crash restarts). */
   path: string;
 }
-
-/**
- * Told about replica changes (DeployService.watchReplicas; the stable routes of src/routes).
- * Called synchronously, so a listener sees a replica leave before anything stops it.
- */
-export interface ReplicaWatcher {
-  /** A replica of the component changed (started, became ready or not, crashed, stopped): read routeTargets again. */
-  changed(project: string, componentId: string): void;
-  /**
-   * A replica is about to be stopped and is no longer ready: resolves when no request sent
-   * to it is in flight any more (the watcher bounds the wait; it never rejects).
-   */
-  draining?(project: string, componentId: string, instanceId: string): Promise<void>;
-}
-
-/** A ready replica a route may send traffic to (host runtimes: a port on this host). */
-export interface RouteEndpoint {
-  instanceId: string;
-  host: string;
-  port: number;
-}
-
-/** What a component's stable route leads to, as its runtime reports it. */
-export type RouteTargets =
-  /** Replicas on this host (process, container runtimes): the route proxies to the ready ones. */
-  | { kind: 'proxy'; endpoints: RouteEndpoint[] }
-  /**
-   * A cluster's own access (kubernetes runtime): the NodePort Service's ports, or the
-   * Ingress hosts and paths, as the cluster assigned them; OpenStage does not proxy these.
-   */
-  | { kind: 'cluster'; namespace: string; service: string; nodePorts: { port: number; nodePort: number }[]; ingress: { host: string; path: string }[] };
 
 /** Looks up a stored release (after a restart, to take over what runs). */
 export type ReleaseLookup = (project: string, componentId: string, version: string) => Promise<Release | undefined>;

@@ -4,7 +4,7 @@ import { Readable } from 'node:stream';
 import { createProxyServer, type ProxyServer } from 'http-proxy-3';
 import type { Clock } from '../core/clock.js';
 import type { Logger } from '../core/log.js';
-import type { RouteEndpoint } from '../deploy/runtime.js';
+import type { RouteEndpoint } from '../deploy/types.js';
 import { routeErrorBody, RouteCodes, type RouteCode } from './errors.js';
 
 /** What the proxy balances over: the ready replicas of one component. */

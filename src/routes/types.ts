@@ -1,4 +1,4 @@
-import type { ReplicaWatcher, RouteTargets } from '../deploy/runtime.js';
+import type { ReplicaWatcher, RouteTargets } from '../deploy/types.js';
 
 /**
  * Stable routes to components (src/routes/README.md). Times are epoch milliseconds.

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { describe, it, type TestContext } from 'node:test';
 import pino from 'pino';
 import { FakeClock } from '../../../src/core/clock.js';
-import type { RouteEndpoint } from '../../../src/deploy/runtime.js';
+import type { RouteEndpoint } from '../../../src/deploy/types.js';
 import { RouteProxy, type Balanced } from '../../../src/routes/proxy.js';
 import { freePort } from '../../helpers/cli.js';
 
