@@ -5,24 +5,28 @@
 //   npm run build && node bench/routes/run.mjs        (or: npm run bench:routes)
 //
 // Steps: start `node dist/src/cli.js serve` as a child (free port, temp data dir, SQLite, log
-// level warn, default settings: replicas confined) and log in through IAM; deploy
-// examples/node-hello from a file:// git repository (1 replica, http readiness probe) and read
-// its route host (`status.routes`) and its replica's port (`status.instances`). Then, for each
-// connection count of BENCH_LOADS, BENCH_ROUNDS rounds alternating the two targets, each a wrk
-// run of BENCH_SECONDS (Debian's /usr/bin/wrk, a separate process, one thread, keep-alive):
-//   direct  GET http://127.0.0.1:<replica port>/            (the baseline)
-//   route   GET http://127.0.0.1:<server port>/ with Host: <component>.<app>.localhost
-// The report gives each target's p50/p90/p99 latency and rate (median over the rounds) and the
-// ratio route/direct of the p50; the target is ≤ 1.3× at p50. Results: stdout,
-// bench/results/routes-latest.md and .json.
+// level warn, default settings: replicas confined) and log in through IAM; deploy a plain
+// Node.js HTTP service (APP below: `/` answers a small JSON at once, `/work?ms=N` after N ms of
+// waiting, as a handler waiting on a database would) from a file:// git repository (1 replica,
+// http readiness probe) and read its route host (`status.routes`) and its replica's port
+// (`status.instances`). Then, for each scenario (`/`: the proxy's whole cost is visible; and
+// `/work?ms=BENCH_WORK_MS`) and each connection count of BENCH_LOADS, BENCH_ROUNDS rounds
+// alternating the two targets, each a wrk run of BENCH_SECONDS (Debian's /usr/bin/wrk, a
+// separate process, one thread, keep-alive):
+//   direct  GET http://127.0.0.1:<replica port><path>            (the baseline)
+//   route   GET http://127.0.0.1:<server port><path> with Host: <component>.<app>.localhost
+// The report gives each target's p50/p90/p99 latency and rate (median over the rounds), the
+// latency the route adds at p50 and the ratio route/direct of the p50; the target is ≤ 1.3× at
+// p50. Results: stdout, bench/results/routes-latest.md and .json.
 //
 // Environment (all optional):
 //   BENCH_SECONDS=10          length of one wrk run
 //   BENCH_ROUNDS=3            rounds per load (each: direct, then route)
 //   BENCH_LOADS=1,16          wrk connections of each load
+//   BENCH_WORK_MS=2           wait of the replica's /work answer
 //   BENCH_TIMEOUT_SECONDS=900 hard limit for the whole run
 import { execFile } from 'node:child_process';
-import { chmodSync, cpSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -34,7 +38,19 @@ const SECONDS = env('BENCH_SECONDS', 10);
 const ROUNDS = env('BENCH_ROUNDS', 3);
 const LOADS = (process.env.BENCH_LOADS || '1,16').split(',').map(Number);
 const TIMEOUT_SECONDS = env('BENCH_TIMEOUT_SECONDS', 900);
+const WORK_MS = env('BENCH_WORK_MS', 2);
 const TARGET_RATIO = 1.3;
+
+/** The replica: no dependencies, exits on SIGTERM. */
+const APP = `const http = require('node:http');
+const body = JSON.stringify({ service: 'hello', version: process.env.CAS_INSTANCE_VERSION, instance: process.env.CAS_INSTANCE_ID });
+http.createServer((req, res) => {
+  const answer = () => { res.writeHead(200, { 'content-type': 'application/json' }); res.end(body); };
+  if (req.url.startsWith('/work')) return setTimeout(answer, Number(new URL(req.url, 'http://x').searchParams.get('ms')) || 0);
+  answer();
+}).listen(Number(process.env.PORT), '127.0.0.1');
+process.on('SIGTERM', () => process.exit(0));
+`;
 
 const ADMIN = { name: 'admin', password: 'Bench-Passw0rd!', projectId: 'be0c4be0c4be0c4be0c4be0c4be0c4b', ak: 'BENCHAKBENCHAKBENCH1', sk: 'benchSecretKeyBenchSecretKeyBenchSecr01' };
 const HOST_ENV = Object.fromEntries(['PATH', 'HOME', 'LANG', 'TMPDIR', 'npm_config_cache'].flatMap((k) => (process.env[k] !== undefined ? [[k, process.env[k]]] : [])));
@@ -62,11 +78,13 @@ async function main() {
   chmodSync(tmpDir, 0o755);
   const sources = join(tmpDir, 'src');
   mkdirSync(sources, { mode: 0o755 });
-  const repoDir = join(sources, 'node-hello');
-  cpSync(join(root, 'examples/node-hello'), repoDir, { recursive: true });
+  const repoDir = join(sources, 'hello');
+  mkdirSync(repoDir, { mode: 0o755 });
+  writeFileSync(join(repoDir, 'package.json'), JSON.stringify({ name: 'hello', version: '1.0.0', private: true, main: 'server.js' }));
+  writeFileSync(join(repoDir, 'server.js'), APP);
   await run('git', ['init', '-q', '-b', 'main'], { cwd: repoDir, env: GIT_ENV });
   await run('git', ['add', '.'], { cwd: repoDir, env: GIT_ENV });
-  await run('git', ['commit', '-q', '-m', 'node-hello'], { cwd: repoDir, env: GIT_ENV });
+  await run('git', ['commit', '-q', '-m', 'hello'], { cwd: repoDir, env: GIT_ENV });
 
   const port = await freePort();
   log(`starting openstage on 127.0.0.1:${port}`);
@@ -100,7 +118,7 @@ async function main() {
     replica: 1,
     version: '1.0.0',
     environment_id: envRes.id,
-    readiness_probe: { type: 'http', path: '/health', timeout: 1 },
+    readiness_probe: { type: 'http', path: '/', timeout: 1 },
   });
   const path = `/applications/${app.id}/components/${created.component_id}`;
   const component = await until('RUNNING', async () => {
@@ -113,37 +131,39 @@ async function main() {
   log(`route ${host} → replica on 127.0.0.1:${replicaPort}`);
 
   const loads = [];
-  for (const connections of LOADS) {
-    const direct = [];
-    const routed = [];
-    // Warm-up of both paths (JIT, keep-alive connections to the replica).
-    await wrk(replicaPort, { paths: ['/'], seconds: 2, connections });
-    await wrk(port, { paths: ['/'], headers: { Host: host }, seconds: 2, connections });
-    for (let i = 0; i < ROUNDS; i++) {
-      const d = await wrk(replicaPort, { paths: ['/'], seconds: SECONDS, connections });
-      const r = await wrk(port, { paths: ['/'], headers: { Host: host }, seconds: SECONDS, connections });
-      if (d.non2xx || d.errors || r.non2xx || r.errors) throw new Error(`failed requests: direct ${d.non2xx}+${d.errors}, route ${r.non2xx}+${r.errors}`);
-      direct.push(d);
-      routed.push(r);
-      log(`c=${connections} round ${i + 1}: direct p50 ${d.latencyMs.p50} ms (${d.reqPerSec.toFixed(0)}/s), route p50 ${r.latencyMs.p50} ms (${r.reqPerSec.toFixed(0)}/s)`);
+  for (const path of ['/', `/work?ms=${WORK_MS}`]) {
+    for (const connections of LOADS) {
+      const direct = [];
+      const routed = [];
+      // Warm-up of both paths (JIT, keep-alive connections to the replica).
+      await wrk(replicaPort, { paths: [path], seconds: 2, connections });
+      await wrk(port, { paths: [path], headers: { Host: host }, seconds: 2, connections });
+      for (let i = 0; i < ROUNDS; i++) {
+        const d = await wrk(replicaPort, { paths: [path], seconds: SECONDS, connections });
+        const r = await wrk(port, { paths: [path], headers: { Host: host }, seconds: SECONDS, connections });
+        if (d.non2xx || d.errors || r.non2xx || r.errors) throw new Error(`failed requests: direct ${d.non2xx}+${d.errors}, route ${r.non2xx}+${r.errors}`);
+        direct.push(d);
+        routed.push(r);
+        log(`${path} c=${connections} round ${i + 1}: direct p50 ${d.latencyMs.p50} ms (${d.reqPerSec.toFixed(0)}/s), route p50 ${r.latencyMs.p50} ms (${r.reqPerSec.toFixed(0)}/s)`);
+      }
+      const summary = (runs) => ({ p50: median(runs.map((x) => x.latencyMs.p50)), p90: median(runs.map((x) => x.latencyMs.p90)), p99: median(runs.map((x) => x.latencyMs.p99)), reqPerSec: Math.round(median(runs.map((x) => x.reqPerSec))) });
+      const d = summary(direct);
+      const r = summary(routed);
+      loads.push({ path, connections, direct: d, route: r, addedP50Ms: +(r.p50 - d.p50).toFixed(3), p50Ratio: +(r.p50 / d.p50).toFixed(2), runs: { direct, route: routed } });
     }
-    const summary = (runs) => ({ p50: median(runs.map((x) => x.latencyMs.p50)), p90: median(runs.map((x) => x.latencyMs.p90)), p99: median(runs.map((x) => x.latencyMs.p99)), reqPerSec: Math.round(median(runs.map((x) => x.reqPerSec))) });
-    const d = summary(direct);
-    const r = summary(routed);
-    loads.push({ connections, direct: d, route: r, p50Ratio: +(r.p50 / d.p50).toFixed(2), runs: { direct, route: routed } });
   }
 
-  const report = { startedAt: startedAt.toISOString(), cpus: cpus().length, loadAvgAtStart, seconds: SECONDS, rounds: ROUNDS, targetP50Ratio: TARGET_RATIO, loads };
+  const report = { startedAt: startedAt.toISOString(), cpus: cpus().length, loadAvgAtStart, loadAvgAtEnd: loadavg(), seconds: SECONDS, rounds: ROUNDS, workMs: WORK_MS, targetP50Ratio: TARGET_RATIO, loads };
   const md = [
     '# Route overhead (bench/routes/run.mjs)',
     '',
-    `${startedAt.toISOString()} · ${cpus().length} CPUs · load average at start ${loadAvgAtStart.map((x) => x.toFixed(2)).join(' ')} · wrk, 1 thread, ${SECONDS} s per run, ${ROUNDS} rounds alternating, medians`,
+    `${startedAt.toISOString()} · ${cpus().length} CPUs · load average at start ${loadAvgAtStart.map((x) => x.toFixed(2)).join(' ')}, at end ${report.loadAvgAtEnd.map((x) => x.toFixed(2)).join(' ')} · wrk, 1 thread, ${SECONDS} s per run, ${ROUNDS} rounds alternating, medians`,
     '',
-    'examples/node-hello, 1 confined replica. direct: wrk → the replica\'s port; route: wrk → OpenStage\'s port with the route\'s Host header → the replica.',
+    `A plain Node.js service, 1 confined replica: \`/\` answers at once, \`/work?ms=${WORK_MS}\` after ${WORK_MS} ms. direct: wrk → the replica's port; route: wrk → OpenStage's port with the route's Host header → the replica.`,
     '',
-    '| connections | direct p50 / p90 / p99 ms | route p50 / p90 / p99 ms | direct req/s | route req/s | route/direct p50 | target |',
-    '|---|---|---|---|---|---|---|',
-    ...loads.map((l) => `| ${l.connections} | ${l.direct.p50} / ${l.direct.p90} / ${l.direct.p99} | ${l.route.p50} / ${l.route.p90} / ${l.route.p99} | ${l.direct.reqPerSec} | ${l.route.reqPerSec} | ${l.p50Ratio}× | ${l.p50Ratio <= TARGET_RATIO ? 'met' : `missed (≤ ${TARGET_RATIO}×)`} |`),
+    '| path | connections | direct p50 / p90 / p99 ms | route p50 / p90 / p99 ms | direct req/s | route req/s | added p50 ms | route/direct p50 | target ≤ 1.3× |',
+    '|---|---|---|---|---|---|---|---|---|',
+    ...loads.map((l) => `| \`${l.path}\` | ${l.connections} | ${l.direct.p50} / ${l.direct.p90} / ${l.direct.p99} | ${l.route.p50} / ${l.route.p90} / ${l.route.p99} | ${l.direct.reqPerSec} | ${l.route.reqPerSec} | ${l.addedP50Ms} | ${l.p50Ratio}× | ${l.p50Ratio <= TARGET_RATIO ? 'met' : 'missed'} |`),
     '',
   ].join('\n');
   writeResults('routes', report, md);

@@ -151,7 +151,7 @@ export class RouteService {
   /** The entry a request's Host names; null for an unknown host under the domain; undefined when not a route's. */
   private match(req: IncomingMessage): Entry | null | undefined {
     const header = req.headers.host;
-    if (!header || this.closed) return undefined;
+    if (!header || this.closed || !this.deps.config.routes.enabled) return undefined;
     const name = hostOf(header);
     if (!name.endsWith(this.suffix) && !this.aliasHosts.has(name)) return undefined;
     return this.hosts.get(name) ?? null;
