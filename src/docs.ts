@@ -8,6 +8,7 @@ import { RbacCodes } from './rbac/errors.js';
 import { RegistryCodes } from './registry/errors.js';
 import { IamCodes } from './iam/errors.js';
 import { HttpCodes } from './core/wire/http.js';
+import { RouteCodes } from './routes/errors.js';
 
 /** Every generated document: repository-relative path → content. */
 export function generatedDocs(): Record<string, string> {
@@ -62,6 +63,11 @@ export function generatedDocs(): Record<string, string> {
         area: 'CSE engine management, `/v2/{project}/enginemgr`',
         format: 'Huawei body `{"error_code":"<code>","error_msg":"<message>: <detail>"}`. An unknown or deleted engine is 400 SVCSTG.00501116 (what the Terraform provider reads as "deleted"); IAM failures are APIGW.0301 (401) and APIGW.0302 (403).',
         codes: Object.values(EngineCodes).map((c) => ({ code: c.code, status: c.status, message: c.message })),
+      },
+      {
+        area: 'Stable routes to components, `<component>.<application>.<routes.domain>` on the server port (src/routes/README.md)',
+        format: 'What a route answers when it cannot pass a request on to a replica: Huawei body `{"error_code":"<code>","error_msg":"<message>: <detail>"}`; a 503 carries `Retry-After: 1`. Everything else is the component\'s own answer.',
+        codes: Object.values(RouteCodes).map((c) => ({ code: c.code, status: c.status, message: c.message })),
       },
     ]),
   };

@@ -1,4 +1,5 @@
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import websocket from '@fastify/websocket';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
 import { Bus } from './core/bus.js';
@@ -55,6 +56,9 @@ import { RegistryService } from './registry/service.js';
 import type { RegistryEvents } from './registry/types.js';
 import { WatchHub } from './registry/watch.js';
 import { instrument, opsPlugin, registerOpenApi } from './ops/index.js';
+import { FollowHub } from './deploy/log-follow.js';
+import { RouteFront } from './routes/index.js';
+import { RouteService } from './routes/service.js';
 import { Metrics } from './ops/metrics.js';
 import { Readiness } from './ops/service.js';
 import { VERSION } from './version.js';
@@ -86,6 +90,8 @@ export interface OpenStage {
   watchHub: WatchHub;
   /** Prometheus metrics (GET /metrics). */
   metrics: Metrics;
+  /** Stable routes to components (host names on this port, TCP ports). */
+  routes: RouteService;
   /**
    * Listens on `host:port` (0 = a free port), then registers the server's own SERVICECENTER
    * instance with its `rest://` endpoint. @returns the base URL, e.g. `http://127.0.0.1:30100`
@@ -126,7 +132,10 @@ const API_NOT_FOUND = (detail: string): OpenStageError => new OpenStageError('AP
 export async function buildServer(config: Readonly<Config>, options: { clock?: Clock; hostEnv?: Record<string, string>; prettyLogs?: boolean } = {}): Promise<OpenStage> {
   const clock = options.clock ?? systemClock;
   const requestLogging = config.logLevel === 'debug' || config.logLevel === 'trace';
+  // Requests for a route's host name go to the component before Fastify routes anything (src/routes).
+  const front = new RouteFront();
   const app = Fastify({
+    serverFactory: front.serverFactory,
     // Readable lines on a terminal (cli.ts decides), JSON lines otherwise.
     ...(options.prettyLogs ? { loggerInstance: await prettyLogger(config.logLevel) } : { logger: loggerOptions(config.logLevel) }),
     // Per-request lines are detail (STYLE.md §6): off unless the level is debug or trace.
@@ -185,13 +194,15 @@ export async function buildServer(config: Readonly<Config>, options: { clock?: C
   const watchHub = new WatchHub(registry, bus, log, clock, config.registry.watchPingSeconds);
   const kie = new KieService({ db, bus, clock, log, config });
   await kie.start();
-  const jobs = new JobService({ db, bus, clock, log });
+  // Log follows (task logs, replica logs) end before the HTTP server waits for its requests.
+  const follows = new FollowHub();
+  const jobs = new JobService({ db, bus, clock, log, logRoot: join(config.dataDir, 'deploy', 'logs'), follows });
   await jobs.start();
   const engines = new EngineService({ db, clock, log, config, secrets, registry, ...(rbac ? { rbac } : {}) });
   await engines.start();
   // A replica the engine stopped leaves no instance behind in the built-in registry (issue #18 item 21).
   const removeStaleInstances = (r: EndedReplica): Promise<number> => registry.deregisterStale({ hosts: r.hosts, port: r.port, fromMs: r.startedAtMs, toMs: r.endedAtMs });
-  const deploy = new DeployService({ db, bus, clock, log, config, secrets, jobs, renderFile: renderConfig, hostEnv: options.hostEnv ?? {}, removeStaleInstances });
+  const deploy = new DeployService({ db, bus, clock, log, config, secrets, jobs, renderFile: renderConfig, hostEnv: options.hostEnv ?? {}, removeStaleInstances, follows });
   // The other resources ask the component service what is in use; it needs them to exist first.
   const usage = new LateComponentUsage();
   const casDeps: CasDeps = { db, bus, clock, log, config, secrets, components: usage };
@@ -224,6 +235,10 @@ export async function buildServer(config: Readonly<Config>, options: { clock?: C
     components.redeployOnPush(event).catch((err: unknown) => log.error({ err, project: event.project }, 'redeploy after a push failed'));
   });
   await components.start();
+  const routes = new RouteService({ log, clock, config, bus, replicas: deploy, directory: { list: () => components.routeInfo(), find: (project, componentId) => components.routeInfo(project, componentId) } });
+  await routes.start();
+  components.setRoutes(routes);
+  front.attach(routes);
   const cas: CasServices = {
     environments,
     applications,
@@ -283,6 +298,7 @@ export async function buildServer(config: Readonly<Config>, options: { clock?: C
     bootstrap,
     watchHub,
     metrics,
+    routes,
     async listen(host: string, port: number) {
       await app.listen({ host, port });
       if (config.http.shedLagMs > 0) loopLag.start();
@@ -293,6 +309,7 @@ export async function buildServer(config: Readonly<Config>, options: { clock?: C
       await registry.registerSelf([`rest://${endpointHost}:${address.port}${tls ? '?sslEnabled=true' : ''}`], VERSION);
       const url = `${tls ? 'https' : 'http'}://${endpointHost}:${address.port}`;
       components.setServerUrl(url);
+      routes.setServerPort(address.port);
       engines.setBuiltInAddress(url);
       readiness.serving();
       return url;
@@ -304,6 +321,8 @@ export async function buildServer(config: Readonly<Config>, options: { clock?: C
       metrics.close();
       loopLag.stop();
       watchHub.close();
+      follows.close();
+      await routes.close();
       await app.close();
       await deploy.stop();
       await jobs.stop();

@@ -64,4 +64,8 @@ export type CasEvents = {
   'cas.environment.deleted': { project: string; environmentId: string };
   'cas.application.deleted': { project: string; applicationId: string };
   'cas.config.changed': { project: string; configId: string; version: number };
+  /** An application's name or fields changed (the routes of its components follow). */
+  'cas.application.updated': { project: string; applicationId: string };
+  /** A component was created, its body replaced (upgrade, rollback, scale) or it was removed. */
+  'cas.component.changed': { project: string; componentId: string };
 };

@@ -65,6 +65,53 @@ export class Api {
    * @throws CliError: exit 5 unreachable, 3 refused credentials, 4 not found, 1 other errors
    */
   async request<T = any>(method: string, path: string, options: RequestOptions = {}): Promise<Answer<T>> {
+    const { url, headers, text } = this.prepare(method, path, options);
+    let res: Response;
+    try {
+      res = await fetch(url, { method, headers, body: text || undefined, signal: AbortSignal.timeout(options.timeoutMs ?? 30_000) });
+    } catch (err) {
+      if ((err as Error).name === 'TimeoutError') throw new CliError(`${method} ${path}: no answer within ${Math.round((options.timeoutMs ?? 30_000) / 1000)} s`, EXIT.timeout);
+      const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+      throw new CliError(`cannot reach ${this.url} (${cause?.code ?? cause?.message ?? (err as Error).message}); is the server running? (--url, OPENSTAGE_URL or openstage login)`, EXIT.unreachable);
+    }
+    return this.answer<T>(method, url, res, options);
+  }
+
+  /**
+   * Follows a stream of Server-Sent Events (`follow=true` of the log APIs): yields each
+   * event's name and JSON data until the server ends the stream.
+   * @throws CliError as request (the answer is an error, or the server cannot be reached)
+   */
+  async *events(path: string, options: RequestOptions = {}): AsyncGenerator<{ event: string; data: any }> {
+    const { url, headers } = this.prepare('GET', path, { ...options, headers: { accept: 'text/event-stream', ...options.headers } });
+    let res: Response;
+    try {
+      res = await fetch(url, { headers });
+    } catch (err) {
+      const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+      throw new CliError(`cannot reach ${this.url} (${cause?.code ?? cause?.message ?? (err as Error).message}); is the server running? (--url, OPENSTAGE_URL or openstage login)`, EXIT.unreachable);
+    }
+    if (!(res.headers.get('content-type') ?? '').startsWith('text/event-stream')) {
+      await this.answer('GET', url, res, options);
+      throw new CliError(`GET ${url.pathname}: the server answered no event stream (is it older than this client?)`, EXIT.failed);
+    }
+    const decoder = new TextDecoder();
+    let buffer = '';
+    for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+      buffer += decoder.decode(chunk, { stream: true });
+      let cut: number;
+      while ((cut = buffer.indexOf('\n\n')) >= 0) {
+        const block = buffer.slice(0, cut);
+        buffer = buffer.slice(cut + 2);
+        const event = /^event: ?(.*)$/m.exec(block)?.[1];
+        const data = /^data: ?(.*)$/m.exec(block)?.[1];
+        if (event !== undefined && data !== undefined) yield { event, data: JSON.parse(data) as unknown };
+      }
+    }
+  }
+
+  /** The URL, headers (auth included) and body text of a request. */
+  private prepare(method: string, path: string, options: RequestOptions): { url: URL; headers: Record<string, string>; text: string } {
     const url = new URL(this.url + path);
     for (const [k, v] of Object.entries(options.query ?? {})) {
       if (v === undefined) continue;
@@ -79,14 +126,11 @@ export class Api {
     } else if (auth.type === 'aksk') {
       Object.assign(headers, signedHeaders(auth, method, url, headers, text));
     }
-    let res: Response;
-    try {
-      res = await fetch(url, { method, headers, body: text || undefined, signal: AbortSignal.timeout(options.timeoutMs ?? 30_000) });
-    } catch (err) {
-      if ((err as Error).name === 'TimeoutError') throw new CliError(`${method} ${path}: no answer within ${Math.round((options.timeoutMs ?? 30_000) / 1000)} s`, EXIT.timeout);
-      const cause = (err as { cause?: { code?: string; message?: string } }).cause;
-      throw new CliError(`cannot reach ${this.url} (${cause?.code ?? cause?.message ?? (err as Error).message}); is the server running? (--url, OPENSTAGE_URL or openstage login)`, EXIT.unreachable);
-    }
+    return { url, headers, text };
+  }
+
+  /** Reads an answer: its body (JSON, else text), or a CliError for an error status. */
+  private async answer<T>(method: string, url: URL, res: Response, options: RequestOptions): Promise<Answer<T>> {
     const raw = await res.text();
     let body: any = raw;
     if (raw && (res.headers.get('content-type') ?? '').includes('json')) {

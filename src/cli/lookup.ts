@@ -56,6 +56,21 @@ export function componentPath(c: { application_id: string; id: string }): string
 }
 
 /** The URLs a component answers on: one per replica, on the server's host. */
+/**
+ * The stable addresses of a component (its status's `routes`): a host-name route's URL, a TCP
+ * route's `tcp://address`, a cluster's `nodeport:<port>` or ingress URL.
+ */
+export function routeUrls(status: { routes?: { type: string; url?: string; address?: string; node_port?: number; host?: string; path?: string }[] } | undefined): string[] {
+  return (status?.routes ?? []).map((r) => (r.type === 'http' ? r.url! : r.type === 'tcp' ? `tcp://${r.address}` : r.type === 'nodeport' ? `nodeport:${r.node_port}` : `http://${r.host}${r.path ?? '/'}`));
+}
+
+/** The component's stable addresses, else its replicas' own (see routeUrls, replicaUrls). */
+export function componentUrls(s: Session, status: Parameters<typeof routeUrls>[0] & Parameters<typeof replicaUrls>[1]): string[] {
+  const routes = routeUrls(status);
+  return routes.length ? routes : replicaUrls(s, status);
+}
+
+/** The replicas' own addresses (their ports on the server's host): they change at every roll-out. */
 export function replicaUrls(s: Session, status: { instances?: { port: number; ready?: boolean }[] } | undefined): string[] {
   const host = new URL(s.api.url).hostname;
   return (status?.instances ?? []).filter((i) => i.port > 0).map((i) => `http://${host.includes(':') ? `[${host}]` : host}:${i.port}`);

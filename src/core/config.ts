@@ -152,6 +152,17 @@ export const ConfigSchema = Type.Object(
       },
       { default: {}, additionalProperties: false },
     ),
+    routes: Type.Object(
+      {
+        enabled: Type.Boolean({ default: true, description: 'Serve stable routes to components on this server\'s HTTP port (host names under routes.domain) and on their TCP ports.' }),
+        domain: Type.String({ default: 'localhost', minLength: 1, pattern: '^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$', description: 'Domain of the host-name routes: a component answers at <component>.<application>.<domain> on this server\'s port. `localhost` needs no DNS (curl and browsers resolve *.localhost to the loopback address); for another domain point a wildcard DNS record at this server.' }),
+        allComponents: Type.Boolean({ default: true, description: 'Give every component that runs on this host (it has a PORT) a host-name route; false: only those whose external_accesses ask for an http or https access.' }),
+        tcpHost: Type.String({ default: '', description: 'Address the TCP routes (external_accesses with protocol TCP and a port in address) listen on; empty: the server\'s own host.' }),
+        drainTimeoutSeconds: Type.Integer({ default: 10, minimum: 0, description: 'Longest wait, before a replica is stopped, for the requests a route already sent to it to finish (it gets no new ones).' }),
+        proxyTimeoutSeconds: Type.Integer({ default: 300, minimum: 1, description: 'Longest a replica may take to start answering a request sent through a route (then 504).' }),
+      },
+      { default: {}, additionalProperties: false },
+    ),
     engines: Type.Object(
       {
         portMin: Type.Integer({ default: 30110, minimum: 0, maximum: 65535, description: 'Lowest TCP port given to an exclusive engine process (its registry and config center); 0 gives each engine any free port.' }),

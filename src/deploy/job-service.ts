@@ -1,10 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
+import { appendFileSync, mkdirSync } from 'node:fs';
+import { readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { Bus } from '../core/bus.js';
 import type { Clock } from '../core/clock.js';
 import type { Db } from '../core/db/kysely.js';
 import type { Logger } from '../core/log.js';
 import { deployError } from './errors.js';
+import { FileTail, serialized, watchFile, type FollowHub } from './log-follow.js';
 import * as deployStore from './store.js';
 import { MAX_TASK_MESSAGES, type DeployEvents, type JobDetail, type JobSpec, type Task, type TaskStatus } from './types.js';
 
@@ -19,6 +23,26 @@ export interface JobDeps {
   bus: Bus<DeployEvents>;
   clock: Clock;
   log: Logger;
+  /**
+   * Where task logs go: `<logRoot>/<target>/jobs/<job_id>/<task index>.log`, the target's id
+   * split at `/` (a component's `<project>/<component_id>`, so its logs go with it). Without
+   * it tasks keep only their messages.
+   */
+  logRoot?: string;
+  /** Ends log follows when the server stops. */
+  follows?: FollowHub;
+}
+
+/** Most bytes of a task log answered at once (the start of a longer one is left out and said so). */
+export const MAX_TASK_LOG_BYTES = 8 * 1024 * 1024;
+
+/** One task's whole log. */
+export interface TaskLog {
+  task: Task;
+  /** The log's lines (the last MAX_TASK_LOG_BYTES of it). */
+  lines: string[];
+  /** Bytes left out at the start. */
+  skippedBytes: number;
 }
 
 /** Why a task was aborted: the job was cancelled, its timeout passed, or the server stopped. */
@@ -64,6 +88,8 @@ export class JobService {
   private readonly live = new Map<string, Live>();
   /** Tail of each target's queue: settles when the target's last submitted job ends. */
   private readonly queues = new Map<string, Promise<void>>();
+  /** Follows waiting for a change of a live job's tasks. */
+  private readonly taskWaiters = new Map<string, Set<() => void>>();
   private stopping = false;
 
   constructor(private readonly deps: JobDeps) {}
@@ -146,6 +172,76 @@ export class JobService {
     return this.get(project, jobId);
   }
 
+  /**
+   * A task's whole log (OpenStage's addition: `GET .../jobs/{job_id}/tasks/{task_id}/logs`):
+   * its messages and the output of the commands it ran (a build's npm, Maven, go…), the last
+   * `lines` lines (all when absent), at most the last MAX_TASK_LOG_BYTES.
+   * @throws 404 SVCSTG.00100429 when the job does not exist; 404 SVCSTG.00100408 when it has no such task
+   */
+  async taskLog(project: string, jobId: string, taskId: string, lines?: number): Promise<TaskLog> {
+    const { task, path } = await this.taskOf(project, jobId, taskId);
+    const size = path ? await stat(path).then((s) => s.size, () => 0) : 0;
+    const skippedBytes = Math.max(0, size - MAX_TASK_LOG_BYTES);
+    let text = '';
+    if (path && size > 0) {
+      const buffer = await readFile(path);
+      text = buffer.subarray(skippedBytes).toString('utf8');
+    }
+    let all = text === '' ? [] : text.replace(/\n$/, '').split('\n');
+    // A log written before task logs existed (or elsewhere): the messages are the log.
+    if (!path || size === 0) all = [...task.messages];
+    return { task, lines: lines === undefined ? all : all.slice(-lines), skippedBytes };
+  }
+
+  /**
+   * Follows a task's log: `emit` gets each line appended from now on (after the last `lines`
+   * lines already there) until the task has ended (every line read) or `signal` aborts.
+   * @returns the task's status when the follow ended
+   * @throws as taskLog
+   */
+  async followTaskLog(project: string, jobId: string, taskId: string, options: { lines: number; signal: AbortSignal }, emit: (line: string) => void): Promise<Task['status']> {
+    const first = await this.taskLog(project, jobId, taskId, options.lines);
+    for (const line of first.lines) emit(line);
+    let { task } = first;
+    const { path } = await this.taskOf(project, jobId, taskId);
+    if (!path || (task.status !== 'RUNNING' && task.status !== 'PENDING')) return task.status;
+    const tail = await FileTail.atEnd(path);
+    const signal = this.deps.follows ? AbortSignal.any([options.signal, this.deps.follows.signal]) : options.signal;
+    const pump = serialized(async () => {
+      for (const line of await tail.read()) emit(line);
+    });
+    await new Promise<void>((resolve) => {
+      let stopWatch = (): void => undefined;
+      const waiters = this.taskWaiters.get(jobId) ?? new Set();
+      this.taskWaiters.set(jobId, waiters);
+      const finish = (): void => {
+        stopWatch();
+        waiters.delete(check);
+        if (waiters.size === 0 && this.taskWaiters.get(jobId) === waiters) this.taskWaiters.delete(jobId);
+        signal.removeEventListener('abort', finish);
+        resolve();
+      };
+      const check = (): void => {
+        const live = this.live.get(jobId)?.detail.tasks.find((t) => t.taskId === taskId);
+        if (live && (live.status === 'RUNNING' || live.status === 'PENDING')) {
+          void pump();
+          return;
+        }
+        if (live) task = structuredClone(live);
+        void pump().then(() => {
+          for (const line of tail.rest()) emit(line);
+        }).finally(finish);
+      };
+      waiters.add(check);
+      signal.addEventListener('abort', finish, { once: true });
+      if (signal.aborted) return finish();
+      stopWatch = watchFile(path, this.deps.clock, 1000, () => void pump());
+      check();
+    });
+    if (!this.live.has(jobId)) task = (await this.taskOf(project, jobId, taskId)).task;
+    return task.status;
+  }
+
   /** Resolves when the job has ended (tests, callers that wait). Unknown or ended jobs resolve at once. */
   async settled(jobId: string): Promise<void> {
     await this.live.get(jobId)?.done;
@@ -215,6 +311,9 @@ export class JobService {
     } finally {
       this.live.delete(detail.job.jobId);
       live.release();
+      const waiters = this.taskWaiters.get(detail.job.jobId);
+      this.taskWaiters.delete(detail.job.jobId);
+      for (const wake of waiters ?? []) wake();
     }
   }
 
@@ -234,6 +333,14 @@ export class JobService {
       else controller.signal.addEventListener('abort', onAbort, { once: true });
     });
     aborted.catch(() => undefined); // an abort after the task settled is nobody's error
+    const logFile = this.logFileOf(live.detail.job, task.index);
+    if (logFile) {
+      try {
+        mkdirSync(join(logFile, '..'), { recursive: true, mode: 0o700 });
+      } catch (err) {
+        this.deps.log.warn({ err, jobId: task.jobId }, 'task log directory could not be made');
+      }
+    }
     const ctx = {
       project: live.detail.job.project,
       jobId: live.detail.job.jobId,
@@ -242,7 +349,9 @@ export class JobService {
         task.messages.push(line);
         if (task.messages.length > MAX_TASK_MESSAGES) task.messages.splice(0, task.messages.length - MAX_TASK_MESSAGES);
         this.persist(live, task);
+        if (logFile) this.appendLog(logFile, `${line}\n`);
       },
+      ...(logFile ? { logFile } : {}),
     };
     let ok = true;
     try {
@@ -252,7 +361,9 @@ export class JobService {
       await Promise.race([work, aborted]);
     } catch (err) {
       ok = false;
-      task.messages.push(err instanceof AbortReason ? err.message : `failed: ${(err as Error)?.message ?? String(err)}`);
+      const line = err instanceof AbortReason ? err.message : `failed: ${(err as Error)?.message ?? String(err)}`;
+      task.messages.push(line);
+      if (logFile) this.appendLog(logFile, `${line}\n`);
     } finally {
       cancelTimer();
       controller.signal.removeEventListener('abort', onAbort);
@@ -262,11 +373,37 @@ export class JobService {
     return ok;
   }
 
-  /** Sets a task's status and writes it (after the job's earlier writes). */
+  /** Sets a task's status and writes it (after the job's earlier writes); wakes the follows of the job. */
   private async setTask(live: Live, task: Task, status: TaskStatus): Promise<void> {
     task.status = status;
     this.persist(live, task);
     await live.writes;
+    for (const wake of this.taskWaiters.get(task.jobId) ?? []) wake();
+  }
+
+  /** The task of a job and its log file (undefined without a log root). @throws as taskLog */
+  private async taskOf(project: string, jobId: string, taskId: string): Promise<{ task: Task; path: string | undefined }> {
+    const detail = await this.get(project, jobId);
+    const task = detail.tasks.find((t) => t.taskId === taskId);
+    if (!task) throw deployError('RequestNotFound', `job ${jobId} has no task ${taskId}`);
+    return { task, path: this.logFileOf(detail.job, task.index) };
+  }
+
+  /** `<logRoot>/<target>/jobs/<job_id>/<index>.log`; each part of the target reduced to file-name characters. */
+  private logFileOf(job: { targetId: string; jobId: string }, index: number): string | undefined {
+    if (!this.deps.logRoot) return undefined;
+    const parts = job.targetId.split('/').map((p) => p.replace(/[^A-Za-z0-9_.-]/g, '_').replace(/^\.+$/, '_'));
+    return join(this.deps.logRoot, ...parts, 'jobs', job.jobId.replace(/[^A-Za-z0-9_-]/g, '_'), `${index}.log`);
+  }
+
+  /** Appends to a task log; a failure is logged, never thrown (the messages still have the line). */
+  private appendLog(file: string, text: string): void {
+    try {
+      appendFileSync(file, text);
+    } catch (err) {
+      // A component's removal removes its logs, the removal's own included.
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') this.deps.log.warn({ err, file }, 'task log write failed');
+    }
   }
 
   /** Queues a write of the task's current status and messages behind the job's earlier writes. */

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { deployError } from './errors.js';
-import { JobActionBody, JobParams, jobToWire, ProjectParams, ShowJobQuery } from './schemas.js';
+import { SseStream } from '../core/sse.js';
+import { JobActionBody, JobParams, jobToWire, ProjectParams, ShowJobQuery, TaskLogQuery, TaskLogResponse, TaskParams } from './schemas.js';
 import type { JobService } from './job-service.js';
 
 const tags = ['jobs'];
@@ -14,6 +15,22 @@ export function jobRoutes(app: FastifyInstance, jobs: JobService): void {
   app.get('/:job_id', { schema: { operationId: 'ShowJobInfo', summary: 'Job details with its tasks', tags, params: JobParams, querystring: ShowJobQuery } }, async (req) => {
     const { project, job_id } = req.params as { project: string; job_id: string };
     return jobToWire(await jobs.get(project, job_id), req.query as { limit?: number; offset?: number; desc?: string });
+  });
+
+  // OpenStage's addition: a task's whole log (a build's command output included), or with
+  // follow=true its new lines as Server-Sent Events (`log` {line}) until it ends (`end` {task_status}).
+  app.get('/:job_id/tasks/:task_id/logs', { schema: { operationId: 'ShowJobTaskLogs', summary: "A job task's whole log, or a stream of its new lines", tags, params: TaskParams, querystring: TaskLogQuery, response: { 200: TaskLogResponse } } }, async (req, reply) => {
+    const { project, job_id, task_id } = req.params as { project: string; job_id: string; task_id: string };
+    const q = req.query as { lines?: number; follow?: boolean };
+    const log = await jobs.taskLog(project, job_id, task_id, q.lines);
+    if (!q.follow) return { task_id: log.task.taskId, task_name: log.task.name, task_status: log.task.status, skipped_bytes: log.skippedBytes, lines: log.lines };
+    const sse = new SseStream();
+    void jobs
+      .followTaskLog(project, job_id, task_id, { lines: q.lines ?? 100000, signal: sse.signal }, (line) => sse.send('log', { line }))
+      .then((status) => sse.send('end', { task_status: status }))
+      .catch((err: unknown) => req.log.error({ err }, 'task log follow failed'))
+      .finally(() => sse.end());
+    return reply.headers(SseStream.headers).send(sse.stream);
   });
 
   // OpenStage's job action in the style of the component action API: `{"action":"cancel"}`.

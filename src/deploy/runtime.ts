@@ -1,7 +1,7 @@
 import type { LaunchSpec } from './build/stacks.js';
-import type { ComponentPlan, ReplicaView, RuntimeChoice, RuntimeKind, TaskContext } from './types.js';
+import type { ComponentPlan, ReplicaView, ReplicaWatcher, RouteEndpoint, RouteTargets, RuntimeChoice, RuntimeKind, TaskContext } from './types.js';
 
-export type { RuntimeKind };
+export type { ReplicaWatcher, RouteEndpoint, RouteTargets, RuntimeKind };
 
 /**
  * The runtime contract (DESIGN.md "Deployments"): what the deployment engine asks of every
@@ -126,6 +126,20 @@ export interface RuntimeHooks {
   replicaEnded(replica: EndedReplica): Promise<void>;
 }
 
+/** The last lines of a replica that is no longer running (kept when it stopped). */
+export interface StoppedReplicaLogs extends ReplicaLogs {
+  /** Epoch milliseconds when it was stopped. */
+  stoppedAtMs: number;
+}
+
+/** A running replica's log file, for following it. */
+export interface ReplicaLogFile {
+  instanceId: string;
+  version: string;
+  /** Path on this host, appended to while the replica runs (and across its crash restarts). */
+  path: string;
+}
+
 /** Looks up a stored release (after a restart, to take over what runs). */
 export type ReleaseLookup = (project: string, componentId: string, version: string) => Promise<Release | undefined>;
 
@@ -189,6 +203,18 @@ export interface Runtime {
 
   /** The last `lines` lines of each replica's log. */
   logs(project: string, componentId: string, lines: number): Promise<ReplicaLogs[]>;
+
+  /** The last `lines` lines of the component's replicas that stopped (newest first), kept when they stopped. */
+  stoppedLogs?(project: string, componentId: string, lines: number): Promise<StoppedReplicaLogs[]>;
+
+  /** The log files of the component's replicas on this host (follow); runtimes without files leave it out. */
+  logFiles?(project: string, componentId: string): ReplicaLogFile[];
+
+  /** Subscribes to replica changes (see ReplicaWatcher). */
+  watch?(watcher: ReplicaWatcher): void;
+
+  /** Where the component's stable route leads, or undefined when this runtime does not run it (no I/O). */
+  routeTargets?(project: string, componentId: string): RouteTargets | undefined;
 
   /** After an OpenStage start: takes over (adopts) what should run, starting what is gone. */
   adopt(releaseOf: ReleaseLookup): Promise<void>;

@@ -47,3 +47,19 @@ export function jobToWire(detail: JobDetail, query: { limit?: number; offset?: n
     })),
   };
 }
+
+/** `GET .../jobs/{job_id}/tasks/{task_id}/logs` path parameters. */
+export const TaskParams = Type.Object({ project: Type.String({ minLength: 1, maxLength: 64 }), job_id: Type.String({ minLength: 1, maxLength: 64 }), task_id: Type.String({ minLength: 1, maxLength: 64 }) });
+
+/** Task log query: the last `lines` lines (all when absent); `follow=true` streams Server-Sent Events until the task ends. */
+export const TaskLogQuery = Type.Object({ lines: Type.Optional(Type.Integer({ minimum: 1, maximum: 100000 })), follow: Type.Optional(Type.Boolean()) });
+
+/** A task's whole log (OpenStage's addition). */
+export const TaskLogResponse = Type.Object({
+  task_id: Type.String(),
+  task_name: Type.String(),
+  task_status: Type.String(),
+  /** Bytes left out at the start of a log longer than the server answers at once (8 MiB). */
+  skipped_bytes: Type.Integer(),
+  lines: Type.Array(Type.String()),
+});

@@ -15,7 +15,9 @@ import { newJobId, type JobService } from './job-service.js';
 import { processArtifactOf, ProcessRuntime } from './process/runtime.js';
 import { Retention } from './retention.js';
 import { Sandbox } from './process/sandbox.js';
-import { chooseRuntime, PROCESS_STACKS, type Artifact, type EndedReplica, type Release, type Runtime, type RuntimeChoiceInput, type RuntimeKind } from './runtime.js';
+import type { FollowHub } from './log-follow.js';
+import { followReplicaLogs, type ReplicaLogLine } from './replica-logs.js';
+import { chooseRuntime, PROCESS_STACKS, type Artifact, type EndedReplica, type Release, type ReplicaWatcher, type RouteTargets, type Runtime, type RuntimeChoiceInput, type RuntimeKind } from './runtime.js';
 import * as deployStore from './store.js';
 import type { ComponentPlan, ComponentRuntime, ComponentStatus, DeployEvents, RuntimeChoice, TaskContext, TaskSpec } from './types.js';
 
@@ -38,6 +40,8 @@ export interface DeployDeps {
    * @returns how many were removed
    */
   removeStaleInstances?: (replica: EndedReplica) => Promise<number>;
+  /** Ends log follows when the server stops. */
+  follows?: FollowHub;
 }
 
 /** Told when a job of a component has ended and the engine's state says what runs. */
@@ -71,6 +75,7 @@ export class DeployService {
   /** Jobs currently running or queued per component key. */
   private readonly activeJobs = new Map<string, Set<string>>();
   private readonly state = new Map<string, deployStore.ComponentRow>();
+  private readonly watchers: ReplicaWatcher[] = [];
 
   /** @throws SandboxUnavailableError when confinement is on and bubblewrap is missing or fails */
   constructor(private readonly deps: DeployDeps) {
@@ -124,6 +129,7 @@ export class DeployService {
           monitorMs: d.monitorSeconds * 1000,
           portRange: [d.portMin, d.portMax],
           readyTimeoutMs: this.readyTimeoutMs(),
+          hooks: { replicaEnded: (replica) => this.replicaEnded(replica) },
         }),
       );
     } else {
@@ -148,6 +154,32 @@ export class DeployService {
   /** Adds a runtime (the container and Kubernetes runtimes register here when they are available). */
   register(runtime: Runtime): void {
     this.runtimes.set(runtime.kind, runtime);
+    runtime.watch?.({
+      changed: (project, componentId) => {
+        for (const w of this.watchers) w.changed(project, componentId);
+      },
+      draining: async (project, componentId, instanceId) => {
+        await Promise.all(this.watchers.map((w) => w.draining?.(project, componentId, instanceId)));
+      },
+    });
+  }
+
+  /**
+   * Subscribes to replica changes on every runtime that reports them (src/routes keeps its
+   * route table current with it): told synchronously, and asked to drain a replica before it
+   * is stopped.
+   */
+  watchReplicas(watcher: ReplicaWatcher): void {
+    this.watchers.push(watcher);
+  }
+
+  /** Where a component's stable route leads now (its ready replicas, or its cluster's access); undefined when nothing runs it. */
+  routeTargets(project: string, componentId: string): RouteTargets | undefined {
+    for (const runtime of this.runtimes.values()) {
+      const targets = runtime.routeTargets?.(project, componentId);
+      if (targets) return targets;
+    }
+    return undefined;
   }
 
   /** Stack types some runtime builds and runs (Java, Tomcat, Nodejs, Python, Go, Docker). */
@@ -234,7 +266,8 @@ export class DeployService {
     let revision = '';
     /** The artifact of an earlier build of the same version this build replaces (removed once the new one runs). */
     let replaced: Artifact | undefined;
-    const buildLog = (jobId: string): string => join(this.root, 'artifacts', plan.project, plan.componentId, `${plan.version}-${jobId.slice(3, 11)}.build.log`);
+    // The task's own log (GET .../jobs/{id}/tasks/{task}/logs) when the job service keeps them.
+    const buildLog = (ctx: TaskContext): string => ctx.logFile ?? join(this.root, 'artifacts', plan.project, plan.componentId, `${plan.version}-${ctx.jobId.slice(3, 11)}.build.log`);
     const tasks: TaskSpec[] = [
       {
         name: 'fetch source',
@@ -244,7 +277,7 @@ export class DeployService {
           workspace = join(this.root, 'artifacts', plan.project, plan.componentId, `${plan.version}-${ctx.jobId.slice(3, 11)}`);
           rmSync(workspace, { recursive: true, force: true });
           mkdirSync(workspace, { recursive: true });
-          revision = (await runtime.fetch(plan, { workspace, buildLog: buildLog(ctx.jobId), ctx })).revision;
+          revision = (await runtime.fetch(plan, { workspace, buildLog: buildLog(ctx), ctx })).revision;
           ctx.log(`source revision ${revision}`);
         },
       },
@@ -253,7 +286,7 @@ export class DeployService {
         type: 'build',
         timeoutMs: config.deploy.buildTimeoutSeconds * 1000,
         run: async (ctx) => {
-          artifact = await runtime.build(plan, { workspace, buildLog: buildLog(ctx.jobId), ctx });
+          artifact = await runtime.build(plan, { workspace, buildLog: buildLog(ctx), ctx });
         },
       },
       {
@@ -394,6 +427,7 @@ export class DeployService {
             await deployStore.deleteComponentState(this.deps.db.kysely, project, componentId);
             this.state.delete(k);
             rmSync(join(this.root, 'artifacts', project, componentId), { recursive: true, force: true });
+            rmSync(join(this.root, 'logs', project, componentId), { recursive: true, force: true });
             await onRemoved?.();
           },
         },
@@ -417,11 +451,26 @@ export class DeployService {
     return (await deployStore.listReleases(this.deps.db.kysely, project, componentId)).filter((r) => r.launch).map((r) => ({ version: r.version, revision: r.revision, createdAtMs: r.createdAtMs }));
   }
 
-  /** The last `lines` lines of each replica's log. */
-  async logs(project: string, componentId: string, lines: number): Promise<{ instanceId: string; version: string; lines: string[] }[]> {
+  /**
+   * The last `lines` lines of each replica's log, running replicas first, then those that
+   * stopped (newest first; `stoppedAtMs` set), whose last lines are kept when they stop.
+   */
+  async logs(project: string, componentId: string, lines: number): Promise<{ instanceId: string; version: string; lines: string[]; stoppedAtMs?: number }[]> {
     const out = [];
     for (const runtime of this.runtimes.values()) out.push(...(await runtime.logs(project, componentId, lines)));
+    for (const runtime of this.runtimes.values()) out.push(...((await runtime.stoppedLogs?.(project, componentId, lines)) ?? []));
     return out;
+  }
+
+  /**
+   * Follows the logs of a component's replicas (replica-logs.ts): the last `lines` lines of each
+   * running replica, then every line they append, replicas started meanwhile included, until
+   * `signal` aborts. Runtimes without log files on this host (kubernetes) give the tail only.
+   */
+  async followLogs(project: string, componentId: string, options: { lines: number; signal: AbortSignal }, emit: (line: ReplicaLogLine) => void): Promise<void> {
+    const signal = this.deps.follows ? AbortSignal.any([options.signal, this.deps.follows.signal]) : options.signal;
+    const deps = { clock: this.deps.clock, runtimes: [...this.runtimes.values()], watch: (w: ReplicaWatcher) => this.watchers.push(w), unwatch: (w: ReplicaWatcher) => this.watchers.splice(this.watchers.indexOf(w) >>> 0, 1) };
+    await followReplicaLogs(deps, project, componentId, { lines: options.lines, signal }, emit);
   }
 
   // ───────────── jobs ─────────────

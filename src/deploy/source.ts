@@ -79,7 +79,7 @@ export async function fetchSource(source: SourceSpec, dir: string, options: { en
   }
   const url = source.url;
   if (!url) throw new BuildError('source.url is required for kind package');
-  const { revision } = await runPackageWorker({ url, dir, maxPackageBytes: MAX_PACKAGE_BYTES, maxUnpackedBytes: MAX_UNPACKED_BYTES }, options);
+  const { revision } = await runPackageWorker({ url, dir, maxPackageBytes: options.maxPackageBytes ?? MAX_PACKAGE_BYTES, maxUnpackedBytes: options.maxUnpackedBytes ?? MAX_UNPACKED_BYTES }, options);
   return { revision };
 }
 

@@ -63,8 +63,14 @@ export interface TaskContext {
   jobId: string;
   /** Aborted when the job is cancelled or the task's timeout passes; the reason says which. */
   signal: AbortSignal;
-  /** Appends a line to the task's messages (persisted in order, not awaited by the caller). */
+  /** Appends a line to the task's messages (persisted in order, not awaited by the caller) and to its log file. */
   log(line: string): void;
+  /**
+   * The task's whole log (`GET .../jobs/{job_id}/tasks/{task_id}/logs`): where commands it runs
+   * append their output; its messages are written there too. Absent in contexts made outside
+   * a job.
+   */
+  logFile?: string;
 }
 
 /** One step of a job to run. */
@@ -277,3 +283,34 @@ export interface ComponentRuntime {
   version: string;
   replicas: ReplicaView[];
 }
+
+/**
+ * Told about replica changes (DeployService.watchReplicas; the stable routes of src/routes).
+ * Called synchronously, so a listener sees a replica leave before anything stops it.
+ */
+export interface ReplicaWatcher {
+  /** A replica of the component changed (started, became ready or not, crashed, stopped): read routeTargets again. */
+  changed(project: string, componentId: string): void;
+  /**
+   * A replica is about to be stopped and is no longer ready: resolves when no request sent
+   * to it is in flight any more (the watcher bounds the wait; it never rejects).
+   */
+  draining?(project: string, componentId: string, instanceId: string): Promise<void>;
+}
+
+/** A ready replica a route may send traffic to (host runtimes: a port on this host). */
+export interface RouteEndpoint {
+  instanceId: string;
+  host: string;
+  port: number;
+}
+
+/** What a component's stable route leads to, as its runtime reports it. */
+export type RouteTargets =
+  /** Replicas on this host (process, container runtimes): the route proxies to the ready ones. */
+  | { kind: 'proxy'; endpoints: RouteEndpoint[] }
+  /**
+   * A cluster's own access (kubernetes runtime): the NodePort Service's ports, or the
+   * Ingress hosts and paths, as the cluster assigned them; OpenStage does not proxy these.
+   */
+  | { kind: 'cluster'; namespace: string; service: string; nodePorts: { port: number; nodePort: number }[]; ingress: { host: string; path: string }[] };

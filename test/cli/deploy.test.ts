@@ -7,6 +7,7 @@ import { answer, EXAMPLES, FAST_DEPLOY } from '../helpers/component.js';
 import { ADMIN, IAM_OVERRIDES, login } from '../helpers/iam-client.js';
 import { parse as parseYaml } from 'yaml';
 import { OpenstageCli, waitFor } from '../helpers/openstage-cli.js';
+import { viaRoute } from '../helpers/route.js';
 import { startServer } from '../helpers/server.js';
 
 /** GET / of a URL the CLI printed. */
@@ -41,6 +42,12 @@ describe('openstage deploy and the component commands', () => {
     const body = await hello(deployed.urls[0]);
     assert.equal(body.service, 'web');
     assert.equal(body.version, '1.0.0');
+    // The stable route, printed by deploy, answers on the server's own port.
+    const port = Number(new URL(srv.url).port);
+    assert.deepEqual(deployed.routes, [`http://web.shop.localhost:${port}/`]);
+    assert.equal((await viaRoute(port, `web.shop.localhost:${port}`)).body.version, '1.0.0');
+    const text = await cli.run(['status', 'web']);
+    assert.match(text.out, new RegExp(`route\\s+http://web\\.shop\\.localhost:${port}/`));
 
     // The pushed tree, read through the Git API with the authorization the CLI made and saved.
     const gitAuth = parseYaml(readFileSync(cli.configFile, 'utf8')).contexts[new URL(srv.url).host].git.auth;
@@ -73,6 +80,7 @@ describe('openstage deploy and the component commands', () => {
     const shown = await cli.json(['status', 'web']);
     assert.equal(shown.status.instances.length, 2);
     for (const i of shown.status.instances) assert.equal((await answer(i.port)).version, '1.0.0');
+    assert.equal((await viaRoute(port, `web.shop.localhost:${port}`)).body.version, '1.0.0', 'the route followed the rollback');
 
     const stopped = await cli.json(['stop', 'web']);
     assert.equal(stopped.status.component_status, 'STOPPED');

@@ -107,6 +107,7 @@ export class ApplicationService {
       }
       return next;
     });
+    this.deps.bus.publish('cas.application.updated', { project, applicationId });
     return { ...updated, componentCount: await this.deps.components.countInApplication(project, applicationId) };
   }
 

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { SseStream } from '../../core/sse.js';
 import { ErrorBody, ListQuery, ProjectParams, type ListQueryWire } from '../common/schemas.js';
 import type { CasServices } from '../index.js';
 import type { ActionParameters } from './service.js';
@@ -134,9 +135,17 @@ export function componentRoutes(app: FastifyInstance, { components }: CasService
   app.get(
     '/applications/:application_id/components/:component_id/logs',
     { schema: { operationId: 'ShowComponentLogs', summary: "The last lines of each replica's log", tags, params: ComponentParams, querystring: LogsQuery, response: { 200: LogsResponse, ...errors } } },
-    async (req) => {
+    async (req, reply) => {
       const p = req.params as CompParams;
-      return logsToWire(await components.logs(p.project, p.application_id, p.component_id, (req.query as { lines?: number }).lines ?? 100));
+      const q = req.query as { lines?: number; follow?: boolean };
+      if (!q.follow) return logsToWire(await components.logs(p.project, p.application_id, p.component_id, q.lines ?? 100));
+      // follow=true: Server-Sent Events, one `log` event per line (src/cas/component/README.md).
+      const follow = await components.logFollow(p.project, p.application_id, p.component_id);
+      const sse = new SseStream();
+      void follow({ lines: q.lines ?? 100, signal: sse.signal }, (l) => sse.send('log', { instance_id: l.instanceId, version: l.version, line: l.line }))
+        .catch((err: unknown) => req.log.error({ err }, 'log follow failed'))
+        .finally(() => sse.end());
+      return reply.headers(SseStream.headers).send(sse.stream);
     },
   );
 }

@@ -259,8 +259,11 @@ export const ListComponentsQuery = Type.Object({
 
 export const GetComponentQuery = Type.Object({ expect_fields: Type.Optional(Type.String({ maxLength: 1024 })), version: Type.Optional(Type.String({ maxLength: 64 })) });
 
-/** OpenStage's log API: the last `lines` lines (1–1000, default 100) of each replica. */
-export const LogsQuery = Type.Object({ lines: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })) });
+/**
+ * OpenStage's log API: the last `lines` lines (1–1000, default 100) of each replica; with
+ * `follow=true` a stream of Server-Sent Events that goes on with every new line.
+ */
+export const LogsQuery = Type.Object({ lines: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })), follow: Type.Optional(Type.Boolean()) });
 
 // ───────────── responses ─────────────
 
@@ -274,8 +277,29 @@ const Instance = Type.Object({
 });
 
 /**
- * `status` (NJS ComponentStatusView, servicestage.md §4.2). `instances` is OpenStage's
- * addition: the replicas the process runtime runs, with the local port each listens on.
+ * A stable route of the component (OpenStage's addition, src/routes/README.md): `http` (a
+ * host name on OpenStage's port: `host`, `url`), `tcp` (`address`, `listening`), or for a
+ * component on a Kubernetes cluster the cluster's own `nodeport` (`service`, `namespace`,
+ * `port`, `node_port`) or `ingress` (`host`, `path`).
+ */
+const Route = Type.Object({
+  type: Type.String(),
+  host: Type.Optional(Type.String()),
+  url: Type.Optional(Type.String()),
+  address: Type.Optional(Type.String()),
+  listening: Type.Optional(Type.Boolean()),
+  ready_replicas: Type.Optional(Type.Integer()),
+  service: Type.Optional(Type.String()),
+  namespace: Type.Optional(Type.String()),
+  port: Type.Optional(Type.Integer()),
+  node_port: Type.Optional(Type.Integer()),
+  path: Type.Optional(Type.String()),
+});
+
+/**
+ * `status` (NJS ComponentStatusView, servicestage.md §4.2). `instances` and `routes` are
+ * OpenStage's additions (the SDK models ignore them): the replicas the host runtimes run,
+ * with the local port each listens on, and the component's stable routes.
  */
 export const Status = Type.Object({
   component_status: Type.String(),
@@ -288,6 +312,7 @@ export const Status = Type.Object({
   update_time: Type.Integer(),
   artifact: Type.Object({ type: Type.String(), url: Type.String() }),
   instances: Type.Array(Instance),
+  routes: Type.Array(Route),
 });
 
 /** GET …/components/{id}: the stored body plus ids, names and `status`. */
@@ -363,7 +388,10 @@ export const FilterOptionsResponse = Type.Object({
   }),
 });
 
-export const LogsResponse = Type.Object({ logs: Type.Array(Type.Object({ instance_id: Type.String(), version: Type.String(), lines: Type.Array(Type.String()) })) });
+/** Replica logs: running replicas first (`state` running), then the last ones that stopped (`state` stopped, `stopped_at` RFC 3339). */
+export const LogsResponse = Type.Object({
+  logs: Type.Array(Type.Object({ instance_id: Type.String(), version: Type.String(), state: Type.String(), stopped_at: Type.Optional(Type.String()), lines: Type.Array(Type.String()) })),
+});
 
 // ───────────── converters ─────────────
 
@@ -384,7 +412,15 @@ function statusToWire(v: ComponentView): Static<typeof Status> {
     update_time: v.component.updatedAtMs,
     artifact: v.status.artifact,
     instances: v.status.instances.map((i) => ({ instance_id: i.instanceId, version: i.version, port: i.port, state: i.state, ready: i.ready, restarts: i.restarts })),
+    routes: v.status.routes.map(routeToWire),
   };
+}
+
+/** A route view (camelCase) in the wire's snake_case. */
+function routeToWire(r: Record<string, unknown>): Static<typeof Route> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(r)) out[k.replace(/[A-Z]/g, (m) => `_${m.toLowerCase()}`)] = v;
+  return out as Static<typeof Route>;
 }
 
 /** The full component (GET): the stored body (source credentials redacted), ids, names and the status object. */
@@ -438,5 +474,5 @@ export function filterOptionsToWire(o: FilterOptions): Static<typeof FilterOptio
 }
 
 export function logsToWire(logs: InstanceLogs[]): Static<typeof LogsResponse> {
-  return { logs: logs.map((l) => ({ instance_id: l.instanceId, version: l.version, lines: l.lines })) };
+  return { logs: logs.map((l) => ({ instance_id: l.instanceId, version: l.version, state: l.stoppedAtMs === undefined ? 'running' : 'stopped', ...(l.stoppedAtMs !== undefined ? { stopped_at: time(l.stoppedAtMs) } : {}), lines: l.lines })) };
 }

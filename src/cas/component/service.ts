@@ -18,7 +18,7 @@ import { buildPlan, configMounts } from './plan.js';
 import type { UpdateComponentBodyWire } from './schemas.js';
 import { keepRealUrls, redactUrl } from './source-secret.js';
 import * as componentStore from './store.js';
-import type { Component, ComponentBody, ComponentRecord, ComponentView, FilterOptions, GitCredentialsResolver, InstanceLogs, RecordJobInfo, StatusView } from './types.js';
+import type { Component, ComponentBody, ComponentRecord, ComponentRouteInfo, ComponentView, FilterOptions, GitCredentialsResolver, InstanceLogs, RecordJobInfo, RouteInfo, StatusView } from './types.js';
 
 
 /** Actions the engine runs (servicestage.md §4 action enum); the others are 400 SVCSTG.00100418. */
@@ -77,6 +77,7 @@ export class ComponentService implements ComponentUsage {
   private readonly log: Logger;
   private serverUrl = '';
   private gitCredentials: GitCredentialsResolver | undefined;
+  private routes: { views(project: string, componentId: string): RouteInfo[] } | undefined;
 
   constructor(
     private readonly deps: CasDeps,
@@ -97,6 +98,28 @@ export class ComponentService implements ComponentUsage {
    */
   setGitCredentials(resolver: GitCredentialsResolver): void {
     this.gitCredentials = resolver;
+  }
+
+  /** Sets where a component's stable routes come from (src/routes), shown in its status. */
+  setRoutes(routes: { views(project: string, componentId: string): RouteInfo[] }): void {
+    this.routes = routes;
+  }
+
+  /**
+   * Components with their application and environment names, for the stable routes
+   * (src/routes): every project's, or the one named (undefined when it is gone).
+   */
+  async routeInfo(): Promise<ComponentRouteInfo[]>;
+  async routeInfo(project: string, componentId: string): Promise<ComponentRouteInfo | undefined>;
+  async routeInfo(project?: string, componentId?: string): Promise<ComponentRouteInfo[] | ComponentRouteInfo | undefined> {
+    const found = componentId !== undefined ? await componentStore.findComponent(this.deps.db.kysely, this.deps.secrets, project!, componentId) : undefined;
+    const list = componentId !== undefined ? (found ? [found] : []) : await componentStore.listComponents(this.deps.db.kysely, this.deps.secrets, undefined);
+    const out: ComponentRouteInfo[] = [];
+    for (const c of list) {
+      const [app, env] = await Promise.all([this.services.applications.get(c.projectId, c.applicationId).catch(() => undefined), this.services.environments.get(c.projectId, c.environmentId).catch(() => undefined)]);
+      out.push({ project: c.projectId, componentId: c.id, name: c.name, applicationId: c.applicationId, applicationName: app?.name ?? '', environmentName: env?.name ?? '', createdAtMs: c.createdAtMs, externalAccesses: c.body.external_accesses ?? [] });
+    }
+    return componentId !== undefined ? out[0] : out;
   }
 
   /**
@@ -150,6 +173,7 @@ export class ComponentService implements ComponentUsage {
     }
     await this.record(component, jobId, 'deploy', normalized.version, { action: 'deploy', version: normalized.version, replica: normalized.replica });
     await this.settleIfFailed(project, component.id, jobId);
+    this.deps.bus.publish('cas.component.changed', { project, componentId: component.id });
     this.log.info({ project, componentId: component.id, jobId }, 'component created');
     return { componentId: component.id, jobId };
   }
@@ -204,6 +228,7 @@ export class ComponentService implements ComponentUsage {
     await this.record(next, jobId, 'upgrade', normalized.version, { action: 'upgrade', version: normalized.version, replica: normalized.replica });
     await componentStore.updateComponent(this.deps.db.kysely, this.deps.secrets, next);
     await this.settleIfFailed(project, componentId, jobId);
+    this.deps.bus.publish('cas.component.changed', { project, componentId });
     return { componentId, jobId };
   }
 
@@ -279,6 +304,7 @@ export class ComponentService implements ComponentUsage {
     await this.record(next, jobId, action, version, { action, version, replica: body.replica, ...(parameters.replica !== undefined ? { parameters } : parameters.version ? { parameters } : {}) });
     await componentStore.updateComponent(this.deps.db.kysely, this.deps.secrets, next);
     await this.settleIfFailed(project, componentId, jobId);
+    this.deps.bus.publish('cas.component.changed', { project, componentId });
     return jobId;
   }
 
@@ -337,6 +363,17 @@ export class ComponentService implements ComponentUsage {
   async logs(project: string, applicationId: string, componentId: string, lines: number): Promise<InstanceLogs[]> {
     await this.require(project, applicationId, componentId);
     return this.services.deploy.logs(project, componentId, lines);
+  }
+
+  /**
+   * Opens a follow of the component's replica logs (OpenStage's log API with `follow=true`):
+   * the function returned emits the last `lines` lines of each running replica, then each new
+   * line, until `signal` aborts.
+   * @throws 401 SVCSTG.00100401 when absent (before anything is streamed)
+   */
+  async logFollow(project: string, applicationId: string, componentId: string): Promise<(options: { lines: number; signal: AbortSignal }, emit: (line: { instanceId: string; version: string; line: string }) => void) => Promise<void>> {
+    await this.require(project, applicationId, componentId);
+    return (options, emit) => this.services.deploy.followLogs(project, componentId, options, emit);
   }
 
   /** GET /components/filterOptions: applications and environments that have components, and their enterprise projects. */
@@ -558,6 +595,7 @@ export class ComponentService implements ComponentUsage {
   private async startRemoval(c: Component): Promise<string> {
     const jobId = await this.services.deploy.remove(c.projectId, c.id, async () => {
       await this.deps.db.kysely.transaction().execute((trx) => componentStore.deleteComponent(trx, c.projectId, c.id));
+      this.deps.bus.publish('cas.component.changed', { project: c.projectId, componentId: c.id });
       this.log.info({ project: c.projectId, componentId: c.id }, 'component removed');
     });
     await componentStore.updateComponent(this.deps.db.kysely, this.deps.secrets, { ...c, deleteJobId: jobId, updatedAtMs: this.deps.clock.now() });
@@ -574,7 +612,10 @@ export class ComponentService implements ComponentUsage {
       remainingBatch: gray?.remaining_batch ?? 0,
     };
     const body = deployType === 'deploy' || deployType === 'upgrade' ? c.body : undefined;
-    await componentStore.insertRecord(this.deps.db.kysely, this.deps.secrets, { jobId, projectId: c.projectId, componentId: c.id, deployType, version, description, jobInfo, status: 'RUNNING', beginMs: this.deps.clock.now(), endMs: 0, ...(body ? { body } : {}) });
+    // Each build has its own revision, also when the version stays (a redeploy on push): the
+    // version and the job's short id, as the artifact directory is named (src/deploy).
+    const described = body ? { ...description, revision: `${version}-${jobId.slice(3, 11)}` } : description;
+    await componentStore.insertRecord(this.deps.db.kysely, this.deps.secrets, { jobId, projectId: c.projectId, componentId: c.id, deployType, version, description: described, jobInfo, status: 'RUNNING', beginMs: this.deps.clock.now(), endMs: 0, ...(body ? { body } : {}) });
   }
 
   /** settleBody for a job that may have failed before its record and body were written (the engine's call came too early). */
@@ -621,6 +662,7 @@ export class ComponentService implements ComponentUsage {
       lastJobId: c.deleteJobId || rt?.lastJobId || '',
       artifact,
       instances,
+      routes: this.routes?.views(c.projectId, c.id) ?? [],
     };
   }
 

@@ -73,8 +73,9 @@ export async function findComponent(db: Executor, box: SecretBox, project: strin
 }
 
 /** The project's components, optionally only an application's (unordered). */
-export async function listComponents(db: Executor, box: SecretBox, project: string, applicationId?: string): Promise<Component[]> {
-  let q = db.selectFrom('cas_components').selectAll().where('project_id', '=', project);
+export async function listComponents(db: Executor, box: SecretBox, project: string | undefined, applicationId?: string): Promise<Component[]> {
+  let q = db.selectFrom('cas_components').selectAll();
+  if (project !== undefined) q = q.where('project_id', '=', project);
   if (applicationId !== undefined) q = q.where('application_id', '=', applicationId);
   return (await q.execute()).map((r) => toComponent(box, r));
 }

@@ -34,6 +34,21 @@ export interface InstanceView {
   restarts: number;
 }
 
+/** What a component's stable routes need (src/routes): its names and external accesses. */
+export interface ComponentRouteInfo {
+  project: string;
+  componentId: string;
+  name: string;
+  applicationId: string;
+  applicationName: string;
+  environmentName: string;
+  createdAtMs: number;
+  externalAccesses: { protocol?: string; address?: string; forward_port?: number }[];
+}
+
+/** A component's stable routes as the status shows them (src/routes RouteView, OpenStage's addition). */
+export type RouteInfo = Record<string, unknown> & { type: string };
+
 /** The status object (servicestage.md §4.2) without the fields taken from the component. */
 export interface StatusView {
   componentStatus: string;
@@ -43,6 +58,7 @@ export interface StatusView {
   lastJobId: string;
   artifact: { type: string; url: string };
   instances: InstanceView[];
+  routes: RouteInfo[];
 }
 
 /** A component as answered: with the names of its application and environment and its status. */
@@ -95,6 +111,8 @@ export interface InstanceLogs {
   instanceId: string;
   version: string;
   lines: string[];
+  /** Set for a replica that is no longer running: when it stopped (epoch ms). */
+  stoppedAtMs?: number;
 }
 
 /**

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { CliError, EXIT, usageError } from '../errors.js';
-import { componentPath, getComponent, listComponents, replicaUrls, waitJob } from '../lookup.js';
+import { componentPath, componentUrls, getComponent, listComponents, replicaUrls, routeUrls, waitJob } from '../lookup.js';
 import { formatFields, formatTable, print, printList } from '../output.js';
 import type { Session } from '../session.js';
 import type { WithSession } from './types.js';
@@ -52,7 +52,7 @@ export function componentCommands(program: Command, withSession: WithSession): v
           { header: 'VERSION', get: (c) => c.version },
           { header: 'STATUS', get: (c) => c.status?.component_status },
           { header: 'READY', get: (c) => `${c.status?.available_replica ?? 0}/${c.status?.replica ?? 0}` },
-          { header: 'URLS', get: (c) => replicaUrls(s, c.status).join(' ') },
+          { header: 'URLS', get: (c) => componentUrls(s, c.status).join(' ') },
         ]);
         return;
       }
@@ -60,17 +60,17 @@ export function componentCommands(program: Command, withSession: WithSession): v
       const view = (await s.api.get(await s.cas(componentPath(c)))).body;
       const st = view.status ?? {};
       print(s.format, view, () => {
-        const head = formatFields([['component', `${view.application_name}/${view.name}`], ['environment', view.environment_name], ['version', view.version], ['status', st.component_status], ['replicas', `${st.available_replica}/${st.replica} ready`], ['failure', st.fail_detail], ['last job', st.last_job_id], ['urls', replicaUrls(s, st).join(' ')]]);
+        const head = formatFields([['component', `${view.application_name}/${view.name}`], ['environment', view.environment_name], ['version', view.version], ['status', st.component_status], ['replicas', `${st.available_replica}/${st.replica} ready`], ['failure', st.fail_detail], ['last job', st.last_job_id], ['route', routeUrls(st).join(' ')], ['replicas at', replicaUrls(s, st).join(' ')]]);
         const instances = st.instances ?? [];
         return instances.length ? `${head}\n\n${formatTable(instances, [{ header: 'INSTANCE', get: (i: any) => i.instance_id }, { header: 'VERSION', get: (i: any) => i.version }, { header: 'PORT', get: (i: any) => i.port }, { header: 'STATE', get: (i: any) => i.state }, { header: 'READY', get: (i: any) => i.ready }, { header: 'RESTARTS', get: (i: any) => i.restarts }])}` : head;
       });
     }),
   );
 
-  where(program.command('logs <component>').description("the last lines of each replica's log; -f keeps printing new lines"))
-    .option('-f, --follow', 'keep printing new lines until interrupted')
+  where(program.command('logs <component>').description("the last lines of each replica's log (and of the last stopped ones); -f keeps printing new lines"))
+    .option('-f, --follow', 'keep printing new lines (replicas started meanwhile included) until interrupted')
     .option('--lines <n>', 'lines per replica (1–1000)', '100')
-    .option('--interval <ms>', 'poll period with --follow', '1000')
+    .option('--interval <ms>', 'poll period with --follow against a server without streamed logs', '1000')
     .action(
       withSession(async (s, ref: string, o: Where & { follow?: boolean; lines: string; interval: string }) => {
         const lines = Number(o.lines);
@@ -78,6 +78,22 @@ export function componentCommands(program: Command, withSession: WithSession): v
         const c = await getComponent(s, ref, o.app, o.env);
         const path = await s.cas(`${componentPath(c)}/logs`);
         const fetchLogs = async (): Promise<{ instance_id: string; version: string; lines: string[] }[]> => (await s.api.get(path, { query: { lines } })).body.logs ?? [];
+        if (o.follow) {
+          // Interrupting is the normal end of a follow: exit 0 at once.
+          process.once('SIGINT', () => process.exit(0));
+          process.once('SIGTERM', () => process.exit(0));
+          const many = (c.status?.replica ?? 1) > 1;
+          try {
+            for await (const e of s.api.events(path, { query: { lines, follow: true } })) {
+              if (e.event !== 'log') continue;
+              process.stdout.write(s.format === 'table' ? `${many ? `[${String(e.data.instance_id).slice(0, 8)}] ` : ''}${e.data.line}\n` : `${JSON.stringify(e.data)}\n`);
+            }
+            return;
+          } catch (err) {
+            // A server without streamed logs answers JSON: poll it instead.
+            if (!(err instanceof CliError && /no event stream/.test(err.message))) throw err;
+          }
+        }
         const first = await fetchLogs();
         if (!o.follow) {
           print(s.format, first, () => first.map((l) => (first.length > 1 ? l.lines.map((x) => `[${l.instance_id.slice(0, 8)}] ${x}`) : l.lines).join('\n')).filter(Boolean).join('\n'));

@@ -6,7 +6,7 @@ import { basename, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import type { Command } from 'commander';
 import { CliError, EXIT, usageError } from '../errors.js';
-import { componentPath, findEnvironment, listApplications, listComponents, replicaUrls, waitJob } from '../lookup.js';
+import { componentPath, findEnvironment, listApplications, listComponents, replicaUrls, routeUrls, waitJob } from '../lookup.js';
 import { print, progress } from '../output.js';
 import type { Session } from '../session.js';
 import { createLocalEnvironment } from './resources.js';
@@ -142,7 +142,7 @@ export function deployCommand(program: Command, withSession: WithSession): void 
     .option('--health <path>', 'HTTP readiness probe path, e.g. /health')
     .option('--no-wait', 'return once the deployment job is submitted')
     .option('--timeout <seconds>', 'longest wait for the job', '1800')
-    .addHelpText('after', '\nFiles are taken as git would (.gitignore), less node_modules/, target/, __pycache__/, .venv/, *.log and the patterns of .openstageignore.\nThe URL printed is a replica\'s address on the server\'s host.')
+    .addHelpText('after', '\nFiles are taken as git would (.gitignore), less node_modules/, target/, __pycache__/, .venv/, *.log and the patterns of .openstageignore.\nThe URL printed is the component\'s stable route (http://<component>.<application>.localhost:<port>/ by default): it follows roll-outs and\nbalances over the ready replicas; the replicas\' own addresses change at each roll-out.')
     .action(
       withSession(async (s, dirArg: string | undefined, o: DeployOptions) => {
         const dir = resolve(dirArg ?? '.');
@@ -227,9 +227,12 @@ export function deployCommand(program: Command, withSession: WithSession): void 
         }
         if (o.wait) await waitJob(s, jobId, { timeoutSeconds: Number(o.timeout) });
         const view = (await s.api.get(await s.cas(`/applications/${app.id}/components/${componentId}`))).body;
+        const routes = routeUrls(view.status);
         const urls = o.wait ? replicaUrls(s, view.status) : [];
-        print(s.format, { component_id: componentId, application_id: app.id, environment_id: env.id, job_id: jobId, version, commit: sha, status: view.status?.component_status, urls }, () =>
-          o.wait ? `${name} ${version} is ${view.status?.component_status}${urls.length ? `\nurl: ${urls.join(' ')}` : ''}` : `job ${jobId} submitted (openstage job wait ${jobId})`,
+        print(s.format, { component_id: componentId, application_id: app.id, environment_id: env.id, job_id: jobId, version, commit: sha, status: view.status?.component_status, routes, urls }, () =>
+          o.wait
+            ? `${name} ${version} is ${view.status?.component_status}${routes.length ? `\nurl: ${routes.join(' ')}` : ''}${urls.length ? `\nreplicas: ${urls.join(' ')}` : ''}`
+            : `job ${jobId} submitted (openstage job wait ${jobId})${routes.length ? `\nurl: ${routes.join(' ')}` : ''}`,
         );
       }),
     );

@@ -349,8 +349,8 @@ export function signalGroup(pid: number, signal: NodeJS.Signals): void {
   }
 }
 
-/** The last `lines` lines of a text file (reads at most its last 256 KiB); [] when it is missing. */
-export async function tailLines(file: string, lines: number): Promise<string[]> {
+/** The last `lines` lines of a text file (reads at most its last `maxBytes`, default 256 KiB); [] when it is missing. */
+export async function tailLines(file: string, lines: number, maxBytes = 256 * 1024): Promise<string[]> {
   let handle;
   try {
     handle = await open(file, 'r');
@@ -359,7 +359,7 @@ export async function tailLines(file: string, lines: number): Promise<string[]> 
   }
   try {
     const { size } = await handle.stat();
-    const length = Math.min(size, 256 * 1024);
+    const length = Math.min(size, maxBytes);
     const buffer = Buffer.alloc(length);
     await handle.read(buffer, 0, length, size - length);
     const text = buffer.toString('utf8').replace(/\n$/, '');

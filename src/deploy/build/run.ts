@@ -75,9 +75,39 @@ export async function runLogged(command: string, args: string[], options: RunOpt
   }
   if (options.signal.aborted) throw options.signal.reason instanceof Error ? options.signal.reason : new Error(String(options.signal.reason));
   if (exit.code === 0) return { stdout };
-  const tail = await tailLines(options.logFile, LOG_TAIL_LINES);
   const how = exit.code !== null ? `exit code ${exit.code}` : `signal ${exit.signal}`;
-  throw new BuildError(`'${[command, ...args].join(' ')}' failed with ${how}${tail.length ? `; last lines of the build log:\n${tail.join('\n')}` : ''}`, stdout);
+  throw new BuildError(`'${[command, ...args].join(' ')}' failed with ${how}${await failureExcerpt(options.logFile)}`, stdout);
+}
+
+/** Lines of a build log that say what went wrong (npm, Maven, pip, javac, go, git, the shell). */
+const ERROR_LINE = /\b(error|err!|fatal|failed|failure|exception|cannot|could not|not found|no such|denied|refused|panic)\b|^\S+\.go:\d+:\d+: /i;
+/** A tool's usage text: where the lines that explain an error end (npm prints its usage after them). */
+const USAGE_LINE = /^\s*(npm (error|err!)\s+)?usage:/i;
+/** Error lines quoted first from a failed build's log. */
+const ERROR_LINES = 10;
+/** Bytes of a build log searched for error lines (its end). */
+const SEARCHED_BYTES = 1024 * 1024;
+
+/**
+ * What a failed command's message quotes from the build log: first the error lines (the
+ * first ERROR_LINES lines that name an error, from the last SEARCHED_BYTES of the log, up to
+ * a usage text, blank error-prefix lines left out) — a tool's first error says why, while the
+ * end of its output is often usage or a summary — then the last LOG_TAIL_LINES lines. The
+ * whole log is `GET .../jobs/{job_id}/tasks/{task_id}/logs`. '' for an empty log.
+ */
+export async function failureExcerpt(logFile: string): Promise<string> {
+  const all = await tailLines(logFile, 100_000, SEARCHED_BYTES);
+  if (all.length === 0) return '';
+  const errors: string[] = [];
+  for (const line of all) {
+    if (errors.length > 0 && USAGE_LINE.test(line)) break;
+    const text = line.replace(/^\s*(npm (error|err!)|\[error\]|error:?)\s*/i, '');
+    if (ERROR_LINE.test(line) && text.trim() !== '') errors.push(line);
+    if (errors.length >= ERROR_LINES) break;
+  }
+  const tail = all.slice(-LOG_TAIL_LINES);
+  const shownFirst = errors.length > 0 && !errors.every((l) => tail.includes(l)) ? `; error lines of the build log:\n${errors.join('\n')}\n` : '; ';
+  return `${shownFirst}last lines of the build log:\n${tail.join('\n')}`;
 }
 
 /** A URL with any user info removed, for messages. */

@@ -6,7 +6,7 @@ import type { Logger } from '../../core/log.js';
 import { BuildError } from '../build/run.js';
 import { HostReplicas } from '../host/replica-service.js';
 import { HostRuntime } from '../host/runtime.js';
-import type { Artifact, BuildStep, ContainerArtifact, Release, ReleaseLookup } from '../runtime.js';
+import type { Artifact, BuildStep, ContainerArtifact, Release, ReleaseLookup, RuntimeHooks } from '../runtime.js';
 import type { ComponentPlan } from '../types.js';
 import { ContainerDriver, LABEL, type UserNamespace } from './driver.js';
 import { Podman, PodmanError } from './podman.js';
@@ -37,6 +37,8 @@ export interface ContainerRuntimeDeps {
   portRange: [number, number];
   readyTimeoutMs: number;
   onChange?: (project: string, componentId: string) => void;
+  /** What the engine gives every runtime (runtime.ts RuntimeHooks). */
+  hooks?: RuntimeHooks;
 }
 
 /** The container settings of `deploy` (src/core/config.ts). */
@@ -155,6 +157,7 @@ export class ContainerRuntime extends HostRuntime {
       // A container has its image's environment (PATH…): nothing of the host's is added.
       baseEnv: () => ({}),
       ...(deps.onChange ? { onChange: deps.onChange } : {}),
+      ...(deps.hooks ? { replicaEnded: deps.hooks.replicaEnded } : {}),
     });
     this.replicaSet = replicaSet;
   }

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { rmSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { existsSync, rmSync } from 'node:fs';
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { hostname, networkInterfaces } from 'node:os';
 import { join } from 'node:path';
@@ -9,13 +9,19 @@ import type { Db } from '../../core/db/kysely.js';
 import type { Logger } from '../../core/log.js';
 import { runProbe, type ProbeResult, type ProbeSpec } from '../../core/process/probe.js';
 import type { ExitInfo } from '../../core/process/supervisor.js';
-import type { EndedReplica, Release, ReleaseLookup } from '../runtime.js';
+import type { EndedReplica, Release, ReleaseLookup, ReplicaLogFile, ReplicaWatcher, StoppedReplicaLogs } from '../runtime.js';
 import * as deployStore from '../store.js';
 import type { PlanProbe, ReplicaView } from '../types.js';
 import type { DriverState, HostReplicaSpec, ReplicaDriver } from './driver.js';
 
 /** Lines of a replica's log quoted when it fails. */
 const FAIL_LOG_LINES = 20;
+
+/** Lines of a stopped replica's log kept (`<root>/logs/<project>/<component>/replicas/<instance>.json`). */
+export const KEPT_LOG_LINES = 1000;
+
+/** Stopped replicas whose last lines are kept per component (the newest). */
+export const KEPT_STOPPED_REPLICAS = 5;
 
 interface Live {
   row: deployStore.ReplicaRow;
@@ -101,11 +107,17 @@ export function hostAddresses(): string[] {
  */
 export class HostReplicas {
   private readonly live = new Map<string, Live>();
+  private readonly watchers: ReplicaWatcher[] = [];
   private stopMonitor?: () => void;
   /** Set by `detach`: OpenStage is stopping and the replicas are left to the next start. */
   private detached = false;
 
   constructor(private readonly deps: HostReplicasDeps) {}
+
+  /** Subscribes to replica changes: told synchronously, and asked to drain a replica before it is stopped. */
+  watch(watcher: ReplicaWatcher): void {
+    this.watchers.push(watcher);
+  }
 
   /** Called by the driver after every state change of a replica. */
   changed(state: DriverState): void {
@@ -117,7 +129,7 @@ export class HostReplicas {
       live.row.startTicks = state.startTicks;
       deployStore.setReplicaProcess(this.deps.db.kysely, state.instanceId, state.pid, state.startTicks).catch((err: unknown) => this.deps.log.error({ err }, 'replica write failed'));
     }
-    this.deps.onChange?.(live.row.project, live.row.componentId);
+    this.notify(live.row.project, live.row.componentId);
   }
 
   /** Starts the periodic liveness/readiness monitor. */
@@ -243,8 +255,10 @@ export class HostReplicas {
     // start, which adopts it (and puts an interrupted rollout back in order).
     if (this.detached) throw new Error('interrupted: the server is stopping');
     const live = this.live.get(instanceId);
-    if (live) live.ready = false;
+    // Out of every route first, and no request left in flight to it, before it is signalled.
+    if (live) await this.unready(live);
     await deployStore.setReplicaDesired(this.deps.db.kysely, [instanceId], 'stopped');
+    const before = live ? await this.deps.driver.logs(instanceId, KEPT_LOG_LINES).catch(() => []) : [];
     const exit = await this.deps.driver.stop(instanceId);
     // While the registry is cleaned up the replica stays listed here, so its port is given to
     // no new replica whose fresh registration could be taken for this one's.
@@ -254,8 +268,9 @@ export class HostReplicas {
     }
     this.live.delete(instanceId);
     await deployStore.deleteReplicas(this.deps.db.kysely, [instanceId]);
+    if (live) await this.keepLog(live, before, exit);
     rmSync(this.homeOf(instanceId), { recursive: true, force: true });
-    if (live) this.deps.onChange?.(live.row.project, live.row.componentId);
+    if (live) this.notify(live.row.project, live.row.componentId);
     return exit;
   }
 
@@ -286,6 +301,34 @@ export class HostReplicas {
     return this.deps.driver.logs(instanceId, lines);
   }
 
+  /** The log files of a component's live replicas that the driver writes on this host. */
+  logFiles(project: string, componentId: string): ReplicaLogFile[] {
+    return this.list(project, componentId).flatMap((r) => {
+      const path = this.live.get(r.instanceId)?.spec.logFile;
+      return path && existsSync(path) ? [{ instanceId: r.instanceId, version: r.version, path }] : [];
+    });
+  }
+
+  /**
+   * The last `lines` lines of the component's stopped replicas (at most KEPT_STOPPED_REPLICAS,
+   * newest first): kept when they stopped, so a replica that crashed out of a roll-out or was
+   * stopped still shows why. Unreadable files are skipped.
+   */
+  async stoppedLogs(project: string, componentId: string, lines: number): Promise<StoppedReplicaLogs[]> {
+    const dir = this.keptDir(project, componentId);
+    const names = await readdir(dir).catch(() => [] as string[]);
+    const out: StoppedReplicaLogs[] = [];
+    for (const name of names.filter((n) => n.endsWith('.json'))) {
+      try {
+        const kept = JSON.parse(await readFile(join(dir, name), 'utf8')) as StoppedReplicaLogs;
+        out.push({ ...kept, lines: kept.lines.slice(-lines) });
+      } catch {
+        // half written or removed meanwhile
+      }
+    }
+    return out.sort((a, b) => b.stoppedAtMs - a.stoppedAtMs);
+  }
+
   /** Lets every replica run on without supervision (OpenStage stopping; the next start adopts them). */
   detach(): void {
     this.detached = true;
@@ -303,6 +346,44 @@ export class HostReplicas {
 
   private homeOf(instanceId: string): string {
     return join(this.deps.root, 'replicas', instanceId);
+  }
+
+  /** Where a component's stopped replicas' last lines are kept (removed with the component). */
+  private keptDir(project: string, componentId: string): string {
+    return join(this.deps.root, 'logs', project, componentId, 'replicas');
+  }
+
+  /** Tells every watcher that the component's replicas changed. */
+  private notify(project: string, componentId: string): void {
+    this.deps.onChange?.(project, componentId);
+    for (const w of this.watchers) w.changed(project, componentId);
+  }
+
+  /** Takes a replica out of service: not ready, watchers told, requests in flight to it finished. */
+  private async unready(live: Live): Promise<void> {
+    live.ready = false;
+    const { project, componentId, instanceId } = live.row;
+    this.notify(project, componentId);
+    await Promise.all(this.watchers.map((w) => w.draining?.(project, componentId, instanceId)));
+  }
+
+  /**
+   * Keeps the last lines of a replica being removed (what its log holds after the stop, else
+   * what it held before) and drops the oldest kept ones beyond KEPT_STOPPED_REPLICAS.
+   */
+  private async keepLog(live: Live, before: string[], exit: ExitInfo | undefined): Promise<void> {
+    const after = await this.deps.driver.logs(live.row.instanceId, KEPT_LOG_LINES).catch(() => [] as string[]);
+    const lines = after.length ? after : before;
+    const dir = this.keptDir(live.row.project, live.row.componentId);
+    try {
+      await mkdir(dir, { recursive: true, mode: 0o700 });
+      const kept: StoppedReplicaLogs & { exit?: ExitInfo } = { instanceId: live.row.instanceId, version: live.row.version, lines, stoppedAtMs: this.deps.clock.now(), ...(exit ? { exit } : {}) };
+      await writeFile(join(dir, `${live.row.instanceId}.json`), JSON.stringify(kept), { mode: 0o600 });
+      const all = await this.stoppedLogs(live.row.project, live.row.componentId, 0);
+      for (const old of all.slice(KEPT_STOPPED_REPLICAS)) await rm(join(dir, `${old.instanceId}.json`), { force: true });
+    } catch (err) {
+      this.deps.log.warn({ err, instanceId: live.row.instanceId }, 'keeping the log of a stopped replica failed');
+    }
   }
 
   /** The driver's spec of a replica: its variables and rendered files. */
@@ -338,7 +419,7 @@ export class HostReplicas {
 
   private markReady(live: Live): void {
     live.ready = true;
-    this.deps.onChange?.(live.row.project, live.row.componentId);
+    this.notify(live.row.project, live.row.componentId);
   }
 
   /** Runs a probe against a replica: http/tcp from here, command probes inside its confinement. */
@@ -359,7 +440,7 @@ export class HostReplicas {
         if (live.livenessFailures >= 3) {
           this.deps.log.warn({ instanceId: live.row.instanceId, detail: result.detail }, 'liveness probe failed 3 times; restarting replica');
           live.livenessFailures = 0;
-          live.ready = false;
+          await this.unready(live);
           await this.deps.driver.stop(live.row.instanceId);
           if (!this.live.has(live.row.instanceId) || this.detached) continue;
           await this.deps.driver.start(live.spec).catch((err: unknown) => this.deps.log.error({ err }, 'replica restart failed'));
@@ -371,7 +452,7 @@ export class HostReplicas {
         const ready = (await this.probe(live, readinessProbe)).ok;
         if (ready !== live.ready) {
           live.ready = ready;
-          this.deps.onChange?.(live.row.project, live.row.componentId);
+          this.notify(live.row.project, live.row.componentId);
         }
       } else if (!live.ready && this.deps.clock.now() - (state.startedAtMs ?? 0) >= this.deps.settleMs) {
         this.markReady(live);

@@ -1,4 +1,4 @@
-import type { Artifact, BuildStep, Release, ReleaseLookup, ReplicaLogs, RolloutOptions, Runtime, StopOutcome } from '../runtime.js';
+import type { Artifact, BuildStep, Release, ReleaseLookup, ReplicaLogFile, ReplicaLogs, ReplicaWatcher, RolloutOptions, RouteTargets, Runtime, StopOutcome, StoppedReplicaLogs } from '../runtime.js';
 import type { ComponentPlan, ReplicaView, TaskContext } from '../types.js';
 import type { HostReplicas } from './replica-service.js';
 
@@ -81,6 +81,25 @@ export abstract class HostRuntime implements Runtime {
     const out: ReplicaLogs[] = [];
     for (const r of this.replicaSet.list(project, componentId)) out.push({ instanceId: r.instanceId, version: r.version, lines: await this.replicaSet.logs(r.instanceId, lines) });
     return out;
+  }
+
+  stoppedLogs(project: string, componentId: string, lines: number): Promise<StoppedReplicaLogs[]> {
+    return this.replicaSet.stoppedLogs(project, componentId, lines);
+  }
+
+  logFiles(project: string, componentId: string): ReplicaLogFile[] {
+    return this.replicaSet.logFiles(project, componentId);
+  }
+
+  watch(watcher: ReplicaWatcher): void {
+    this.replicaSet.watch(watcher);
+  }
+
+  /** The ready replicas, on this host's loopback at their ports; undefined when none runs here. */
+  routeTargets(project: string, componentId: string): RouteTargets | undefined {
+    const all = this.replicaSet.list(project, componentId);
+    if (all.length === 0) return undefined;
+    return { kind: 'proxy', endpoints: all.filter((r) => r.ready).map((r) => ({ instanceId: r.instanceId, host: '127.0.0.1', port: r.port })) };
   }
 
   async adopt(releaseOf: ReleaseLookup): Promise<void> {

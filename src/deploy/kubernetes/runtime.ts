@@ -1,10 +1,10 @@
 import type { Logger } from '../../core/log.js';
-import type { Artifact, BuildStep, Release, ReleaseLookup, ReplicaLogs, RolloutOptions, Runtime, StopOutcome } from '../runtime.js';
+import type { Artifact, BuildStep, Release, ReleaseLookup, ReplicaLogs, RolloutOptions, RouteTargets, Runtime, StopOutcome } from '../runtime.js';
 import type { ComponentPlan, ReplicaView, TaskContext } from '../types.js';
 import { clusterBinding, connectionKey, describeApiError, loadKubeConfig } from './cluster.js';
 import { Connection, WatchStoppedError } from './connection.js';
-import type { V1Pod } from '@kubernetes/client-node';
-import { CONTAINER, LABELS, ROLLOUT_MARK, baseName, componentSelector, ownedBy, workloadObjects, type Track, type WorkloadTarget } from './objects.js';
+import type { KubernetesObject, V1Ingress, V1Pod, V1Service } from '@kubernetes/client-node';
+import { CONTAINER, LABELS, MANAGED_BY, ROLLOUT_MARK, baseName, componentSelector, ownedBy, workloadObjects, type Track, type WorkloadTarget } from './objects.js';
 import { byAge, podFailure, podView, rolloutState } from './status.js';
 
 /** A managed resource of an environment with its secrets decrypted (EnvironmentService.bindings). */
@@ -53,6 +53,8 @@ export interface KubernetesRuntimeDeps {
 interface Placement {
   conn: Connection;
   base: string;
+  /** The component's external access as the cluster assigned it (the NodePort Service's ports, the Ingress rules). */
+  access?: { nodePorts: { port: number; nodePort: number }[]; ingress: { host: string; path: string }[] };
 }
 
 function key(project: string, componentId: string): string {
@@ -223,6 +225,17 @@ export class KubernetesRuntime implements Runtime {
   }
 
   /**
+   * The component's stable route is the cluster's (src/routes): the NodePort Service's ports
+   * as the cluster assigned them, or the Ingress rules; read when the objects were applied (or,
+   * after an OpenStage restart, from the cluster). Undefined when the component is not placed here.
+   */
+  routeTargets(project: string, componentId: string): RouteTargets | undefined {
+    const p = this.placed.get(key(project, componentId));
+    if (!p) return undefined;
+    return { kind: 'cluster', namespace: p.conn.namespace, service: `${p.base}-external`, nodePorts: p.access?.nodePorts ?? [], ingress: p.access?.ingress ?? [] };
+  }
+
+  /**
    * Why the component's pods do not run, in the cluster's words (the first failing pod's
    * reason), or undefined. For the status's fail detail.
    */
@@ -308,7 +321,10 @@ export class KubernetesRuntime implements Runtime {
       this.connections.set(k, conn);
     }
     await conn.start();
-    this.placed.set(key(plan.project, plan.componentId), { conn, base: baseName(plan) });
+    const previous = this.placed.get(key(plan.project, plan.componentId));
+    const placement: Placement = { conn, base: baseName(plan), ...(previous?.access ? { access: previous.access } : {}) };
+    this.placed.set(key(plan.project, plan.componentId), placement);
+    if (!placement.access) placement.access = await this.readAccess(conn, placement.base);
     const image = release.artifact.runtime === 'kubernetes' || release.artifact.runtime === 'container' ? release.artifact.image : '';
     const registry = registryOf(resources);
     const target: WorkloadTarget = { namespace, image, ...(binding.ingressClass ? { ingressClass: binding.ingressClass } : {}) };
@@ -324,10 +340,13 @@ export class KubernetesRuntime implements Runtime {
     for (const obj of [...objs.configMaps, ...objs.secrets]) await conn.apply(ownedBy(obj, owner));
     if (track === 'stable') {
       await conn.apply(ownedBy(objs.service, owner));
-      if (objs.externalService) await conn.apply(ownedBy(objs.externalService, owner));
+      const access: NonNullable<Placement['access']> = { nodePorts: [], ingress: [] };
+      if (objs.externalService) access.nodePorts = nodePortsOf(await conn.apply(ownedBy(objs.externalService, owner)));
       else await conn.remove({ apiVersion: 'v1', kind: 'Service', name: `${objs.service.metadata?.name}-external` });
-      if (objs.ingress) await conn.apply(ownedBy(objs.ingress, owner));
+      if (objs.ingress) access.ingress = ingressOf(await conn.apply(ownedBy(objs.ingress, owner)));
       else if (target.ingressClass) await conn.remove({ apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', name: objs.service.metadata?.name ?? '' });
+      const placement = this.placed.get(key(plan.project, plan.componentId));
+      if (placement) placement.access = access;
     }
     await conn.apply(ownedBy(objs.deployment, owner));
   }
@@ -378,6 +397,21 @@ export class KubernetesRuntime implements Runtime {
     }
   }
 
+  /** The external access of a component as the cluster holds it (after a restart); none when it cannot be read. */
+  private async readAccess(conn: Connection, base: string): Promise<NonNullable<Placement['access']>> {
+    const access: NonNullable<Placement['access']> = { nodePorts: [], ingress: [] };
+    try {
+      const [services, ingresses] = await Promise.all([conn.list('v1', 'Service', `${LABELS.managedBy}=${MANAGED_BY}`), conn.list('networking.k8s.io/v1', 'Ingress', `${LABELS.managedBy}=${MANAGED_BY}`).catch(() => [])]);
+      const external = services.find((o) => o.metadata?.name === `${base}-external`);
+      if (external) access.nodePorts = nodePortsOf(external);
+      const ingress = ingresses.find((o) => o.metadata?.name === base);
+      if (ingress) access.ingress = ingressOf(ingress);
+    } catch (err) {
+      this.log.debug({ err, base }, 'reading the external access failed');
+    }
+    return access;
+  }
+
   /** Puts a Deployment back as it was before a failed roll-out (its template and count), or to 0 replicas when it is new. */
   private async undo(conn: Connection, name: string, previous: ReturnType<Connection['deployment']>): Promise<void> {
     if (!previous?.spec) {
@@ -386,4 +420,15 @@ export class KubernetesRuntime implements Runtime {
     }
     await conn.apply({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name, namespace: conn.namespace, labels: previous.metadata?.labels ?? {} }, spec: previous.spec });
   }
+}
+
+/** The ports of a NodePort Service with the node ports the cluster assigned. */
+function nodePortsOf(service: KubernetesObject): { port: number; nodePort: number }[] {
+  const ports = (service as V1Service).spec?.ports ?? [];
+  return ports.filter((p) => p.nodePort !== undefined).map((p) => ({ port: p.port, nodePort: p.nodePort! }));
+}
+
+/** The hosts and paths of an Ingress's rules. */
+function ingressOf(ingress: KubernetesObject): { host: string; path: string }[] {
+  return ((ingress as V1Ingress).spec?.rules ?? []).flatMap((r) => (r.http?.paths ?? []).map((p) => ({ host: r.host ?? '', path: p.path ?? '/' })));
 }

@@ -122,7 +122,17 @@ describe('KubernetesRuntime on the test cluster', () => {
     const selector = `${LABELS.component}=${p.componentId}`;
     const kinds = (kind: string) => json('-n', f.ns, 'get', kind, '-l', selector).items.map((o: any) => o.metadata.name).sort();
     assert.deepEqual(kinds('service'), [base, `${base}-external`]);
-    assert.equal(json('-n', f.ns, 'get', 'service', `${base}-external`).spec.type, 'NodePort');
+    const external = json('-n', f.ns, 'get', 'service', `${base}-external`);
+    assert.equal(external.spec.type, 'NodePort');
+    // The component's route is the cluster's: the node ports it assigned (src/routes).
+    const route = f.runtime.routeTargets(p.project, p.componentId);
+    assert.deepEqual(route, { kind: 'cluster', namespace: f.ns, service: `${base}-external`, nodePorts: external.spec.ports.map((x: any) => ({ port: x.port, nodePort: x.nodePort })), ingress: [] });
+    assert.ok(route?.kind === 'cluster' && route.nodePorts.length > 0 && route.nodePorts.every((x: { nodePort: number }) => x.nodePort >= 30000));
+    // After a restart the runtime reads them from the cluster.
+    f.deployed.push({ project: p.project, componentId: p.componentId, version: p.version });
+    const again = f.newRuntime();
+    await again.adopt(async () => release(p));
+    assert.deepEqual(again.routeTargets(p.project, p.componentId), route);
     assert.equal(kinds('configmap').length, 2, 'the anchor and the files');
     assert.equal(kinds('secret').length, 3, 'env, secret files, pull secret');
     assert.ok(ctx.lines.some((l) => /waiting for the roll-out/.test(l)), ctx.lines.join('\n'));

@@ -64,6 +64,7 @@ export function ComponentPage() {
         <Fact label="Source" value={<Text size="sm" style={{ wordBreak: 'break-all' }}>{c.source?.repo_url ?? c.source?.url} {c.source?.repo_ref && `@ ${c.source.repo_ref}`}</Text>} />
         <Fact label="Artifact" value={<Text size="xs" style={{ wordBreak: 'break-all' }}>{s.artifact?.url || '—'}</Text>} />
         <Fact label="Updated" value={fmtTime(s.update_time)} />
+        <Fact label="Route" value={<Routes routes={s.routes ?? []} />} />
       </SimpleGrid>
       <Section title="Replicas">
         <DataTable
@@ -164,7 +165,23 @@ export function JobProgress({ jobId }: { jobId: string }) {
   );
 }
 
-/** The last lines of each replica's log; follow polls every 2 s. */
+/** The component's stable addresses (status.routes): links for host-name routes, text for the others. */
+function Routes({ routes }: { routes: any[] }) {
+  if (routes.length === 0) return <Text size="sm">—</Text>;
+  return (
+    <Stack gap={2} data-testid="routes">
+      {routes.map((r) => {
+        const key = `${r.type}:${r.host ?? r.address ?? r.node_port}`;
+        if (r.type === 'http') return <Anchor key={key} size="sm" href={r.url} target="_blank" rel="noreferrer" style={{ wordBreak: 'break-all' }}>{r.url}</Anchor>;
+        if (r.type === 'tcp') return <Text key={key} size="sm">tcp://{r.address}{!r.listening && ' (port in use)'}</Text>;
+        if (r.type === 'nodeport') return <Text key={key} size="sm">NodePort {r.node_port} → {r.port} ({r.namespace}/{r.service})</Text>;
+        return <Text key={key} size="sm">Ingress {r.host}{r.path}</Text>;
+      })}
+    </Stack>
+  );
+}
+
+/** The last lines of each replica's log (and of the last stopped ones); follow polls every 2 s. */
 function Logs({ base }: { base: string }) {
   const [lines, setLines] = useState<number | string>(100);
   const [follow, setFollow] = useState(false);
@@ -189,6 +206,7 @@ function Logs({ base }: { base: string }) {
         <Paper key={l.instance_id} withBorder p="xs" bg="dark.8" data-testid="log">
           <Text size="xs" c="gray.5">
             {l.instance_id} · {l.version}
+            {l.state === 'stopped' && ` · stopped ${fmtTime(l.stopped_at)}`}
           </Text>
           <ScrollArea.Autosize mah={260}>
             <Text component="pre" size="xs" c="gray.2" m={0} style={{ whiteSpace: 'pre-wrap', wordBreak: 'break-all' }}>
