@@ -13,7 +13,7 @@ import { deployError } from './errors.js';
 import { GrayReleases, type Supersede } from './gray.js';
 import { newJobId, type JobService } from './job-service.js';
 import { processArtifactOf, ProcessRuntime } from './process/runtime.js';
-import { Retention } from './retention.js';
+import { Retention } from './retention-service.js';
 import { Sandbox } from './process/sandbox.js';
 import type { FollowHub } from './log-follow.js';
 import { followReplicaLogs, type ReplicaLogLine } from './replica-logs.js';

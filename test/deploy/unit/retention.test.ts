@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { versionsBeyondLimit } from '../../../src/deploy/retention.js';
+import { versionsBeyondLimit } from '../../../src/deploy/retention-service.js';
 import { readStackSpec } from '../../../src/deploy/process/tools.js';
 import type { ComponentPlan } from '../../../src/deploy/types.js';
 
