@@ -193,4 +193,44 @@ describe('code and package components on a cce-bound environment: images pushed 
     assert.equal(build.task_status, 'FAILED');
     assert.match(build.messages, /bind an swr resource/);
   });
+
+  it('Tomcat and Python components: the war as ROOT.war under the base image\'s CATALINA_HOME, the Python source started by python3 with its venv on PYTHONPATH', async (t) => {
+    const registry = await startRegistry(t);
+    const [tomcatBase, pythonBase] = await Promise.all([pushBase(t, registry, 'tomcat'), pushBase(t, registry, 'python')]);
+    const s = await startCas(t, { 'deploy.containerInsecureRegistries': [registry.host], 'deploy.kubernetesBaseImageTomcat': tomcatBase, 'deploy.kubernetesBaseImagePython': pythonBase }, { realClock: true });
+    const ns = uniqNamespace('img');
+    t.after(() => kubectl('delete', 'namespace', ns, '--wait=false'));
+    const envId = await clusterEnv(s, ns, registry);
+    const app = await s.cas.post('/applications', { name: uniqName('app') });
+    const warDir = fixtureDir(t, 'war-');
+    writeFileSync(join(warDir, 'shop.war'), 'not really a war', { mode: 0o644 });
+    const pyDir = fixtureDir(t, 'py-');
+    writeFileSync(join(pyDir, 'main.py'), 'print("hello")\n', { mode: 0o644 });
+    execFileSync('tar', ['-czf', join(pyDir, 'app.tar.gz'), '-C', pyDir, 'main.py']);
+    const component = (type: string, url: string) => ({
+      name: uniqName(type.toLowerCase()),
+      runtime_stack: { name: type, type, version: '1.0.0', deploy_mode: 'container' },
+      source: { kind: 'package', storage: 'obs', url },
+      replica: 1,
+      version: '1.0.0',
+      environment_id: envId,
+      refer_resources: [],
+    });
+    const [tomcat, python] = await Promise.all(
+      [component('Tomcat', pathToFileURL(join(warDir, 'shop.war')).toString()), component('Python', pathToFileURL(join(pyDir, 'app.tar.gz')).toString())].map(async (body) => {
+        const created = await s.cas.post(`/applications/${app.body.id}/components`, body);
+        assert.equal(created.status, 200, created.text);
+        const job = await waitJob(s, created.body.job_id, 300_000);
+        assert.equal(job.job.execution_status, 'SUCCEEDED', JSON.stringify(job.tasks));
+        return pushedImage(registry, deploymentOf(ns, created.body.component_id).spec.template.spec.containers[0].image);
+      }),
+    );
+    // Tomcat: only the war, where the base image's Tomcat deploys it; the base's command stays.
+    assert.deepEqual(tomcat!.lastLayer.filter((f) => !f.endsWith('/')), ['opt/tomcat/webapps/ROOT.war']);
+    assert.deepEqual(tomcat!.config.config.Cmd, ['/bin/sh', '-c', "trap 'exit 0' TERM; httpd -f -p 127.0.0.1:$PORT -h /www & wait"]);
+    // Python: the source and the build's venv; the base image's python3 runs it.
+    assert.deepEqual(python!.config.config.Cmd, ['python3', '-u', 'main.py']);
+    assert.ok(python!.lastLayer.includes('app/main.py'), python!.lastLayer.slice(0, 20).join(', '));
+    assert.ok(python!.config.config.Env.some((e: string) => /^PYTHONPATH=\/app\/\.venv\/lib\/python3\.\d+\/site-packages$/.test(e)), python!.config.config.Env.join(', '));
+  });
 });
