@@ -2,6 +2,8 @@
 # Runs the Python compatibility tests (compat/python, official huaweicloudsdk* packages from
 # PyPI) against a freshly started OpenStage server with fixed bootstrap credentials.
 # Assumes `npm run build` was done. The venv lives in compat/python/.venv (not committed).
+# Arguments, when given, are what pytest runs instead of the whole folder (the kubernetes test
+# phase runs compat/python/test_servicestage_cluster.py with OPENSTAGE_TEST_K8S_DIR set).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/huawei-server.sh"
 VENV="$ROOT/compat/python/.venv"
@@ -12,4 +14,4 @@ if [[ ! -x "$VENV/bin/pytest" ]] || ! cmp -s "$ROOT/compat/python/requirements.t
 fi
 start_huawei_server
 make_node_hello_package
-"$VENV/bin/pytest" -q -p no:cacheprovider "$ROOT/compat/python"
+"$VENV/bin/pytest" -q -p no:cacheprovider "${@:-$ROOT/compat/python}"

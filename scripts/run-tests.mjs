@@ -10,7 +10,9 @@
 // Then schemathesis fuzzes /openapi.json for server errors (compat/schemathesis/run.sh,
 // SCHEMATHESIS_SECONDS, default 120 s).
 // The Kubernetes tests (test/deploy/kubernetes/) run on both databases against one test
-// cluster (scripts/k8s-test-cluster.sh), brought up after the PostgreSQL run and taken down after.
+// cluster (scripts/k8s-test-cluster.sh), brought up after the PostgreSQL run and taken down after;
+// the Python SDK's cluster test (compat/python/test_servicestage_cluster.py, skipped in the compat
+// phase) runs against the same cluster before it goes down.
 // OPENSTAGE_TEST_ONLY=sqlite|postgres|kubernetes|console|e2e|compat|openapi runs one part. Every phase's output
 // streams as it comes (node tests with the spec reporter, counted from a TAP copy).
 import { spawn, spawnSync } from 'node:child_process';
@@ -130,6 +132,10 @@ const runKubernetes = async (extraEnv) => {
     for (const db of ['sqlite', 'postgres']) {
       console.log(`\n=== Kubernetes tests on ${db} (${files.length} files) ===`);
       await nodeTest(`kubernetes-${db}`, files, 2, { ...process.env, OPENSTAGE_TEST_DB: db, OPENSTAGE_TEST_K8S_DIR: dir, ...extraEnv });
+    }
+    if (!filter) {
+      console.log('\n=== compat: Huawei Cloud Python SDK deploying to the test cluster ===');
+      await runCounted('bash', [join(root, 'compat', 'run-python.sh'), join(root, 'compat', 'python', 'test_servicestage_cluster.py')], { cwd: root, env: { ...process.env, OPENSTAGE_TEST_K8S_DIR: dir } }, pytestCounts);
     }
   } finally {
     spawnSync('bash', [script, 'down', dir], { stdio: 'inherit' });

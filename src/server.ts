@@ -221,6 +221,7 @@ export async function buildServer(config: Readonly<Config>, options: { clock?: C
       deployed: async () => (await deploy.deployedComponents()).map((c) => ({ project: c.project, componentId: c.componentId, version: c.currentVersion })),
       renderFile: renderConfig,
       requestTimeoutMs: config.deploy.kubernetesRequestTimeoutSeconds * 1000,
+      ...(deploy.images ? { images: deploy.images } : {}),
     }),
   );
   // Started once the environments exist: the kubernetes runtime reads cluster bindings when it adopts.

@@ -201,6 +201,14 @@ export interface Runtime {
   /** The component's replicas as the runtime sees them now, oldest first (no I/O). */
   replicas(project: string, componentId: string): ReplicaView[];
 
+  /**
+   * Why the component's replicas do not run now, in the runtime's own words (the kubernetes
+   * runtime: the cluster's reason — ImagePullBackOff, CrashLoopBackOff, FailedScheduling,
+   * ProgressDeadlineExceeded), or undefined; no I/O. Shown as the component's fail detail.
+   * Runtimes whose failures reach the engine only through their jobs leave it out.
+   */
+  failure?(project: string, componentId: string): string | undefined;
+
   /** The last `lines` lines of each replica's log. */
   logs(project: string, componentId: string, lines: number): Promise<ReplicaLogs[]>;
 

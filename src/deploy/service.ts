@@ -7,11 +7,13 @@ import type { Db } from '../core/db/kysely.js';
 import type { Logger } from '../core/log.js';
 import type { SecretBox } from '../core/secrets.js';
 import type { TomcatSettings } from './build/tomcat.js';
+import { ClusterImageBuilder } from './container/image-builder.js';
 import { ContainerRuntime, createPodman, findExecutable, projectUserns } from './container/runtime.js';
 import { podmanPaths } from './container/setup.js';
 import { deployError } from './errors.js';
 import { GrayReleases, type Supersede } from './gray.js';
 import { newJobId, type JobService } from './job-service.js';
+import type { ImageBuilder } from './kubernetes/runtime.js';
 import { processArtifactOf, ProcessRuntime } from './process/runtime.js';
 import { Retention } from './retention-service.js';
 import { Sandbox } from './process/sandbox.js';
@@ -109,12 +111,22 @@ export class DeployService {
     // are refused at create, naming what to install).
     const path = deps.hostEnv.PATH ?? '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
     if (findExecutable(d.podmanPath, path)) {
+      const podman = createPodman({ ...d, containerDir: resolve(containerDir) }, deps.config.dataDir, path);
+      // Code and package components of cluster-bound environments: built (confined, as here)
+      // into images pushed to the environment's registry, with the same podman.
+      this.images = new ClusterImageBuilder({
+        podman,
+        fetchSource: (plan, step) => processRuntime.fetch(plan, step),
+        buildStack: (plan, step) => processRuntime.buildForImage(plan, step),
+        baseImages: { Java: d.kubernetesBaseImageJava, Tomcat: d.kubernetesBaseImageTomcat, Nodejs: d.kubernetesBaseImageNodejs, Python: d.kubernetesBaseImagePython, Go: d.kubernetesBaseImageGo },
+        buildMemoryBytes: d.buildMemoryMiB * 1024 * 1024,
+      });
       this.register(
         new ContainerRuntime({
           db: deps.db,
           clock: deps.clock,
           log: deps.log,
-          podman: createPodman({ ...d, containerDir: resolve(containerDir) }, deps.config.dataDir, path),
+          podman,
           root: this.root,
           // A Dockerfile project is fetched exactly as the process runtime fetches: confined.
           fetchSource: (plan, step) => processRuntime.fetch(plan, step),
@@ -150,6 +162,12 @@ export class DeployService {
   onComponentJobEnd(listener: ComponentJobListener): void {
     this.jobListener = listener;
   }
+
+  /**
+   * Builds code and package components of cluster-bound environments into pushed images (the
+   * kubernetes runtime's ImageBuilder); undefined when podman is not installed.
+   */
+  readonly images?: ImageBuilder;
 
   /** Adds a runtime (the container and Kubernetes runtimes register here when they are available). */
   register(runtime: Runtime): void {
@@ -443,7 +461,9 @@ export class DeployService {
     if (!row) return undefined;
     const replicas = this.replicaViews(project, componentId);
     const available = replicas.filter((r) => r.ready).length;
-    return { status: this.statusOf(k, row, available), replica: row.replicas, availableReplica: available, failDetail: row.failDetail, lastJobId: row.lastJobId, version: row.currentVersion, replicas };
+    // What fails now (a runtime's live reason, e.g. a pod in CrashLoopBackOff) wins over the last job's failure.
+    const live = [...this.runtimes.values()].map((r) => r.failure?.(project, componentId)).find((f) => f !== undefined);
+    return { status: this.statusOf(k, row, available), replica: row.replicas, availableReplica: available, failDetail: live ?? row.failDetail, lastJobId: row.lastJobId, version: row.currentVersion, replicas };
   }
 
   /** Versions with a stored artifact, oldest first. */

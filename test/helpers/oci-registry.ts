@@ -116,3 +116,28 @@ export async function startRegistry(t: TestContext): Promise<TestRegistry> {
   }
   throw new Error(`the test registry did not start:\n${readFileSync(join(dir, 'registry.log'), 'utf8').slice(-2000)}`);
 }
+
+/** Manifest media types a registry GET accepts (OCI and Docker, single and list). */
+const MANIFEST_TYPES = ['application/vnd.oci.image.manifest.v1+json', 'application/vnd.docker.distribution.manifest.v2+json', 'application/vnd.oci.image.index.v1+json', 'application/vnd.docker.distribution.manifest.list.v2+json'].join(', ');
+
+/**
+ * GET https://<registry>/v2/<path> with the registry's credentials, trusting only its
+ * certificate (what a test reads to check what a push left: manifests, config blobs).
+ * @returns status, headers and body
+ */
+export function registryGet(registry: TestRegistry, path: string): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: Buffer }> {
+  const [hostname, port] = registry.host.split(':');
+  const ca = readFileSync(join(registry.dir, 'cert.pem'), 'utf8');
+  const auth = Buffer.from(`${registry.username}:${registry.password}`).toString('base64');
+  return new Promise((resolvePromise, reject) => {
+    const req = request({ hostname, port: Number(port), path: `/v2/${path}`, method: 'GET', ca, timeout: 10_000, headers: { authorization: `Basic ${auth}`, accept: MANIFEST_TYPES } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolvePromise({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
+      res.on('error', reject);
+    });
+    req.once('error', reject);
+    req.once('timeout', () => req.destroy(new Error('the test registry did not answer within 10 s')));
+    req.end();
+  });
+}

@@ -225,10 +225,16 @@ async function untar(file: string, dir: string, max: number, name: string): Prom
   try {
     await pipeline(createReadStream(file), createGunzip(), counter(max, `${name} unpacked`), tar.stdin);
   } catch (err) {
-    tar.kill('SIGKILL');
-    await exited;
+    const reason = (err as NodeJS.ErrnoException).code;
+    // tar stops reading at the archive's end marker and may close its stdin before the
+    // padding after it is written (seen on 2% of small archives): no failure when tar ends well.
+    const closedByTar = !(err instanceof Refused) && (reason === 'EPIPE' || reason === 'ERR_STREAM_PREMATURE_CLOSE');
+    const timer = setTimeout(() => tar.kill('SIGKILL'), closedByTar ? 10_000 : 0);
+    const code = await exited;
+    clearTimeout(timer);
+    if (closedByTar && code === 0) return;
     if (err instanceof Refused) throw err;
-    throw new Refused(`${name} is not a valid .tar.gz archive: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    throw new Refused(`${name} is not a valid .tar.gz archive: ${reason ?? (err as Error).message}`);
   }
   const code = await exited;
   if (code !== 0) throw new Refused(`tar could not unpack ${name} (exit code ${code}): ${stderr.trim().split('\n').slice(-3).join('; ')}`);

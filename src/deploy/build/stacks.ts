@@ -15,6 +15,11 @@ export interface LaunchSpec {
   tomcat?: TomcatLaunch;
   /** The JDK a custom runtime stack named (parameters.jdk_url): JAVA_HOME of the replicas, its bin/ first on PATH. */
   javaHome?: string;
+  /**
+   * Tomcat stack built for an image (BuildContext.forImage): the war, relative to the
+   * artifact directory; the image's base brings Tomcat.
+   */
+  war?: string;
 }
 
 /** What a stack builder gets. */
@@ -32,8 +37,14 @@ export interface BuildContext {
   log(line: string): void;
   /** `jvm_opts` of the component, split on spaces (Java and Tomcat). */
   jvmOpts?: string[];
-  /** Where the Tomcat distribution comes from (Tomcat only; required for it). */
+  /** Where the Tomcat distribution comes from (Tomcat only; required for it unless `forImage`). */
   tomcat?: TomcatSettings;
+  /**
+   * The artifact becomes an image whose base image brings the runtime (the kubernetes
+   * runtime's image builds): Tomcat is not fetched (the war is returned in `war`), and Go
+   * builds a static binary (CGO_ENABLED=0) that runs on any base.
+   */
+  forImage?: boolean;
 }
 
 
@@ -51,6 +62,8 @@ export interface BuildContext {
  * - Python: a venv in `.venv`, `pip install -r requirements.txt` when it lists anything;
  *   started with `.venv/bin/python` on app.py, main.py or server.py.
  * - Go: `go build -o app .`; started as `./app`.
+ * With `ctx.forImage` the same builds run, except that Tomcat is not fetched (`war` names the
+ * war) and Go's binary is static.
  * @throws BuildError naming what is missing or which command failed (with the log's tail)
  */
 export async function buildForStack(type: string, ctx: BuildContext): Promise<LaunchSpec> {
@@ -112,7 +125,7 @@ async function buildJava(ctx: BuildContext): Promise<LaunchSpec> {
 }
 
 async function buildTomcat(ctx: BuildContext): Promise<LaunchSpec> {
-  if (!ctx.tomcat) throw new BuildError('the Tomcat runtime is not configured');
+  if (!ctx.tomcat && !ctx.forImage) throw new BuildError('the Tomcat runtime is not configured');
   const hasWar = readdirSync(ctx.dir).some((f) => f.toLowerCase().endsWith('.war'));
   let war: string;
   if (!hasWar && existsSync(join(ctx.dir, 'pom.xml'))) {
@@ -125,6 +138,7 @@ async function buildTomcat(ctx: BuildContext): Promise<LaunchSpec> {
     throw new BuildError('a Tomcat component needs a .war package or a Maven project (pom.xml) that packages a war');
   }
   ctx.log(`war ${war}`);
+  if (ctx.forImage || !ctx.tomcat) return { command: 'catalina.sh', args: ['run'], war };
   const home = await ensureTomcatHome(ctx.tomcat, { env: ctx.env, logFile: ctx.logFile, signal: ctx.signal, log: ctx.log });
   return { command: 'java', args: [...(ctx.jvmOpts ?? [])], tomcat: { home, war, address: ctx.tomcat.address } };
 }
@@ -145,6 +159,6 @@ async function buildPython(ctx: BuildContext): Promise<LaunchSpec> {
 async function buildGo(ctx: BuildContext): Promise<LaunchSpec> {
   if (!existsSync(join(ctx.dir, 'go.mod'))) throw new BuildError('a Go component needs a go.mod at the root of its source');
   ctx.log('go build -o app .');
-  await ctx.run('go', ['build', '-o', 'app', '.']);
+  await ctx.run('go', ['build', '-o', 'app', '.'], ctx.forImage ? { env: { CGO_ENABLED: '0' } } : {});
   return { command: './app', args: [] };
 }

@@ -155,6 +155,11 @@ export interface BuildOptions {
   contextDir: string;
   /** Dockerfile path relative to `contextDir` (default `Dockerfile`); must stay inside it. */
   dockerfile?: string;
+  /**
+   * A Dockerfile's text written by OpenStage, used instead of `dockerfile`: kept in a private
+   * file outside the context (nothing is written into a directory a build could write).
+   */
+  containerfile?: string;
   /** Name given to the result, e.g. `localhost/app/component:1.0.0`. */
   tag: string;
   /** Receives podman's output (appended). */
@@ -451,10 +456,19 @@ export class Podman {
    *   context; the signal's reason when aborted (the build's processes are killed)
    */
   async build(opts: BuildOptions): Promise<string> {
+    if (opts.containerfile !== undefined) {
+      const { containerfile, ...rest } = opts;
+      return this.withPrivateFile(containerfile, (file) => this.buildWith(rest, file));
+    }
     const dockerfile = resolve(opts.contextDir, opts.dockerfile ?? 'Dockerfile');
     const rel = relative(resolve(opts.contextDir), dockerfile);
     if (rel.startsWith('..') || isAbsolute(rel)) throw new PodmanError(`Dockerfile path '${opts.dockerfile}' leaves the build context`, 'failed');
     if (!existsSync(dockerfile)) throw new PodmanError(`no Dockerfile at '${opts.dockerfile ?? 'Dockerfile'}' in the source`, 'failed');
+    return this.buildWith(opts, dockerfile);
+  }
+
+  /** `podman build` of `opts.contextDir` with the Dockerfile at the absolute path `dockerfile`. */
+  private async buildWith(opts: BuildOptions, dockerfile: string): Promise<string> {
     const iidFile = join(this.scratchDir, `${randomUUID()}.iid`);
     const cgroup = `/openstage-build/${randomUUID()}`;
     const asRoot = process.getuid?.() === 0;
@@ -524,13 +538,23 @@ export class Podman {
 
   /**
    * Pushes a local image to `destination` (`podman push`), with `credentials` for its registry.
+   * @returns the digest of the manifest the registry now holds (`sha256:…`): what a reference by
+   *   digest names
    * @throws PodmanError; the signal's reason when aborted
    */
-  async push(opts: { image: string; destination: string; credentials?: RegistryCredentials; signal: AbortSignal; logFile: string }): Promise<void> {
+  async push(opts: { image: string; destination: string; credentials?: RegistryCredentials; signal: AbortSignal; logFile: string }): Promise<string> {
     const ref = parseImageReference(opts.destination);
     if (!ref) throw new PodmanError(`'${opts.destination}' is not a valid image reference`, 'failed');
     const creds = opts.credentials ? { [ref.registry]: opts.credentials } : {};
-    await this.withPrivateFile(authFile(creds), (auth) => this.spawnLogged(['push', '--authfile', auth, opts.image, opts.destination], opts.logFile, opts.signal));
+    const digestFile = join(this.scratchDir, `${randomUUID()}.digest`);
+    try {
+      await this.withPrivateFile(authFile(creds), (auth) => this.spawnLogged(['push', '--authfile', auth, '--digestfile', digestFile, opts.image, opts.destination], opts.logFile, opts.signal));
+      const digest = readFileSync(digestFile, 'utf8').trim();
+      if (!/^sha256:[a-f0-9]{64}$/.test(digest)) throw new PodmanError(`'podman push ${opts.destination}' wrote no manifest digest (got '${digest.slice(0, 80)}')`, 'failed');
+      return digest;
+    } finally {
+      rmSync(digestFile, { force: true });
+    }
   }
 
   /** Gives an image one more name (`podman tag`). @throws PodmanError `not-found` when `image` is unknown */

@@ -5,7 +5,7 @@ import { clusterBinding, connectionKey, describeApiError, loadKubeConfig } from 
 import { Connection, WatchStoppedError } from './connection.js';
 import type { KubernetesObject, V1Ingress, V1Pod, V1Service } from '@kubernetes/client-node';
 import { CONTAINER, LABELS, MANAGED_BY, ROLLOUT_MARK, baseName, componentSelector, ownedBy, workloadObjects, type Track, type WorkloadTarget } from './objects.js';
-import { byAge, podFailure, podView, rolloutState } from './status.js';
+import { byAge, deploymentFailure, podFailure, podView, rolloutState } from './status.js';
 
 /** A managed resource of an environment with its secrets decrypted (EnvironmentService.bindings). */
 export interface BoundResource {
@@ -236,8 +236,11 @@ export class KubernetesRuntime implements Runtime {
   }
 
   /**
-   * Why the component's pods do not run, in the cluster's words (the first failing pod's
-   * reason), or undefined. For the status's fail detail.
+   * Why the component's pods do not run, in the cluster's words, or undefined (the engine's
+   * fail detail; from the watch caches, no API call): the first failing pod's reason
+   * (ImagePullBackOff, CrashLoopBackOff, FailedScheduling…), else a Deployment of the
+   * component whose roll-out passed its progress deadline or cannot create pods
+   * (ReplicaFailure: a quota…).
    */
   failure(project: string, componentId: string): string | undefined {
     const p = this.placed.get(key(project, componentId));
@@ -246,6 +249,10 @@ export class KubernetesRuntime implements Runtime {
       if (pod.metadata?.deletionTimestamp) continue;
       const f = podFailure(pod);
       if (f) return `pod ${pod.metadata?.name}: ${f}`;
+    }
+    for (const d of p.conn.deploymentsOf(componentId)) {
+      const f = deploymentFailure(d);
+      if (f) return `Deployment ${d.metadata?.name}: ${f}`;
     }
     return undefined;
   }

@@ -59,6 +59,21 @@ export function podFailure(pod: V1Pod): string | undefined {
   return undefined;
 }
 
+/**
+ * Why a Deployment does not reach its replicas, in the cluster's words, or undefined: its
+ * `Progressing` condition turned False (`ProgressDeadlineExceeded: …`) or its `ReplicaFailure`
+ * condition holds (pods not created: `FailedCreate: … exceeded quota …`).
+ */
+export function deploymentFailure(deployment: V1Deployment): string | undefined {
+  for (const c of deployment.status?.conditions ?? []) {
+    if (c.type === 'Progressing' && c.status === 'False') return `${c.reason ?? 'ProgressDeadlineExceeded'}: ${c.message ?? 'the roll-out made no progress in time'}`;
+  }
+  for (const c of deployment.status?.conditions ?? []) {
+    if (c.type === 'ReplicaFailure' && c.status === 'True') return `${c.reason ?? 'ReplicaFailure'}: ${c.message ?? ''}`;
+  }
+  return undefined;
+}
+
 /** Where a Deployment's roll-out stands. */
 export type RolloutState = { done: true } | { done: false; failure?: string; progress: string };
 

@@ -4,7 +4,7 @@ import type { Clock } from '../../core/clock.js';
 import type { Db } from '../../core/db/kysely.js';
 import type { Logger } from '../../core/log.js';
 import { runLogged, type Runner } from '../build/run.js';
-import { buildForStack } from '../build/stacks.js';
+import { buildForStack, type LaunchSpec } from '../build/stacks.js';
 import type { TomcatSettings } from '../build/tomcat.js';
 import { HostReplicas } from '../host/replica-service.js';
 import { HostRuntime } from '../host/runtime.js';
@@ -122,6 +122,19 @@ export class ProcessRuntime extends HostRuntime {
       env: this.deps.hostEnv,
       log: step.ctx.log,
     });
+  }
+
+  /**
+   * Builds the fetched source in `step.workspace` for an image (the kubernetes runtime's image
+   * builds), confined exactly like `build`: no Tomcat download (the image's base brings it),
+   * a static Go binary, and no `jvm_opts` in the start command (pods get them as
+   * JAVA_TOOL_OPTIONS).
+   * @returns how to start it, relative to the workspace (`war` for Tomcat)
+   * @throws BuildError naming the failed command with the log's last lines
+   */
+  async buildForImage(plan: ComponentPlan, step: BuildStep): Promise<LaunchSpec> {
+    const run = await this.runner(plan, step);
+    return buildForStack(plan.stackType, { dir: step.workspace, run, env: this.deps.hostEnv, logFile: step.buildLog, signal: step.ctx.signal, log: step.ctx.log, forImage: true });
   }
 
   async hasArtifact(artifact: Artifact): Promise<boolean> {

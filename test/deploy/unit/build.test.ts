@@ -105,6 +105,18 @@ describe('source fetch and build per runtime stack', () => {
     assert.deepEqual([body.service, body.version], ['python-hello', '1.2.3']);
   });
 
+  it('unpacks a .tar.gz whose last record pads far past the archive\'s end (tar stops reading before it)', async (t) => {
+    const dir = tempDir(t);
+    writeFileSync(join(dir, 'main.py'), 'print(1)\n');
+    // A 2 MiB record: tar exits after the end marker in its first block, long before the rest
+    // is written to its stdin (small archives hit the same now and then).
+    execFileSync('tar', ['-b', '4096', '-czf', join(dir, 'padded.tar.gz'), '-C', dir, 'main.py']);
+    const out = join(dir, 'out');
+    mkdirSync(out);
+    await fetchSource({ kind: 'package', url: pathToFileURL(join(dir, 'padded.tar.gz')).toString() }, out, { env: baseEnv, run: plainRunner(out, baseEnv, join(dir, 'fetch.log'), new AbortController().signal), log: () => undefined });
+    assert.equal(readFileSync(join(out, 'main.py'), 'utf8'), 'print(1)\n');
+  });
+
   it('runs a Java jar from a file:// package as is', async (t) => {
     const dir = tempDir(t);
     mkdirSync(join(dir, 'classes'));

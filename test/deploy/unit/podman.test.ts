@@ -301,6 +301,21 @@ describe('Podman', () => {
     await assert.rejects(podman.build({ contextDir: dir, tag: 'localhost/a/x:1', logFile: join(dir, 'build.log'), signal }), /no Dockerfile at 'Dockerfile'/);
   });
 
+  it('builds from Dockerfile text of its own, kept outside the context and removed afterwards', async (t) => {
+    const { podman, dir: podmanDir } = testPodman(t);
+    const dir = tempDir(t);
+    busyboxContext(dir, { dockerfileName: 'unused.Dockerfile' });
+    const signal = new AbortController().signal;
+    const containerfile = 'FROM scratch\nCOPY rootfs/ /\nCMD ["/bin/sh", "-c", "echo from text"]\n';
+    await podman.build({ contextDir: dir, containerfile, tag: 'localhost/a/text:1', logFile: join(dir, 'build.log'), signal });
+    const c = await podman.run({ name: `text-${Date.now()}`, image: 'localhost/a/text:1', labels: {}, env: {}, mounts: [], stopGraceSeconds: 1 });
+    const until = Date.now() + 30_000;
+    while (!(await podman.logs(c, 10)).includes('from text') && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
+    assert.deepEqual(await podman.logs(c, 10), ['from text']);
+    assert.deepEqual(readdirSync(dir).sort(), ['build.log', 'rootfs', 'unused.Dockerfile'], 'nothing written into the context');
+    assert.deepEqual(readdirSync(join(podmanDir, 'containers', 'tmp', 'private')), [], 'the Dockerfile text is gone');
+  });
+
   it('fails a build whose RUN step fails, with the step in the message', async (t) => {
     const { podman } = testPodman(t);
     const dir = tempDir(t);
@@ -353,7 +368,8 @@ describe('Podman', () => {
     const credentials = { username: registry.username, password: registry.password };
 
     await assert.rejects(podman.push({ image: 'localhost/a/web:1', destination: remote, signal, logFile }), (err: unknown) => err instanceof PodmanError && /unauthorized|authentication required/i.test(err.message));
-    await podman.push({ image: 'localhost/a/web:1', destination: remote, credentials, signal, logFile });
+    const pushedDigest = await podman.push({ image: 'localhost/a/web:1', destination: remote, credentials, signal, logFile });
+    assert.match(pushedDigest, /^sha256:[0-9a-f]{64}$/);
     assert.equal(await podman.removeImage('localhost/a/web:1'), 'removed');
     assert.deepEqual(await podman.listImages(), []);
 
@@ -370,7 +386,7 @@ describe('Podman', () => {
 
     const pulled = await podman.pull({ reference: remote, credentials, signal, logFile });
     assert.equal(pulled.id, id, 'the same image id');
-    assert.match(pulled.digest, /^sha256:[0-9a-f]{64}$/);
+    assert.equal(pulled.digest, pushedDigest, 'push answers the digest the registry serves');
     assert.deepEqual(readdirSync(join(dir, 'containers', 'tmp', 'private')), [], 'no auth file left behind');
     assert.doesNotMatch(readFileSync(logFile, 'utf8'), new RegExp(registry.password));
     const port = await freePort();

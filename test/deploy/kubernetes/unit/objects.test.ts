@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { renderConfig } from '../../../../src/cas/config/render.js';
 import { baseName, componentPorts, dnsLabel, ownedBy, workloadObjects, LABELS, ROLLOUT_MARK } from '../../../../src/deploy/kubernetes/objects.js';
-import { podFailure, podView, rolloutState } from '../../../../src/deploy/kubernetes/status.js';
+import { deploymentFailure, podFailure, podView, rolloutState } from '../../../../src/deploy/kubernetes/status.js';
 import { fullPlan } from '../../../helpers/k8s-plan.js';
 
 const target = { namespace: 'shop', image: 'registry.local/shop/orders@sha256:abc', registry: { server: 'registry.local', username: 'robot', password: 'pull-pw' } };
@@ -148,6 +148,10 @@ describe('rolloutState / podFailure / podView', () => {
     assert.equal(podFailure(pod('a', 'J', unschedulable) as any), 'FailedScheduling: 0/2 nodes are available: 2 Insufficient cpu.');
     const deadline = deployment({ status: { observedGeneration: 2, conditions: [{ type: 'Progressing', status: 'False', reason: 'ProgressDeadlineExceeded', message: 'ReplicaSet "d-1" has timed out progressing.' }] } });
     assert.equal((rolloutState(deadline as any, [] as any, 1, ROLLOUT_MARK, 'J2') as any).failure, 'ProgressDeadlineExceeded: ReplicaSet "d-1" has timed out progressing.');
+    assert.equal(deploymentFailure(deadline as any), 'ProgressDeadlineExceeded: ReplicaSet "d-1" has timed out progressing.');
+    const quota = deployment({ status: { conditions: [{ type: 'Progressing', status: 'True', reason: 'ReplicaSetUpdated' }, { type: 'ReplicaFailure', status: 'True', reason: 'FailedCreate', message: 'pods "d-1-x" is forbidden: exceeded quota' }] } });
+    assert.equal(deploymentFailure(quota as any), 'FailedCreate: pods "d-1-x" is forbidden: exceeded quota');
+    assert.equal(deploymentFailure(deployment() as any), undefined);
   });
 
   it('shows a pod as a replica', () => {
