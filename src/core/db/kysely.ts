@@ -19,6 +19,7 @@ import * as m0012 from './migrations/0012_create_deploy_releases.js';
 import * as m0013 from './migrations/0013_create_cas_components.js';
 import * as m0014 from './migrations/0014_create_engines.js';
 import * as m0015 from './migrations/0015_add_component_record_body.js';
+import * as m0016 from './migrations/0016_create_core_cluster.js';
 import type { Database } from './schema.js';
 
 /** Either the database handle or an open transaction; every store function takes one. */
@@ -41,7 +42,11 @@ const MIGRATIONS: Record<string, Migration> = {
   '0013_create_cas_components': m0013,
   '0014_create_engines': m0014,
   '0015_add_component_record_body': m0015,
+  '0016_create_core_cluster': m0016,
 };
+
+/** Advisory lock key under which servers sharing a PostgreSQL database migrate it one at a time. */
+const MIGRATION_LOCK = 7_316_001;
 
 /**
  * Wraps better-sqlite3 so that each distinct SQL text is prepared once (Kysely's SQLite
@@ -75,13 +80,22 @@ function cachingStatements(sqlite: SQLite.Database, onClose: () => void): Sqlite
  * @throws Error when a live process holds the lock
  */
 function lockDatabaseFile(file: string): () => void {
-  const lock = `${file}.lock`;
+  return lockFile(`${file}.lock`, `the database ${file}`);
+}
+
+/**
+ * Takes the lock file `lock` holding our pid; a lock whose process is gone is taken over.
+ * @param what what the lock guards, for the error
+ * @returns the release function
+ * @throws Error when a live process holds the lock
+ */
+export function lockFile(lock: string, what: string): () => void {
   try {
     writeFileSync(lock, String(process.pid), { flag: 'wx' });
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
     const pid = Number(readFileSync(lock, 'utf8').trim());
-    if (pid && pid !== process.pid && isAlive(pid)) throw new Error(`the database ${file} is in use by process ${pid}; stop it or use another --data-dir`);
+    if (pid && pid !== process.pid && isAlive(pid)) throw new Error(`${what} is in use by process ${pid}; stop it or use another --data-dir`);
     writeFileSync(lock, String(process.pid));
   }
   return () => rmSync(lock, { force: true });
@@ -102,6 +116,8 @@ type SqliteDatabaseLike = ConstructorParameters<typeof SqliteDialect>[0]['databa
 export interface Db {
   kysely: Kysely<Database>;
   dialect: 'sqlite' | 'postgres';
+  /** The postgres:// URL (dedicated connections: LISTEN, leadership); '' on SQLite. */
+  url: string;
   /** Closes every connection; awaits in-flight queries. */
   close(): Promise<void>;
 }
@@ -114,6 +130,7 @@ export interface Db {
 export async function openDatabase(db: string, dataDir: string, log: Logger): Promise<Db> {
   let kysely: Kysely<Database>;
   let dialect: Db['dialect'];
+  let url = '';
   if (db === 'sqlite' || db.startsWith('sqlite:')) {
     const file = db.startsWith('sqlite:') ? db.slice('sqlite:'.length) : join(dataDir, 'openstage.db');
     if (file !== ':memory:') mkdirSync(file === join(dataDir, 'openstage.db') ? dataDir : join(file, '..'), { recursive: true });
@@ -131,16 +148,37 @@ export async function openDatabase(db: string, dataDir: string, log: Logger): Pr
     pool.on('error', (err) => log.error({ err }, 'postgres pool error'));
     kysely = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     dialect = 'postgres';
+    url = db;
   } else {
     throw new Error(`unsupported database "${db}": use "sqlite" or a postgres:// URL`);
   }
   // Areas are built in parallel, so a later-numbered migration may land before an earlier one.
   const migrator = new Migrator({ db: kysely, provider: { getMigrations: async () => MIGRATIONS }, allowUnorderedMigrations: true });
-  const { error, results } = await migrator.migrateToLatest();
+  // Servers started together on an empty database migrate one after the other: Kysely's own
+  // lock table is itself created by the migration run, and two CREATE TABLE IF NOT EXISTS
+  // can collide in PostgreSQL's catalog.
+  const { error, results } = dialect === 'postgres' ? await withSessionLock(url, MIGRATION_LOCK, () => migrator.migrateToLatest()) : await migrator.migrateToLatest();
   for (const r of results ?? []) log.info({ migration: r.migrationName, status: r.status }, 'migration');
   if (error) {
     await kysely.destroy();
     throw error instanceof Error ? error : new Error(String(error));
   }
-  return { kysely, dialect, close: () => kysely.destroy() };
+  return { kysely, dialect, url, close: () => kysely.destroy() };
+}
+
+/**
+ * Runs `fn` while holding the PostgreSQL session advisory lock `key` on a connection of its
+ * own (released with the connection, also when this process dies).
+ * @throws what connecting or `fn` throws
+ */
+export async function withSessionLock<T>(url: string, key: number, fn: () => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: url });
+  client.on('error', () => undefined);
+  await client.connect();
+  try {
+    await client.query('SELECT pg_advisory_lock($1)', [key]);
+    return await fn();
+  } finally {
+    await client.end().catch(() => undefined);
+  }
 }

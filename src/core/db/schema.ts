@@ -7,6 +7,7 @@ import type { GitTables } from './tables/git.js';
 import type { DeployTables } from './tables/deploy.js';
 import type { CasComponentTables } from './tables/cas-component.js';
 import type { EnginesTables } from './tables/engines.js';
+import type { CoreTables } from './tables/core.js';
 
 /**
  * Row types of every table, by area. Each table is touched only by its own area's
@@ -45,6 +46,8 @@ export interface RegistryInstancesTable {
   body: string;
   /** Lease length in seconds: interval × (times + 1) after clamping. */
   ttl_seconds: number;
+  /** Last heartbeat persisted (batched, PostgreSQL only), clock milliseconds; 0 = none since registration. */
+  renewed_at_ms: number | string;
 }
 
 export interface RegistryDependenciesTable {
@@ -187,7 +190,8 @@ export interface Database
     GitTables,
     DeployTables,
     CasComponentTables,
-    EnginesTables {
+    EnginesTables,
+    CoreTables {
   registry_services: RegistryServicesTable;
   registry_schemas: RegistrySchemasTable;
   registry_instances: RegistryInstancesTable;
