@@ -341,7 +341,7 @@ export class PgCluster implements Cluster {
     }
     try {
       if (!this.lockClient) {
-        const client = new pg.Client({ connectionString: this.db.url, keepAlive: true });
+        const client = new pg.Client({ connectionString: this.db.url, keepAlive: true, application_name: 'openstage-leader' });
         client.on('error', () => void this.stepDown());
         client.on('end', () => void this.stepDown());
         await client.connect();

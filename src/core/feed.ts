@@ -46,9 +46,11 @@ export interface ChangeFeed<E extends Record<string, unknown>> {
    * Runs `fn` in one transaction; the changes it emits are committed with it and published
    * (on the local Bus, in commit order) before this resolves — on this server; other
    * servers follow within milliseconds (see `replicated`).
+   * @param options.oneStatement `fn` runs a single statement: on SQLite it then runs
+   *   without a transaction of its own (the single-server path stays as cheap as before)
    * @throws what `fn` or the commit throws (nothing is published then)
    */
-  write<T>(fn: (trx: Transaction<Database>, changes: Changes<E>) => Promise<T>): Promise<T>;
+  write<T>(fn: (trx: Executor, changes: Changes<E>) => Promise<T>, options?: { oneStatement?: boolean }): Promise<T>;
   /** Resolves once every change committed before the call has been applied here. */
   sync(): Promise<void>;
   /**
@@ -70,9 +72,10 @@ export class LocalFeed<E extends Record<string, unknown>> implements ChangeFeed<
     private readonly bus: Bus<E>,
   ) {}
 
-  async write<T>(fn: (trx: Transaction<Database>, changes: Changes<E>) => Promise<T>): Promise<T> {
+  async write<T>(fn: (trx: Executor, changes: Changes<E>) => Promise<T>, options?: { oneStatement?: boolean }): Promise<T> {
     const emitted: Change[] = [];
-    const result = await this.kysely.transaction().execute((trx) => fn(trx, collector<E>(emitted)));
+    const changes = collector<E>(emitted);
+    const result = options?.oneStatement ? await fn(this.kysely, changes) : await this.kysely.transaction().execute((trx) => fn(trx, changes));
     for (const c of emitted) this.bus.publish(c.topic as keyof E & string, c.data as E[keyof E & string]);
     return result;
   }
@@ -190,7 +193,7 @@ export class PgFeed<E extends Record<string, unknown>> implements ChangeFeed<E> 
     return this.applied;
   }
 
-  async write<T>(fn: (trx: Transaction<Database>, changes: Changes<E>) => Promise<T>): Promise<T> {
+  async write<T>(fn: (trx: Executor, changes: Changes<E>) => Promise<T>): Promise<T> {
     const emitted: Change[] = [];
     const { result, seq } = await this.options.kysely.transaction().execute(async (trx) => {
       const result = await fn(trx, collector<E>(emitted));
@@ -358,7 +361,7 @@ export class PgFeed<E extends Record<string, unknown>> implements ChangeFeed<E> 
   }
 
   private async connect(): Promise<pg.Client> {
-    const client = new pg.Client({ connectionString: this.options.url, keepAlive: true });
+    const client = new pg.Client({ connectionString: this.options.url, keepAlive: true, application_name: 'openstage-feed' });
     client.on('notification', (msg) => this.onNotification(msg));
     client.on('error', (err) => {
       if (!this.closed) this.options.log.warn({ err }, 'change feed connection failed');

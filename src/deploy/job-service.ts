@@ -112,14 +112,18 @@ export class JobService {
   }
 
   /**
-   * Ends the jobs nobody will end: on SQLite those a previous run left RUNNING; on PostgreSQL
-   * RUNNING jobs without an owner (written before owners were recorded). Jobs of a dead
-   * server are not touched here: they are handed over when its lease ends. Call once before serving.
+   * Ends the jobs nobody will end: those a previous run of this server left RUNNING (on
+   * PostgreSQL: owned by this server's id, or by nobody — written before owners were
+   * recorded). Jobs of other servers are not touched: a dead one's are handed over when its
+   * lease ends. Call once before serving.
    */
   async start(): Promise<void> {
-    const { db, log, ownership } = this.deps;
+    const { db, log, ownership, cluster } = this.deps;
     for (const jobId of await deployStore.listRunningJobIds(db.kysely)) {
-      if (ownership.recorded && (await ownership.ownerOf(JOB, jobId)) !== undefined) continue;
+      if (ownership.recorded) {
+        const owner = await ownership.ownerOf(JOB, jobId);
+        if (owner !== undefined && owner !== cluster.serverId()) continue;
+      }
       const detail = await deployStore.findJob(db.kysely, jobId);
       if (!detail) continue;
       await this.failInterrupted(detail, 'interrupted: the server stopped while this task ran');

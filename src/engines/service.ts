@@ -102,6 +102,8 @@ export class EngineService {
       log: this.log,
       terminationGraceMs: deps.config.engines.terminationGraceSeconds * 1000,
       onChange: (state) => {
+        // A server that let go of an engine (lost lease) no longer speaks for it.
+        if (!this.supervised.has(state.instanceId)) return;
         const write = async (): Promise<void> => {
           if (state.state === 'running') await engineStore.setEngineProcess(deps.db.kysely, state.instanceId, state.pid, state.startTicks);
           // Every server shows what the owner sees of the process.

@@ -150,6 +150,7 @@ export class KieService {
       try {
         return await this.feed.write(async (trx, changes) => {
           const revision = await kieStore.takeRevisions(trx, domain, 1);
+          await this.checkStoredQuota(trx, domain, 1);
           const record = toRecord(domain, project, kv.labels, format, newDoc(id, kv, revision, this.nowSeconds()));
           await this.storeKv(trx, record, true);
           changes.emit('kie.kv.put', putOf(record));
@@ -301,13 +302,15 @@ export class KieService {
   async importKvs(domain: string, project: string, data: unknown, mode: OverrideMode, forcedLabels: Record<string, string>): Promise<{ success: KvDoc[]; failure: ImportFailure[] }> {
     if (!Array.isArray(data)) throw kieError('InvalidParams', 'data must be a list of kvs');
     return this.writes.run(async () => {
-      try {
-        return await this.importLocked(domain, project, data, mode, forcedLabels);
-      } catch (err) {
-        // Another server wrote one of the kvs meanwhile: plan again on the current index.
-        if (!(err instanceof AlreadyExistsError) && !(err instanceof OpenStageError && err.code === String(KieCodes.RecordNotExists.code))) throw err;
-        await this.feed.sync();
-        return this.importLocked(domain, project, data, mode, forcedLabels);
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await this.importLocked(domain, project, data, mode, forcedLabels);
+        } catch (err) {
+          // Another server wrote one of the kvs meanwhile: plan again on the current index.
+          const raced = err instanceof AlreadyExistsError || (err instanceof OpenStageError && err.code === String(KieCodes.RecordNotExists.code));
+          if (!raced || attempt === 3) throw err;
+          await this.feed.sync();
+        }
       }
     });
   }
@@ -380,6 +383,8 @@ export class KieService {
     if (changes.length === 0) return { success: [], failure };
     const docs = await this.feed.write(async (trx, out) => {
       const last = await kieStore.takeRevisions(trx, domain, changes.length);
+      // Planned on this server's index: other servers' writes since make it plan again.
+      if (this.nearQuota(count) && (await kieStore.countKvs(trx, domain)) !== d.count) throw new AlreadyExistsError('the domain changed meanwhile');
       const real = (r: number): number => (r < 0 ? last - changes.length - r : r);
       const inserted = new Set<string>();
       const stored: KvDoc[] = [];
@@ -440,6 +445,22 @@ export class KieService {
 
   private checkQuota(count: number): void {
     if (count >= this.config.quota.configs) throw kieError('NotEnoughQuota', `limit ${this.config.quota.configs}`);
+  }
+
+  /** True near the quota with other servers writing too (PostgreSQL): the stored count decides. */
+  private nearQuota(count: number): boolean {
+    const quota = this.config.quota.configs;
+    return this.feed.clustered && count > quota - Math.max(100, Math.floor(quota / 10));
+  }
+
+  /**
+   * Near the quota, checks the stored count (under the domain's counter lock, which every
+   * write of the domain takes first, so it is exact). @throws 422001
+   */
+  private async checkStoredQuota(trx: Executor, domain: string, adding: number): Promise<void> {
+    const d = this.index.domain(domain);
+    if (!this.nearQuota(d.count + adding)) return;
+    if ((await kieStore.countKvs(trx, domain)) + adding > this.config.quota.configs) throw kieError('NotEnoughQuota', `limit ${this.config.quota.configs}`);
   }
 
   private nowSeconds(): number {

@@ -147,3 +147,9 @@ export async function listRevisions(db: Executor): Promise<{ domain: string; rev
   const rows = await db.selectFrom('kie_revisions').selectAll().execute();
   return rows.map((r) => ({ domain: r.domain, revision: Number(r.revision) }));
 }
+
+/** Number of kvs of a domain (quota checks near the limit). */
+export async function countKvs(db: Executor, domain: string): Promise<number> {
+  const row = await db.selectFrom('kie_kvs').select((eb) => eb.fn.countAll().as('n')).where('domain', '=', domain).executeTakeFirst();
+  return Number(row?.n ?? 0);
+}

@@ -481,6 +481,7 @@ export class RbacService {
   private write<T>(what: 'accounts' | 'locks', fn: (trx: Executor) => Promise<T>): Promise<T> {
     return this.writes.run(() =>
       this.feed.write(async (trx, changes) => {
+        if (what === 'accounts') await rbacStore.lockAccounts(trx, this.db.dialect);
         const result = await fn(trx);
         if (what === 'accounts') changes.emit('rbac.accounts.changed', {});
         return result;

@@ -283,11 +283,19 @@ export class RegistryService {
       if (t.services.size >= this.config.quota.services) throw registryError('NotEnoughQuota', `no quota to create service, limit ${this.config.quota.services}`);
       const now = unixSecondsString(this.clock.now());
       const stored = omitEmpty<MicroService>({ ...service, serviceId: id, timestamp: now, modTimestamp: now });
+      const near = this.nearQuota(t.services.size + 1, this.config.quota.services);
       try {
-        await this.feed.write(async (trx, changes) => {
-          await registryStore.createService(trx, tenant, stored, {});
-          changes.emit('registry.service.created', { tenant, service: stored, tags: {} });
-        });
+        await this.feed.write(
+          async (trx, changes) => {
+            // Other servers create services too: near the quota, count what is stored.
+            if (near && (await registryStore.lockAndCount(trx, tenant)).services >= this.config.quota.services) {
+              throw registryError('NotEnoughQuota', `no quota to create service, limit ${this.config.quota.services}`);
+            }
+            await registryStore.createService(trx, tenant, stored, {});
+            changes.emit('registry.service.created', { tenant, service: stored, tags: {} });
+          },
+          { oneStatement: !near },
+        );
       } catch (err) {
         if (!(err instanceof AlreadyExistsError)) throw err;
         // Another server created it a moment ago: answer as if it had been here first.
@@ -554,23 +562,49 @@ export class RegistryService {
         outcomes[index] = { ok: false, error };
       }
     });
-    const insert = (batch: typeof accepted): Promise<void> =>
-      this.feed.write(async (trx, changes) => {
-        for (const a of batch) {
-          await registryStore.createInstance(trx, a.record.tenant, a.stored, a.ttlSeconds, nowMs);
-          changes.emit('registry.instance.registered', { tenant: a.record.tenant, instance: a.stored, ttlSeconds: a.ttlSeconds });
-        }
-      });
+    // Other servers register too: for a tenant near its quota, count what is stored (under a
+    // lock that serialises such checks) and refuse what would go beyond it.
+    const near = new Set([...added].filter(([tenant, n]) => this.nearQuota(this.index.tenant(tenant).instanceCount + n, this.config.quota.instances)).map(([tenant]) => tenant));
+    const quotaError = (): OpenStageError => registryError('NotEnoughQuota', `no quota to register instance, limit ${this.config.quota.instances}`);
+    /** Inserts a batch in one transaction; @returns the indexes refused for the quota */
+    const insert = (batch: typeof accepted): Promise<Set<number>> =>
+      this.feed.write(
+        async (trx, changes) => {
+          const refused = new Set<number>();
+          const room = new Map<string, number>();
+          for (const tenant of new Set(batch.map((a) => a.record.tenant))) {
+            if (near.has(tenant)) room.set(tenant, this.config.quota.instances - (await registryStore.lockAndCount(trx, tenant)).instances);
+          }
+          for (const a of batch) {
+            const left = room.get(a.record.tenant);
+            if (left !== undefined) {
+              if (left <= 0) {
+                refused.add(a.index);
+                continue;
+              }
+              room.set(a.record.tenant, left - 1);
+            }
+            await registryStore.createInstance(trx, a.record.tenant, a.stored, a.ttlSeconds, nowMs);
+            changes.emit('registry.instance.registered', { tenant: a.record.tenant, instance: a.stored, ttlSeconds: a.ttlSeconds });
+          }
+          return refused;
+        },
+        { oneStatement: batch.length === 1 && near.size === 0 },
+      );
     let committed = accepted;
     try {
-      if (accepted.length > 0) await insert(accepted);
+      if (accepted.length > 0) {
+        const refused = await insert(accepted);
+        for (const i of refused) outcomes[i] = { ok: false, error: quotaError() };
+        committed = accepted.filter((a) => !refused.has(a.index));
+      }
     } catch (batchError) {
       committed = [];
       for (const a of accepted) {
         try {
           if (accepted.length === 1) throw batchError;
-          await insert([a]);
-          committed.push(a);
+          if ((await insert([a])).size > 0) outcomes[a.index] = { ok: false, error: quotaError() };
+          else committed.push(a);
         } catch (error) {
           const failure = await this.registrationError(a.record.tenant, a.stored, error);
           outcomes[a.index] = failure === undefined ? { ok: true, value: { instanceId: a.stored.instanceId } } : { ok: false, error: failure };
@@ -579,6 +613,14 @@ export class RegistryService {
     }
     for (const a of committed) outcomes[a.index] = { ok: true, value: { instanceId: a.stored.instanceId } };
     return outcomes;
+  }
+
+  /**
+   * True when a count is close enough to its quota that other servers' writes could push it
+   * over (PostgreSQL): the write then counts what is stored, under a lock.
+   */
+  private nearQuota(count: number, quota: number): boolean {
+    return this.feed.clustered && count > quota - Math.max(100, Math.floor(quota / 10));
   }
 
   /**
@@ -631,10 +673,13 @@ export class RegistryService {
   async deregisterInstance(tenant: string, serviceId: string, instanceId: string): Promise<void> {
     await this.writes.run(async () => {
       this.requireInstance(tenant, serviceId, instanceId);
-      await this.feed.write(async (trx, changes) => {
-        await registryStore.deleteInstances(trx, tenant, [{ serviceId, instanceId }]);
-        changes.emit('registry.instance.deleted', { tenant, serviceId, instanceId });
-      });
+      await this.feed.write(
+        async (trx, changes) => {
+          await registryStore.deleteInstances(trx, tenant, [{ serviceId, instanceId }]);
+          changes.emit('registry.instance.deleted', { tenant, serviceId, instanceId });
+        },
+        { oneStatement: true },
+      );
     });
   }
 
@@ -653,10 +698,13 @@ export class RegistryService {
     await this.writes.run(async () => {
       const { inst } = this.requireInstance(tenant, serviceId, instanceId);
       const next = omitEmpty(change({ ...inst.instance, modTimestamp: unixSecondsString(this.clock.now()) }));
-      await this.feed.write(async (trx, changes) => {
-        await registryStore.updateInstance(trx, tenant, next);
-        changes.emit('registry.instance.updated', { tenant, instance: next });
-      });
+      await this.feed.write(
+        async (trx, changes) => {
+          await registryStore.updateInstance(trx, tenant, next);
+          changes.emit('registry.instance.updated', { tenant, instance: next });
+        },
+        { oneStatement: true },
+      );
     });
   }
 
@@ -898,10 +946,13 @@ export class RegistryService {
     await this.writes.run(async () => {
       const record = this.requireService(tenant, serviceId);
       const next = change(record.tags);
-      await this.feed.write(async (trx, changes) => {
-        await registryStore.updateServiceTags(trx, tenant, serviceId, next);
-        changes.emit('registry.service.tagged', { tenant, serviceId, tags: next });
-      });
+      await this.feed.write(
+        async (trx, changes) => {
+          await registryStore.updateServiceTags(trx, tenant, serviceId, next);
+          changes.emit('registry.service.tagged', { tenant, serviceId, tags: next });
+        },
+        { oneStatement: true },
+      );
     });
   }
 

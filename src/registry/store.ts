@@ -233,3 +233,14 @@ export async function listAllDependencies(db: Executor): Promise<DependencyRule[
   const rows = await db.selectFrom('registry_dependencies').selectAll().execute();
   return rows.map((r) => ({ tenant: r.tenant, consumerId: r.consumer_id, environment: r.environment, appId: r.app_id, serviceName: r.service_name, versionRule: r.version_rule }));
 }
+
+/**
+ * Serialises quota checks of a tenant across servers (PostgreSQL: a transaction lock taken
+ * when a write comes near a quota), then counts its stored instances and services.
+ */
+export async function lockAndCount(db: Executor, tenant: string): Promise<{ instances: number; services: number }> {
+  await sql`SELECT pg_advisory_xact_lock(hashtext(${`registry/${tenant}`}))`.execute(db);
+  const i = await db.selectFrom('registry_instances').select((eb) => eb.fn.countAll().as('n')).where('tenant', '=', tenant).executeTakeFirst();
+  const s = await db.selectFrom('registry_services').select((eb) => eb.fn.countAll().as('n')).where('tenant', '=', tenant).executeTakeFirst();
+  return { instances: Number(i?.n ?? 0), services: Number(s?.n ?? 0) };
+}
