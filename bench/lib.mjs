@@ -109,3 +109,13 @@ export function rssOf(pid) {
   const kb = (key) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
   return { rssMB: kb('VmRSS') / 1024, hwmMB: kb('VmHWM') / 1024 };
 }
+
+/** After `seconds`, kills every child of `children` and exits with 2 (a hung run never lingers). */
+export function exitAfter(seconds, children) {
+  const timer = setTimeout(() => {
+    log(`timeout after ${seconds} s`);
+    children.killAll();
+    process.exit(2);
+  }, seconds * 1000);
+  timer.unref();
+}

@@ -311,8 +311,9 @@ export async function buildServer(
       const address = app.server.address() as AddressInfo;
       const endpointHost = address.address === '0.0.0.0' || address.address === '::' ? '127.0.0.1' : address.family === 'IPv6' ? `[${address.address}]` : address.address;
       const url = `http://${endpointHost}:${address.port}`;
-      await registry.registerSelf({ serverId: cluster.serverId(), url, version: VERSION, startedAtMs: clock.now() });
       await cluster.join(url, VERSION);
+      const self = cluster.liveServers().find((s) => s.serverId === cluster.serverId()) ?? { serverId: cluster.serverId(), url, version: VERSION, startedAtMs: systemClock.now() };
+      await registry.registerSelf(self);
       components.setServerUrl(url);
       engines.setBuiltInAddress(url);
       return url;

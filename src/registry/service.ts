@@ -94,6 +94,8 @@ export class RegistryService {
   private readonly checking = new Set<InstanceRecord>();
   /** Live servers other than this one at the last membership refresh. */
   private peers = 0;
+  /** The live servers at the last membership refresh (their SERVICECENTER instances). */
+  private liveServers: SelfServer[] = [];
   private persisting = false;
   private readonly stops: (() => void)[] = [];
   private readonly db: Db;
@@ -200,7 +202,7 @@ export class RegistryService {
     await this.createService(SHARED_TENANT, {
       service: { appId: SELF_APP, serviceName: SELF_NAME, version: server.version, environment: this.config.registry.environment, level: 'BACK', status: 'UP' },
     });
-    this.setSelfServers([server]);
+    this.setSelfServers([...this.liveServers.filter((s) => s.serverId !== server.serverId), server]);
   }
 
   /**
@@ -1124,6 +1126,7 @@ export class RegistryService {
     const peers = servers.length - 1;
     if (peers < this.peers && this.cluster.isLeader()) await this.refreshLeases();
     this.peers = Math.max(0, peers);
+    this.liveServers = servers;
     this.setSelfServers(servers);
   }
 

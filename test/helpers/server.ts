@@ -34,6 +34,12 @@ export const TEST_DB = process.env.OPENSTAGE_TEST_DB === 'postgres' ? 'postgres'
  */
 export const TEST_CLUSTER = TEST_DB === 'postgres' ? Math.max(1, Number(process.env.OPENSTAGE_TEST_CLUSTER ?? 1) || 1) : 1;
 
+/**
+ * Skip reason of a test that replaces or listens to a service of `srv.server` (the first
+ * server): on a cluster its requests reach the others too. `false` on one server.
+ */
+export const FIRST_SERVER_ONLY: string | false = TEST_CLUSTER > 1 && 'replaces or listens to a service of the first server only';
+
 /** Creates a fresh database for one test server and returns its URL and a drop function. */
 export async function freshDatabase(): Promise<{ db: string; drop: () => Promise<void> }> {
   if (TEST_DB === 'sqlite') return { db: 'sqlite', drop: async () => undefined };
@@ -76,7 +82,10 @@ export async function startServer(t: TestContext, overrides: Record<string, unkn
   const clock = new FakeClock(Date.UTC(2026, 0, 1));
   // A cluster's other servers: their own data directories, the first one's git.dir and key.
   const extraDirs = Array.from({ length: TEST_CLUSTER - 1 }, () => mkdtempSync(join(tmpdir(), 'openstage-test-')));
-  const shared = TEST_CLUSTER > 1 ? { 'secrets.masterKey': 'c3'.repeat(32), 'git.dir': join(dataDir, 'git'), 'cluster.heartbeatMs': 500, 'cluster.serverLeaseSeconds': 5, 'cluster.replicationWaitMs': 5000 } : {};
+  // Heartbeats written every 100 ms of the fake clock: expiry waits two such periods past a lease.
+  const shared = TEST_CLUSTER > 1
+    ? { 'secrets.masterKey': 'c3'.repeat(32), 'git.dir': join(dataDir, 'git'), 'cluster.heartbeatMs': 500, 'cluster.serverLeaseSeconds': 5, 'cluster.replicationWaitMs': 5000, 'registry.leasePersistPeriodMs': 100 }
+    : {};
   const balancer = TEST_CLUSTER > 1 ? await startRoundRobin(() => urls) : undefined;
   let urls: string[] = [];
   let current: TestServer | undefined;
