@@ -74,7 +74,15 @@ async function main(argv: string[]): Promise<number> {
   }
   let server;
   try {
-    server = await buildServer(config, { hostEnv: hostEnvOf(process.env) });
+    server = await buildServer(config, {
+      hostEnv: hostEnvOf(process.env),
+      // A server that can no longer follow the others (it fell behind the retained change
+      // log) stops; started again it reloads everything.
+      onFatal: (err) => {
+        process.stderr.write(`openstage: ${err.message}\n`);
+        process.exit(1);
+      },
+    });
   } catch (err) {
     // A setting that only the database can judge (the RBAC root account) stops the start the same way.
     if (err instanceof ConfigError) {
