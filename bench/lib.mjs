@@ -2,9 +2,10 @@
 // environment, free loopback ports, child processes that are always stopped, and /proc
 // readings of CPU and memory. Linux only (the benchmarks read /proc).
 import { spawn } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir as tmpdirOs } from 'node:os';
 import net from 'node:net';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** A numeric setting from the environment, or `dflt` when unset or empty. */
@@ -15,7 +16,7 @@ export const root = resolve(fileURLToPath(new URL('..', import.meta.url)));
 export const resultsDir = join(root, 'bench/results');
 export const cli = process.env.BENCH_CLI ? resolve(process.env.BENCH_CLI) : join(root, 'dist/src/cli.js');
 
-/** Settings every driver shares: run length, warm-up (seconds), autocannon connections, baseline switch. */
+/** Settings every driver shares: run length, warm-up (seconds), load-generator connections, baseline switch. */
 export const SECONDS = env('BENCH_SECONDS', 10);
 export const WARMUP_SECONDS = env('BENCH_WARMUP_SECONDS', 2);
 export const CONNECTIONS = env('BENCH_CONNECTIONS', 64);
@@ -118,4 +119,52 @@ export function exitAfter(seconds, children) {
     process.exit(2);
   }, seconds * 1000);
   timer.unref();
+}
+
+/**
+ * Drives load from a separate process with wrk (Debian's /usr/bin/wrk; BENCH_WRK overrides
+ * the path), so the load generator never competes inside the server's or the driver's event
+ * loop: `connections` connections on one wrk thread for `seconds`; request n (counted per
+ * wrk thread) goes to `paths[n % paths.length]` with `method`, `headers` and `body`, where
+ * `%n` in the body becomes n + `bodySeed` (unique bodies, e.g. endpoints of new instances).
+ * @returns {reqPerSec (2xx and 3xx only), totalRequests, ok, non2xx, errors, durationS,
+ *   latencyMs: {p50, p90, p99, max, mean}}
+ * @throws when wrk is missing or exits non-zero
+ */
+export async function wrk(port, { paths, method = 'GET', headers = {}, body, bodySeed = 0, seconds = SECONDS, connections = CONNECTIONS }) {
+  const lua = (s) => `"${String(s).replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`;
+  const script = [
+    `local paths = {${paths.map(lua).join(',')}}`,
+    `local headers = {${Object.entries(headers).map(([k, v]) => `[${lua(k)}] = ${lua(v)}`).join(',')}}`,
+    `local body = ${body === undefined ? 'nil' : lua(body)}`,
+    'local n = 0',
+    'request = function()',
+    '  n = n + 1',
+    `  local b = body and string.gsub(body, "%%n", tostring(n + ${bodySeed})) or nil`,
+    `  return wrk.format(${lua(method)}, paths[(n % #paths) + 1], headers, b)`,
+    'end',
+    'done = function(summary, latency, requests)',
+    '  local e = summary.errors',
+    '  io.write(string.format("WRK_RESULT %d %d %d %d %d %.3f %.3f %.3f %.3f %.3f\\n", summary.requests, summary.duration, e.status, e.connect + e.read + e.write, e.timeout,',
+    '    latency:percentile(50) / 1000, latency:percentile(90) / 1000, latency:percentile(99) / 1000, latency.max / 1000, latency.mean / 1000))',
+    'end',
+  ].join('\n');
+  const file = join(mkdtempSync(join(tmpdirOs(), 'openstage-wrk-')), 'load.lua');
+  writeFileSync(file, script);
+  const bin = process.env.BENCH_WRK || '/usr/bin/wrk';
+  const out = await new Promise((resolveRun, reject) => {
+    // One thread: the request counter (and so `%n`) is per thread.
+    const child = spawn(bin, ['-t', '1', '-c', String(connections), '-d', `${seconds}s`, '--timeout', '10s', '-s', file, `http://127.0.0.1:${port}/`], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let text = '';
+    child.stdout.on('data', (d) => (text += d));
+    child.stderr.on('data', (d) => (text += d));
+    child.once('error', reject);
+    child.once('exit', (code) => (code === 0 ? resolveRun(text) : reject(new Error(`wrk exited ${code}: ${text}`))));
+  });
+  rmSync(dirname(file), { recursive: true, force: true });
+  const m = /^WRK_RESULT (.+)$/m.exec(out);
+  if (!m) throw new Error(`no result from wrk: ${out}`);
+  const [requests, durationUs, status, socket, timeout, p50, p90, p99, max, mean] = m[1].split(' ').map(Number);
+  const durationS = durationUs / 1e6;
+  return { reqPerSec: (requests - status) / durationS, totalRequests: requests, ok: requests - status, non2xx: status, errors: socket + timeout, durationS, latencyMs: { p50, p90, p99, max, mean } };
 }

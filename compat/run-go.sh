@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs the Go compatibility tests (compat/go, real go-chassis sc-client; compat/go-kie,
-# real go-chassis kie-client) against
+# real go-chassis kie-client; compat/go-servicestage, the Huawei Cloud Go SDK's ServiceStage
+# v2 client with a real deployment) against
 # two freshly started OpenStage servers: one as started by default, and one with
 # engine RBAC on (--rbac, root password from OPENSTAGE_ROOT_PASSWORD).
 # Assumes `npm run build` was already done (dist/src/cli.js exists).
@@ -41,7 +42,7 @@ cleanup() {
       tail -n 100 "$log" >&2 || true
     fi
   done
-  rm -rf "${DATA_DIRS[@]}" "${LOG_FILES[@]}"
+  rm -rf "${DATA_DIRS[@]}" "${LOG_FILES[@]}" ${OPENSTAGE_COMPAT_SOURCE_DIR:+"$OPENSTAGE_COMPAT_SOURCE_DIR"}
   exit $rc
 }
 trap cleanup EXIT INT TERM
@@ -57,7 +58,7 @@ start_server() {
   DATA_DIRS+=("$data_dir")
   LOG_FILES+=("$log_file")
   echo "run-go.sh: starting server on 127.0.0.1:$port $* (data dir $data_dir)"
-  node dist/src/cli.js serve --port "$port" --data-dir "$data_dir" "$@" >"$log_file" 2>&1 &
+  OPENSTAGE_DEPLOY_SOURCE_ROOTS="$OPENSTAGE_COMPAT_SOURCE_DIR" node dist/src/cli.js serve --port "$port" --data-dir "$data_dir" "$@" >"$log_file" 2>&1 &
   pid=$!
   SERVER_PIDS+=("$pid")
   for _ in $(seq 1 150); do # 150 x 0.2s = 30s
@@ -75,6 +76,18 @@ start_server() {
   exit 1
 }
 
+# Builds are confined and read file:// sources only under deploy.sourceRoots, as the project's
+# user: the Go tests put the repositories they deploy here (readable by everyone).
+OPENSTAGE_COMPAT_SOURCE_DIR="$(mktemp -d /tmp/openstage-compat-src.XXXXXX)"
+chmod 755 "$OPENSTAGE_COMPAT_SOURCE_DIR"
+export OPENSTAGE_COMPAT_SOURCE_DIR
+
+# Fixed bootstrap credentials: the Huawei Cloud SDK signs its calls with this AK/SK.
+export OPENSTAGE_ACCESS_KEY="COMPATAKCOMPATAK0001"
+export OPENSTAGE_SECRET_KEY="compatSecretKeyCompatSecretKeyCompat0001"
+export OPENSTAGE_PROJECT_ID="c0ffee00c0ffee00c0ffee00c0ffee00"
+export OPENSTAGE_ADMIN_PASSWORD="Compat-Passw0rd!"
+
 PORT="$(free_port)"
 start_server "$PORT"
 
@@ -84,9 +97,10 @@ OPENSTAGE_ROOT_PASSWORD="$ROOT_PASSWORD" start_server "$RBAC_PORT" --rbac
 
 # Each module runs even when the other fails; the script fails when either did.
 rc=0
-for module in go go-kie; do
+for module in go go-kie go-servicestage; do
   echo "run-go.sh: go test in compat/$module"
   (cd "$ROOT/compat/$module" && OPENSTAGE_SC_ADDR="127.0.0.1:$PORT" \
+    OPENSTAGE_URL="http://127.0.0.1:$PORT" \
     OPENSTAGE_SC_RBAC_ADDR="127.0.0.1:$RBAC_PORT" \
     OPENSTAGE_SC_ROOT_PASSWORD="$ROOT_PASSWORD" \
     go test -count=1 -v ./...) || rc=1

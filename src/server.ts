@@ -8,10 +8,11 @@ import { LocalCluster, PgCluster, type Cluster, type ClusterView } from './core/
 import * as clusterSql from './core/cluster-sql.js';
 import { openDatabase, withSessionLock, type Db, type Executor } from './core/db/kysely.js';
 import { LocalFeed, PgFeed, type ChangeFeed } from './core/feed.js';
-import { loggerOptions } from './core/log.js';
+import { loggerOptions, prettyLogger } from './core/log.js';
 import { Ownership, type OwnershipEvents } from './core/ownership.js';
 import { checkMasterKey, SecretBox } from './core/secrets.js';
 import { casPlugin, type CasServices } from './cas/index.js';
+import { consolePlugin } from './console/index.js';
 import { casError } from './cas/errors.js';
 import { AddonService } from './cas/addon/service.js';
 import { ApplicationService } from './cas/application/service.js';
@@ -19,6 +20,7 @@ import { ConfigService } from './cas/config/service.js';
 import { EnvironmentService } from './cas/environment/service.js';
 import { RuntimeStackService } from './cas/runtime-stack/service.js';
 import { ComponentService, LateComponentUsage } from './cas/component/service.js';
+import { CasV2Service } from './cas/v2/service.js';
 import { renderConfig } from './cas/config/render.js';
 import type { CasDeps, CasEvents } from './cas/types.js';
 import { deployPlugin } from './deploy/index.js';
@@ -28,6 +30,8 @@ import { EngineService } from './engines/service.js';
 import type { EngineEvents } from './engines/types.js';
 import { JobService } from './deploy/job-service.js';
 import { DeployService } from './deploy/service.js';
+import { checkCluster, clusterBinding } from './deploy/kubernetes/cluster.js';
+import { KubernetesRuntime } from './deploy/kubernetes/runtime.js';
 import type { DeployEvents } from './deploy/types.js';
 import { gitError } from './git/errors.js';
 import { gitPlugin } from './git/index.js';
@@ -39,6 +43,7 @@ import { kieError } from './kie/errors.js';
 import { registryError } from './registry/errors.js';
 import { sendServiceCombError } from './core/wire/servicecomb.js';
 import { sendHuaweiError } from './core/wire/huawei.js';
+import { OpenStageError } from './core/errors.js';
 import { IamService, type BootstrapReport } from './iam/service.js';
 import type { IamEvents } from './iam/types.js';
 import { kiePlugin, sendKieError } from './kie/index.js';
@@ -51,6 +56,9 @@ import { registryPlugin } from './registry/index.js';
 import { RegistryService } from './registry/service.js';
 import type { RegistryEvents } from './registry/types.js';
 import { WatchHub } from './registry/watch.js';
+import { instrument, opsPlugin, registerOpenApi } from './ops/index.js';
+import { Metrics } from './ops/metrics.js';
+import { Readiness } from './ops/service.js';
 import { VERSION } from './version.js';
 
 /** Everything buildServer wires together; tests reach services through it. */
@@ -75,6 +83,8 @@ export interface OpenStage {
   /** Secrets generated on this start (first start), to show the operator once. */
   bootstrap: BootstrapReport;
   watchHub: WatchHub;
+  /** Prometheus metrics (GET /metrics). */
+  metrics: Metrics;
   /** The servers sharing the database (one on SQLite), the leader, this server's id. */
   cluster: Cluster;
   /** Who acts on jobs and exclusive engines (several servers on PostgreSQL). */
@@ -99,12 +109,31 @@ type AllEvents = RegistryEvents & KieEvents & IamEvents & RbacEvents & CasEvents
 const BOOTSTRAP_LOCK = 7_316_003;
 
 /**
+ * Answers a request that no area routes, in the error format of the API its path belongs to
+ * (issue #18 item 10): Keystone paths (`/v3/auth/...`, `/v3/projects...`) as IAM does; other
+ * Huawei Cloud style paths (`/v1|v2|v3/{project}/...`) as the API gateway does, 404
+ * `APIGW.0101` — which the Huawei SDKs read as an error code; ServiceComb and anything else
+ * as the Go service center does, a text `404 page not found` (servicecomb.md §0).
+ */
+function sendUnknownRoute(method: string, url: string, reply: FastifyReply): FastifyReply {
+  const path = url.split('?')[0] ?? url;
+  const detail = `${method} ${path}`;
+  if (/^\/+v3(\.0)?\/+(auth|projects|users|domains|regions|services|endpoints)(\/|$)/.test(path)) return sendKeystoneError(reply, iamError('NotFound', detail));
+  if (/^\/+v[123]\/+[^/]+\/+[^/]/.test(path) && !/^\/+v[123]\/+[^/]+\/+(registry|govern)(\/|$)/.test(path)) return sendHuaweiError(reply, API_NOT_FOUND(detail));
+  return reply.code(404).type('text/plain; charset=utf-8').send('404 page not found');
+}
+
+/** The API gateway's answer for an API it does not know (Huawei Cloud `APIGW.0101`). */
+const API_NOT_FOUND = (detail: string): OpenStageError => new OpenStageError('APIGW.0101', 404, 'The API does not exist or has not been published in the environment', detail);
+
+/**
  * Composition root (STYLE.md §1): opens the database, builds services and registers every
  * area on one Fastify app. Never listens; the caller does (cli.ts, tests).
  * On PostgreSQL the server joins the others sharing the database: its views are loaded from
  * one snapshot and follow the change feed, first-start bootstraps run one server at a time,
  * and its master key must open the stored secrets.
  * @param options.clock injectable clock (tests pass a FakeClock)
+ * @param options.prettyLogs log with pino-pretty (a terminal) instead of JSON lines
  * @param options.hostEnv variables of the host every build and replica gets first (PATH,
  *   HOME, …), picked from process.env by the caller (cli.ts); default none
  * @param options.onFatal called when this server can no longer follow the others (it fell
@@ -114,12 +143,13 @@ const BOOTSTRAP_LOCK = 7_316_003;
  */
 export async function buildServer(
   config: Readonly<Config>,
-  options: { clock?: Clock; hostEnv?: Record<string, string>; onFatal?: (err: Error) => void } = {},
+  options: { clock?: Clock; hostEnv?: Record<string, string>; prettyLogs?: boolean; onFatal?: (err: Error) => void } = {},
 ): Promise<OpenStage> {
   const clock = options.clock ?? systemClock;
   const requestLogging = config.logLevel === 'debug' || config.logLevel === 'trace';
   const app = Fastify({
-    logger: loggerOptions(config.logLevel),
+    // Readable lines on a terminal (cli.ts decides), JSON lines otherwise.
+    ...(options.prettyLogs ? { loggerInstance: await prettyLogger(config.logLevel) } : { logger: loggerOptions(config.logLevel) }),
     // Per-request lines are detail (STYLE.md §6): off unless the level is debug or trace.
     logController: new LogController({ disableRequestLogging: !requestLogging }),
     // A pino child per request (with redaction set up) costs ~5% of a heartbeat; without
@@ -135,7 +165,7 @@ export async function buildServer(
     // A URL the router cannot decode still gets the error body of the API it was aimed at.
     frameworkErrors: (error, req, reply) => {
       const url = req.url ?? '';
-      if (/^\/+v3\/+[^/]+\/+cas(\/|$)/.test(url)) return void sendHuaweiError(reply as FastifyReply, casError('InvalidParameter', error.message));
+      if (/^\/+v[23]\/+[^/]+\/+cas(\/|$)/.test(url)) return void sendHuaweiError(reply as FastifyReply, casError('InvalidParameter', error.message));
       if (/^\/+v1\/+[^/]+\/+git(\/|$)/.test(url)) return void sendHuaweiError(reply as FastifyReply, gitError('InvalidParameter', error.message));
       if (/^\/+v2\/+[^/]+\/+enginemgr(\/|$)/.test(url)) return void sendHuaweiError(reply as FastifyReply, engineError('InvalidParameter', error.message));
       if (/^\/v3(\.0)?\//.test(url)) return void sendKeystoneError(reply as FastifyReply, iamError('InvalidArgument', error.message));
@@ -237,17 +267,28 @@ export async function buildServer(
   const engines = new EngineService({ db, bus, feed, ownership, cluster, clock, log, config, secrets, registry, ...(rbac ? { rbac } : {}) });
   await engines.start();
   const deploy = new DeployService({ db, bus, clock, log, config, secrets, jobs, renderFile: renderConfig, hostEnv: options.hostEnv ?? {} });
-  await deploy.start();
   // The other resources ask the component service what is in use; it needs them to exist first.
   const usage = new LateComponentUsage();
   const casDeps: CasDeps = { db, bus, clock, log, config, secrets, components: usage };
-  const environments = new EnvironmentService(casDeps, engines);
+  const environments = new EnvironmentService(casDeps, engines, (resource) => checkCluster(clusterBinding(resource), config.deploy.kubernetesRequestTimeoutSeconds * 1000));
   engines.setBoundBy((project, engineId) => environments.boundBy(project, 'cse', engineId));
   const applications = new ApplicationService(casDeps, environments);
   const configs = new ConfigService(casDeps);
   const addons = new AddonService(casDeps, environments, jobs);
   const javaAgentOptions = (project: string, environmentId: string): Promise<string[]> => addons.javaAgentOptions(project, environmentId);
   const engineEndpoint = async (project: string, engineId: string): Promise<string | undefined> => (engineId === 'default' ? undefined : (await engines.endpointsOf(project, engineId)).registry);
+  // Components of environments bound to a cce / custom_k8s cluster run there (issue #17).
+  deploy.register(
+    new KubernetesRuntime({
+      log,
+      bindings: (project, environmentId) => environments.bindings(project, environmentId),
+      deployed: async () => (await deploy.deployedComponents()).map((c) => ({ project: c.project, componentId: c.componentId, version: c.currentVersion })),
+      renderFile: renderConfig,
+      requestTimeoutMs: config.deploy.kubernetesRequestTimeoutSeconds * 1000,
+    }),
+  );
+  // Started once the environments exist: the kubernetes runtime reads cluster bindings when it adopts.
+  await deploy.start();
   const components = new ComponentService(casDeps, { applications, environments, configs, deploy, jobs, javaAgentOptions, engineEndpoint });
   usage.bind(components);
   const git = new GitService({ db, bus, clock, log, config, secrets });
@@ -257,13 +298,15 @@ export async function buildServer(
     components.redeployOnPush(event).catch((err: unknown) => log.error({ err, project: event.project }, 'redeploy after a push failed'));
   });
   await components.start();
+  const runtimeStacks = new RuntimeStackService(casDeps);
   const cas: CasServices = {
     environments,
     applications,
-    runtimeStacks: new RuntimeStackService(casDeps),
+    runtimeStacks,
     configs,
     addons,
     components,
+    v2: new CasV2Service(casDeps, { environments, applications, components, runtimeStacks }),
   };
 
   if (clustered) {
@@ -275,6 +318,11 @@ export async function buildServer(
     });
   }
   await app.register(websocket, { options: { maxPayload: 1024 * 1024 } });
+  // Operations (src/ops): the OpenAPI collector and the request metrics hook see every area registered after them.
+  const metrics = new Metrics({ log, bus, registry, watchHub, kie, jobs, iam, components });
+  const readiness = new Readiness(db, log);
+  await registerOpenApi(app, VERSION);
+  instrument(app, metrics);
   app.decorateRequest('rbac', undefined);
   if (rbac) await app.register(rbacPlugin, { rbac, maxBodyBytes: config.registry.maxBodyBytes });
   await app.register(iamPlugin, { iam, config });
@@ -283,9 +331,24 @@ export async function buildServer(
   await app.register(deployPlugin, { jobs, iamCheck: iamCheck(iam, config) });
   await app.register(gitPlugin, { git, maxBodyBytes: config.git.maxBodyBytes, iamCheck: iamCheck(iam, config) });
   await app.register(enginesPlugin, { engines, iamCheck: iamCheck(iam, config) });
-  await app.register(kiePlugin, { kie, maxBodyBytes: config.kie.maxBodyBytes, version: VERSION, iamCheck: iamCheck(iam, config), ...(rbac ? { authorize: rbac.authorize } : {}) });
+  await app.register(kiePlugin, {
+    kie,
+    maxBodyBytes: config.kie.maxBodyBytes,
+    version: VERSION,
+    iamCheck: iamCheck(iam, config),
+    transferAuth: config.kie.transferAuth,
+    engineConfigCenter: (project, engineId) => engines.configCenterOf(project, engineId),
+    ...(rbac ? { authorize: rbac.authorize } : {}),
+  });
 
-  app.setNotFoundHandler((_req, reply) => reply.code(404).type('text/plain; charset=utf-8').send('404 page not found'));
+  await app.register(consolePlugin, {});
+  await app.register(opsPlugin, { metrics, readiness, version: VERSION });
+
+  // Paths outside every area: their bodies are never parsed (an empty JSON body of an unknown
+  // DELETE is no 400), and the 404 speaks the format of the API the path looks like.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', (_request, _payload, done) => done(null, undefined));
+  app.setNotFoundHandler((request, reply) => sendUnknownRoute(request.method, request.url, reply));
 
   let closed = false;
   return {
@@ -302,6 +365,7 @@ export async function buildServer(
     ...(rbac ? { rbac } : {}),
     bootstrap: bootstrap!,
     watchHub,
+    metrics,
     cluster,
     ownership,
     feed,
@@ -316,11 +380,14 @@ export async function buildServer(
       await registry.registerSelf(self);
       components.setServerUrl(url);
       engines.setBuiltInAddress(url);
+      readiness.serving();
       return url;
     },
     async close() {
       if (closed) return;
       closed = true;
+      readiness.stopping();
+      metrics.close();
       watchHub.close();
       await app.close();
       await deploy.stop();

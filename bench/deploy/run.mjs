@@ -8,9 +8,11 @@
 // (a) BENCH_REPEATS times, alternating: deploy examples/node-hello from a file:// git
 //     repository through the component API (1 replica, http readiness probe on /health) and
 //     time create → RUNNING → the replica answers, with the wall time of each job task (from
-//     the tasks' update_at: tasks run back to back); then delete it. Baseline, done by this
-//     script in the same run: `git clone --depth 1` + `npm ci` + `node server.js` until it
-//     answers /health.
+//     the tasks' update_at: tasks run back to back); then delete it — once on a server with
+//     builds and replicas confined (deploy.sandbox on, the default) and once on a second server
+//     with deploy.sandbox off, so that the cost of confinement is measured in the same run.
+//     Baseline, done by this script in the same run: `git clone --depth 1` + `npm ci` +
+//     `node server.js` until it answers /health.
 // (b) The server's own CPU (user + system from /proc/<pid>/stat of the OpenStage process only,
 //     not its builds or replicas) and RSS over BENCH_WINDOW_SECONDS: first idle (no component:
 //     the baseline), then supervising BENCH_REPLICAS replicas of one component (created with 1
@@ -27,7 +29,7 @@
 //   BENCH_CLI=path/to/cli.js    server entry point to benchmark (default dist/src/cli.js)
 import { execFile, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -257,49 +259,69 @@ async function main() {
   const startedAt = new Date();
   const loadAvgAtStart = loadavg();
   tmpDir = mkdtempSync(join(tmpdir(), 'openstage-bench-deploy-'));
+  // Confined builds read file:// sources only under deploy.sourceRoots, as the project's user.
+  chmodSync(tmpDir, 0o755);
+  const sources = join(tmpDir, 'src');
+  mkdirSync(sources, { mode: 0o755 });
 
   // The example as a file:// git repository.
-  const repoDir = join(tmpDir, 'node-hello');
+  const repoDir = join(sources, 'node-hello');
   cpSync(EXAMPLE, repoDir, { recursive: true });
   await run('git', ['init', '-q', '-b', 'main'], { cwd: repoDir, env: GIT_ENV });
   await run('git', ['add', '.'], { cwd: repoDir, env: GIT_ENV });
   await run('git', ['commit', '-q', '-m', 'node-hello'], { cwd: repoDir, env: GIT_ENV });
   const repoUrl = pathToFileURL(repoDir).toString();
 
-  const port = await freePort();
-  log(`starting openstage on 127.0.0.1:${port} (data dir ${tmpDir}/data)`);
-  const server = children.start('openstage', [cli, 'serve', '--host', '127.0.0.1', '--port', String(port), '--data-dir', join(tmpDir, 'data'), '--log-level', 'warn'], {
-    OPENSTAGE_ADMIN_PASSWORD: ADMIN.password,
-    OPENSTAGE_PROJECT_ID: ADMIN.projectId,
-    OPENSTAGE_ACCESS_KEY: ADMIN.ak,
-    OPENSTAGE_SECRET_KEY: ADMIN.sk,
-    // A SIGTERM of the server also stops whatever replicas are left (the run deletes them first).
-    OPENSTAGE_DEPLOY_STOP_ON_SHUTDOWN: 'true',
-  });
-  const api = new Api(`http://127.0.0.1:${port}`);
-  await until('openstage to answer', async () => {
-    if (server.exitCode !== null) throw new Error(`openstage exited with ${server.exitCode}`);
-    return (await answers(port)) ? true : undefined;
-  }, 30_000, 100);
-  const rssEmpty = rssOf(server.pid);
-  await api.login();
-  const env = await api.cas('POST', '/environments', { name: `benchenv${Date.now().toString(36)}`, vpc_id: 'vpc-local' });
-  const app = await api.cas('POST', '/applications', { name: `benchapp${Date.now().toString(36)}` });
+  /** Starts `openstage serve` on a free port with its own data dir; @returns it, logged in, with an environment and an application. */
+  const startServer = async (name, extraEnv) => {
+    const port = await freePort();
+    log(`starting openstage (${name}) on 127.0.0.1:${port} (data dir ${tmpDir}/data-${name})`);
+    const child = children.start(`openstage-${name}`, [cli, 'serve', '--host', '127.0.0.1', '--port', String(port), '--data-dir', join(tmpDir, `data-${name}`), '--log-level', 'warn'], {
+      OPENSTAGE_ADMIN_PASSWORD: ADMIN.password,
+      OPENSTAGE_PROJECT_ID: ADMIN.projectId,
+      OPENSTAGE_ACCESS_KEY: ADMIN.ak,
+      OPENSTAGE_SECRET_KEY: ADMIN.sk,
+      // A SIGTERM of the server also stops whatever replicas are left (the run deletes them first).
+      OPENSTAGE_DEPLOY_STOP_ON_SHUTDOWN: 'true',
+      OPENSTAGE_DEPLOY_SOURCE_ROOTS: sources,
+      ...extraEnv,
+    });
+    const api = new Api(`http://127.0.0.1:${port}`);
+    await until(`openstage (${name}) to answer`, async () => {
+      if (child.exitCode !== null) throw new Error(`openstage (${name}) exited with ${child.exitCode}`);
+      return (await answers(port)) ? true : undefined;
+    }, 60_000, 100);
+    const rssEmpty = rssOf(child.pid);
+    await api.login();
+    const env = await api.cas('POST', '/environments', { name: `benchenv${Date.now().toString(36)}`, vpc_id: 'vpc-local' });
+    const app = await api.cas('POST', '/applications', { name: `benchapp${Date.now().toString(36)}` });
+    return { child, api, env, app, rssEmpty };
+  };
+  const confined = await startServer('confined', {});
+  const open = await startServer('unconfined', { OPENSTAGE_DEPLOY_SANDBOX: 'off' });
+  const { child: server, api, env, app, rssEmpty } = confined;
 
-  // (a) warm-up (npm cache, JIT of both sides), then alternate.
-  log('warm-up deployment and baseline');
+  // (a) warm-up (npm cache, JIT of every side), then alternate.
+  log('warm-up deployments and baseline');
   await timeDeploy(api, env.id, app.id, repoUrl);
+  await timeDeploy(open.api, open.env.id, open.app.id, repoUrl);
   await timeBaseline(repoUrl, 'warm');
   const deploys = [];
+  const unconfined = [];
   const baselines = [];
   for (let i = 0; i < REPEATS; i++) {
     const d = await timeDeploy(api, env.id, app.id, repoUrl);
     deploys.push(d);
-    log(`deploy ${i + 1}: RUNNING after ${d.runningMs.toFixed(0)} ms, answering after ${d.answeredMs.toFixed(0)} ms (${d.tasks.map((t) => `${t.name} ${t.ms}`).join(', ')})`);
+    log(`deploy ${i + 1} (confined): RUNNING after ${d.runningMs.toFixed(0)} ms, answering after ${d.answeredMs.toFixed(0)} ms (${d.tasks.map((t) => `${t.name} ${t.ms}`).join(', ')})`);
+    const u = await timeDeploy(open.api, open.env.id, open.app.id, repoUrl);
+    unconfined.push(u);
+    log(`deploy ${i + 1} (unconfined): RUNNING after ${u.runningMs.toFixed(0)} ms, answering after ${u.answeredMs.toFixed(0)} ms (${u.tasks.map((t) => `${t.name} ${t.ms}`).join(', ')})`);
     const b = await timeBaseline(repoUrl, i);
     baselines.push(b);
     log(`baseline ${i + 1}: answering after ${b.totalMs.toFixed(0)} ms (clone ${b.cloneMs.toFixed(0)}, npm ci ${b.npmCiMs.toFixed(0)}, start ${b.startMs.toFixed(0)})`);
   }
+
+  await children.stop(open.child);
 
   // (b) idle, then REPLICAS replicas.
   await sleep(5000);
@@ -350,6 +372,12 @@ async function main() {
       medianAnsweredMs: median(deploys.map((d) => d.answeredMs)),
       medianTaskMs: Object.fromEntries(taskNames.map((n, i) => [n, median(deploys.map((d) => d.tasks[i].ms))])),
     },
+    unconfined: {
+      runs: unconfined.map((d) => ({ acceptedMs: +d.acceptedMs.toFixed(1), runningMs: +d.runningMs.toFixed(0), answeredMs: +d.answeredMs.toFixed(0), tasks: d.tasks })),
+      medianRunningMs: median(unconfined.map((d) => d.runningMs)),
+      medianAnsweredMs: median(unconfined.map((d) => d.answeredMs)),
+      medianTaskMs: Object.fromEntries(taskNames.map((n, i) => [n, median(unconfined.map((d) => d.tasks[i].ms))])),
+    },
     baseline: {
       runs: baselines.map((b) => Object.fromEntries(Object.entries(b).map(([k, v]) => [k, +v.toFixed(0)]))),
       medianTotalMs: median(baselines.map((b) => b.totalMs)),
@@ -361,6 +389,7 @@ async function main() {
     rss: { emptyMB: +rssEmpty.rssMB.toFixed(1), endMB: +rssEnd.rssMB.toFixed(1), peakMB: +rssEnd.hwmMB.toFixed(1) },
   };
   report.deploy.ratio = +(report.deploy.medianAnsweredMs / report.baseline.medianTotalMs).toFixed(2);
+  report.deploy.confinementRatio = +(report.deploy.medianAnsweredMs / report.unconfined.medianAnsweredMs).toFixed(3);
   const md = toMarkdown(report);
   writeResults('deploy', report, md);
   return report;
@@ -389,6 +418,9 @@ function toMarkdown(r) {
   lines.push(`| **median** | – | **${ms(d.medianRunningMs)}** | **${ms(d.medianAnsweredMs)}** | ${Object.values(d.medianTaskMs).map(ms).join(' | ')} | ${ms(b.medianCloneMs)} / ${ms(b.medianNpmCiMs)} / ${ms(b.medianStartMs)} | **${ms(b.medianTotalMs)}** |`);
   lines.push('');
   lines.push(`OpenStage / baseline (median time until the service answers): **${d.ratio}×** (${ms(d.medianAnsweredMs)} ms vs ${ms(b.medianTotalMs)} ms).`);
+  const u = r.unconfined;
+  lines.push('');
+  lines.push(`Confined (deploy.sandbox on, the default) / unconfined (deploy.sandbox off), same run, alternating: **${d.confinementRatio}×** (median ${ms(d.medianAnsweredMs)} ms vs ${ms(u.medianAnsweredMs)} ms until the replica answers; target ≤ 1.10). Unconfined runs: ${u.runs.map((x) => ms(x.answeredMs)).join(', ')} ms; median tasks ${Object.entries(u.medianTaskMs).map(([n, v]) => `${n} ${ms(v)}`).join(', ')} ms.`);
   lines.push('Task times are the differences of successive task update_at (tasks run back to back; the first from the job\'s created_at); they have millisecond resolution. "RUNNING" is the first GET of the component (polled every 50 ms) that said so; "replica answers" the first 200 of GET / on its port.');
   lines.push('Baseline: the same steps done directly by the driver — `git clone --depth 1 --branch main`, `npm ci --no-audit --no-fund`, `node server.js` with PORT set, polled every 10 ms until GET /health answers. OpenStage in addition persists the job and each task, starts the replica with `npm start` (the package has a start script), waits for the readiness probe and then verifies the replica count. Most of the roll-out task is `npm start` itself: the npm CLI starts before node server.js does.');
   lines.push('');

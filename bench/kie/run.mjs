@@ -4,8 +4,8 @@
 //   npm run bench:kie        (= npm run build && node bench/kie/run.mjs)
 //
 // Order: polls first (memory is measured on a heap the list runs have not grown), then lists.
-// 1. list QPS: a project of KVS kvs (labels app:bench, service:s<i % SERVICES>); autocannon
-//    on `GET /v1/bench/kie/kv?label=app:bench&label=service:s7` (KVS / SERVICES kvs per reply),
+// 1. list QPS: a project of KVS kvs (labels app:bench, service:s<i % SERVICES>); wrk (a separate process)
+//    on `GET /v1/default/kie/kv?label=app:bench&label=service:s7` (KVS / SERVICES kvs per reply),
 //    and on the whole project with `limit=LIMIT` (total counted over every kv).
 // 2. held polls: WAITERS polls held at once, each on its own connection with its own labels
 //    (`label=app:wake&label=w:<i>`, revision = latest, wait=WAIT); server RSS before/after
@@ -27,8 +27,7 @@ import http from 'node:http';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import autocannon from 'autocannon';
-import { Children, CONNECTIONS, NO_BASELINE, SECONDS, WARMUP_SECONDS, cli, cpuSecondsOf, env, exitAfter, freePort, log, resultsDir, root, rssOf, writeResults } from '../lib.mjs';
+import { Children, CONNECTIONS, NO_BASELINE, SECONDS, WARMUP_SECONDS, cli, cpuSecondsOf, env, exitAfter, freePort, log, resultsDir, root, rssOf, wrk, writeResults } from '../lib.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const KVS = env('BENCH_KVS', 1000);
@@ -38,8 +37,9 @@ const WAITERS = env('BENCH_WAITERS', 10_000);
 const SAMPLES = env('BENCH_SAMPLES', 500);
 const WAIT = process.env.BENCH_WAIT || '300s';
 const TIMEOUT_SECONDS = env('BENCH_TIMEOUT_SECONDS', 900);
-const TARGETS = { list: 10_000, wakeP99Ms: 50, bytesPerWaiter: 10 * 1024 };
-const P = '/v1/bench/kie';
+const TARGETS = { list: 10_000, wakeP99Ms: 50, bytesPerWaiter: 10 * 1024, listAllCpuRatio: 4 };
+// Imports land in the engine's Kie project `default` (src/kie/routes/file.ts), so the bench lists there.
+const P = '/v1/default/kie';
 
 const children = new Children(root);
 // Enough quota for the preloaded kvs and one kv per held poll.
@@ -78,16 +78,13 @@ async function waitReady(port, path, child) {
   }
 }
 
-function cannonOnce(port, seconds, path) {
-  return new Promise((res, rej) => autocannon({ url: `http://127.0.0.1:${port}${path}`, connections: CONNECTIONS, pipelining: 1, duration: seconds, timeout: 10 }, (err, r) => (err ? rej(err) : res(r))));
-}
-
-async function cannon(port, pid, path) {
-  if (WARMUP_SECONDS > 0) await cannonOnce(port, WARMUP_SECONDS, path);
+/** A warm-up, then a measured wrk run (a separate process) on `path`, with the server child's CPU per request. */
+async function load(port, pid, path) {
+  if (WARMUP_SECONDS > 0) await wrk(port, { paths: [path], seconds: WARMUP_SECONDS });
   const cpu0 = cpuSecondsOf(pid);
-  const r = await cannonOnce(port, SECONDS, path);
+  const r = await wrk(port, { paths: [path] });
   const cpuS = cpuSecondsOf(pid) - cpu0;
-  return { reqPerSec: r['2xx'] / r.duration, p99Ms: r.latency.p99, non2xx: r.non2xx, errors: r.errors, serverCpuUsPerReq: (cpuS * 1e6) / Math.max(1, r.requests.total) };
+  return { reqPerSec: r.reqPerSec, p99Ms: r.latencyMs.p99, non2xx: r.non2xx, errors: r.errors, serverCpuUsPerReq: (cpuS * 1e6) / Math.max(1, r.totalRequests) };
 }
 
 const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
@@ -169,11 +166,16 @@ async function main() {
   const pagePath = `${P}/kv?label=app:bench&limit=${LIMIT}`;
   const labelBody = (await request(port, 'GET', labelPath)).text;
   const pageBody = (await request(port, 'GET', pagePath)).text;
-  log(`list reply sizes: by labels ${labelBody.length} B, page ${pageBody.length} B`);
-  results.listLabels = await cannon(port, server.pid, labelPath);
+  const allPath = `${P}/kv?label=app:bench`;
+  const allBody = (await request(port, 'GET', allPath)).text;
+  log(`list reply sizes: by labels ${labelBody.length} B, page ${pageBody.length} B, all ${allBody.length} B`);
+  results.loadAtLists = loadavg().map((l) => l.toFixed(2)).join(' ');
+  results.listLabels = await load(port, server.pid, labelPath);
   log(`list by labels: ${results.listLabels.reqPerSec.toFixed(0)} req/s`);
-  results.listPage = await cannon(port, server.pid, pagePath);
+  results.listPage = await load(port, server.pid, pagePath);
   log(`list page: ${results.listPage.reqPerSec.toFixed(0)} req/s`);
+  results.listAll = await load(port, server.pid, allPath);
+  log(`list all: ${results.listAll.reqPerSec.toFixed(0)} req/s, ${results.listAll.serverCpuUsPerReq.toFixed(0)} µs/req`);
 
   results.rss.endMB = rssMB(server.pid);
   await stopChild(server);
@@ -198,13 +200,18 @@ async function main() {
     results.baseWake = await measureWakesOnce(b.polls, breopen, (i) => request(bport, 'POST', `/wake?i=${i}`));
     for (const p of b.polls.values()) p.destroy();
     await new Promise((r) => setTimeout(r, 1000));
-    results.baseListLabels = await cannon(bport, base.pid, '/list');
+    results.baseListLabels = await load(bport, base.pid, '/list');
     await stopChild(base);
     writeFileSync(bodyFile, pageBody);
     const base2 = startChild('baseline', [join(here, 'baseline-server.mjs'), String(bport), bodyFile]);
     await waitReady(bport, '/list', base2);
-    results.baseListPage = await cannon(bport, base2.pid, '/list');
+    results.baseListPage = await load(bport, base2.pid, '/list');
     await stopChild(base2);
+    writeFileSync(bodyFile, allBody);
+    const base3 = startChild('baseline', [join(here, 'baseline-server.mjs'), String(bport), bodyFile]);
+    await waitReady(bport, '/list', base3);
+    results.baseListAll = await load(bport, base3.pid, '/list');
+    await stopChild(base3);
   }
   agent.destroy();
   rmSync(tmpDir, { recursive: true, force: true });
@@ -247,6 +254,7 @@ function report(r) {
   const rows = [
     ['list, 10 of 1,000 kvs by labels (req/s)', f(r.listLabels.reqPerSec), f(r.baseListLabels?.reqPerSec), f(r.listLabels.p99Ms), `${f(r.listLabels.serverCpuUsPerReq)} / ${f(r.baseListLabels?.serverCpuUsPerReq)}`, `≥ ${f(TARGETS.list)}/s`, pass(r.listLabels.reqPerSec >= TARGETS.list)],
     [`list, page of ${LIMIT} of 1,000 kvs, total counted (req/s)`, f(r.listPage.reqPerSec), f(r.baseListPage?.reqPerSec), f(r.listPage.p99Ms), `${f(r.listPage.serverCpuUsPerReq)} / ${f(r.baseListPage?.serverCpuUsPerReq)}`, `≥ ${f(TARGETS.list)}/s`, pass(r.listPage.reqPerSec >= TARGETS.list)],
+    [`list, all ${f(KVS)} kvs (req/s)`, f(r.listAll.reqPerSec), f(r.baseListAll?.reqPerSec), f(r.listAll.p99Ms), `${f(r.listAll.serverCpuUsPerReq)} / ${f(r.baseListAll?.serverCpuUsPerReq)}`, `≤ ${TARGETS.listAllCpuRatio}× baseline CPU/req`, pass(r.baseListAll ? r.listAll.serverCpuUsPerReq <= TARGETS.listAllCpuRatio * r.baseListAll.serverCpuUsPerReq : false)],
     [`publish-to-wake p50 with ${f(WAITERS)} held polls (ms)`, f(r.wake.p50, 2), f(r.baseWake?.p50, 2), '–', '–', '–', '–'],
     [`publish-to-wake p99 with ${f(WAITERS)} held polls (ms)`, f(r.wake.p99, 2), f(r.baseWake?.p99, 2), '–', '–', `≤ ${TARGETS.wakeP99Ms} ms`, pass(r.wake.p99 <= TARGETS.wakeP99Ms)],
     ['memory per held poll (RSS, KB)', f(r.rss.bytesPerWaiter / 1024, 2), f(r.baseRss ? r.baseRss.bytesPerWaiter / 1024 : undefined, 2), '–', '–', `≤ ${TARGETS.bytesPerWaiter / 1024} KB`, pass(r.rss.bytesPerWaiter <= TARGETS.bytesPerWaiter)],
@@ -255,7 +263,7 @@ function report(r) {
     '# Config center (Kie) benchmark',
     '',
     `${r.startedAt} · node ${r.node} · ${r.cpus} · ${f(r.memGB, 1)} GB · load average at start ${r.loadAvg.map((l) => l.toFixed(2)).join(' ')}`,
-    `\`npm run bench:kie\` · autocannon ${CONNECTIONS} connections, pipelining 1, ${SECONDS} s per run after ${WARMUP_SECONDS} s warm-up, in the driver process (it shares the cores with the server) · SQLite · ${f(KVS)} kvs in one project (${SERVICES} services × ${KVS / SERVICES})`,
+    `\`npm run bench:kie\` · wrk (a separate process, 1 thread) ${CONNECTIONS} connections, ${SECONDS} s per run after ${WARMUP_SECONDS} s warm-up · SQLite · ${f(KVS)} kvs in one project (${SERVICES} services × ${KVS / SERVICES}) · load average at the lists ${r.loadAtLists ?? '–'}`,
     '',
     '| metric | openstage | baseline (bare node:http) | p99 ms | server CPU µs/req (openstage / baseline) | target | pass/fail |',
     '|---|---:|---:|---:|---:|---:|---|',

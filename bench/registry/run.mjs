@@ -6,15 +6,16 @@
 // Steps: start `node dist/src/cli.js serve` as a child (free port, temp data dir, SQLite,
 // log level warn); preload SERVICES × PER_SERVICE instances through the HTTP API; add the
 // find targets (FIND1_SERVICES services with 1 instance, one service with 100); then, each
-// for BENCH_SECONDS with autocannon (in this process, pipelining 1): heartbeat, find(1),
+// for BENCH_SECONDS with wrk (a separate process, bench/lib.mjs): heartbeat, find(1),
 // find(100), RSS, new-instance registration. Every figure is also measured against a bare
 // node:http child answering a fixed body of the same size. Results: stdout,
 // bench/results/registry-latest.md and .json.
 //
 // Environment (all optional):
-//   BENCH_SECONDS=10            duration of each autocannon run
-//   BENCH_WARMUP_SECONDS=2      unrecorded autocannon run before each measured one (0 = none)
-//   BENCH_CONNECTIONS=64        autocannon connections
+//   BENCH_SECONDS=10            duration of each wrk run
+//   BENCH_WARMUP_SECONDS=2      unrecorded wrk run before each measured one (0 = none)
+//   BENCH_CONNECTIONS=64        wrk connections
+//   BENCH_WRK=/usr/bin/wrk      the wrk binary
 //   BENCH_SERVICES=10000        preloaded services
 //   BENCH_INSTANCES_PER_SERVICE=10
 //   BENCH_FIND1_SERVICES=100    find(1) cycles over this many 1-instance services
@@ -34,8 +35,7 @@ import http from 'node:http';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import autocannon from 'autocannon';
-import { Children, CLK_TCK, CONNECTIONS, NO_BASELINE, SECONDS, WARMUP_SECONDS, cli, cpuSecondsOf, env, freePort, log, resultsDir, root, rssOf, writeResults } from '../lib.mjs';
+import { Children, CLK_TCK, CONNECTIONS, NO_BASELINE, SECONDS, WARMUP_SECONDS, cli, cpuSecondsOf, env, freePort, log, resultsDir, root, rssOf, wrk, writeResults } from '../lib.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -125,55 +125,32 @@ async function pool(count, concurrency, fn) {
 }
 
 const serviceBody = (name) => ({ service: { appId: APP, serviceName: name, version: '1.0.0' } });
-const instanceBody = (n) => ({ instance: { hostName: 'h', endpoints: [`rest://127.0.0.1:${10000 + (n % 50000)}`], healthCheck: { mode: 'push', interval: 30, times: LEASE_TIMES } } });
+// Endpoints are unique per instance: a registration with the endpoints of an instance of the
+// service re-registers that instance (issue #18 item 11).
+const instanceBody = (n) => ({ instance: { hostName: 'h', endpoints: [`rest://127.0.0.1:8080/p${n}`], healthCheck: { mode: 'push', interval: 30, times: LEASE_TIMES } } });
 const findPath = (name) => `${base}/instances?appId=${APP}&serviceName=${name}&version=1.0.0`;
 
-// ───────────────────────── autocannon ─────────────────────────
-
-function cannonOnce(port, seconds, opts) {
-  return new Promise((resolveRun, reject) => {
-    const inst = autocannon({ url: `http://127.0.0.1:${port}`, connections: CONNECTIONS, pipelining: 1, duration: seconds, timeout: 10, ...opts }, (err, result) => (err ? reject(err) : resolveRun(result)));
-    activeCannon = inst;
-  });
-}
+// ───────────────────────── load (wrk) ─────────────────────────
 
 /**
- * A warm-up run (JIT of both sides), then the measured run inside phase `name`, with the
- * CPU time the server child (`pid`) and this driver process spent during it.
+ * A warm-up run (JIT of both sides), then the measured run inside phase `name`, driven by wrk
+ * in a separate process (bench/lib.mjs), with the CPU time the server child (`pid`) spent.
+ * The load generator's CPU is part of "other" (everything but the server).
  */
-async function cannon(port, pid, opts, phase, name) {
-  if (WARMUP_SECONDS > 0) await cannonOnce(port, WARMUP_SECONDS, opts);
+async function load(port, pid, workload, phase, name) {
+  // The warm-up's registrations (`%n` from 0) must not collide with the measured run's.
+  if (WARMUP_SECONDS > 0) await wrk(port, { ...workload, seconds: WARMUP_SECONDS });
+  workload = { ...workload, bodySeed: 1_000_000_000 };
   const server0 = cpuSecondsOf(pid);
   const busy0 = busyCpuSeconds();
-  const driver0 = process.cpuUsage();
   const wall0 = process.hrtime.bigint();
-  const result = await phase(name, () => cannonOnce(port, SECONDS, opts));
+  const out = await phase(name, () => wrk(port, workload));
   const wallS = Number(process.hrtime.bigint() - wall0) / 1e9;
-  const driver = process.cpuUsage(driver0);
-  const out = summarise(result);
   const serverCpuS = cpuSecondsOf(pid) - server0;
   out.serverCpuPercent = (100 * serverCpuS) / wallS;
-  out.driverCpuPercent = (100 * (driver.user + driver.system)) / 1e6 / wallS;
-  // Everything else on the machine (other processes, kernel work not charged to either).
-  out.otherCpuPercent = Math.max(0, (100 * (busyCpuSeconds() - busy0)) / wallS - out.serverCpuPercent - out.driverCpuPercent);
+  out.otherCpuPercent = Math.max(0, (100 * (busyCpuSeconds() - busy0)) / wallS - out.serverCpuPercent);
   out.serverCpuUsPerReq = out.totalRequests > 0 ? (serverCpuS * 1e6) / out.totalRequests : null;
   return out;
-}
-let activeCannon;
-
-function summarise(result) {
-  const ok = result['2xx'];
-  return {
-    reqPerSec: ok / result.duration,
-    totalRequests: result.requests.total,
-    ok2xx: ok,
-    non2xx: result.non2xx,
-    errors: result.errors,
-    timeouts: result.timeouts,
-    durationS: result.duration,
-    latencyMs: { p50: result.latency.p50, p90: result.latency.p90, p99: result.latency.p99, max: result.latency.max, mean: result.latency.average },
-    throughputBytesPerSec: result.throughput.average,
-  };
 }
 
 // ───────────────────────── main ─────────────────────────
@@ -258,30 +235,20 @@ async function main() {
     await waitHttp(basePort, '/', baseline);
   }
 
-  // Workloads. Counters are shared by every connection so the paths keep moving.
-  let hb = 0;
-  let f1 = 0;
-  let reg = 0;
-  const regBody = JSON.stringify(instanceBody(0));
+  // Workloads for wrk: each request takes the next path of its list. Heartbeats cycle over
+  // (at most) 10,000 instances, find(1) over its services; each registration carries an
+  // endpoint of its own (`%n`), or it would re-register the instance with that endpoint.
+  const regBody = JSON.stringify(instanceBody(0)).replace('/p0', '/r%n');
   const workloads = {
-    heartbeat: {
-      label: 'heartbeat (PUT …/heartbeat)',
-      requests: [{ method: 'PUT', setupRequest: (req) => {
-        const [s, i] = pairs[hb++ % pairs.length];
-        return { ...req, path: `${base}/microservices/${s}/instances/${i}/heartbeat` };
-      } }],
-    },
-    find1: {
-      label: `find 1 instance (GET /instances, ${FIND1_SERVICES} services)`,
-      requests: [{ method: 'GET', setupRequest: (req) => ({ ...req, path: findPath(find1Names[f1++ % find1Names.length]) }) }],
-    },
-    find100: {
-      label: 'find 100 instances (GET /instances)',
-      requests: [{ method: 'GET', path: findPath(FIND100_NAME) }],
-    },
+    heartbeat: { label: 'heartbeat (PUT …/heartbeat)', method: 'PUT', paths: pairs.slice(0, 10_000).map(([s, i]) => `${base}/microservices/${s}/instances/${i}/heartbeat`) },
+    find1: { label: `find 1 instance (GET /instances, ${FIND1_SERVICES} services)`, method: 'GET', paths: find1Names.map(findPath) },
+    find100: { label: 'find 100 instances (GET /instances)', method: 'GET', paths: [findPath(FIND100_NAME)] },
     register: {
       label: `register new instance (POST …/instances, ${SERVICES} services)`,
-      requests: [{ method: 'POST', headers: { 'content-type': 'application/json' }, body: regBody, setupRequest: (req) => ({ ...req, path: `${base}/microservices/${serviceIds[reg++ % serviceIds.length]}/instances` }) }],
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: regBody,
+      paths: serviceIds.map((s) => `${base}/microservices/${s}/instances`),
     },
   };
 
@@ -295,13 +262,13 @@ async function main() {
     if (!ONLY.has(key)) continue;
     const w = workloads[key];
     log(`run ${key}: openstage, ${SECONDS} s × ${CONNECTIONS} connections`);
-    const ours = await cannon(port, server.pid, { requests: w.requests }, phase, `${key}:openstage`);
-    log(`  ${ours.reqPerSec.toFixed(0)} req/s, p99 ${ours.latencyMs.p99} ms, non2xx ${ours.non2xx}, errors ${ours.errors}, server CPU ${ours.serverCpuPercent.toFixed(0)}% (${ours.serverCpuUsPerReq.toFixed(0)} µs/req), driver CPU ${ours.driverCpuPercent.toFixed(0)}%, other ${ours.otherCpuPercent.toFixed(0)}%`);
+    const ours = await load(port, server.pid, w, phase, `${key}:openstage`);
+    log(`  ${ours.reqPerSec.toFixed(0)} req/s, p99 ${ours.latencyMs.p99} ms, non2xx ${ours.non2xx}, errors ${ours.errors}, server CPU ${ours.serverCpuPercent.toFixed(0)}% (${ours.serverCpuUsPerReq.toFixed(0)} µs/req), other (wrk included) ${ours.otherCpuPercent.toFixed(0)}%`);
     let theirs;
     if (baseline) {
       log(`run ${key}: baseline`);
-      theirs = await cannon(basePort, baseline.pid, { requests: w.requests }, phase, `${key}:baseline`);
-      log(`  ${theirs.reqPerSec.toFixed(0)} req/s, p99 ${theirs.latencyMs.p99} ms, server CPU ${theirs.serverCpuPercent.toFixed(0)}% (${theirs.serverCpuUsPerReq.toFixed(0)} µs/req), driver CPU ${theirs.driverCpuPercent.toFixed(0)}%, other ${theirs.otherCpuPercent.toFixed(0)}%`);
+      theirs = await load(basePort, baseline.pid, w, phase, `${key}:baseline`);
+      log(`  ${theirs.reqPerSec.toFixed(0)} req/s, p99 ${theirs.latencyMs.p99} ms, server CPU ${theirs.serverCpuPercent.toFixed(0)}% (${theirs.serverCpuUsPerReq.toFixed(0)} µs/req), other (wrk included) ${theirs.otherCpuPercent.toFixed(0)}%`);
     }
     rows.push({ key, label: w.label, target: TARGETS[key], openstage: ours, baseline: theirs, ratio: theirs ? ours.reqPerSec / theirs.reqPerSec : null, pass: ours.reqPerSec >= TARGETS[key] && ours.non2xx === 0 && ours.errors === 0 });
   }
@@ -319,7 +286,7 @@ async function main() {
   const report = {
     date: startedAt.toISOString(),
     machine: { loadAvgAtStart: loadAvgAtStart.map((n) => +n.toFixed(2)), cpus: cpus().length, cpuModel: cpus()[0]?.model, memGB: +(totalmem() / 2 ** 30).toFixed(1), node: process.version, platform: process.platform },
-    settings: { seconds: SECONDS, warmupSeconds: WARMUP_SECONDS, connections: CONNECTIONS, pipelining: 1, services: SERVICES, instancesPerService: PER_SERVICE, find1Services: FIND1_SERVICES, leaseTtlSeconds: 30 * (LEASE_TIMES + 1), db: 'sqlite', loadGenerator: 'autocannon (same process as the driver, no workers)' },
+    settings: { seconds: SECONDS, warmupSeconds: WARMUP_SECONDS, connections: CONNECTIONS, pipelining: 1, services: SERVICES, instancesPerService: PER_SERVICE, find1Services: FIND1_SERVICES, leaseTtlSeconds: 30 * (LEASE_TIMES + 1), db: 'sqlite', loadGenerator: 'wrk, a separate process (1 thread)' },
     preload: { instances: instanceCount, seconds: +preloadSeconds.toFixed(1), perSecond: +(((SERVICES + pairs.length) / preloadSeconds)).toFixed(0) },
     replyBytes: { find1: Buffer.byteLength(find1Reply.text), find100: Buffer.byteLength(find100Reply.text) },
     rss: { emptyMB: +rssEmpty.rssMB.toFixed(1), afterPreloadMB: +rssAfterPreload.rssMB.toFixed(1), beforeRegistrationMB: +rssCheck.rssMB.toFixed(1), endMB: +rssEnd.rssMB.toFixed(1), peakMB: +rssEnd.hwmMB.toFixed(1), baselineMB: baselineRss ? +baselineRss.rssMB.toFixed(1) : null, instances: instanceCount, targetMB: TARGETS.rssMB, pass: rssCheck.rssMB <= TARGETS.rssMB },
@@ -336,7 +303,7 @@ function toMarkdown(r) {
     '# Registry benchmark',
     '',
     `${r.date} · node ${r.machine.node} · ${r.machine.cpus} × ${r.machine.cpuModel} · ${r.machine.memGB} GB`,
-    `autocannon ${r.settings.connections} connections, pipelining 1, ${r.settings.seconds} s per run after ${r.settings.warmupSeconds} s warm-up, in the driver process (it shares the ${r.machine.cpus} cores with the server) · SQLite · ${r.rss.instances.toLocaleString('en-US')} instances (${r.settings.services.toLocaleString('en-US')} services × ${r.settings.instancesPerService} + find targets)`,
+    `wrk (a separate process, 1 thread) ${r.settings.connections} connections, ${r.settings.seconds} s per run after ${r.settings.warmupSeconds} s warm-up · SQLite · ${r.rss.instances.toLocaleString('en-US')} instances (${r.settings.services.toLocaleString('en-US')} services × ${r.settings.instancesPerService} + find targets)`,
     `preload ${r.preload.seconds} s (${r.preload.perSecond.toLocaleString('en-US')} writes/s) · find(1) reply ${r.replyBytes.find1} B · find(100) reply ${r.replyBytes.find100.toLocaleString('en-US')} B`,
     '',
     '| metric | openstage req/s | baseline req/s | ratio | p99 ms | baseline p99 ms | non-2xx / errors | server CPU µs/req (openstage / baseline) | target | pass/fail |',
@@ -352,8 +319,8 @@ function toMarkdown(r) {
   lines.push(`RSS: empty ${r.rss.emptyMB} MB · after preload ${r.rss.afterPreloadMB} MB · before registration ${r.rss.beforeRegistrationMB} MB · end ${r.rss.endMB} MB · peak (VmHWM) ${r.rss.peakMB} MB.`);
   lines.push('req/s counts 2xx responses only; ratio = openstage / baseline (bare node:http answering a same-size fixed body after reading the request body).');
   lines.push('server CPU µs/req = user+system CPU of the server process during the run / requests answered; 1e6 / that is the most one fully busy core could serve. When the baseline ratio is near 1 the load generator, not the server, is the limit.');
-  const cpuLine = r.runs.map((row) => `${row.key} ${Math.round(row.openstage.serverCpuPercent)}/${Math.round(row.openstage.driverCpuPercent)}/${Math.round(row.openstage.otherCpuPercent)}`).join(' · ');
-  if (cpuLine) lines.push(`CPU % during the openstage runs (server / autocannon driver / rest of the machine; 100 = one core): ${cpuLine}. Load average at start: ${r.machine.loadAvgAtStart.join(' ')}.`);
+  const cpuLine = r.runs.map((row) => `${row.key} ${Math.round(row.openstage.serverCpuPercent)}/${Math.round(row.openstage.otherCpuPercent)}`).join(' · ');
+  if (cpuLine) lines.push(`CPU % during the openstage runs (server / rest of the machine, wrk included; 100 = one core): ${cpuLine}. Load average at start: ${r.machine.loadAvgAtStart.join(' ')}.`);
   const busy = r.runs.flatMap((row) => [row.openstage, row.baseline].filter(Boolean)).some((x) => x.otherCpuPercent > 25);
   if (busy) lines.push('**Warning: other processes used more than 25% of a core during some runs; req/s figures are depressed and noisy. Compare the µs/req column, or rerun on an idle machine.**');
   lines.push(`Preloaded leases use interval 30 s × (times ${r.settings.leaseTtlSeconds / 30 - 1} + 1) = ${r.settings.leaseTtlSeconds} s so none expires mid-run; instance quota raised for the registration run.`);
@@ -365,7 +332,6 @@ function toMarkdown(r) {
 
 const watchdog = setTimeout(() => {
   log(`timeout after ${TIMEOUT_SECONDS} s, stopping`);
-  activeCannon?.stop?.();
   killAllNow();
   process.exit(2);
 }, TIMEOUT_SECONDS * 1000);
@@ -374,8 +340,7 @@ watchdog.unref();
 for (const sig of ['SIGINT', 'SIGTERM']) {
   process.once(sig, () => {
     log(`${sig}, stopping`);
-    activeCannon?.stop?.();
-    killAllNow();
+      killAllNow();
     process.exit(130);
   });
 }

@@ -8,6 +8,8 @@ deleted). Settings come from compat/run-python.sh: OPENSTAGE_URL, OPENSTAGE_ACCE
 OPENSTAGE_SECRET_KEY, OPENSTAGE_PROJECT_ID.
 """
 import json
+import pathlib
+import tempfile
 import time
 import urllib.request
 
@@ -100,6 +102,21 @@ def test_create_poll_and_delete_an_engine():
         req = urllib.request.Request(registry + "/v4/default/registry/microservices", headers={"Authorization": "Bearer " + rbac_token})
         with urllib.request.urlopen(req, timeout=5) as res:
             assert res.status == 200
+
+        # Issue #18 item 5: an import aimed at this RBAC engine (x-engine-id) lands in its config
+        # center, project default, where its chassis clients read; export reads it back.
+        from huaweicloudsdkcore.http.formdata import FormFile
+        from huaweicloudsdkcse.v1 import DownloadKieReqBody, DownloadKieRequest, UploadKieRequest, UploadKieRequestBody
+        kie_file = pathlib.Path(tempfile.mkdtemp()) / "kie.json"
+        kie_file.write_text(json.dumps({"data": [{"key": "py.engine", "value": "v", "labels": {"app": "pyeng"}}]}))
+        with open(kie_file, "rb") as f:
+            up = c.upload_kie(UploadKieRequest(x_engine_id=engine_id, override="force", body=UploadKieRequestBody(upload_file=FormFile(f))))
+        assert [kv.key for kv in up.success] == ["py.engine"]
+        kv_req = urllib.request.Request(registry + "/v1/default/kie/kv?label=app:pyeng", headers={"Authorization": "Bearer " + rbac_token})
+        with urllib.request.urlopen(kv_req, timeout=5) as res:
+            assert [kv["value"] for kv in json.loads(res.read())["data"]] == ["v"]
+        down = c.download_kie(DownloadKieRequest(x_engine_id=engine_id, label="app:pyeng", body=DownloadKieReqBody()))
+        assert [(kv.id, kv.key) for kv in down.data] == [(up.success[0].id, "py.engine")]
     finally:
         deleted = c.delete_engine(DeleteEngineRequest(engine_id=engine_id))
         assert deleted.id == engine_id

@@ -7,9 +7,6 @@ API, upgrade it, and delete it. Real processes run on the OpenStage host.
 Settings come from compat/run-python.sh: OPENSTAGE_URL, OPENSTAGE_ACCESS_KEY,
 OPENSTAGE_SECRET_KEY, OPENSTAGE_PROJECT_ID.
 """
-import pathlib
-import tarfile
-import tempfile
 import time
 import urllib.request
 import uuid
@@ -45,7 +42,6 @@ from huaweicloudsdkservicestage.v3 import (
 )
 
 from openstage_env import AK, PROJECT_ID, SK, URL, sdk_client
-EXAMPLE = pathlib.Path(__file__).resolve().parents[2] / "examples" / "node-hello"
 
 
 def client():
@@ -64,15 +60,6 @@ def wait_job(c, job_id, timeout=180):
             return job
         assert time.time() < deadline, f"job {job_id} still RUNNING"
         time.sleep(0.5)
-
-
-@pytest.fixture
-def package(tmp_path):
-    """A file:// URL of a .tar.gz holding examples/node-hello under one top-level folder."""
-    archive = tmp_path / "node-hello.tar.gz"
-    with tarfile.open(archive, "w:gz") as tar:
-        tar.add(EXAMPLE, arcname="node-hello")
-    return archive.as_uri()
 
 
 def test_component_create_poll_scale_upgrade_delete(package):
@@ -137,7 +124,8 @@ def test_component_create_poll_scale_upgrade_delete(package):
         with pytest.raises(ClientRequestException) as err:
             c.update_component_action(UpdateComponentActionRequest(application_id=app.id, component_id=component_id,
                                                                    body=ComponentAction(action="modify_gray_rule")))
-        assert err.value.status_code == 400 and err.value.error_code == "SVCSTG.00100418"
+        # Issue #18 item 6: a known action, refused only because no gray release is in progress.
+        assert err.value.status_code == 400 and err.value.error_code == "SVCSTG.00100400" and "no gray release" in err.value.error_msg
         with pytest.raises(ClientRequestException) as err:
             c.delete_environment(DeleteEnvironmentRequest(environment_id=env_id))
         assert err.value.status_code == 400 and err.value.error_code == "SVCSTG.00100402"

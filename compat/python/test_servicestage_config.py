@@ -53,7 +53,7 @@ def test_group_and_file_lifecycle_with_histories():
     status, config = call("POST", "/configs", {"config_group_id": group["id"], "name": "sdk-app", "type": "yaml",
                                                "content": "app: ${CAS_APPLICATION_NAME}\nport: 8080\n"})
     assert status == 200
-    assert config["version"] == 1
+    assert config["version"] == "1"
     assert config["sensitive"] is False
     assert config["components"] == []
 
@@ -66,7 +66,7 @@ def test_group_and_file_lifecycle_with_histories():
                                                                  "type": "properties", "content": "port=9090\n",
                                                                  "description": "moved to properties"})
     assert status == 200
-    assert modified["version"] == 2
+    assert modified["version"] == "2"
     assert modified["type"] == "properties"
     assert modified["description"] == "moved to properties"
 
@@ -78,7 +78,7 @@ def test_group_and_file_lifecycle_with_histories():
     assert status == 200
     assert histories["count"] == 1
     record = histories["histories"][0]
-    assert (record["version"], record["type"], record["content"]) == (1, "yaml", "app: ${CAS_APPLICATION_NAME}\nport: 8080\n")
+    assert (record["version"], record["type"], record["content"]) == ("1", "yaml", "app: ${CAS_APPLICATION_NAME}\nport: 8080\n")
     assert record["config_id"] == config["id"]
     assert record["group_id"] == group["id"]
 

@@ -9,9 +9,23 @@
 #   OPENSTAGE_URL=http://127.0.0.1:30100 examples/servicecomb-java/walkthrough.sh
 # With IAM on, also set OPENSTAGE_TOKEN (an X-Auth-Token) and OPENSTAGE_PROJECT.
 # STEPS=basic stops after the first consumer call. Needs curl, git, node and ss (iproute2) on the PATH.
-# Names are unique per project: to run it again against the same server, pick another
-# application name (DEMO_APP=sc-demo2; the git authorization is reused).
+# Names are unique per project: to run it again against the same server, first remove what a
+# run made with --cleanup, or pick another application name (DEMO_APP=sc-demo2; the git
+# authorization is reused).
+#   examples/servicecomb-java/walkthrough.sh --cleanup   deletes the components (their replicas
+#   stop), the config center kv, the config file and group, the application, the environment and
+#   the git authorization of DEMO_APP; the hosted repositories stay (the Git API deletes none;
+#   a later run pushes to them again).
 set -euo pipefail
+
+CLEANUP=0
+for arg in "$@"; do
+  case $arg in
+    --cleanup) CLEANUP=1 ;;
+    -h|--help) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) printf 'unknown argument %s (--cleanup, --help)\n' "$arg" >&2; exit 2 ;;
+  esac
+done
 
 U=${OPENSTAGE_URL:-http://127.0.0.1:30100}
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -44,12 +58,24 @@ api() {
   printf '%s' "$out"
 }
 
-# wait_job JOB_ID: polls the job until it ends; exits when it did not succeed.
+# progress_lines: "  · task: STATUS — last message" per started task of the job detail on stdin.
+progress_lines() {
+  node -e 'let s="";process.stdin.on("data",(d)=>(s+=d)).on("end",()=>{for(const t of JSON.parse(s).tasks||[]){
+    if(t.task_status==="PENDING")continue;const m=String(t.messages||"").split("\n").filter(Boolean).pop()||"";
+    console.log(`    · ${t.task_name}: ${t.task_status}${m?" — "+m.slice(0,140):""}`)}})'
+}
+
+# wait_job JOB_ID: polls the job until it ends, printing each task's progress as it changes;
+# exits when it did not succeed.
 wait_job() {
-  local id=$1 start=$(date +%s) detail status
+  local id=$1 start=$(date +%s) detail status lines shown=""
   while :; do
     detail=$(api GET "/v3/$P/cas/jobs/$id")
     status=$(jget job.execution_status <<<"$detail")
+    lines=$(progress_lines <<<"$detail")
+    # Only the lines that changed since the last poll.
+    if [ -n "$lines" ]; then grep -vxF -f <(printf '%s\n' "$shown") <<<"$lines" || true; fi
+    shown=$lines
     [ "$status" != RUNNING ] && break
     sleep 2
   done
@@ -102,6 +128,44 @@ P=${OPENSTAGE_PROJECT:-}
 if [ -z "$P" ]; then PROJECTS=$(api GET /v3/auth/projects); P=$(jget projects.0.id <<<"$PROJECTS"); fi
 echo "  $P"
 
+# id_named LIST_JSON_FIELD NAME: the id of the item named NAME in the list on stdin (empty if none).
+id_named() { node -e 'let s="";process.stdin.on("data",(d)=>(s+=d)).on("end",()=>{const v=JSON.parse(s);
+  const i=(v[process.argv[1]]||[]).find((x)=>x.name===process.argv[2]);process.stdout.write(i?i.id:"")})' "$1" "$2"; }
+
+if [ "$CLEANUP" = 1 ]; then
+  say "cleanup: what a run with DEMO_APP=$NAME made"
+  APP=$(api GET "/v3/$P/cas/applications" | id_named applications "$NAME")
+  if [ -n "$APP" ]; then
+    for c in $(api GET "/v3/$P/cas/applications/$APP/components" | node -e 'let s="";process.stdin.on("data",(d)=>(s+=d)).on("end",()=>{for(const c of JSON.parse(s).components||[])console.log(c.id+"/"+c.name)})'); do
+      api DELETE "/v3/$P/cas/applications/$APP/components/${c%%/*}" >/dev/null; echo "  component ${c#*/}: deleting (its replicas stop)"
+    done
+    start=$(date +%s)
+    until [ "$(api GET "/v3/$P/cas/applications/$APP/components" | jget count)" = 0 ]; do
+      (( $(date +%s) - start < 180 )) || die "components still being deleted after 180 s"
+      sleep 2
+    done
+  fi
+  for kv in $(curl -sS "$U/v1/default/kie/kv?key=greeting.message&label=app:$NAME" | node -e 'let s="";process.stdin.on("data",(d)=>(s+=d)).on("end",()=>{for(const k of (s?JSON.parse(s):{}).data||[])console.log(k.id)})'); do
+    api DELETE "/v1/default/kie/kv/$kv" >/dev/null; echo "  config center kv greeting.message deleted"
+  done
+  GROUP=$(api GET "/v3/$P/cas/config-groups" | id_named config_groups "$NAME-config")
+  if [ -n "$GROUP" ]; then
+    for cfg in $(api GET "/v3/$P/cas/configs?config_group_id=$GROUP" | node -e 'let s="";process.stdin.on("data",(d)=>(s+=d)).on("end",()=>{for(const c of JSON.parse(s).configs||[])console.log(c.id)})'); do
+      api DELETE "/v3/$P/cas/configs/$cfg" >/dev/null
+    done
+    api DELETE "/v3/$P/cas/config-groups/$GROUP" >/dev/null; echo "  config group $NAME-config and its files deleted"
+  fi
+  [ -n "$APP" ] && { api DELETE "/v3/$P/cas/applications/$APP" >/dev/null; echo "  application $NAME deleted"; }
+  ENV_ID=$(api GET "/v3/$P/cas/environments" | id_named environments "$NAME-env")
+  [ -n "$ENV_ID" ] && { api DELETE "/v3/$P/cas/environments/$ENV_ID" >/dev/null; echo "  environment $NAME-env deleted"; }
+  if api GET "/v1/$P/git/auths" | node -e 'let s="";process.stdin.on("data",(d)=>(s+=d)).on("end",()=>{process.exit((JSON.parse(s).authorizations||[]).some((a)=>a.name===process.argv[1])?0:1)})' "$GIT_USER"; then
+    api DELETE "/v1/$P/git/auths/$GIT_USER" >/dev/null; echo "  git authorization $GIT_USER deleted"
+  fi
+  echo "  the hosted repositories $NAME/provider, $NAME/consumer and $NAME/node-caller stay (a later run reuses them)"
+  say "cleanup done"
+  exit 0
+fi
+
 say "environment with this machine and the built-in engine bound"
 ENV_ID=$(api POST "/v3/$P/cas/environments" "{\"name\":\"$NAME-env\",\"deploy_mode\":\"virtualmachine\"}" | jget id)
 api PUT "/v3/$P/cas/environments/$ENV_ID/resources" '{"resources":[{"id":"local","type":"ecs"},{"id":"default","type":"cse"}]}' >/dev/null
@@ -126,13 +190,23 @@ if ! api GET "/v1/$P/git/auths" | node -e 'let s="";process.stdin.on("data",(d)=
     "{\"name\":\"$GIT_USER\",\"token\":\"$(printf '%s:%s' "$GIT_USER" "$GIT_PASS" | base64)\"}" >/dev/null
 fi
 WORK=$(mktemp -d); trap 'rm -rf "$WORK"' EXIT
+# clone_url_of REPO: the clone URL of $NAME/REPO, created when missing (a run after --cleanup
+# finds the repositories an earlier run made; its pushes replace their main branch).
+clone_url_of() {
+  local url auth=()
+  [ -n "${OPENSTAGE_TOKEN:-}" ] && auth=(-H "X-Auth-Token: $OPENSTAGE_TOKEN")
+  url=$(curl -sS "$U/v1/$P/git/repos/$NAME/projects" -H "X-Repo-Auth: $GIT_USER" "${auth[@]}" 2>/dev/null | node -e 'let s="";process.stdin.on("data",(d)=>(s+=d)).on("end",()=>{
+    const p=(JSON.parse(s).projects||[]).find((x)=>x.name===process.argv[1]);process.stdout.write(p?p.clone_url:"")})' "$1" 2>/dev/null || true)
+  [ -n "$url" ] || url=$(api POST "/v1/$P/git/repos/$NAME/projects" "{\"name\":\"$1\"}" -H "X-Repo-Auth: $GIT_USER" | jget clone_url)
+  printf '%s' "$url"
+}
 declare -A CLONE
 for m in provider consumer; do
-  CLONE[$m]=$(api POST "/v1/$P/git/repos/$NAME/projects" "{\"name\":\"$m\"}" -H "X-Repo-Auth: $GIT_USER" | jget clone_url)
+  CLONE[$m]=$(clone_url_of "$m")
   cp -r "$HERE/$m" "$WORK/$m"; rm -rf "$WORK/$m/target"
   ( cd "$WORK/$m" && git init -q -b main && git add . \
     && git -c user.name=demo -c user.email=demo@example.com commit -qm "$m 1.0.0" \
-    && git push -q "${CLONE[$m]/:\/\//://$GIT_USER:$GIT_PASS@}" main )
+    && git push -q --force "${CLONE[$m]/:\/\//://$GIT_USER:$GIT_PASS@}" main )
   echo "  ${CLONE[$m]}"
 done
 
@@ -164,11 +238,11 @@ until_answer "first call" 'a.provider.version==="1.0.0" && a.provider.stage==="w
 [ "$STEPS" = basic ] && { say "done (STEPS=basic)"; exit 0; }
 
 say "a second stack: node-caller (plain Node.js, registry REST API by hand) finds the Java provider"
-CLONE[node-caller]=$(api POST "/v1/$P/git/repos/$NAME/projects" '{"name":"node-caller"}' -H "X-Repo-Auth: $GIT_USER" | jget clone_url)
+CLONE[node-caller]=$(clone_url_of node-caller)
 cp -r "$HERE/../servicecomb-node" "$WORK/node-caller"; rm -rf "$WORK/node-caller/node_modules"
 ( cd "$WORK/node-caller" && git init -q -b main && git add . \
   && git -c user.name=demo -c user.email=demo@example.com commit -qm "node-caller 1.0.0" \
-  && git push -q "${CLONE[node-caller]/:\/\//://$GIT_USER:$GIT_PASS@}" main )
+  && git push -q --force "${CLONE[node-caller]/:\/\//://$GIT_USER:$GIT_PASS@}" main )
 R=$(api POST "/v3/$P/cas/applications/$APP/components" "{\"name\":\"node-caller\",\"version\":\"1.0.0\",\"replica\":1,
   \"environment_id\":\"$ENV_ID\",\"refer_resources\":[],
   \"runtime_stack\":{\"name\":\"Nodejs20\",\"type\":\"Nodejs\",\"version\":\"1.0.0\",\"deploy_mode\":\"virtualmachine\"},

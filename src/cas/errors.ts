@@ -19,9 +19,14 @@ export const CasCodes = Object.freeze({
   JobNotFound: { code: 'SVCSTG.00100429', status: 404, message: 'Job not found' },
   EnvironmentNameUsed: { code: 'SVCSTG.00100449', status: 400, message: 'Environment name already used' },
   ApplicationNameUsed: { code: 'SVCSTG.00100458', status: 400, message: 'Application name already used' },
+  /** The v2 API's not-found codes (404, as its reference documents them; v3 answers 401 SVCSTG.00100401). */
+  ApplicationNotFound: { code: 'SVCSTG.00100403', status: 404, message: 'Application not found' },
+  EnvironmentNotFound: { code: 'SVCSTG.00100411', status: 404, message: 'Environment not found' },
+  InstanceNotFound: { code: 'SVCSTG.00100412', status: 404, message: 'Component instance not found' },
+  ArtifactsEmpty: { code: 'SVCSTG.00100425', status: 400, message: 'Instance artifacts are empty' },
   /** INF: a name clash on stacks, config groups, config files and add-ons. */
   NameUsed: { code: 'SVCSTG.00100459', status: 400, message: 'Name already used' },
-  /** INF: a resource that is not on an environment/application/component path (stack, config, add-on, IaC resource). */
+  /** INF: a resource that is not on an environment/application/component path (stack, config, add-on, IaC resource); the v2 API's component not found (D:0162). */
   ResourceNotFound: { code: 'SVCSTG.00100404', status: 404, message: 'The resource does not exist' },
   /** INF: the docs list 409 for state conflicts on stacks and add-ons without a code. */
   Conflict: { code: 'SVCSTG.00100409', status: 409, message: 'The resource is in a state that does not allow this operation' },

@@ -13,6 +13,9 @@ import type { EnvironmentService } from './environment/service.js';
 import { casError } from './errors.js';
 import { runtimeStackRoutes } from './runtime-stack/routes.js';
 import type { RuntimeStackService } from './runtime-stack/service.js';
+import { v2ComponentRoutes } from './v2/component-routes.js';
+import { v2Routes } from './v2/routes.js';
+import type { CasV2Service } from './v2/service.js';
 
 /** The ServiceStage services, built in server.ts. */
 export interface CasServices {
@@ -22,6 +25,8 @@ export interface CasServices {
   configs: ConfigService;
   addons: AddonService;
   components: ComponentService;
+  /** The v2 API, a view over the services above. */
+  v2: CasV2Service;
 }
 
 /** What the ServiceStage plugin needs from the composition root. */
@@ -55,7 +60,7 @@ async function parseMultipart(body: Buffer, contentType: string): Promise<Multip
 
 /**
  * ServiceStage application management (servicestage.md §1–§3, §6–§8): every route under
- * `/v3/{project}/cas`, IAM-checked, errors as `{error_code, error_msg}` with the SVCSTG
+ * `/v3/{project}/cas` and the v2 API under `/v2/{project}/cas` (src/cas/v2), IAM-checked, errors as `{error_code, error_msg}` with the SVCSTG
  * codes, unknown paths 404 SVCSTG.00100408. Double slashes in paths (`cas//configs`) are
  * folded by the router (server.ts); a JSON body on DELETE is read and ignored.
  */
@@ -84,5 +89,20 @@ export async function casPlugin(app: FastifyInstance, opts: CasPluginOptions): P
       componentRoutes(scoped, opts.services);
     },
     { prefix: '/v3/:project/cas' },
+  );
+  // The v2 API (src/cas/v2): the same resources in v2's wire format, with v2's not-found codes.
+  await app.register(
+    async (scoped) => {
+      huaweiScope(scoped, {
+        bodyLimit: opts.maxBodyBytes,
+        invalid: (detail) => casError('InvalidParameter', detail),
+        internal: () => casError('Internal'),
+        notFound: (detail) => casError('RequestNotFound', detail),
+      });
+      scoped.addHook('preValidation', opts.iamCheck);
+      v2Routes(scoped, opts.services.v2);
+      v2ComponentRoutes(scoped, opts.services.v2);
+    },
+    { prefix: '/v2/:project/cas' },
   );
 }

@@ -74,6 +74,10 @@ export const ConfigSchema = Type.Object(
         pollEarlyReplyMs: Type.Integer({ default: 1000, minimum: 0, description: 'A held long poll is answered this long before its `wait` expires (at most a tenth of the wait), so a proxy with the same timeout never cuts it off.' }),
         historyPerKv: Type.Integer({ default: 100, minimum: 1, description: 'Past versions kept per kv; older ones are dropped when a new one is written.' }),
         listCacheEntries: Type.Integer({ default: 10000, minimum: 0, description: 'List results kept serialised, keyed by query and project revision.' }),
+        transferAuth: Type.Union([Type.Literal('iam'), Type.Literal('engine')], {
+          default: 'iam',
+          description: 'Who may import and export (`/kie/file`, `/kie/download`): `iam` (the Huawei CSE API: an IAM token or AK/SK for the project), or `engine` (like the kv API: an RBAC token granting `config` when RBAC is on, anyone otherwise) — what exclusive engine processes run with, so that the main server can forward an import aimed at them.',
+        }),
       },
       { default: {}, additionalProperties: false },
     ),
@@ -138,6 +142,21 @@ export const ConfigSchema = Type.Object(
         tomcatUrl: Type.String({ default: 'https://repo1.maven.org/maven2/org/apache/tomcat/tomcat', description: 'Base URL (http(s) or file) of the org/apache/tomcat/tomcat folder of a Maven repository or mirror; <url>/<version>/tomcat-<version>.tar.gz is downloaded and checked against its .sha512 (or .sha1).' }),
         tomcatHome: Type.String({ default: '', description: 'An existing Tomcat installation (CATALINA_HOME) to use instead of downloading one, e.g. for hosts without network; empty = download tomcatVersion.' }),
         tomcatAddress: Type.String({ default: '127.0.0.1', minLength: 1, description: 'Address the HTTP connector of each Tomcat replica binds (its port is the replica\'s PORT).' }),
+        kubernetesRequestTimeoutSeconds: Type.Integer({ default: 10, minimum: 1, description: 'Longest one call to a bound Kubernetes cluster may take (binding checks, applying objects) before it fails.' }),
+        sandbox: Type.Union([Type.Literal('on'), Type.Literal('off')], { default: 'on', description: 'Confine builds and replicas with bubblewrap (own namespaces, read-only host, hidden data directory, one unprivileged uid per project, cgroup limits). off is for development only: user code then runs as OpenStage\'s own user and can read its secrets; a warning is logged at every start.' }),
+        sandboxUidBase: Type.Integer({ default: 200000, minimum: 1000, maximum: 2147000000, description: 'First uid given to a project\'s builds and replicas (one uid per project, counting up; OpenStage running as root only).' }),
+        sandboxPidsMax: Type.Integer({ default: 4096, minimum: 16, description: 'Most processes and threads one replica or build may have at once (cgroup pids.max).' }),
+        sandboxHide: Type.Array(Type.String(), { default: [], description: 'More host paths builds and replicas must not see (besides the data directory, hosted git, the config file, /root, /home and container storage).' }),
+        sourceRoots: Type.Array(Type.String(), { default: [], description: 'Host directories whose files file:// sources (git repositories, packages) may name; visible read-only to builds. Must be readable by the project users.' }),
+        buildMemoryMiB: Type.Integer({ default: 4096, minimum: 0, description: 'Memory limit of one build or source fetch, MiB (0 = none).' }),
+        packageMaxMiB: Type.Integer({ default: 512, minimum: 1, description: 'Largest package (source kind package) a fetch downloads, MiB; a larger one fails the build.' }),
+        unpackedMaxMiB: Type.Integer({ default: 1024, minimum: 1, description: 'Largest total size of a package\'s files once unpacked (zip, tar.gz), MiB; a larger one fails the build.' }),
+        podmanPath: Type.String({ default: 'podman', minLength: 1, description: 'podman executable of the container runtime (the Docker stack, image components), looked up in PATH unless absolute.' }),
+        containerDir: Type.String({ default: '', description: 'Directory of the container runtime\'s own podman configuration and storage (images, containers); empty = <dataDir>/containers.' }),
+        containerRunDir: Type.String({ default: '', description: 'Directory of podman\'s run-time state (at most 42 characters: podman refuses longer run roots; ideally on a tmpfs); empty = /run/openstage-<hash> as root, else <tmp>/openstage-<uid>-<hash>.' }),
+        containerInsecureRegistries: Type.Array(Type.String({ pattern: '^[A-Za-z0-9.-]+(:[0-9]{1,5})?$' }), { default: [], description: 'Registries (host[:port]) images are pulled from without TLS verification or over plain HTTP.' }),
+        containerSearchRegistries: Type.Array(Type.String({ pattern: '^[A-Za-z0-9.-]+(:[0-9]{1,5})?$' }), { default: ['docker.io'], description: 'Registries a short image name (nginx:1.25) is looked up in, in order.' }),
+        containerUidBase: Type.Integer({ default: 1000000000, minimum: 65536, maximum: 4000000000, description: 'First host uid of the containers\' user namespaces: a project\'s containers map their uids 0-65535 to a range of 65536 host uids of their own, counting up from here (OpenStage running as root only).' }),
       },
       { default: {}, additionalProperties: false },
     ),
@@ -239,6 +258,17 @@ function coerce(schema: TSchema, raw: string, source: string): unknown {
     if (/^(1|true|yes|on)$/i.test(raw)) return true;
     if (/^(0|false|no|off)$/i.test(raw)) return false;
     throw new ConfigError(`${source}: expected a boolean, got "${raw}"`);
+  }
+  if (schema.type === 'array') {
+    // A JSON array, or a comma-separated list (`OPENSTAGE_DEPLOY_SOURCE_ROOTS=/srv/a,/srv/b`).
+    if (raw.trim().startsWith('[')) {
+      try {
+        return JSON.parse(raw) as unknown;
+      } catch {
+        throw new ConfigError(`${source}: expected a JSON array or a comma-separated list, got "${raw}"`);
+      }
+    }
+    return raw.split(',').map((x) => x.trim()).filter((x) => x !== '');
   }
   return raw;
 }

@@ -1,19 +1,21 @@
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdirSync, rmSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import type { Bus } from '../core/bus.js';
 import type { Clock } from '../core/clock.js';
 import type { Config } from '../core/config.js';
 import type { Db } from '../core/db/kysely.js';
 import type { Logger } from '../core/log.js';
 import type { SecretBox } from '../core/secrets.js';
-import { buildForStack, type LaunchSpec } from './build/stacks.js';
 import type { TomcatSettings } from './build/tomcat.js';
+import { ContainerRuntime, createPodman, findExecutable, projectUserns } from './container/runtime.js';
+import { podmanPaths } from './container/setup.js';
 import { deployError } from './errors.js';
-import { Replicas, type Runnable } from './replica-service.js';
 import type { JobService } from './job-service.js';
-import { fetchSource } from './source.js';
+import { processArtifactOf, ProcessRuntime } from './process/runtime.js';
+import { Sandbox } from './process/sandbox.js';
+import { chooseRuntime, PROCESS_STACKS, type Artifact, type Release, type Runtime, type RuntimeChoiceInput, type RuntimeKind } from './runtime.js';
 import * as deployStore from './store.js';
-import type { ComponentPlan, ComponentRuntime, ComponentStatus, DeployEvents, TaskContext, TaskSpec } from './types.js';
+import type { ComponentPlan, ComponentRuntime, ComponentStatus, DeployEvents, RuntimeChoice, TaskContext, TaskSpec } from './types.js';
 
 /** Dependencies of DeployService, built in server.ts. */
 export interface DeployDeps {
@@ -30,51 +32,116 @@ export interface DeployDeps {
   hostEnv: Record<string, string>;
 }
 
-/** A stored launch: how to start a release and where its artifact is. */
-interface StoredLaunch extends LaunchSpec {
-  dir: string;
-}
-
 /** Component actions the engine runs (servicestage.md §4 action enum). */
 export type EngineAction = 'start' | 'stop' | 'restart' | 'scale' | 'rollback' | 'rollback_current' | 'continue_deploy';
+
+/** Host paths no build or replica sees besides the data directory (home directories, container storage). */
+const ALWAYS_HIDDEN = ['/root', '/home', '/var/lib/containers', '/run/containers', '/run/user', '/var/run/containers'];
 
 /**
  * The deployment engine (DESIGN.md "Deployments"; servicestage.md §4, §5): turns a component
  * plan into a job — fetch source → build → store the artifact under component/version →
- * roll out (one batch, rolling, or gray with a manual continue) → verify — and runs the
- * replicas as supervised processes. Every step has a timeout (config `deploy.*`). Artifacts
- * are kept per build; rollback and restart re-run exactly a stored artifact and check it
- * exists before stopping anything.
+ * roll out (one batch, rolling, or gray with a manual continue) → verify — on the runtime
+ * the plan names (src/deploy/runtime.ts: process, container, kubernetes). Every step has a
+ * timeout (config `deploy.*`). Artifacts are kept per build; rollback and restart re-run
+ * exactly a stored artifact and check it exists before stopping anything.
  */
 export class DeployService {
-  readonly replicas: Replicas;
+  /** The confinement of builds and replicas (process runtime; also used by others for fetches). */
+  readonly sandbox: Sandbox;
   private readonly root: string;
+  private readonly runtimes = new Map<RuntimeKind, Runtime>();
   /** Gray releases waiting for continue_deploy: key → resolve. */
   private readonly grayWaits = new Map<string, { jobId: string; resume: () => void }>();
   /** Jobs currently running or queued per component key. */
   private readonly activeJobs = new Map<string, Set<string>>();
   private readonly state = new Map<string, deployStore.ComponentRow>();
 
+  /** @throws SandboxUnavailableError when confinement is on and bubblewrap is missing or fails */
   constructor(private readonly deps: DeployDeps) {
+    const d = deps.config.deploy;
     this.root = join(deps.config.dataDir, 'deploy');
-    this.replicas = new Replicas({
+    const containerDir = d.containerDir || join(deps.config.dataDir, 'containers');
+    const containerRun = podmanPaths({ dir: resolve(containerDir), ...(d.containerRunDir ? { runDir: d.containerRunDir } : {}) }).run;
+    const hidden = [deps.config.dataDir, ...(deps.config.engines.dataDir ? [deps.config.engines.dataDir] : []), ...ALWAYS_HIDDEN, containerDir, containerRun, ...d.sandboxHide].map((p) => resolve(p));
+    this.sandbox = Sandbox.create({ enabled: d.sandbox === 'on', hiddenPaths: hidden, uidBase: d.sandboxUidBase, pidsMax: d.sandboxPidsMax }, { uids: { find: (project) => deployStore.findSandboxUid(deps.db.kysely, project), insert: (project, base, nowMs) => deployStore.insertSandboxUid(deps.db.kysely, project, base, nowMs) }, clock: deps.clock, log: deps.log });
+    const processRuntime = new ProcessRuntime({
       db: deps.db,
       clock: deps.clock,
       log: deps.log,
+      sandbox: this.sandbox,
       root: this.root,
+      hostEnv: deps.hostEnv,
       renderFile: deps.renderFile,
-      baseEnv: deps.hostEnv,
-      settleMs: deps.config.deploy.settleSeconds * 1000,
-      monitorMs: deps.config.deploy.monitorSeconds * 1000,
-      portRange: [deps.config.deploy.portMin, deps.config.deploy.portMax],
+      tomcat: this.tomcatSettings(),
+      sourceRoots: d.sourceRoots.map((p) => resolve(p)),
+      buildMemoryBytes: d.buildMemoryMiB * 1024 * 1024,
+      maxPackageBytes: d.packageMaxMiB * 1024 * 1024,
+      maxUnpackedBytes: d.unpackedMaxMiB * 1024 * 1024,
+      settleMs: d.settleSeconds * 1000,
+      monitorMs: d.monitorSeconds * 1000,
+      portRange: [d.portMin, d.portMax],
+      readyTimeoutMs: this.readyTimeoutMs(),
     });
+    this.register(processRuntime);
+    // The container runtime, when podman is installed (else Docker-stack and image components
+    // are refused at create, naming what to install).
+    const path = deps.hostEnv.PATH ?? '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+    if (findExecutable(d.podmanPath, path)) {
+      this.register(
+        new ContainerRuntime({
+          db: deps.db,
+          clock: deps.clock,
+          log: deps.log,
+          podman: createPodman({ ...d, containerDir: resolve(containerDir) }, deps.config.dataDir, path),
+          root: this.root,
+          // A Dockerfile project is fetched exactly as the process runtime fetches: confined.
+          fetchSource: (plan, step) => processRuntime.fetch(plan, step),
+          usernsOf: async (project) => {
+            if (!this.sandbox.asRoot || d.sandbox !== 'on') return projectUserns(d.containerUidBase, 0);
+            return projectUserns(d.containerUidBase, (await this.sandbox.userOf(project)).uid - d.sandboxUidBase);
+          },
+          renderFile: deps.renderFile,
+          buildMemoryBytes: d.buildMemoryMiB * 1024 * 1024,
+          pidsLimit: d.sandboxPidsMax,
+          settleMs: d.settleSeconds * 1000,
+          monitorMs: d.monitorSeconds * 1000,
+          portRange: [d.portMin, d.portMax],
+          readyTimeoutMs: this.readyTimeoutMs(),
+        }),
+      );
+    } else {
+      deps.log.warn({ podmanPath: d.podmanPath }, 'podman not found: components on the Docker stack or with an image source are refused (install podman and runc, e.g. apt-get install podman runc)');
+    }
   }
 
-  /** Loads component states and takes over the replicas that should run. */
+  /** Adds a runtime (the container and Kubernetes runtimes register here when they are available). */
+  register(runtime: Runtime): void {
+    this.runtimes.set(runtime.kind, runtime);
+  }
+
+  /** Stack types some runtime builds and runs (Java, Tomcat, Nodejs, Python, Go, Docker). */
+  readonly stackTypes: readonly string[] = [...PROCESS_STACKS, 'Docker'];
+
+  /**
+   * Where a component runs (runtime.ts chooseRuntime), or why it cannot run on this server:
+   * a binding or stack no runtime serves, or a runtime this server lacks.
+   */
+  chooseRuntime(input: RuntimeChoiceInput): RuntimeChoice {
+    const choice = chooseRuntime(input);
+    if ('refused' in choice || this.runtimes.has(choice.runtime)) return choice;
+    return { refused: `this component needs the ${choice.runtime} runtime, which is not available on this server${choice.runtime === 'container' ? ' (install podman and runc)' : ''}` };
+  }
+
+  /** The components the engine has deployed, with their current version (what a runtime adopts). */
+  async deployedComponents(): Promise<{ project: string; componentId: string; currentVersion: string }[]> {
+    return deployStore.listComponents(this.deps.db.kysely);
+  }
+
+  /** Loads component states and takes over the replicas that should run, on every runtime. */
   async start(): Promise<void> {
     for (const row of await deployStore.listComponents(this.deps.db.kysely)) this.state.set(key(row.project, row.componentId), row);
-    await this.replicas.adoptAll((project, componentId, version) => this.runnable(project, componentId, version));
-    this.replicas.startMonitor();
+    for (const runtime of this.runtimes.values()) await runtime.adopt((project, componentId, version) => this.release(project, componentId, version));
     await this.recoverInterruptedRollouts();
   }
 
@@ -87,11 +154,11 @@ export class DeployService {
    */
   private async recoverInterruptedRollouts(): Promise<void> {
     for (const [k, row] of this.state) {
-      const stray = this.replicas.list(row.project, row.componentId).filter((r) => r.version !== row.currentVersion);
+      const stray = this.replicaViews(row.project, row.componentId).filter((r) => r.version !== row.currentVersion);
       if (stray.length === 0) continue;
-      const current = row.currentVersion ? await this.runnable(row.project, row.componentId, row.currentVersion) : undefined;
-      const release = current ? undefined : await deployStore.findRelease(this.deps.db.kysely, row.project, row.componentId, stray[0]!.version);
-      const base = current?.plan ?? (release ? (JSON.parse(this.deps.secrets.decrypt(release.planSealed)) as ComponentPlan) : undefined);
+      const current = row.currentVersion ? await this.release(row.project, row.componentId, row.currentVersion) : undefined;
+      const stored = current ? undefined : await deployStore.findRelease(this.deps.db.kysely, row.project, row.componentId, stray[0]!.version);
+      const base = current?.plan ?? (stored ? (JSON.parse(this.deps.secrets.decrypt(stored.planSealed)) as ComponentPlan) : undefined);
       if (!base) continue; // no plan of either version is stored: nothing to run a job for
       const stopped = row.status === 'STOPPED';
       const plan = { ...base, replicas: row.replicas };
@@ -103,9 +170,8 @@ export class DeployService {
           type: 'recover',
           timeoutMs: this.readyTimeoutMs() * Math.max(1, row.replicas) + (plan.terminationGraceSeconds + 60) * 1000,
           run: async (ctx) => {
-            for (const r of stray) await this.replicas.stop(r.instanceId);
-            ctx.log(`stopped ${stray.length} replica(s) of ${versions} left by a rollout interrupted by an OpenStage restart`);
-            if (current && !stopped) await this.scaleTo(current, row.replicas, ctx);
+            await this.stopAllOf(row.project, row.componentId, ctx, [...new Set(stray.map((r) => r.version))], ' left by a rollout interrupted by an OpenStage restart');
+            if (current && !stopped) await this.runtimeOf(current.plan).scale(current, row.replicas, ctx);
           },
         },
       ], row.currentVersion, stopped ? 'STOPPED' : current ? undefined : 'FAILED');
@@ -114,21 +180,27 @@ export class DeployService {
 
   /** Leaves the replicas running (taken over at the next start) unless deploy.stopOnShutdown. */
   async stop(): Promise<void> {
+    await this.shutdown(this.deps.config.deploy.stopOnShutdown);
+  }
+
+  /** Stops the engine: the replicas keep running (adopted at the next start) unless `stopReplicas`. */
+  async shutdown(stopReplicas: boolean): Promise<void> {
     for (const wait of this.grayWaits.values()) wait.resume();
-    if (this.deps.config.deploy.stopOnShutdown) await this.replicas.stopAll();
-    else this.replicas.detach();
+    for (const runtime of this.runtimes.values()) await runtime.shutdown(stopReplicas);
   }
 
   /**
    * Deploys (first deployment or upgrade) a component version. @returns the job id
+   * @throws 400 when the plan's runtime is not available on this server
    */
   async deploy(plan: ComponentPlan): Promise<string> {
     const k = key(plan.project, plan.componentId);
+    const runtime = this.runtimeOf(plan);
     const planSealed = this.deps.secrets.encrypt(JSON.stringify(plan));
     await deployStore.putRelease(this.deps.db.kysely, { project: plan.project, componentId: plan.componentId, version: plan.version, planSealed, launch: '', revision: '', createdAtMs: this.deps.clock.now() });
     const { config } = this.deps;
-    let artifactDir = '';
-    let launch: LaunchSpec | undefined;
+    let workspace = '';
+    let artifact: Artifact | undefined;
     let revision = '';
     const buildLog = (jobId: string): string => join(this.root, 'artifacts', plan.project, plan.componentId, `${plan.version}-${jobId.slice(3, 11)}.build.log`);
     const tasks: TaskSpec[] = [
@@ -137,11 +209,10 @@ export class DeployService {
         type: 'fetch',
         timeoutMs: config.deploy.fetchTimeoutSeconds * 1000,
         run: async (ctx) => {
-          artifactDir = join(this.root, 'artifacts', plan.project, plan.componentId, `${plan.version}-${ctx.jobId.slice(3, 11)}`);
-          rmSync(artifactDir, { recursive: true, force: true });
-          mkdirSync(artifactDir, { recursive: true });
-          const fetched = await fetchSource(plan.source, artifactDir, { env: this.deps.hostEnv, logFile: buildLog(ctx.jobId), signal: ctx.signal, ...(plan.credentials ? { credentials: plan.credentials } : {}), log: ctx.log });
-          revision = fetched.revision;
+          workspace = join(this.root, 'artifacts', plan.project, plan.componentId, `${plan.version}-${ctx.jobId.slice(3, 11)}`);
+          rmSync(workspace, { recursive: true, force: true });
+          mkdirSync(workspace, { recursive: true });
+          revision = (await runtime.fetch(plan, { workspace, buildLog: buildLog(ctx.jobId), ctx })).revision;
           ctx.log(`source revision ${revision}`);
         },
       },
@@ -150,8 +221,7 @@ export class DeployService {
         type: 'build',
         timeoutMs: config.deploy.buildTimeoutSeconds * 1000,
         run: async (ctx) => {
-          launch = await buildForStack(plan.stackType, { dir: artifactDir, env: this.deps.hostEnv, logFile: buildLog(ctx.jobId), signal: ctx.signal, log: ctx.log, ...(plan.jvmOpts ? { jvmOpts: plan.jvmOpts } : {}), tomcat: this.tomcatSettings() });
-          ctx.log(`start command: ${[launch.command, ...launch.args].join(' ')}`);
+          artifact = await runtime.build(plan, { workspace, buildLog: buildLog(ctx.jobId), ctx });
         },
       },
       {
@@ -159,12 +229,12 @@ export class DeployService {
         type: 'artifact',
         timeoutMs: 60_000,
         run: async (ctx) => {
-          const stored: StoredLaunch = { ...launch!, dir: artifactDir };
-          await deployStore.setReleaseBuild(this.deps.db.kysely, plan.project, plan.componentId, plan.version, JSON.stringify(stored), revision);
+          rmSync(join(this.root, 'tmp', ctx.jobId), { recursive: true, force: true });
+          await deployStore.setReleaseBuild(this.deps.db.kysely, plan.project, plan.componentId, plan.version, JSON.stringify(artifact), revision);
           ctx.log(`artifact of ${plan.version} stored`);
         },
       },
-      ...this.rolloutTasks(plan, async () => ({ plan, launch: launch!, dir: artifactDir })),
+      ...this.rolloutTasks(plan, async () => ({ plan, artifact: artifact! })),
     ];
     return this.submit(k, plan, 'deploy', tasks, plan.version);
   }
@@ -192,45 +262,45 @@ export class DeployService {
         if (!target) throw deployError('InvalidParameter', 'there is no earlier version to roll back to');
       }
       if (!target) throw deployError('InvalidParameter', 'parameters.version is required for rollback');
-      const stored = await this.runnable(project, componentId, target);
+      const stored = await this.release(project, componentId, target);
       if (!stored) throw deployError('InvalidParameter', `version ${target} has no stored artifact (never built, or removed); nothing was stopped`);
       // The target's build and settings, at the component's current replica count: a scale
       // belongs to the component, not to a version (as `kubectl rollout undo` keeps replicas).
-      const runnable: Runnable = { ...stored, plan: { ...stored.plan, replicas: current.replicas } };
-      return this.submit(k, runnable.plan, 'rollback', this.rolloutTasks(runnable.plan, async () => runnable, 'roll back'), target);
+      const release: Release = { ...stored, plan: { ...stored.plan, replicas: current.replicas } };
+      return this.submit(k, release.plan, 'rollback', this.rolloutTasks(release.plan, async () => release, 'roll back'), target);
     }
-    const runnable = await this.runnable(project, componentId, current.currentVersion);
-    if (!runnable) throw deployError('InvalidParameter', `the artifact of version ${current.currentVersion} is gone; deploy again`);
+    const release = await this.release(project, componentId, current.currentVersion);
+    if (!release) throw deployError('InvalidParameter', `the artifact of version ${current.currentVersion} is gone; deploy again`);
     // These jobs may wait behind a deploy or another action: they read the component's
     // version, artifact and replica count when they run, not when they were asked for, and
     // report what they used (so a scale never brings back an older version, and a restart
     // keeps the replica count of a scale queued before it).
     const outcome: { version?: string; replicas?: number } = {};
-    const atRun = async (): Promise<{ runnable: Runnable; replicas: number }> => {
+    const atRun = async (): Promise<{ release: Release; replicas: number }> => {
       const now = this.state.get(k);
       if (!now?.currentVersion) throw new Error('the component has no deployed version');
-      const r = await this.runnable(project, componentId, now.currentVersion);
+      const r = await this.release(project, componentId, now.currentVersion);
       if (!r) throw new Error(`the artifact of version ${now.currentVersion} is gone; deploy again`);
       outcome.version = now.currentVersion;
       outcome.replicas ??= now.replicas;
-      return { runnable: r, replicas: outcome.replicas };
+      return { release: r, replicas: outcome.replicas };
     };
-    const plan = { ...runnable.plan, replicas: current.replicas };
+    const plan = { ...release.plan, replicas: current.replicas };
     const timeoutMs = (n: number): number => this.readyTimeoutMs() * Math.max(1, n) + 60_000;
     if (action === 'scale') {
       const n = parameters.replica;
       if (n === undefined || !Number.isInteger(n) || n < 0 || n > 100) throw deployError('InvalidParameter', 'parameters.replica must be an integer from 0 to 100');
       outcome.replicas = n;
-      return this.submit(k, { ...plan, replicas: n }, 'scale', [{ name: `scale to ${n}`, type: 'scale', timeoutMs: timeoutMs(n), run: async (ctx) => this.scaleTo((await atRun()).runnable, n, ctx) }], current.currentVersion, undefined, outcome);
+      return this.submit(k, { ...plan, replicas: n }, 'scale', [{ name: `scale to ${n}`, type: 'scale', timeoutMs: timeoutMs(n), run: async (ctx) => { const now = await atRun(); await this.runtimeOf(now.release.plan).scale(now.release, n, ctx); } }], current.currentVersion, undefined, outcome);
     }
     if (action === 'stop') {
       return this.submit(k, plan, 'stop', [{ name: 'stop replicas', type: 'stop', timeoutMs: (plan.terminationGraceSeconds + 30) * 1000, run: async (ctx) => { await atRun(); await this.stopAllOf(project, componentId, ctx); } }], current.currentVersion, 'STOPPED', outcome);
     }
     if (action === 'start') {
-      return this.submit(k, plan, 'start', [{ name: `start ${current.replicas} replicas`, type: 'start', timeoutMs: timeoutMs(Math.max(current.replicas, 10)), run: async (ctx) => { const now = await atRun(); await this.scaleTo(now.runnable, now.replicas, ctx); } }], current.currentVersion, undefined, outcome);
+      return this.submit(k, plan, 'start', [{ name: `start ${current.replicas} replicas`, type: 'start', timeoutMs: timeoutMs(Math.max(current.replicas, 10)), run: async (ctx) => { const now = await atRun(); await this.runtimeOf(now.release.plan).scale(now.release, now.replicas, ctx); } }], current.currentVersion, undefined, outcome);
     }
     if (action === 'restart') {
-      return this.submit(k, plan, 'restart', [{ name: 'restart replicas', type: 'restart', timeoutMs: timeoutMs(Math.max(current.replicas, 10)), run: async (ctx) => { const now = await atRun(); await this.replaceAll(now.runnable, now.replicas, Array<number>(now.replicas).fill(1), ctx); } }], current.currentVersion, undefined, outcome);
+      return this.submit(k, plan, 'restart', [{ name: 'restart replicas', type: 'restart', timeoutMs: timeoutMs(Math.max(current.replicas, 10)), run: async (ctx) => { const now = await atRun(); await this.runtimeOf(now.release.plan).rollout(now.release, { target: now.replicas, batches: Array<number>(now.replicas).fill(1) }, ctx); } }], current.currentVersion, undefined, outcome);
     }
     throw deployError('ActionNotDefined', `action '${action as string}' is not defined`);
   }
@@ -252,6 +322,13 @@ export class DeployService {
           timeoutMs: 120_000,
           run: async (ctx) => {
             await this.stopAllOf(project, componentId, ctx);
+            for (const runtime of this.runtimes.values()) await runtime.remove?.(project, componentId, ctx);
+            const byRuntime = new Map<RuntimeKind, Artifact[]>();
+            for (const r of await deployStore.listReleases(this.deps.db.kysely, project, componentId)) {
+              const artifact = this.artifactOf(r.launch);
+              if (artifact) byRuntime.set(artifact.runtime, [...(byRuntime.get(artifact.runtime) ?? []), artifact]);
+            }
+            for (const [kind, artifacts] of byRuntime) await this.runtimes.get(kind)?.removeArtifacts(project, componentId, artifacts);
             await deployStore.deleteComponentState(this.deps.db.kysely, project, componentId);
             this.state.delete(k);
             rmSync(join(this.root, 'artifacts', project, componentId), { recursive: true, force: true });
@@ -268,7 +345,7 @@ export class DeployService {
     const k = key(project, componentId);
     const row = this.state.get(k);
     if (!row) return undefined;
-    const replicas = this.replicas.list(project, componentId);
+    const replicas = this.replicaViews(project, componentId);
     const available = replicas.filter((r) => r.ready).length;
     return { status: this.statusOf(k, row, available), replica: row.replicas, availableReplica: available, failDetail: row.failDetail, lastJobId: row.lastJobId, version: row.currentVersion, replicas };
   }
@@ -281,7 +358,7 @@ export class DeployService {
   /** The last `lines` lines of each replica's log. */
   async logs(project: string, componentId: string, lines: number): Promise<{ instanceId: string; version: string; lines: string[] }[]> {
     const out = [];
-    for (const r of this.replicas.list(project, componentId)) out.push({ instanceId: r.instanceId, version: r.version, lines: await this.replicas.logs(r.instanceId, lines) });
+    for (const runtime of this.runtimes.values()) out.push(...(await runtime.logs(project, componentId, lines)));
     return out;
   }
 
@@ -303,6 +380,7 @@ export class DeployService {
       tasks,
       onFinish: async (status, detail) => {
         this.activeJobs.get(k)?.delete(detail.job.jobId);
+        rmSync(join(this.root, 'tmp', detail.job.jobId), { recursive: true, force: true });
         const current = this.state.get(k);
         if (!current) return; // removed meanwhile
         const failed = detail.tasks.find((t) => t.status === 'FAILED');
@@ -326,16 +404,17 @@ export class DeployService {
   }
 
   /** Roll-out and verify tasks for a release, per its deploy strategy. */
-  private rolloutTasks(plan: ComponentPlan, runnableOf: () => Promise<Runnable>, verb = 'roll out'): TaskSpec[] {
+  private rolloutTasks(plan: ComponentPlan, releaseOf: () => Promise<Release>, verb = 'roll out'): TaskSpec[] {
     const n = plan.replicas;
     const ready = this.readyTimeoutMs();
     const strategy = plan.strategy;
+    const runtime = this.runtimeOf(plan);
     const verify: TaskSpec = {
       name: 'verify',
       type: 'verify',
       timeoutMs: ready,
       run: async (ctx) => {
-        const mine = this.replicas.list(plan.project, plan.componentId).filter((r) => r.version === plan.version);
+        const mine = runtime.replicas(plan.project, plan.componentId).filter((r) => r.version === plan.version);
         const readyCount = mine.filter((r) => r.ready).length;
         ctx.log(`${readyCount} of ${n} replicas of ${plan.version} ready`);
         if (readyCount < n) throw new Error(`only ${readyCount} of ${n} replicas are ready`);
@@ -344,9 +423,8 @@ export class DeployService {
     if (strategy.type === 'GrayRelease' && n > 1) {
       const first = Math.min(n - 1, Math.max(1, strategy.firstBatchReplica ?? 1));
       const k = key(plan.project, plan.componentId);
-      const fresh = new Set<string>();
       return [
-        { name: `${verb}: gray batch of ${first}`, type: 'rollout', timeoutMs: ready * first + 60_000, run: async (ctx) => this.replaceAll(await runnableOf(), n, [first], ctx, fresh, true) },
+        { name: `${verb}: gray batch of ${first}`, type: 'rollout', timeoutMs: ready * first + 60_000, run: async (ctx) => runtime.rollout(await releaseOf(), { target: n, batches: [first], keepOld: true }, ctx) },
         {
           name: 'wait for continue_deploy',
           type: 'gray-wait',
@@ -358,83 +436,60 @@ export class DeployService {
               ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason as Error), { once: true });
             }).finally(() => this.grayWaits.delete(k)),
         },
-        { name: `${verb}: remaining ${n - first}`, type: 'rollout', timeoutMs: ready * n + 60_000, run: async (ctx) => this.replaceAll(await runnableOf(), n, [n - first], ctx, fresh) },
+        { name: `${verb}: remaining ${n - first}`, type: 'rollout', timeoutMs: ready * n + 60_000, run: async (ctx) => runtime.rollout(await releaseOf(), { target: n, batches: [n - first] }, ctx) },
         verify,
       ];
     }
     const batches = strategy.type === 'RollingRelease' ? splitBatches(n, strategy.batches ?? 2) : [n];
-    return [{ name: `${verb}: ${batches.length} batch${batches.length === 1 ? '' : 'es'}`, type: 'rollout', timeoutMs: ready * Math.max(1, n) + 60_000, run: async (ctx) => this.replaceAll(await runnableOf(), n, batches, ctx) }, verify];
+    return [{ name: `${verb}: ${batches.length} batch${batches.length === 1 ? '' : 'es'}`, type: 'rollout', timeoutMs: ready * Math.max(1, n) + 60_000, run: async (ctx) => runtime.rollout(await releaseOf(), { target: n, batches }, ctx) }, verify];
   }
 
   /**
-   * Replaces the component's replicas with `target` replicas of `runnable`, batch by batch:
-   * start the batch, wait until it is ready, then stop as many old replicas. `fresh` holds the
-   * replicas this rollout already started (a gray release's first batch); `keepRest` leaves
-   * the old replicas beyond the batches running (the gray phase). A batch that fails is
-   * stopped and the old replicas stay.
+   * Stops the component's replicas on every runtime (only those of `versions` when given) and
+   * logs how many had to be killed.
    */
-  private async replaceAll(runnable: Runnable, target: number, batches: number[], ctx: TaskContext, fresh: Set<string> = new Set(), keepRest = false): Promise<void> {
-    const { project, componentId } = runnable.plan;
-    const old = this.replicas.list(project, componentId).filter((r) => !fresh.has(r.instanceId)).map((r) => r.instanceId);
-    for (const size of batches) {
-      const batch: string[] = [];
-      try {
-        for (let i = 0; i < size && fresh.size < target; i++) {
-          const id = await this.replicas.start(runnable);
-          batch.push(id);
-          fresh.add(id);
-        }
-        ctx.log(`started ${batch.length} replica(s) of ${runnable.plan.version}; waiting until ready`);
-        await Promise.all(batch.map((id) => this.replicas.waitReady(id, this.readyTimeoutMs(), ctx.signal)));
-      } catch (err) {
-        for (const id of batch) {
-          fresh.delete(id);
-          await this.replicas.stop(id).catch(() => undefined);
-        }
-        throw err;
-      }
-      for (const id of old.splice(0, batch.length)) await this.replicas.stop(id);
-      ctx.log(`${batch.length} replica(s) ready`);
+  private async stopAllOf(project: string, componentId: string, ctx: TaskContext, versions?: string[], why = ''): Promise<void> {
+    let stopped = 0;
+    let killed = 0;
+    for (const runtime of this.runtimes.values()) {
+      if (runtime.replicas(project, componentId).length === 0) continue;
+      const outcome = await runtime.stopAll(project, componentId, ctx, versions);
+      stopped += outcome.stopped;
+      killed += outcome.killed;
     }
-    if (!keepRest) for (const id of old.splice(0)) await this.replicas.stop(id);
-  }
-
-  /** Adds replicas of the current release or stops the newest extra ones. */
-  private async scaleTo(runnable: Runnable, n: number, ctx: TaskContext): Promise<void> {
-    const { project, componentId } = runnable.plan;
-    const existing = this.replicas.list(project, componentId);
-    if (existing.length > n) {
-      for (const r of existing.slice(n).reverse()) await this.replicas.stop(r.instanceId);
-      ctx.log(`stopped ${existing.length - n} replica(s)`);
-      return;
-    }
-    const added: string[] = [];
-    try {
-      for (let i = existing.length; i < n; i++) added.push(await this.replicas.start(runnable));
-      await Promise.all(added.map((id) => this.replicas.waitReady(id, this.readyTimeoutMs(), ctx.signal)));
-    } catch (err) {
-      for (const id of added) await this.replicas.stop(id).catch(() => undefined);
-      throw err;
-    }
-    ctx.log(`${n} replica(s) running`);
-  }
-
-  private async stopAllOf(project: string, componentId: string, ctx: TaskContext): Promise<void> {
-    const all = this.replicas.list(project, componentId);
-    const exits = await Promise.all(all.map((r) => this.replicas.stop(r.instanceId)));
-    const killed = exits.filter((e) => e?.signal === 'SIGKILL').length;
     // A replica killed after the grace period had no time to deregister or finish its work.
-    ctx.log(`stopped ${all.length} replica(s)${killed ? `; ${killed} did not end within the termination grace period and were killed (SIGKILL)` : ''}`);
+    ctx.log(`stopped ${stopped} replica(s)${versions ? ` of ${versions.join(', ')}` : ''}${why}${killed ? `; ${killed} did not end within the termination grace period and were killed (SIGKILL)` : ''}`);
+  }
+
+  /** The runtime a plan runs on. @throws 400 when it is not available on this server */
+  private runtimeOf(plan: ComponentPlan): Runtime {
+    const kind = plan.runtime ?? 'process';
+    const runtime = this.runtimes.get(kind);
+    if (!runtime) throw deployError('InvalidParameter', `the ${kind} runtime is not available on this server`);
+    return runtime;
+  }
+
+  /** The replicas of a component on whichever runtime runs them. */
+  private replicaViews(project: string, componentId: string) {
+    return [...this.runtimes.values()].flatMap((r) => r.replicas(project, componentId));
+  }
+
+  /** A stored artifact (JSON of the release row), or undefined before the build finished. */
+  private artifactOf(json: string): Artifact | undefined {
+    if (!json) return undefined;
+    const stored = JSON.parse(json) as Record<string, unknown>;
+    return stored.runtime === undefined ? processArtifactOf(stored) : (stored as unknown as Artifact);
   }
 
   /** The stored release of a version with its artifact, or undefined when never built or removed. */
-  private async runnable(project: string, componentId: string, version: string): Promise<Runnable | undefined> {
-    const release = await deployStore.findRelease(this.deps.db.kysely, project, componentId, version);
-    if (!release?.launch) return undefined;
-    const launch = JSON.parse(release.launch) as StoredLaunch;
-    if (!existsSync(launch.dir)) return undefined;
-    const plan = JSON.parse(this.deps.secrets.decrypt(release.planSealed)) as ComponentPlan;
-    return { plan, launch: { command: launch.command, args: launch.args, ...(launch.tomcat ? { tomcat: launch.tomcat } : {}) }, dir: launch.dir };
+  private async release(project: string, componentId: string, version: string): Promise<Release | undefined> {
+    const row = await deployStore.findRelease(this.deps.db.kysely, project, componentId, version);
+    const artifact = row ? this.artifactOf(row.launch) : undefined;
+    if (!row || !artifact) return undefined;
+    const runtime = this.runtimes.get(artifact.runtime);
+    if (!runtime || !(await runtime.hasArtifact(artifact))) return undefined;
+    const plan = JSON.parse(this.deps.secrets.decrypt(row.planSealed)) as ComponentPlan;
+    return { plan, artifact };
   }
 
   private statusOf(k: string, row: deployStore.ComponentRow, available: number): ComponentStatus {

@@ -1,17 +1,12 @@
-import { execFile } from 'node:child_process';
-import { copyFileSync, cpSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
-import { unzipSync } from 'fflate';
-import { BuildError, httpGet, redact, runLogged } from './build/run.js';
-
-const execFileAsync = promisify(execFile);
+import { readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { BuildError, redact, type Runner } from './build/run.js';
 
 /**
  * A component's `source` (servicestage.md §4.1 SourceObject) as the engine reads it:
  * `code` (a git repository at `repo_ref`), `package` (an http(s):// or file:// URL of a jar,
- * war, zip or tar.gz) or `image` (not for the process runtime).
+ * war, zip or tar.gz) or `image` (the container runtime's).
  */
 export interface SourceSpec {
   kind: 'code' | 'package' | 'image';
@@ -26,29 +21,36 @@ export interface GitCredentials {
   password: string;
 }
 
-/** What a fetch reports: the revision it got (commit sha or package URL). */
+/** What a fetch reports: the revision it got (commit sha, or the package URL without user info). */
 export interface FetchedSource {
   revision: string;
 }
 
-/** Largest package download, bytes. */
+/** Largest package download by default, bytes (config deploy.packageMaxMiB). */
 export const MAX_PACKAGE_BYTES = 512 * 1024 * 1024;
 
-/** Largest total size of a zip package's files once unpacked, bytes. */
+/** Largest total size of a package's files once unpacked by default, bytes (config deploy.unpackedMaxMiB). */
 export const MAX_UNPACKED_BYTES = 1024 * 1024 * 1024;
 
+/** The package worker's compiled file (run by `node` inside the build sandbox). */
+export const PACKAGE_WORKER = fileURLToPath(new URL('./build/package-worker.js', import.meta.url));
+
 /**
- * Puts the component's source into the empty directory `dir`.
+ * Puts the component's source into the empty directory `dir`. Every command runs through
+ * `run`, which confines it like a build (src/deploy/process/sandbox.ts): git and the package
+ * worker see only what the project's user may see.
  * - code: `git clone --depth 1 --branch <ref>` (any ref: a sha falls back to a full clone and
  *   checkout); credentials go in an Authorization header through git's environment config
- *   (GIT_CONFIG_KEY_0 = http.extraHeader), never in the URL, the command line or the logs; GIT_TERMINAL_PROMPT=0 so git never waits for input.
- * - package: downloads (http/https) or copies (file://); a .zip or .tar.gz/.tgz is unpacked
- *   (a single top-level folder is stripped), a .jar or .war is kept as is.
+ *   (GIT_CONFIG_KEY_0 = http.extraHeader), never in the URL, the command line or the logs;
+ *   GIT_TERMINAL_PROMPT=0 so git never waits for input.
+ * - package: the package worker (build/package-worker.ts) downloads (http/https, streamed, at
+ *   most maxPackageBytes) or copies (file://) and unpacks (.zip, .tar.gz/.tgz: at most
+ *   maxUnpackedBytes, a single top-level folder stripped; .jar/.war kept as is); user info
+ *   of the URL becomes a Basic Authorization header in the worker's environment.
  * @throws BuildError with a clear reason (unreachable, bad ref, unsupported archive, image)
  */
-export async function fetchSource(source: SourceSpec, dir: string, options: { env: Record<string, string>; logFile: string; signal: AbortSignal; credentials?: GitCredentials; log(line: string): void }): Promise<FetchedSource> {
-  mkdirSync(dir, { recursive: true });
-  if (source.kind === 'image') throw new BuildError('source kind image needs a container runtime; the process runtime builds code and packages');
+export async function fetchSource(source: SourceSpec, dir: string, options: { env: Record<string, string>; run: Runner; credentials?: GitCredentials; log(line: string): void; maxPackageBytes?: number; maxUnpackedBytes?: number }): Promise<FetchedSource> {
+  if (source.kind === 'image') throw new BuildError('source kind image runs on the container runtime (runtime stack Docker)');
   if (source.kind === 'code') {
     const url = source.repo_url || source.url;
     if (!url) throw new BuildError('source.repo_url (or source.url) is required for kind code');
@@ -63,82 +65,51 @@ export async function fetchSource(source: SourceSpec, dir: string, options: { en
     }
     options.log(`git clone ${redact(url)}${ref ? ` at ${ref}` : ''}`);
     try {
-      await runLogged('git', ['clone', '--quiet', '--depth', '1', ...(ref ? ['--branch', ref] : []), '--', url, dir], { cwd: '/', env, logFile: options.logFile, signal: options.signal });
+      await options.run('git', ['clone', '--quiet', '--depth', '1', ...(ref ? ['--branch', ref] : []), '--', url, dir], { env });
     } catch (err) {
-      if (!ref || options.signal.aborted) throw err;
+      if (!ref || !(err instanceof BuildError)) throw err;
       // Not a branch or tag: maybe a commit sha. Clone everything and check it out.
-      rmSync(dir, { recursive: true, force: true });
-      await runLogged('git', ['clone', '--quiet', '--', url, dir], { cwd: '/', env, logFile: options.logFile, signal: options.signal });
-      await runLogged('git', ['checkout', '--quiet', '--detach', ref], { cwd: dir, env, logFile: options.logFile, signal: options.signal });
+      for (const entry of readdirSync(dir)) rmSync(join(dir, entry), { recursive: true, force: true });
+      await options.run('git', ['clone', '--quiet', '--', url, dir], { env });
+      await options.run('git', ['checkout', '--quiet', '--detach', ref], { env });
     }
-    const { stdout } = await execFileAsync('git', ['rev-parse', 'HEAD'], { cwd: dir, env });
+    const { stdout } = await options.run('git', ['rev-parse', 'HEAD'], { env, captureStdout: true });
     rmSync(join(dir, '.git'), { recursive: true, force: true });
     return { revision: stdout.trim() };
   }
   const url = source.url;
   if (!url) throw new BuildError('source.url is required for kind package');
-  const name = basename(new URL(url).pathname) || 'package';
-  const file = join(dir, '.download', name);
-  mkdirSync(join(dir, '.download'), { recursive: true });
-  options.log(`fetch ${redact(url)}`);
-  if (url.startsWith('file://')) {
-    try {
-      copyFileSync(fileURLToPath(url), file);
-    } catch (err) {
-      throw new BuildError(`cannot read ${url}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
-    }
-  } else if (/^https?:\/\//.test(url)) {
-    const bytes = await httpGet(url, options.signal);
-    if (!bytes) throw new BuildError(`cannot download ${redact(url)}: HTTP 404`);
-    if (bytes.length > MAX_PACKAGE_BYTES) throw new BuildError(`the package is larger than ${MAX_PACKAGE_BYTES} bytes`);
-    writeFileSync(file, bytes);
-  } else {
+  const env: Record<string, string> = { ...options.env };
+  try {
+    const u = new URL(url);
+    if (u.username || u.password) env.PACKAGE_AUTHORIZATION = `Basic ${Buffer.from(`${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}`).toString('base64')}`;
+  } catch {
     throw new BuildError(`package URLs must be http://, https:// or file://, not ${redact(url)}`);
   }
-  if (/\.(jar|war)$/i.test(name)) {
-    renameSync(file, join(dir, name));
-  } else if (/\.zip$/i.test(name)) {
-    let entries: Record<string, Uint8Array>;
-    let total = 0;
-    try {
-      // Sizes are checked from the directory before anything is inflated (zip bombs).
-      entries = unzipSync(new Uint8Array(readFileSync(file)), {
-        filter: (f) => {
-          total += f.originalSize;
-          if (total > MAX_UNPACKED_BYTES) throw new BuildError(`${name} unpacks to more than ${MAX_UNPACKED_BYTES} bytes`);
-          return true;
-        },
-      });
-    } catch (err) {
-      if (err instanceof BuildError) throw err;
-      throw new BuildError(`${name} is not a valid zip archive: ${(err as Error).message}`);
-    }
-    for (const [path, data] of Object.entries(entries)) {
-      if (path.endsWith('/')) continue;
-      if (path.split('/').some((p) => p === '..') || path.startsWith('/')) throw new BuildError(`${name} holds an unsafe path: ${path}`);
-      mkdirSync(join(dir, path, '..'), { recursive: true });
-      writeFileSync(join(dir, path), data);
-    }
-    stripSingleFolder(dir);
-  } else if (/\.(tar\.gz|tgz)$/i.test(name)) {
-    await runLogged('tar', ['-xzf', file, '-C', dir, '--no-same-owner'], { cwd: dir, env: options.env, logFile: options.logFile, signal: options.signal });
-    stripSingleFolder(dir);
-  } else {
-    throw new BuildError(`unsupported package ${name}: use a .jar, .war, .zip, .tar.gz or .tgz`);
+  const bare = redact(url);
+  const input = JSON.stringify({ url: bare, dir, maxPackageBytes: options.maxPackageBytes ?? MAX_PACKAGE_BYTES, maxUnpackedBytes: options.maxUnpackedBytes ?? MAX_UNPACKED_BYTES });
+  let stdout = '';
+  let failed: unknown;
+  try {
+    ({ stdout } = await options.run(process.execPath, ['--max-old-space-size=256', PACKAGE_WORKER, input], { env, captureStdout: true }));
+  } catch (err) {
+    failed = err;
+    if (err instanceof BuildError) stdout = err.stdout;
   }
-  rmSync(join(dir, '.download'), { recursive: true, force: true });
-  return { revision: url };
+  let revision = '';
+  let error = '';
+  for (const line of stdout.split('\n')) {
+    if (!line.startsWith('{')) continue;
+    try {
+      const msg = JSON.parse(line) as { log?: string; error?: string; revision?: string };
+      if (msg.log) options.log(msg.log);
+      if (msg.error) error = msg.error;
+      if (msg.revision) revision = msg.revision;
+    } catch {
+      // a partial line at the 64 KiB cap
+    }
+  }
+  if (error) throw new BuildError(error);
+  if (failed) throw failed;
+  return { revision: revision || bare };
 }
-
-/** When `dir` holds one folder (besides .download), moves its contents up. */
-function stripSingleFolder(dir: string): void {
-  const entries = readdirSync(dir).filter((e) => e !== '.download');
-  if (entries.length !== 1) return;
-  const only = join(dir, entries[0]!);
-  if (!statSync(only).isDirectory()) return;
-  const tmp = `${only}.strip`;
-  renameSync(only, tmp);
-  cpSync(tmp, dir, { recursive: true });
-  rmSync(tmp, { recursive: true, force: true });
-}
-

@@ -1,4 +1,5 @@
 import type { Executor } from '../core/db/kysely.js';
+import { AlreadyExistsError, isUniqueViolation } from '../core/errors.js';
 import type { ExecutionStatus, Job, JobDetail, Task, TaskStatus } from './types.js';
 
 /**
@@ -227,4 +228,26 @@ export async function deleteComponentState(db: Executor, project: string, compon
   await db.deleteFrom('deploy_replicas').where('project', '=', project).where('component_id', '=', componentId).execute();
   await db.deleteFrom('deploy_releases').where('project', '=', project).where('component_id', '=', componentId).execute();
   await db.deleteFrom('deploy_components').where('project', '=', project).where('component_id', '=', componentId).execute();
+}
+
+/** The sandbox uid of a project, or undefined when none was allocated yet. */
+export async function findSandboxUid(db: Executor, project: string): Promise<number | undefined> {
+  const row = await db.selectFrom('deploy_sandbox_users').select('uid').where('project', '=', project).executeTakeFirst();
+  return row ? Number(row.uid) : undefined;
+}
+
+/**
+ * Allocates the next sandbox uid (at least `base`) to a project.
+ * @throws AlreadyExistsError when another server allocated the project or the uid meanwhile (read again)
+ */
+export async function insertSandboxUid(db: Executor, project: string, base: number, nowMs: number): Promise<number> {
+  const row = await db.selectFrom('deploy_sandbox_users').select((eb) => eb.fn.max('uid').as('top')).executeTakeFirst();
+  const top = row?.top === null || row?.top === undefined ? undefined : Number(row.top);
+  const uid = top === undefined || top < base ? base : top + 1;
+  try {
+    await db.insertInto('deploy_sandbox_users').values({ project, uid, created_at_ms: nowMs }).execute();
+  } catch (err) {
+    throw isUniqueViolation(err) ? new AlreadyExistsError(`sandbox user of ${project} or uid ${uid}`) : err;
+  }
+  return uid;
 }

@@ -4,6 +4,12 @@
  * same target (a component, an add-on) run one at a time in submission order.
  */
 
+/** Where a component runs (src/deploy/runtime.ts): this host's processes or containers, or a Kubernetes cluster. */
+export type RuntimeKind = 'process' | 'container' | 'kubernetes';
+
+/** Where a component would run, or why it cannot run anywhere this server serves (DeployService.chooseRuntime). */
+export type RuntimeChoice = { runtime: RuntimeKind } | { refused: string };
+
 /** `job.execution_status` on the wire. A queued job is RUNNING with every task PENDING. */
 export type ExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED';
 
@@ -109,6 +115,8 @@ export interface MountedFile {
   path: string;
   /** Content with `${NAME}` placeholders, rendered per replica. */
   content: string;
+  /** From a `Secret` storage: the kubernetes runtime mounts it from a Secret, not a ConfigMap. */
+  secret?: boolean;
 }
 
 /** A probe of the plan (servicestage.md §4.1 liveness_probe / readiness_probe), times in seconds as on the wire. */
@@ -157,6 +165,76 @@ export interface ComponentPlan {
   strategy: { type: 'OneBatchRelease' | 'RollingRelease' | 'GrayRelease'; batches?: number; firstBatchReplica?: number };
   /** Seconds between SIGTERM and SIGKILL. */
   terminationGraceSeconds: number;
+  /** Where it runs (runtime.ts chooseRuntime). Plans stored before runtimes existed have none: process. */
+  runtime?: RuntimeKind;
+  /** The body's limit_cpu / request_cpu (cores) and limit_memory / request_memory (GiB on the wire, bytes here). */
+  resources?: PlanResources;
+  /** build.parameters.dockerfile_path for container builds (default `Dockerfile`). */
+  dockerfilePath?: string;
+  /** The body's `labels` (key → value): labels of the workload and its pods (kubernetes runtime). */
+  labels?: Record<string, string>;
+  /** `post_start` / `pre_stop` hooks (servicestage.md §4.1; kubernetes runtime). */
+  postStart?: PlanHook;
+  preStop?: PlanHook;
+  /** `affinity` / `anti_affinity` as rules (both wire forms: NJS object, TF list; kubernetes runtime). */
+  affinity?: PlanAffinityRule[];
+  antiAffinity?: PlanAffinityRule[];
+  /** `external_accesses` (kubernetes runtime: a NodePort Service, or an Ingress when the cluster binding names an ingress class). */
+  externalAccesses?: { protocol: string; address?: string; forwardPort?: number }[];
+  /** `storages` other than config files: EmptyDir, HostPath, PersistentVolumeClaim (kubernetes runtime). */
+  volumes?: PlanVolume[];
+  /** `update_strategy` fields a Kubernetes Deployment takes (counts or percentages such as `25%`; seconds). */
+  updateStrategy?: { maxSurge?: number | string; maxUnavailable?: number | string; minReadySeconds?: number; progressDeadlineSeconds?: number; revisionHistoryLimit?: number };
+  /**
+   * The cluster binding (`cce` / `custom_k8s` managed resource) the component runs on: the one
+   * a `refer_resources` entry of that type names, else the environment's first; `namespace`
+   * from that entry's parameters overrides the binding's. Only ids: the kubeconfig is read
+   * from the environment when the runtime connects, never stored in the plan.
+   */
+  cluster?: { resourceId: string; type: string; namespace?: string };
+}
+
+/** A lifecycle hook of the plan: an HTTP GET or a command. */
+export interface PlanHook {
+  type: 'http' | 'command';
+  scheme?: 'HTTP' | 'HTTPS';
+  host?: string;
+  port?: number;
+  path?: string;
+  command?: string[];
+}
+
+/**
+ * One affinity rule: `kind` node places pods on nodes whose labels match; pod places them in
+ * the topology (`topologyKey`, default kubernetes.io/hostname) of pods whose labels match.
+ * `required` rules must hold; `preferred` ones are weighed (1–100).
+ */
+export interface PlanAffinityRule {
+  kind: 'node' | 'pod';
+  condition: 'required' | 'preferred';
+  weight: number;
+  topologyKey?: string;
+  matchExpressions: { key: string; operator: 'In' | 'NotIn' | 'Exists' | 'DoesNotExist'; values: string[] }[];
+}
+
+/** A volume of the plan (a `storages` entry that is not a config file). */
+export interface PlanVolume {
+  type: 'EmptyDir' | 'HostPath' | 'PersistentVolumeClaim';
+  /** HostPath: the host's path. */
+  path?: string;
+  /** PersistentVolumeClaim: the claim's name. */
+  claimName?: string;
+  /** EmptyDir: `Memory` for a tmpfs. */
+  medium?: string;
+  mounts: { path: string; subPath?: string; readOnly?: boolean }[];
+}
+
+/** A component's resource limits and requests (servicestage.md §4.1 limit_* / request_*). */
+export interface PlanResources {
+  limitCpuCores?: number;
+  requestCpuCores?: number;
+  limitMemoryBytes?: number;
+  requestMemoryBytes?: number;
 }
 
 /** component_status values (servicestage.md §4.2). */

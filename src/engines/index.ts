@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { huaweiScope } from '../core/wire/huawei.js';
 import { engineError } from './errors.js';
-import { engineRoutes } from './routes.js';
+import { engineRoutes, engineTagRoutes } from './routes.js';
 import type { EngineService } from './service.js';
 
 /** What the engine-management plugin needs from the composition root. */
@@ -17,17 +17,17 @@ export interface EnginesPluginOptions {
  * body on DELETE or on the token exchange is read and ignored.
  */
 export async function enginesPlugin(app: FastifyInstance, opts: EnginesPluginOptions): Promise<void> {
-  await app.register(
-    async (scoped) => {
-      huaweiScope(scoped, {
-        bodyLimit: 1024 * 1024,
-        invalid: (detail) => engineError('InvalidParameter', detail),
-        internal: () => engineError('Internal'),
-        notFound: (detail) => engineError('RequestNotFound', detail),
-      });
-      scoped.addHook('preValidation', opts.iamCheck);
-      engineRoutes(scoped, opts);
-    },
-    { prefix: '/v2/:project/enginemgr' },
-  );
+  const area = (routes: (scoped: FastifyInstance, o: EnginesPluginOptions) => void) => async (scoped: FastifyInstance) => {
+    huaweiScope(scoped, {
+      bodyLimit: 1024 * 1024,
+      invalid: (detail) => engineError('InvalidParameter', detail),
+      internal: () => engineError('Internal'),
+      notFound: (detail) => engineError('RequestNotFound', detail),
+    });
+    scoped.addHook('preValidation', opts.iamCheck);
+    routes(scoped, opts);
+  };
+  await app.register(area(engineRoutes), { prefix: '/v2/:project/enginemgr' });
+  // The tag-management API addresses engines as resource type `cseEngines`.
+  await app.register(area(engineTagRoutes), { prefix: '/v2/:project/cseEngines' });
 }

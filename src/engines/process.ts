@@ -79,6 +79,9 @@ export class EngineProcesses {
       OPENSTAGE_LOG_LEVEL: 'warn',
       OPENSTAGE_ADMIN_PASSWORD: `${randomToken(18)}aA1!`,
       OPENSTAGE_SECRET_KEY: randomToken(30),
+      // Imports and exports forwarded by the main server (X-Engine-ID) are guarded like
+      // the engine's kv API, since its IAM stays closed.
+      OPENSTAGE_KIE_TRANSFER_AUTH: 'engine',
     };
     const args = [CLI_PATH, 'serve', '--host', l.host, '--port', String(l.port), '--data-dir', l.dataDir, '--db', 'sqlite', '--auth', 'iam'];
     if (l.rootPassword !== undefined) {

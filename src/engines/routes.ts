@@ -1,4 +1,5 @@
-import type { FastifyInstance } from 'fastify';
+import { Type } from '@sinclair/typebox';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { EnginesPluginOptions } from './index.js';
 import {
   CreateEngineBody,
@@ -6,17 +7,21 @@ import {
   EngineAccepted,
   EngineDetail,
   EngineList,
+  EngineTagsBody,
+  EngineTagsParams,
   EngineParams,
   FlavorList,
   JobDetail,
   JobParams,
   jobToWire,
+  limitStyleOf,
   ListEnginesQuery,
   ListFlavorsQuery,
   ProjectParams,
   replies,
   simpleToWire,
   TokenReply,
+  UpdateEngineBody,
 } from './schemas.js';
 
 type Params = { project: string; engineId: string };
@@ -33,7 +38,8 @@ export function engineRoutes(app: FastifyInstance, { engines }: EnginesPluginOpt
   app.get('/engines', { schema: { operationId: 'ListEngines', summary: 'List engines', tags, params: ProjectParams, querystring: ListEnginesQuery, response: replies(EngineList) } }, async (req) => {
     const { project } = req.params as { project: string };
     const { total, views } = await engines.list(project, req.query as { offset?: number; limit?: number; type?: string });
-    return { total, data: views.map(simpleToWire) };
+    const style = limitStyleOf(req.headers['user-agent']);
+    return { total, data: views.map((v) => simpleToWire(v, style)) };
   });
 
   app.post('/engines', { schema: { operationId: 'CreateEngine', summary: 'Create an exclusive engine', tags, params: ProjectParams, body: CreateEngineBody, response: replies(EngineAccepted) } }, async (req) => {
@@ -62,7 +68,13 @@ export function engineRoutes(app: FastifyInstance, { engines }: EnginesPluginOpt
 
   app.get('/engines/:engineId', { schema: { operationId: 'ShowEngine', summary: 'Show an engine', tags, params: EngineParams, response: replies(EngineDetail) } }, async (req) => {
     const { project, engineId } = req.params as Params;
-    return detailToWire(await engines.get(project, engineId));
+    return detailToWire(await engines.get(project, engineId), limitStyleOf(req.headers['user-agent']));
+  });
+
+  app.put('/engines/:engineId', { schema: { operationId: 'UpdateEngine', summary: 'Change the description of an exclusive engine', tags, params: EngineParams, body: UpdateEngineBody, response: replies(EngineDetail) } }, async (req) => {
+    const { project, engineId } = req.params as Params;
+    const { description } = req.body as { description?: string };
+    return detailToWire(await engines.update(project, engineId, description !== undefined ? { description } : {}), limitStyleOf(req.headers['user-agent']));
   });
 
   app.delete('/engines/:engineId', { schema: { operationId: 'DeleteEngine', summary: 'Delete an exclusive engine', tags, params: EngineParams, response: replies(EngineAccepted) } }, async (req) => {
@@ -80,4 +92,20 @@ export function engineRoutes(app: FastifyInstance, { engines }: EnginesPluginOpt
     const { project, engineId } = req.params as Params;
     return { token: await engines.token(project, engineId) };
   });
+}
+
+/**
+ * Resource tags of engines under `/v2/{project}/cseEngines` (Huawei tag management, resource
+ * type `cseEngines`): `POST /{id}/tags/create` and `…/tags/delete` — the Terraform provider
+ * sends the delete as DELETE with a body — each `{tags: [{key, value}]}`, answered 204.
+ */
+export function engineTagRoutes(app: FastifyInstance, { engines }: EnginesPluginOptions): void {
+  const schema = { operationId: 'BatchEngineTagsAction', summary: 'Add or remove engine tags', tags: ['engines'], params: EngineTagsParams, body: EngineTagsBody, response: replies(Type.Null(), 204) };
+  const handler = async (req: FastifyRequest, reply: FastifyReply) => {
+    const { project, engineId, action } = req.params as Params & { action: 'create' | 'delete' };
+    await engines.changeTags(project, engineId, action, (req.body as { tags: { key: string; value?: string }[] }).tags.map((t) => ({ key: t.key, value: t.value ?? '' })));
+    return reply.code(204).send();
+  };
+  app.post('/:engineId/tags/:action', { schema }, handler);
+  app.delete('/:engineId/tags/:action', { schema: { ...schema, operationId: 'BatchEngineTagsDelete' } }, handler);
 }

@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import type { EngineJob, EngineView } from './types.js';
+import { SERVICE_LIMIT, type EngineJob, type EngineView } from './types.js';
 
 /**
  * Wire contract of engine management (servicecomb.md §4.2). Field names are the JSON names
@@ -18,6 +18,15 @@ export const ListEnginesQuery = Type.Object({
   limit: Type.Optional(Type.Integer({ minimum: 0, maximum: 1000 })),
   type: Type.Optional(Type.Union([Type.Literal('ALL'), Type.Literal('CSE'), Type.Literal('Nacos'), Type.Literal('MicroGateway')])),
 });
+
+/** PUT /engines/{id} (the Terraform provider's update): the description; absent = unchanged. */
+export const UpdateEngineBody = Type.Object({ description: Type.Optional(Type.String({ maxLength: 255 })) }, { additionalProperties: true });
+
+/** `/cseEngines/{id}/tags/create|delete` (Huawei tag management): `{tags: [{key, value}]}`. */
+export const EngineTagsBody = Type.Object({
+  tags: Type.Array(Type.Object({ key: Type.String({ minLength: 1, maxLength: 128 }), value: Type.Optional(Type.String({ maxLength: 255 })) }), { minItems: 1, maxItems: 20 }),
+});
+export const EngineTagsParams = Type.Object({ project: Type.String({ minLength: 1, maxLength: 64 }), engineId: Type.String({ minLength: 1, maxLength: 64 }), action: Type.Union([Type.Literal('create'), Type.Literal('delete')]) });
 
 /**
  * POST /engines body (SDK EngineCreateReq). Rules past the types (name pattern, flavor,
@@ -60,8 +69,9 @@ const Reference = Type.Object({
   networkId: Type.String(),
   subnetCidr: Type.String(),
   publicIpId: Type.String(),
-  serviceLimit: Type.String(),
-  instanceLimit: Type.String(),
+  /** Strings, or numbers for the Java SDK (`LimitStyle`). */
+  serviceLimit: Type.Union([Type.String(), Type.Integer()]),
+  instanceLimit: Type.Union([Type.String(), Type.Integer()]),
   inputs: Type.Record(Type.String(), Type.String()),
 });
 
@@ -104,6 +114,8 @@ export const EngineList = Type.Object({ total: Type.Integer(), data: Type.Array(
 
 export const EngineDetail = Type.Object({
   ...common,
+  /** Resource tags, `[{key, value}]` (what the Terraform provider reads back). */
+  tags: Type.Array(Type.Object({ key: Type.String(), value: Type.String() })),
   beDefault: Type.Boolean(),
   createUser: Type.String(),
   projectId: Type.String(),
@@ -169,8 +181,23 @@ function endpoints(address: string): Static<typeof ServiceEndpoint> {
   return { serviceCenter: item('REGISTRY'), kie: item('CONFIG') };
 }
 
-function commonOf(v: EngineView) {
+/**
+ * How `reference.serviceLimit` / `instanceLimit` are written (issue #18 item 4): strings, as
+ * the API reference, the Go (v0.1.224) and Python (3.1.219) SDK models and the Terraform
+ * provider (which type-asserts a string) read them; numbers for the Java SDK (3.1.143), whose
+ * model declares Integer and whose Jackson setup refuses a numeric string. No single form
+ * is read by all four, so the form follows the caller (`limitStyleOf`).
+ */
+export type LimitStyle = 'string' | 'number';
+
+/** The Java SDK announces itself as `huaweicloud-usdk-java/<v>` in User-Agent. */
+export function limitStyleOf(userAgent: string | undefined): LimitStyle {
+  return userAgent?.startsWith('huaweicloud-usdk-java/') ? 'number' : 'string';
+}
+
+function commonOf(v: EngineView, style: LimitStyle) {
   const e = v.engine;
+  const limit = (n: number) => (style === 'number' ? n : String(n));
   return {
     id: e.id,
     name: e.name,
@@ -188,15 +215,15 @@ function commonOf(v: EngineView) {
     engineAdditionalActions: v.beDefault ? [] : v.status === 'Creating' || v.status === 'Deleting' ? [] : ['Delete'],
     specType: e.specType,
     type: v.beDefault ? 'CSE_Share' : 'CSE',
-    reference: { ...e.reference, serviceLimit: '50000', instanceLimit: String(v.totalInstance) },
+    reference: { ...e.reference, serviceLimit: limit(SERVICE_LIMIT), instanceLimit: limit(v.totalInstance) },
   };
 }
 
 /** An engine as a list entry (SDK EngineSimpleInfo). */
-export function simpleToWire(v: EngineView): Static<typeof EngineSimpleInfo> {
+export function simpleToWire(v: EngineView, style: LimitStyle = 'string'): Static<typeof EngineSimpleInfo> {
   const ep = endpoints(v.address);
   return {
-    ...commonOf(v),
+    ...commonOf(v, style),
     externalAddress: v.address,
     serviceEndpoint: ep,
     publicAddress: '',
@@ -209,9 +236,10 @@ export function simpleToWire(v: EngineView): Static<typeof EngineSimpleInfo> {
 }
 
 /** An engine in full (SDK ShowEngineResponse, plus the live instance figures). */
-export function detailToWire(v: EngineView): Static<typeof EngineDetail> {
+export function detailToWire(v: EngineView, style: LimitStyle = 'string'): Static<typeof EngineDetail> {
   return {
-    ...commonOf(v),
+    ...commonOf(v, style),
+    tags: v.engine.tags,
     beDefault: v.beDefault,
     createUser: v.engine.createUser,
     projectId: v.engine.project,

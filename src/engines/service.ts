@@ -19,7 +19,7 @@ import { VERSION } from '../version.js';
 import { engineError } from './errors.js';
 import { anyFreePort, callEngine, countInstances, EngineProcesses, portFree, type EngineLaunch } from './process.js';
 import * as engineStore from './store.js';
-import { BUILT_IN_ENGINE_ID, FLAVORS, type CreateEngineInput, type Engine, type EngineEvents, type EngineJob, type EngineView, type JobStatus, type JobTask, type JobType } from './types.js';
+import { BUILT_IN_ENGINE_ID, FLAVORS, type CreateEngineInput, type Engine, type EngineEvents, type EngineJob, type EngineTag, type EngineView, type JobStatus, type JobTask, type JobType } from './types.js';
 
 /** Dependencies of EngineService, built in server.ts. */
 export interface EngineDeps {
@@ -330,6 +330,7 @@ export class EngineService {
       project,
       name: input.name,
       description: input.description ?? '',
+      tags: [],
       flavor: flavor.flavor,
       authType: input.authType,
       specType,
@@ -429,6 +430,53 @@ export class EngineService {
     if (engine.authType !== 'RBAC') throw engineError('TokenUnavailable', 'the engine has no security authentication (authType NONE)');
     if (this.liveStatus(engine) !== 'Available') throw engineError('TokenUnavailable', `the engine is ${this.liveStatus(engine)}`);
     return this.login(engine, true);
+  }
+
+  /**
+   * PUT /engines/{id} (the Terraform provider's description update): sets the description
+   * when given (absent = unchanged). @returns the engine as GET shows it
+   * @throws 400 SVCSTG.00501116 unknown engine; SVCSTG.00501117 the built-in engine
+   */
+  async update(project: string, id: string, change: { description?: string }): Promise<EngineView> {
+    if (id === BUILT_IN_ENGINE_ID) throw engineError('CannotDelete', 'the built-in engine cannot be modified');
+    await this.writes.run(async () => {
+      await this.require(project, id);
+      await engineStore.updateEngineInfo(this.deps.db.kysely, id, change, this.deps.clock.now());
+    });
+    return this.get(project, id);
+  }
+
+  /**
+   * Adds (`create`) or removes (`delete`) resource tags (`/v2/{project}/cseEngines/{id}/tags/…`,
+   * the Huawei tag-management API the Terraform provider calls): create replaces the value of
+   * a key already there; delete removes the keys named (a value, when given, must match).
+   * @throws 400 SVCSTG.00501116 unknown engine; SVCSTG.00500400 a bad tag or more than 20
+   */
+  async changeTags(project: string, id: string, action: 'create' | 'delete', tags: EngineTag[]): Promise<void> {
+    if (id === BUILT_IN_ENGINE_ID) throw engineError('InvalidParameter', 'the built-in engine has no tags');
+    await this.writes.run(async () => {
+      const engine = await this.require(project, id);
+      let next = engine.tags.filter((t) => !tags.some((n) => n.key === t.key && (action === 'create' || n.value === undefined || n.value === '' || n.value === t.value)));
+      if (action === 'create') next = [...next, ...tags.map((t) => ({ key: t.key, value: t.value ?? '' }))];
+      if (next.length > 20) throw engineError('InvalidParameter', 'an engine has at most 20 tags');
+      await engineStore.updateEngineInfo(this.deps.db.kysely, id, { tags: next }, this.deps.clock.now());
+    });
+  }
+
+  /**
+   * The config center a CSE import or export aimed at engine `id` acts on (`X-Engine-ID`,
+   * servicecomb.md §4.1): undefined for the built-in engine (this server's own config
+   * center), else the engine process's address and, for an RBAC engine, root's token.
+   * @throws 400 SVCSTG.00501116 unknown engine; SVCSTG.00501203 the engine is not running or
+   *   refused the login
+   */
+  async configCenterOf(project: string, id: string): Promise<{ base: string; token?: string } | undefined> {
+    if (id === BUILT_IN_ENGINE_ID) return undefined;
+    const engine = await this.require(project, id);
+    const status = this.liveStatus(engine);
+    if (status !== 'Available') throw engineError('TokenUnavailable', `the engine is ${status}`);
+    const base = this.addressOf(engine.port);
+    return engine.authType === 'RBAC' ? { base, token: await this.login(engine) } : { base };
   }
 
   // ───────────────────────── internals ─────────────────────────
@@ -685,6 +733,7 @@ export class EngineService {
       project,
       name: 'default',
       description: 'The OpenStage server\'s own registry and config center',
+      tags: [],
       flavor: 'cse.s1.default',
       authType: config.rbac.enabled ? 'RBAC' : 'NONE',
       specType: 'CSE2',

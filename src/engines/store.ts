@@ -15,6 +15,7 @@ function toEngine(row: Selectable<EnginesEnginesTable>): Engine {
     project: row.project,
     name: row.name,
     description: row.description,
+    tags: JSON.parse(row.tags) as Engine['tags'],
     flavor: row.flavor,
     authType: row.auth_type === 'RBAC' ? 'RBAC' : 'NONE',
     specType: row.spec_type,
@@ -62,6 +63,7 @@ export async function insertEngine(db: Executor, e: Engine): Promise<void> {
       project: e.project,
       name: e.name,
       description: e.description,
+      tags: JSON.stringify(e.tags),
       flavor: e.flavor,
       auth_type: e.authType,
       spec_type: e.specType,
@@ -105,6 +107,19 @@ export async function updateEngine(db: Executor, id: string, change: { status?: 
       ...(change.port !== undefined ? { port: change.port } : {}),
       ...(change.host !== undefined ? { host: change.host } : {}),
       ...(change.latestJobId !== undefined ? { latest_job_id: change.latestJobId } : {}),
+      updated_at_ms: nowMs,
+    })
+    .where('id', '=', id)
+    .execute();
+}
+
+/** Sets the description and/or the tags (those given) and updated_at_ms. */
+export async function updateEngineInfo(db: Executor, id: string, change: { description?: string; tags?: Engine['tags'] }, nowMs: number): Promise<void> {
+  await db
+    .updateTable('engines_engines')
+    .set({
+      ...(change.description !== undefined ? { description: change.description } : {}),
+      ...(change.tags !== undefined ? { tags: JSON.stringify(change.tags) } : {}),
       updated_at_ms: nowMs,
     })
     .where('id', '=', id)

@@ -37,6 +37,12 @@ export const FLAVORS: readonly { flavor: string; instances: number; description:
 /** Microservice quota reported for every flavor (reference.serviceLimit). */
 export const SERVICE_LIMIT = 50000;
 
+/** One resource tag of an engine. */
+export interface EngineTag {
+  key: string;
+  value: string;
+}
+
 /** An exclusive engine as stored. */
 export interface Engine {
   id: string;
@@ -44,6 +50,8 @@ export interface Engine {
   project: string;
   name: string;
   description: string;
+  /** Resource tags (`/cseEngines/{id}/tags/create|delete`), in the order they were added. */
+  tags: EngineTag[];
   flavor: string;
   /** `RBAC` or `NONE`. */
   authType: 'RBAC' | 'NONE';

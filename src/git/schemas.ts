@@ -15,15 +15,29 @@ export const RepoParams = Type.Object({
 });
 export const TagParams = Type.Composite([RepoParams, Type.Object({ tag_name: Type.String({ minLength: 1, maxLength: 255 }) })]);
 export const HookParams = Type.Composite([RepoParams, Type.Object({ hook_id: Type.String({ minLength: 1, maxLength: 64 }) })]);
-/** `path`: the file path with `/` written as `:`. */
-export const FileParams = Type.Composite([RepoParams, Type.Object({ path: Type.String({ minLength: 1, maxLength: 1024 }) })]);
+/**
+ * The file path: the rest of the URL after `{repo}/` (route wildcard `*`), with `/` written
+ * as `:` (the documented form) or left as `/` — the Go and Java SDKs put nested paths in the
+ * URL unescaped.
+ */
+export const FileParams = Type.Composite([RepoParams, Type.Object({ '*': Type.String({ minLength: 1, maxLength: 1024 }) })]);
 
 /** Authorization name: 1–64 characters, no `/`, `:` or white space (INF: the docs give no rule). */
 const AuthName = Type.String({ minLength: 1, maxLength: 64, pattern: '^[^/:\\s]+$' });
 
 export const TagQuery = Type.Object({ tag: Type.Optional(Type.String({ maxLength: 64 })) });
 export const CreatePersonalBody = Type.Object({ name: AuthName, token: Type.String({ minLength: 1, maxLength: 4096 }), host: Type.Optional(Type.String({ maxLength: 512 })) });
-export const CreatePasswordBody = Type.Object({ name: AuthName, token: Type.String({ minLength: 1, maxLength: 4096 }) });
+/**
+ * Password authorization: the Huawei Cloud SDKs (Python, Go, Java `AccessPassword`) send
+ * `{name, user, password}`; Terraform and golangsdk send `{name, token}` with token =
+ * base64(`user:password`) (servicestage.md §9). Either form is accepted.
+ */
+export const CreatePasswordBody = Type.Object({
+  name: AuthName,
+  token: Type.Optional(Type.String({ minLength: 1, maxLength: 4096 })),
+  user: Type.Optional(Type.String({ minLength: 1, maxLength: 255 })),
+  password: Type.Optional(Type.String({ minLength: 1, maxLength: 4096 })),
+});
 export const CreateOauthBody = Type.Object({ name: AuthName, code: Type.String({ minLength: 1, maxLength: 1024 }), state: Type.String({ minLength: 1, maxLength: 256 }) });
 
 export const RefQuery = Type.Object({ ref: Type.String({ minLength: 1, maxLength: 255 }) });

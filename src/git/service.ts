@@ -100,16 +100,27 @@ export class GitService {
   }
 
   /**
-   * Creates a password authorization (POST /git/auths/{repo_type}/password); `token` is
-   * base64 of `user:password`.
-   * @throws InvalidParameter when the token does not decode to `user:password`, and as createPersonal
+   * Creates a password authorization (POST /git/auths/{repo_type}/password) from `user` and
+   * `password` (the SDKs' body) or from `token` = base64 of `user:password` (Terraform's).
+   * @throws InvalidParameter when neither form is complete or the token does not decode to
+   *   `user:password`, and as createPersonal
    */
-  async createPassword(project: string, type: string, body: { name: string; token: string }, baseUrl: string): Promise<Authorization> {
+  async createPassword(project: string, type: string, body: { name: string; token?: string; user?: string; password?: string }, baseUrl: string): Promise<Authorization> {
     const repoType = this.repoType(type);
-    const decoded = /^[A-Za-z0-9+/]*={0,2}$/.test(body.token) ? Buffer.from(body.token, 'base64').toString('utf8') : '';
-    const colon = decoded.indexOf(':');
-    if (colon <= 0) throw gitError('InvalidParameter', 'token must be base64 of "user:password"');
-    const cred: Credential = { tokenType: 'password', user: decoded.slice(0, colon), secret: decoded.slice(colon + 1) };
+    let user: string;
+    let password: string;
+    if (body.token !== undefined) {
+      const decoded = /^[A-Za-z0-9+/]*={0,2}$/.test(body.token) ? Buffer.from(body.token, 'base64').toString('utf8') : '';
+      const colon = decoded.indexOf(':');
+      if (colon <= 0) throw gitError('InvalidParameter', 'token must be base64 of "user:password"');
+      [user, password] = [decoded.slice(0, colon), decoded.slice(colon + 1)];
+    } else if (body.user !== undefined && body.password !== undefined) {
+      if (body.user.includes(':')) throw gitError('InvalidParameter', 'user must not contain ":"');
+      [user, password] = [body.user, body.password];
+    } else {
+      throw gitError('InvalidParameter', 'body needs user and password (or token = base64 of "user:password")');
+    }
+    const cred: Credential = { tokenType: 'password', user, secret: password };
     return this.create(project, repoType, body.name, cred, '', '', baseUrl);
   }
 

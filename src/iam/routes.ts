@@ -16,6 +16,7 @@ const TokenBody = Type.Object({
           }),
         }),
       ),
+      token: Type.Optional(Type.Object({ id: Type.String({ minLength: 1 }) })),
     }),
     scope: Type.Optional(
       Type.Object({
@@ -28,7 +29,7 @@ const TokenBody = Type.Object({
 
 type TokenRequest = {
   auth: {
-    identity: { methods: string[]; password?: { user: { name: string; password: string; domain?: { name?: string; id?: string } } } };
+    identity: { methods: string[]; password?: { user: { name: string; password: string; domain?: { name?: string; id?: string } } }; token?: { id: string } };
     scope?: { project?: { id?: string; name?: string } };
   };
 };
@@ -42,10 +43,17 @@ const projectWire = (p: { id: string; name: string; domainId: string }) => ({ id
 export function iamRoutes(app: FastifyInstance, iam: IamService, check: (request: FastifyRequest) => Promise<void>): void {
   app.post('/v3/auth/tokens', { schema: { operationId: 'KeystoneCreateUserTokenByPassword', body: TokenBody } }, async (req, reply) => {
     const { auth } = req.body as TokenRequest;
-    if (!auth.identity.methods.includes('password') || !auth.identity.password) throw iamError('InvalidArgument', 'only the password method is supported');
-    const { user } = auth.identity.password;
     const project = auth.scope?.project;
     if (project && project.id === undefined && project.name === undefined) throw iamError('InvalidArgument', 'a project scope needs an id or a name');
+    // The token method (Keystone rescoping) trades a valid token for one scoped to another project.
+    if (auth.identity.methods.includes('token') && auth.identity.token) {
+      if (!project) throw iamError('InvalidArgument', 'the token method needs a project scope');
+      const { token, record } = await iam.rescopeToken(auth.identity.token.id, { projectId: project.id, projectName: project.name });
+      reply.code(201).header('X-Subject-Token', token);
+      return iam.tokenBody(record, 'token');
+    }
+    if (!auth.identity.methods.includes('password') || !auth.identity.password) throw iamError('InvalidArgument', 'the supported methods are password and token');
+    const { user } = auth.identity.password;
     const login: PasswordLogin = { userName: user.name, password: user.password, domainName: user.domain?.name, domainId: user.domain?.id, projectId: project?.id, projectName: project?.name };
     const { token, record } = await iam.issueToken(login);
     reply.code(201).header('X-Subject-Token', token);
@@ -84,6 +92,13 @@ export function iamRoutes(app: FastifyInstance, iam: IamService, check: (request
   };
   app.get('/v3/projects', { schema: op('KeystoneListProjects') }, listProjects);
   app.get('/v3/auth/projects', { schema: op('KeystoneListAuthProjects') }, listProjects);
+
+  // The domain of the caller; the Terraform provider asks for it on every start (issue #18 item 16).
+  app.get('/v3/auth/domains', { schema: op('KeystoneListAuthDomains') }, async (req) => {
+    await check(req);
+    const { domainId, domainName } = req.principal!;
+    return { domains: [{ id: domainId, name: domainName, enabled: true, description: '', links: { self: `/v3/domains/${domainId}` } }], links: { self: req.url, previous: null, next: null } };
+  });
 
   app.post('/v3/projects', { schema: { operationId: 'KeystoneCreateProject', body: Type.Object({ project: Type.Object({ name: Type.String({ minLength: 1, maxLength: 64 }), domain_id: Type.Optional(Type.String()), description: Type.Optional(Type.String()) }) }) } }, async (req, reply) => {
     await check(req);

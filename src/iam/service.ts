@@ -276,16 +276,38 @@ export class IamService {
     let user: User | undefined;
     for (const c of candidates) if (await verifyPassword(login.password, c!.passwordHash)) user = c!.user;
     if (!user || (login.domainId !== undefined && login.domainId !== user.domainId)) throw iamError('BadCredentials');
-    let projectId = '';
-    if (login.projectId !== undefined || login.projectName !== undefined) {
-      const project = login.projectId !== undefined ? this.projects.get(login.projectId) : [...this.projects.values()].find((p) => p.name === login.projectName && p.domainId === user!.domainId);
-      if (!project) throw iamError('InvalidArgument', 'the scoped project does not exist');
-      if (!this.members.get(user.id)?.has(project.id)) throw iamError('Forbidden', 'the user is not a member of the scoped project');
-      projectId = project.id;
-    }
+    const projectId = this.scopedProjectId(user, login.projectId, login.projectName);
     const now = this.clock.now();
+    return this.storeToken(user.id, projectId, now + this.config.iam.tokenTtlSeconds * 1000);
+  }
+
+  /**
+   * Token login (Keystone `token` method, `POST /v3/auth/tokens`): a new token for the same
+   * user scoped to another of its projects (the console's project switch). Like Keystone, the
+   * new token ends when the one presented does.
+   * @returns the token text and its record
+   * @throws APIGW.0301 (401) the presented token is invalid or expired; APIGW.0302 (403) not a
+   *   member; IAM.0001 bad scope
+   */
+  async rescopeToken(token: string, scope: { projectId?: string; projectName?: string }): Promise<{ token: string; record: TokenRecord }> {
+    const presented = await this.validateToken(token);
+    const user = this.users.get(presented.userId)!;
+    return this.storeToken(user.id, this.scopedProjectId(user, scope.projectId, scope.projectName), presented.expiresAtMs);
+  }
+
+  /** The id of the project a login scopes to ('' = domain scope). @throws IAM.0001 unknown project; APIGW.0302 not a member */
+  private scopedProjectId(user: User, projectId: string | undefined, projectName: string | undefined): string {
+    if (projectId === undefined && projectName === undefined) return '';
+    const project = projectId !== undefined ? this.projects.get(projectId) : [...this.projects.values()].find((p) => p.name === projectName && p.domainId === user.domainId);
+    if (!project) throw iamError('InvalidArgument', 'the scoped project does not exist');
+    if (!this.members.get(user.id)?.has(project.id)) throw iamError('Forbidden', 'the user is not a member of the scoped project');
+    return project.id;
+  }
+
+  /** Issues and stores a new token. @param expiresAtMs when it ends, ms since the epoch */
+  private async storeToken(userId: string, projectId: string, expiresAtMs: number): Promise<{ token: string; record: TokenRecord }> {
     const token = `MII${randomBytes(48).toString('base64url')}`;
-    const record: TokenRecord = { digest: tokenDigest(token), userId: user.id, projectId, issuedAtMs: now, expiresAtMs: now + this.config.iam.tokenTtlSeconds * 1000 };
+    const record: TokenRecord = { digest: tokenDigest(token), userId, projectId, issuedAtMs: this.clock.now(), expiresAtMs };
     await iamStore.createToken(this.db.kysely, record);
     this.tokens.set(record.digest, record);
     return { token, record };
@@ -318,13 +340,13 @@ export class IamService {
   }
 
   /** The Keystone token body of a record (Huawei IAM "Obtaining an IAM user token" response). */
-  tokenBody(record: TokenRecord): Record<string, unknown> {
+  tokenBody(record: TokenRecord, method: 'password' | 'token' = 'password'): Record<string, unknown> {
     const user = this.users.get(record.userId)!;
     const domain = { id: user.domainId, name: user.domainName };
     const project = record.projectId ? this.projects.get(record.projectId) : undefined;
     return {
       token: {
-        methods: ['password'],
+        methods: [method],
         expires_at: new Date(record.expiresAtMs).toISOString().replace('Z', '000Z'),
         issued_at: new Date(record.issuedAtMs).toISOString().replace('Z', '000Z'),
         user: { id: user.id, name: user.name, domain, password_expires_at: '' },

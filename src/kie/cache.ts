@@ -120,6 +120,11 @@ export class KieIndex {
   findDomain(domain: string): DomainIndex | undefined {
     return this.domains.get(domain);
   }
+
+  /** Every domain with its index (metrics). */
+  entries(): IterableIterator<[string, DomainIndex]> {
+    return this.domains.entries();
+  }
 }
 
 /**
@@ -128,18 +133,18 @@ export class KieIndex {
  * when the cache is full.
  */
 export class ListCache {
-  private readonly entries = new Map<string, { revision: number; page: KvPage; json: string }>();
+  private readonly entries = new Map<string, { revision: number; page: KvPage; json: Buffer }>();
 
   constructor(private readonly maxEntries: number) {}
 
   /** The cached page and JSON for `key` if built at `revision`. */
-  get(key: string, revision: number): { page: KvPage; json: string } | undefined {
+  get(key: string, revision: number): { page: KvPage; json: Buffer } | undefined {
     const e = this.entries.get(key);
     return e && e.revision === revision ? e : undefined;
   }
 
   /** Stores a page and its JSON for `key` at `revision`. */
-  set(key: string, revision: number, page: KvPage, json: string): void {
+  set(key: string, revision: number, page: KvPage, json: Buffer): void {
     if (this.maxEntries === 0) return;
     if (!this.entries.has(key) && this.entries.size >= this.maxEntries) this.entries.delete(this.entries.keys().next().value!);
     this.entries.set(key, { revision, page, json });

@@ -1,6 +1,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { parse as parseYaml } from 'yaml';
 import { OpenStageError } from '../core/errors.js';
+import { huaweiErrorBody } from '../core/wire/huawei.js';
 import { serviceCombErrorBody } from '../core/wire/servicecomb.js';
 import { kieError } from './errors.js';
 import { fileRoutes } from './routes/file.js';
@@ -27,7 +28,24 @@ export interface KiePluginOptions {
    * an X-Auth-Token or an AK/SK signature for the project in the path.
    */
   iamCheck?: (request: FastifyRequest) => Promise<void>;
+  /**
+   * Who may import and export (config kie.transferAuth): `iam` = iamCheck; `engine` = the
+   * kv API's guard (`authorize` when RBAC is on) — exclusive engine processes.
+   */
+  transferAuth?: 'iam' | 'engine';
+  /**
+   * The config center of the engine an import or export names in `X-Engine-ID`
+   * (servicecomb.md §4.1): undefined for this server's own (the built-in engine), else the
+   * engine process's address and token; throws for an unknown or stopped engine.
+   */
+  engineConfigCenter?: (project: string, engineId: string) => Promise<{ base: string; token?: string } | undefined>;
 }
+
+/**
+ * The Kie project CSE imports and exports act in: `default`, the one Java Chassis and
+ * go-chassis read (`/v1/default/kie`), whatever project the IAM-checked path names.
+ */
+export const ENGINE_KIE_PROJECT = 'default';
 
 const VERBS: Record<string, Verb> = { GET: 'get', POST: 'create', PUT: 'update', DELETE: 'delete' };
 
@@ -52,6 +70,25 @@ export function kieProjectOf(request: FastifyRequest): string {
  */
 export function sendKieError(reply: FastifyReply, err: OpenStageError): FastifyReply {
   return reply.code(err.status).type('application/json; charset=UTF-8').send(JSON.stringify(serviceCombErrorBody(err), null, 1));
+}
+
+/**
+ * Sends an error of the CSE import/export API: Kie's body plus Huawei's `error_code` and
+ * `error_msg`, which the Go and Java SDKs' error handlers read (they ignore `errorCode`).
+ */
+export function sendCseKieError(reply: FastifyReply, err: OpenStageError): FastifyReply {
+  const { error_code, error_msg } = huaweiErrorBody(err);
+  return reply.code(err.status).type('application/json; charset=UTF-8').send(JSON.stringify({ ...serviceCombErrorBody(err), error_code, error_msg }, null, 1));
+}
+
+/** Renders any error of the kie scope as a Kie error (schema, body and framework errors as 400001). */
+function kieErrorOf(err: FastifyError | OpenStageError, request: FastifyRequest): OpenStageError {
+  if (err instanceof OpenStageError) return err;
+  if ((err as FastifyError).validation) return kieError('InvalidParams', err.message);
+  if ((err as FastifyError).code === 'FST_ERR_CTP_BODY_TOO_LARGE') return kieError('InvalidParams', 'request body too large');
+  if ((err as FastifyError).statusCode && (err as FastifyError).statusCode! < 500) return kieError('InvalidParams', err.message);
+  request.log.error({ err, reqId: request.id, method: request.method, url: request.url }, 'unexpected error');
+  return kieError('Internal');
 }
 
 /** Parses a request body: YAML when the content type says so, JSON otherwise; empty = undefined. */
@@ -101,14 +138,7 @@ export async function kiePlugin(app: FastifyInstance, opts: KiePluginOptions): P
     }
   });
 
-  app.setErrorHandler((err: FastifyError | OpenStageError, request, reply) => {
-    if (err instanceof OpenStageError) return sendKieError(reply, err);
-    if ((err as FastifyError).validation) return sendKieError(reply, kieError('InvalidParams', err.message));
-    if ((err as FastifyError).code === 'FST_ERR_CTP_BODY_TOO_LARGE') return sendKieError(reply, kieError('InvalidParams', 'request body too large'));
-    if ((err as FastifyError).statusCode && (err as FastifyError).statusCode! < 500) return sendKieError(reply, kieError('InvalidParams', err.message));
-    request.log.error({ err, reqId: request.id, method: request.method, url: request.url }, 'unexpected error');
-    return sendKieError(reply, kieError('Internal'));
-  });
+  app.setErrorHandler((err: FastifyError | OpenStageError, request, reply) => sendKieError(reply, kieErrorOf(err, request)));
 
   // Held polls are answered (304) before the HTTP server waits for in-flight requests.
   app.addHook('preClose', (done) => {
@@ -125,10 +155,17 @@ export async function kiePlugin(app: FastifyInstance, opts: KiePluginOptions): P
         historyRoutes(kv, opts);
       });
       await scoped.register(async (file) => {
-        const { iamCheck } = opts;
-        if (iamCheck) file.addHook('preValidation', iamCheck);
+        const { iamCheck, authorize } = opts;
+        if (opts.transferAuth === 'engine') {
+          if (authorize) file.addHook('onRequest', async (request) => authorize(request, { resource: 'config', verb: request.url.includes('/kie/file') ? 'create' : 'get' }));
+        } else if (iamCheck) {
+          file.addHook('preValidation', iamCheck);
+        }
+        file.setErrorHandler((err: FastifyError | OpenStageError, request, reply) => sendCseKieError(reply, kieErrorOf(err, request)));
         fileRoutes(file, opts);
       });
+      // Unknown paths under /kie answer Kie's 404 (servicecomb.md §3.1), not the text of the root.
+      scoped.setNotFoundHandler((request, reply) => sendKieError(reply, kieError('RecordNotExists', `no route ${request.method} ${request.url.split('?')[0]}`)));
     },
     { prefix: '/v1/:project/kie' },
   );

@@ -25,10 +25,14 @@ export interface KieDeps {
   config: Readonly<Config>;
 }
 
-/** A list answer: the page, its JSON, and the domain revision it was read at. */
+/**
+ * A list answer: the page, its JSON as UTF-8 bytes (built once per query and project
+ * revision, so the hot path neither serialises nor encodes), and the domain revision it was
+ * read at.
+ */
 export interface ListResult {
   page: KvPage;
-  json: string;
+  json: Buffer;
   revision: number;
 }
 
@@ -41,6 +45,8 @@ export type PollStart = { held: false; changed: boolean } | { held: true; wait: 
 
 /** An exported kv (servicecomb.md §4.1). */
 export interface ExportedKv {
+  /** The kv's id (the SDK models have it; an import ignores it and derives the id again). */
+  id: string;
   key: string;
   labels: Record<string, string>;
   value: string;
@@ -50,7 +56,7 @@ export interface ExportedKv {
   priority?: number;
 }
 
-const EMPTY_LIST_JSON = '{"total":0,"data":[]}';
+const EMPTY_LIST_JSON = Buffer.from('{"total":0,"data":[]}');
 
 /**
  * The config center (servicecomb.md §3, §4.1). Every write runs under one mutex: validate
@@ -118,6 +124,11 @@ export class KieService {
   releasePolls(): void {
     this.closing = true;
     this.waiters.releaseAll();
+  }
+
+  /** Counts for metrics: kvs and revision of each domain, long polls held now. O(domains). */
+  stats(): { domains: { domain: string; kvs: number; revision: number }[]; heldPolls: number } {
+    return { domains: [...this.index.entries()].map(([domain, d]) => ({ domain, kvs: d.count, revision: d.revision })), heldPolls: this.waiters.size() };
   }
 
   /** True once the server is stopping: answers should close their connection. */
@@ -244,7 +255,7 @@ export class KieService {
     const cached = this.listCache.get(key, p.revision);
     if (cached) return { ...cached, revision };
     const page = p.query(q, q.exact ? labelFormat(q.labels) : undefined);
-    const json = `{"total":${page.total},"data":[${page.data.map((r) => r.json).join(',')}]}`;
+    const json = Buffer.from(`{"total":${page.total},"data":[${page.data.map((r) => r.json).join(',')}]}`);
     this.listCache.set(key, p.revision, page, json);
     return { page, json, revision };
   }
@@ -330,7 +341,7 @@ export class KieService {
       const item = (raw && typeof raw === 'object' && !Array.isArray(raw) ? raw : {}) as Record<string, unknown>;
       const rawLabels = { ...(item.labels && typeof item.labels === 'object' ? (item.labels as Record<string, string>) : {}), ...forcedLabels };
       const failed = (name: keyof typeof KieCodes, message: string = KieCodes[name].message): void => {
-        failure.push({ key: typeof item.key === 'string' ? item.key : '', labels: rawLabels, error_code: KieCodes[name].code, error_message: message });
+        failure.push({ key: typeof item.key === 'string' ? item.key : '', labels: rawLabels, error_code: String(KieCodes[name].code), error_message: message });
       };
       if (aborted) {
         failed('StopUpload');
@@ -408,7 +419,8 @@ export class KieService {
    * @throws 400001 when ids is given but not a list of strings
    */
   exportKvs(domain: string, project: string, filter: { ids?: unknown; labels: Record<string, string>; exact: boolean }): { metadata: { version: string; annotations: Record<string, string> }; data: ExportedKv[] } {
-    const ids = filter.ids;
+    // Go's DownloadKie sends `{"ids": null}` when exporting by label: null means absent.
+    const ids = filter.ids === null ? undefined : filter.ids;
     if (ids !== undefined && (!Array.isArray(ids) || ids.some((i) => typeof i !== 'string'))) throw kieError('InvalidParams', 'ids must be a list of kv ids');
     const p = this.index.findDomain(domain)?.projects.get(project);
     let records: KvRecord[] = [];
@@ -420,7 +432,7 @@ export class KieService {
     }
     return {
       metadata: { version: '1.0', annotations: {} },
-      data: records.map((r) => ({ key: r.doc.key, labels: r.labels, value: r.doc.value, value_type: r.doc.value_type, status: r.doc.status, ...(r.doc.priority ? { priority: r.doc.priority } : {}) })),
+      data: records.map((r) => ({ id: r.doc.id, key: r.doc.key, labels: r.labels, value: r.doc.value, value_type: r.doc.value_type, status: r.doc.status, ...(r.doc.priority ? { priority: r.doc.priority } : {}) })),
     };
   }
 

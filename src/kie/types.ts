@@ -72,11 +72,15 @@ export interface KvPage {
   data: KvRecord[];
 }
 
-/** One item of an import that failed (servicecomb.md §3.3, §4.1). */
+/**
+ * One item of an import that failed (servicecomb.md §3.3, §4.1). `error_code` is the Kie
+ * code as a JSON string ("400004"): the Go, Java and Python SDK models declare a string
+ * (Go's UploadKie failed to unmarshal a number).
+ */
 export interface ImportFailure {
   key: string;
   labels: Record<string, string>;
-  error_code: number;
+  error_code: string;
   error_message: string;
 }
 

@@ -8,6 +8,7 @@ import { instanceRoutes } from './routes/instance.js';
 import { microserviceRoutes } from './routes/microservice.js';
 import { schemaRoutes } from './routes/schema.js';
 import { tagRoutes } from './routes/tag.js';
+import { governRoutes } from './routes/govern.js';
 import { watchRoutes } from './routes/watch.js';
 import type { ClusterView } from '../core/cluster.js';
 import type { Authorize } from '../rbac/types.js';
@@ -79,5 +80,12 @@ export async function registryPlugin(app: FastifyInstance, opts: RegistryPluginO
   };
   await app.register(routes, { prefix: '/v4/:project/registry' });
   await app.register(routes, { prefix: '/registry/v3' });
+  await app.register(async (scoped) => {
+    scoped.addHook('preValidation', async (request) => {
+      const query = request.query as Record<string, unknown>;
+      for (const key of ['appId', 'serviceName', 'env', 'environment', 'withShared']) if (Array.isArray(query[key])) query[key] = (query[key] as unknown[])[0];
+    });
+    governRoutes(scoped, opts);
+  }, { prefix: '/v4/:project/govern' });
   healthRoutes(app, opts, false);
 }

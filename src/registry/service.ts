@@ -98,6 +98,9 @@ export class RegistryService {
   private liveServers: SelfServer[] = [];
   private persisting = false;
   private readonly stops: (() => void)[] = [];
+  /** Heartbeats accepted and leases expired (by this server, leading) since start (metrics). */
+  private heartbeatCount = 0;
+  private leaseExpiryCount = 0;
   private readonly db: Db;
   private readonly bus: Bus<RegistryEvents>;
   private readonly feed: ChangeFeed<RegistryEvents>;
@@ -501,8 +504,11 @@ export class RegistryService {
   // ───────────────────────── instances ─────────────────────────
 
   /**
-   * Registers an instance of the service in the path (S14). An instanceId that already
-   * exists makes this a heartbeat: the same id comes back, nothing is overwritten.
+   * Registers an instance of the service in the path (S14). A re-registration — an
+   * instanceId the service already has, or no id and the same endpoints as one of its
+   * instances — keeps that instance's id: with identical content it is a heartbeat; with
+   * new content (a provider restarted on another port with a fixed id) the stored instance
+   * is overwritten, its lease renewed, and watchers get an UPDATE (issue #18 item 11).
    * @throws 400001 validation; 400012 unknown service; 400100 quota
    */
   async registerInstance(tenant: string, serviceId: string, body: { instance?: unknown }): Promise<{ instanceId: string }> {
@@ -511,12 +517,45 @@ export class RegistryService {
       minTimes: this.config.registry.instanceMinTimes,
       ttlSeconds: this.config.registry.instanceTtlSeconds,
     });
-    const fast = instance.instanceId ? this.index.findTenant(tenant)?.services.get(serviceId)?.instances.get(instance.instanceId) : undefined;
-    if (fast) {
-      this.renew(fast);
-      return { instanceId: fast.instance.instanceId };
-    }
+    const existing = this.findSameInstance(tenant, serviceId, instance);
+    if (existing) return this.reregister(existing, instance, ttlSeconds);
     return this.registrations.submit({ tenant, serviceId, instance, ttlSeconds });
+  }
+
+  /** The instance a registration re-registers: same instanceId, or (no id) the same endpoint set. */
+  private findSameInstance(tenant: string, serviceId: string, instance: MicroServiceInstance): InstanceRecord | undefined {
+    const instances = this.index.findTenant(tenant)?.services.get(serviceId)?.instances;
+    if (!instances) return undefined;
+    if (instance.instanceId) return instances.get(instance.instanceId);
+    const endpoints = [...new Set(instance.endpoints ?? [])].sort().join('\n');
+    if (!endpoints) return undefined;
+    for (const inst of instances.values()) if ([...new Set(inst.instance.endpoints ?? [])].sort().join('\n') === endpoints) return inst;
+    return undefined;
+  }
+
+  /** Re-registration of a known instance: a heartbeat when nothing changed, else an overwrite. */
+  private async reregister(existing: InstanceRecord, instance: MicroServiceInstance, ttlSeconds: number): Promise<{ instanceId: string }> {
+    const { instanceId, serviceId, version, timestamp } = existing.instance;
+    const content = (i: MicroServiceInstance) => canonicalJson(omitEmpty<MicroServiceInstance>({ ...i, instanceId, serviceId, version, timestamp, modTimestamp: '' }));
+    if (content(instance) === content(existing.instance) && ttlSeconds === existing.ttlSeconds) {
+      this.renew(existing);
+      return { instanceId };
+    }
+    await this.writes.run(async () => {
+      const record = this.requireService(existing.tenant, serviceId);
+      if (!record.instances.get(instanceId)) throw registryError('InstanceNotExists', `instance ${serviceId}/${instanceId} does not exist`);
+      const next = omitEmpty<MicroServiceInstance>({ ...instance, instanceId, serviceId, version, timestamp, modTimestamp: unixSecondsString(this.clock.now()) });
+      await this.feed.write(
+        async (trx, changes) => {
+          await registryStore.updateInstance(trx, existing.tenant, next, ttlSeconds);
+          changes.emit('registry.instance.updated', { tenant: existing.tenant, instance: next, ttlSeconds });
+        },
+        { oneStatement: true },
+      );
+      const current = record.instances.get(instanceId);
+      if (current) this.renew(current);
+    });
+    return { instanceId };
   }
 
   /**
@@ -659,6 +698,20 @@ export class RegistryService {
     return { rev: revisionOf([record]), body: Buffer.from(instancesJson(visible)) };
   }
 
+  /**
+   * The leases of a service's instances (OpenStage's addition, for the console): each lease's
+   * length and when it was last renewed — by a heartbeat, the registration, or this server's
+   * start, which grants every instance a full TTL. Ephemeral instances have none.
+   * @returns per instance: ttlSeconds, lastHeartbeatAtMs and expiresAtMs (ms since the epoch)
+   * @throws 400012 unknown service
+   */
+  listLeases(tenant: string, serviceId: string): { instanceId: string; ttlSeconds: number; lastHeartbeatAtMs: number; expiresAtMs: number }[] {
+    const record = this.requireService(tenant, serviceId);
+    return [...record.instances.values()]
+      .filter((i) => !i.ephemeral)
+      .map((i) => ({ instanceId: i.instance.instanceId, ttlSeconds: i.ttlSeconds, lastHeartbeatAtMs: i.expiresAtMs - i.ttlSeconds * 1000, expiresAtMs: i.expiresAtMs }));
+  }
+
   /** One instance (S16) with its provider's revision. @throws 400012 unknown provider/consumer; 400017 */
   getInstance(tenant: string, serviceId: string, instanceId: string, consumerId?: string): { instance: MicroServiceInstance; rev: string } {
     const record = this.requireService(tenant, serviceId);
@@ -719,11 +772,26 @@ export class RegistryService {
     const inst = this.index.findTenant(tenant)?.services.get(serviceId)?.instances.get(instanceId);
     if (!inst) throw registryError('InstanceNotExists', `instance ${serviceId}/${instanceId} does not exist`);
     this.renew(inst);
+    this.heartbeatCount++;
   }
 
   private renew(inst: InstanceRecord): void {
     this.leases.renew(inst, this.clock.now());
     if (this.feed.clustered && !inst.ephemeral) this.renewed.add(inst);
+  }
+
+  /**
+   * Counts for metrics: services and instances now (every tenant, shared ones included),
+   * heartbeats accepted and leases expired since this server started. O(tenants).
+   */
+  stats(): { services: number; instances: number; heartbeats: number; leaseExpiries: number } {
+    let services = 0;
+    let instances = 0;
+    for (const t of this.index.allTenants()) {
+      services += t.services.size;
+      instances += t.instanceCount;
+    }
+    return { services, instances, heartbeats: this.heartbeatCount, leaseExpiries: this.leaseExpiryCount };
   }
 
   /** Batch heartbeat (S21): per-pair outcome; duplicates once. @throws 400001 empty list */
@@ -1018,6 +1086,7 @@ export class RegistryService {
     }
     const expired = this.leases.sweep(nowMs, (r) => this.isRegistered(r));
     if (expired.length === 0) return;
+    this.leaseExpiryCount += expired.length;
     for (const inst of expired) {
       const record = this.index.findTenant(inst.tenant)?.services.get(inst.instance.serviceId);
       if (record) this.removeInstance(record, inst);
@@ -1065,6 +1134,7 @@ export class RegistryService {
       );
       // Those a renewal reached meanwhile are still registered: back in the table.
       for (const { inst } of expired) if (this.isRegistered(inst)) this.leases.track(inst);
+      this.leaseExpiryCount += gone;
       if (gone > 0) this.log.info({ count: gone }, 'instance leases expired');
     } catch (err) {
       this.log.error({ err }, 'expiring instances failed');
@@ -1187,11 +1257,12 @@ export class RegistryService {
       this.index.bump(record);
       this.publishInstance(record, 'CREATE', instance);
     });
-    on('registry.instance.updated', ({ tenant, instance }) => {
+    on('registry.instance.updated', ({ tenant, instance, ttlSeconds }) => {
       const record = this.index.findTenant(tenant)?.services.get(instance.serviceId);
       const inst = record?.instances.get(instance.instanceId);
       if (!record || !inst) return;
       inst.instance = instance;
+      if (ttlSeconds !== undefined) inst.ttlSeconds = ttlSeconds;
       this.index.bump(record);
       this.publishInstance(record, 'UPDATE', instance);
     });
@@ -1213,3 +1284,8 @@ function errorText(err: Error): string {
 /** Re-exported for routes. */
 export type { FindResult };
 export type { TenantIndex };
+
+/** JSON with object keys sorted at every level: equal content, equal text. */
+function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) => (v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : v));
+}

@@ -130,11 +130,11 @@ export async function createInstance(db: Executor, tenant: string, instance: Mic
   }
 }
 
-/** Rewrites an instance body (status, properties, modTimestamp). */
-export async function updateInstance(db: Executor, tenant: string, instance: MicroServiceInstance): Promise<void> {
+/** Rewrites an instance body (status, properties, modTimestamp; all of it on a re-registration) and, when given, its lease length. */
+export async function updateInstance(db: Executor, tenant: string, instance: MicroServiceInstance, ttlSeconds?: number): Promise<void> {
   await db
     .updateTable('registry_instances')
-    .set({ body: JSON.stringify(instance) })
+    .set({ body: JSON.stringify(instance), ...(ttlSeconds !== undefined ? { ttl_seconds: ttlSeconds } : {}) })
     .where('tenant', '=', tenant)
     .where('service_id', '=', instance.serviceId)
     .where('instance_id', '=', instance.instanceId)

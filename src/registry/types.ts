@@ -114,7 +114,8 @@ export interface RegistryEvents {
   /** Deleted with its instances, schemas and rules as a consumer (watch sockets of the consumer close). */
   'registry.service.deleted': { tenant: string; serviceId: string };
   'registry.instance.registered': { tenant: string; instance: MicroServiceInstance; ttlSeconds: number };
-  'registry.instance.updated': { tenant: string; instance: MicroServiceInstance };
+  /** Its body changed (status, properties; all of it and the lease length on a re-registration). */
+  'registry.instance.updated': { tenant: string; instance: MicroServiceInstance; ttlSeconds?: number };
   /** Deregistered, or expired (`expired`). */
   'registry.instance.deleted': { tenant: string; serviceId: string; instanceId: string; expired?: boolean };
   'registry.dependency.put': { rule: DependencyRule };

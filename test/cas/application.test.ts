@@ -64,7 +64,7 @@ describe('POST /v3/{project}/cas/applications', () => {
     ['name has a dot', { name: 'ab.c' }, /name/],
     ['description is 129 characters', { name: 'okname', description: 'x'.repeat(129) }, /description/],
     ['description is a number', { name: 'okname', description: 5 }, /description/],
-    ['enterprise_project_id is empty', { name: 'okname', enterprise_project_id: '' }, /enterprise_project_id/],
+    ['enterprise_project_id has a space', { name: 'okname', enterprise_project_id: 'a b' }, /enterprise_project_id/],
     ['labels is a map', { name: 'okname', labels: { a: 'b' } }, /labels/],
     ['a label has no key', { name: 'okname', labels: [{ value: 'b' }] }, /key/],
     ['a label value is a number', { name: 'okname', labels: [{ key: 'a', value: 1 }] }, /value/],

@@ -71,13 +71,17 @@ describe('POST /v3/{project}/cas/applications/{application_id}/components', () =
     assert.deepEqual([list.body.count, list.body.components], [0, []]);
   });
 
-  it('returns 400 SVCSTG.00100420 for a runtime the process runtime cannot run', async (t) => {
+  it('returns 400 SVCSTG.00100420 for a stack no runtime serves, an image on a process stack, or an ecs host other than this machine', async (t) => {
     const s = await server(t);
     const { envId, appId } = await envAndApp(s);
-    const docker = nodeBody(envId, NO_REPO, { runtime_stack: { name: 'Docker', type: 'Docker', version: '1.0.0', deploy_mode: 'container' } });
-    assertCasError(await s.cas.post(`/applications/${appId}/components`, docker), 400, 'SVCSTG.00100420', /Docker.*container runtime/);
+    const php = nodeBody(envId, NO_REPO, { runtime_stack: { name: 'Php7', type: 'Php', version: '1.0.0', deploy_mode: 'virtualmachine' } });
+    assertCasError(await s.cas.post(`/applications/${appId}/components`, php), 400, 'SVCSTG.00100420', /'Php' is not served by any runtime/);
     const image = nodeBody(envId, NO_REPO, { source: { kind: 'image', storage: 'swr', url: 'swr.example/app:1' } });
-    assertCasError(await s.cas.post(`/applications/${appId}/components`, image), 400, 'SVCSTG.00100420', /image/);
+    assertCasError(await s.cas.post(`/applications/${appId}/components`, image), 400, 'SVCSTG.00100420', /image runs on the Docker runtime stack, not Nodejs/);
+    // An environment bound to another host: never run silently on this one.
+    const bound = await s.cas.put(`/environments/${envId}/resources`, { resources: [{ id: 'vm-1', type: 'ecs', name: 'web-vm', parameters: { host: '10.0.0.5' } }] });
+    assert.equal(bound.status, 200, bound.text);
+    assertCasError(await s.cas.post(`/applications/${appId}/components`, nodeBody(envId, NO_REPO)), 400, 'SVCSTG.00100420', /ecs host vm-1 \(web-vm\), which no OpenStage runtime reaches/);
     assert.equal((await s.cas.get(`/applications/${appId}/components`)).body.count, 0);
   });
 
@@ -202,7 +206,8 @@ describe('POST /v3/{project}/cas/applications/{application_id}/components/{compo
     const { envId, appId } = await envAndApp(s);
     const id = await cheapComponent(s, appId, envId);
     const path = `/applications/${appId}/components/${id}/action`;
-    for (const action of ['explode', 'check_gray_release', 'sync_workload', 'deploy']) assertCasError(await s.cas.post(path, { action }), 400, 'SVCSTG.00100418', new RegExp(action));
+    for (const action of ['check_gray_release', 'modify_gray_rule']) assertCasError(await s.cas.post(path, { action }), 400, 'SVCSTG.00100400', /no gray release/);
+    for (const action of ['explode', 'sync_workload', 'deploy']) assertCasError(await s.cas.post(path, { action }), 400, 'SVCSTG.00100418', new RegExp(action));
     assertCasError(await s.cas.post(path, {}), 400, 'SVCSTG.00100400', /action/);
     assertCasError(await s.cas.post(path, { action: 'scale' }), 400, 'SVCSTG.00100400', /replica/);
     assertCasError(await s.cas.post(path, { action: 'scale', parameters: { replica: -1 } }), 400, 'SVCSTG.00100400', /replica/);

@@ -10,7 +10,7 @@ import { CasClient, startCas, uniqName, type CasServer } from '../helpers/cas-cl
 import { freePort } from '../helpers/cli.js';
 import { answer, envAndApp, eventually, EXAMPLES, FAST_DEPLOY, nodeBody, waitJob } from '../helpers/component.js';
 import { ADMIN, login } from '../helpers/iam-client.js';
-import { freshDatabase, HOST_ENV } from '../helpers/server.js';
+import { FIXTURE_ROOT, fixtureDir, freshDatabase, HOST_ENV } from '../helpers/server.js';
 
 // Issue #6 end to end with real processes, the real clock and bounded waits: a Java jar and a
 // Python package deployed through the component API, replicas surviving a SIGKILL of
@@ -21,8 +21,13 @@ import { freshDatabase, HOST_ENV } from '../helpers/server.js';
 const run = promisify(execFile);
 const GIT_ENV = { ...HOST_ENV, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@e', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@e' };
 
-function tempDir(t: TestContext, prefix = 'openstage-rt-'): string {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
+function tempDir(t: TestContext, prefix = 'rt-'): string {
+  return fixtureDir(t, prefix);
+}
+
+/** A data directory for a child server (outside the fixtures builds may read). */
+function dataDirOf(t: TestContext): string {
+  const dir = mkdtempSync(join(tmpdir(), 'openstage-rt-cli-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   return dir;
 }
@@ -128,13 +133,14 @@ describe('POST /v3/{project}/cas/applications/{application_id}/components (runti
     assert.deepEqual([got.status.replica, got.status.available_replica], [2, 2]);
     const answers = await Promise.all(got.status.instances.map((i: any) => answer(i.port)));
     assert.deepEqual(answers.map((a: any) => [a.service, a.version, a.instance]), got.status.instances.map((i: any) => [got.name, '0.3.0', i.instance_id]));
-    assert.notEqual(answers[0].pid, answers[1].pid);
+    // Each replica runs in a PID namespace of its own (the sandbox): it sees itself as one of the first pids.
+    assert.ok(answers.every((a: any) => a.pid <= 3), JSON.stringify(answers));
   });
 });
 
 /** `openstage serve` as a child process with fixed bootstrap credentials, on a data dir and database kept across restarts. */
 async function cliServer(t: TestContext) {
-  const dataDir = tempDir(t, 'openstage-rt-cli-');
+  const dataDir = dataDirOf(t);
   const database = await freshDatabase();
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
@@ -149,6 +155,7 @@ async function cliServer(t: TestContext) {
     OPENSTAGE_DEPLOY_SETTLE_SECONDS: '1',
     OPENSTAGE_DEPLOY_MONITOR_SECONDS: '1',
     OPENSTAGE_DEPLOY_READY_TIMEOUT_SECONDS: '20',
+    OPENSTAGE_DEPLOY_SOURCE_ROOTS: FIXTURE_ROOT,
   };
   const children: ChildProcess[] = [];
   let stderr = '';
@@ -172,7 +179,7 @@ async function cliServer(t: TestContext) {
     await eventually(`openstage serve on ${url}`, async () => {
       assert.equal(child.exitCode, null, `openstage exited: ${stderr}`);
       return (await fetch(`${url}/health`).then((r) => r.status).catch(() => 0)) === 200 ? true : undefined;
-    });
+    }, 120_000);
     const r = await login(url, ADMIN.name, ADMIN.password);
     assert.equal(r.status, 201, r.text);
     return { child, cas: new CasClient(url, r.headers.get('x-subject-token')!) };
@@ -196,13 +203,13 @@ describe('GET /v3/{project}/cas/applications/{application_id}/components/{compon
     assert.equal(before.status.component_status, 'RUNNING');
     assert.equal(before.status.instances.length, 2);
     const answersBefore = await Promise.all(before.status.instances.map((i: any) => answer(i.port)));
-    // Each replica is a process group (npm start → node server.js) with CAS_INSTANCE_ID in its environment.
-    const groups = answersBefore.map((a: any) => statOf(a.pid)!.pgrp);
-    for (const g of groups) server.replicaGroups.add(g);
-    for (const [n, i] of before.status.instances.entries()) {
+    // Each replica is a process group (the sandbox, npm start → node server.js) with CAS_INSTANCE_ID in its environment.
+    for (const i of before.status.instances) {
       const procs = processesWith(`CAS_INSTANCE_ID=${i.instance_id}\0`, 'environ');
-      assert.ok(procs.includes(answersBefore[n].pid), `replica ${i.instance_id}: ${procs.join(',')}`);
-      assert.ok(procs.every((p) => statOf(p)!.pgrp === groups[n]));
+      assert.ok(procs.length >= 2, `replica ${i.instance_id}: ${procs.join(',')}`);
+      const group = statOf(procs[0]!)!.pgrp;
+      assert.ok(procs.every((p) => statOf(p)!.pgrp === group));
+      server.replicaGroups.add(group);
     }
 
     const exited = new Promise((r) => child.once('exit', r));
@@ -228,10 +235,40 @@ describe('GET /v3/{project}/cas/applications/{application_id}/components/{compon
     assert.equal(del.status, 200, del.text);
     await eventually('the component to disappear', async () => ((await cas.get(path)).status === 401 ? true : undefined), 60_000);
     for (const i of before.status.instances) await assert.rejects(fetch(`http://127.0.0.1:${i.port}/`));
-    await eventually('the replica processes to end', async () => (answersBefore.every((a: any) => !alive(a.pid)) ? true : undefined), 10_000);
-    for (const i of before.status.instances) assert.deepEqual(processesWith(`CAS_INSTANCE_ID=${i.instance_id}\0`, 'environ'), []);
+    await eventually('the replica processes to end', async () => (before.status.instances.every((i: any) => processesWith(`CAS_INSTANCE_ID=${i.instance_id}\0`, 'environ').length === 0) ? true : undefined), 10_000);
     child.kill('SIGTERM');
     await new Promise((r) => child.once('exit', r));
+  });
+});
+
+describe('a build running when OpenStage is SIGKILLed (review L8)', () => {
+  it('dies with OpenStage: no build process survives, and after the restart the interrupted job is FAILED', async (t) => {
+    const server = await cliServer(t);
+    const { child, cas } = await server.start();
+    const s = { cas } as CasServer;
+    const marker = `openstage-orphan-build-${uniqName('m')}`;
+    const repo = await gitRepo(t, join(EXAMPLES, 'node-hello'), (dir) => {
+      const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+      pkg.scripts.build = `node -e "setTimeout(()=>{},120000)" ${marker}`;
+      writeFileSync(join(dir, 'package.json'), `${JSON.stringify(pkg, null, 2)}\n`);
+    });
+    t.after(() => {
+      for (const pid of processesWith(marker)) process.kill(pid, 'SIGKILL');
+    });
+    const { envId, appId } = await envAndApp(s);
+    const created = await cas.post(`/applications/${appId}/components`, nodeBody(envId, repo.url));
+    assert.equal(created.status, 200, created.text);
+    await eventually('the build script to start', async () => (processesWith(marker).length > 0 ? true : undefined), 90_000);
+    const exited = new Promise((r) => child.once('exit', r));
+    child.kill('SIGKILL');
+    await exited;
+    await eventually('the build processes to die with OpenStage', async () => (processesWith(marker).length === 0 ? true : undefined), 10_000);
+    const again = await server.start();
+    const job = await waitJob({ cas: again.cas } as CasServer, created.body.job_id);
+    assert.equal(job.job.execution_status, 'FAILED');
+    assert.match(JSON.stringify(job.tasks), /interrupted/);
+    again.child.kill('SIGTERM');
+    await new Promise((r) => again.child.once('exit', r));
   });
 });
 

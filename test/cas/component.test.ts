@@ -169,3 +169,37 @@ describe('component lifecycle (real processes)', () => {
     assertCasError(await s.cas.post(`/applications/${appId}/components/${created.body.component_id}/action`, { action: 'scale', parameters: { replica: 2 } }), 400, 'SVCSTG.00100400', /no deployed version/);
   });
 });
+
+describe('gray release actions (issue #18 item 6)', () => {
+  it('check_gray_release and modify_gray_rule act on the gray release waiting for continue_deploy', async (t) => {
+    const s = await startCas(t, FAST_DEPLOY, { realClock: true });
+    const repo = nodeHelloRepo(t);
+    const { envId, appId } = await envAndApp(s);
+    const body = nodeBody(envId, repo, { replica: 2 });
+    const created = await s.cas.post(`/applications/${appId}/components`, body);
+    assert.equal(created.status, 200, created.text);
+    const path = `/applications/${appId}/components/${created.body.component_id}`;
+    assert.equal((await waitJob(s, created.body.job_id)).job.execution_status, 'SUCCEEDED');
+
+    const gray = { type: 'GrayRelease', gray_release: { type: 'weight', first_batch_weight: 50, first_batch_replica: 1, remaining_batch: 1 } };
+    const upgraded = await s.cas.put(path, { ...body, version: '1.1.0', deploy_strategy: gray });
+    assert.equal(upgraded.status, 200, upgraded.text);
+    await eventually('GRAYING', async () => ((await s.cas.get(path)).body.status.component_status === 'GRAYING' ? true : undefined), 60_000);
+
+    const checked = await s.cas.post(`${path}/action`, { action: 'check_gray_release' });
+    assert.equal(checked.status, 200, checked.text);
+    assert.equal(checked.body.job_id, upgraded.body.job_id);
+    const rules = [{ type: 'header', key: 'x-user', value: 'tester', condition: '=' }];
+    const modified = await s.cas.post(`${path}/action`, { action: 'modify_gray_rule', parameters: { rules, rule_match_mode: 'ALL', first_batch_weight: 20 } });
+    assert.equal(modified.status, 200, modified.text);
+    assert.equal(modified.body.job_id, upgraded.body.job_id);
+    const shown = (await s.cas.get(path)).body;
+    assert.deepEqual(shown.deploy_strategy.gray_release.rules, rules);
+    assert.equal(shown.deploy_strategy.gray_release.first_batch_weight, 20);
+    assert.equal(shown.status.component_status, 'GRAYING', 'neither action moves the release on');
+
+    assert.equal((await s.cas.post(`${path}/action`, { action: 'continue_deploy' })).status, 200);
+    assert.equal((await waitJob(s, upgraded.body.job_id)).job.execution_status, 'SUCCEEDED');
+    assertCasError(await s.cas.post(`${path}/action`, { action: 'check_gray_release' }), 400, 'SVCSTG.00100400', /no gray release/);
+  });
+});

@@ -49,7 +49,7 @@ describe('POST /v3/{project}/cas/config-groups', () => {
     ['name ends with "-"', { name: 'abc-' }, /body\/name/],
     ['description is 257 characters', { name: 'okname', description: 'd'.repeat(257) }, /body\/description/],
     ['description is not a string', { name: 'okname', description: true }, /body\/description/],
-    ['enterprise_project_id is empty', { name: 'okname', enterprise_project_id: '' }, /body\/enterprise_project_id/],
+    ['enterprise_project_id has a space', { name: 'okname', enterprise_project_id: 'a b' }, /body\/enterprise_project_id/],
     ['labels is a map', { name: 'okname', labels: { a: 'b' } }, /body\/labels/],
     ['a label has no key', { name: 'okname', labels: [{ value: 'b' }] }, /body\/labels\/0\/key/],
   ];

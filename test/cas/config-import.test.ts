@@ -54,7 +54,7 @@ describe('POST /v3/{project}/cas/configs/import', () => {
     assert.equal(r.body.count, 3);
     const byPath = Object.fromEntries(r.body.configs.map((c: any) => [c.path, c]));
     assert.deepEqual(Object.keys(byPath).sort(), ['orders/routes.yml', 'shared/app.yaml', 'shared/db.properties']);
-    assert.deepEqual([byPath['shared/app.yaml'].name, byPath['shared/app.yaml'].type, byPath['shared/app.yaml'].result, byPath['shared/app.yaml'].version], ['app', 'yaml', 'created', 1]);
+    assert.deepEqual([byPath['shared/app.yaml'].name, byPath['shared/app.yaml'].type, byPath['shared/app.yaml'].result, byPath['shared/app.yaml'].version], ['app', 'yaml', 'created', '1']);
     assert.equal(byPath['shared/app.yaml'].config_group_id, existing.id);
     assert.equal(byPath['shared/db.properties'].type, 'properties');
     assert.equal(byPath['orders/routes.yml'].config_group_name, 'orders');
@@ -94,11 +94,11 @@ describe('POST /v3/{project}/cas/configs/import', () => {
     const second = await importZip(s.cas, zip({ 'g1/aa.yaml': 'a: 2', 'g1/bb.yaml': 'b: 1' }));
     assert.equal(second.status, 200, second.text);
     const results = Object.fromEntries(second.body.configs.map((c: any) => [c.name, [c.result, c.version]]));
-    assert.deepEqual(results, { aa: ['updated', 2], bb: ['unchanged', 1] });
+    assert.deepEqual(results, { aa: ['updated', '2'], bb: ['unchanged', '1'] });
     assert.deepEqual(second.body.created_config_groups, []);
     const a = second.body.configs.find((c: any) => c.name === 'aa');
     const hist = (await s.cas.get(`/configs/${a.id}/histories`)).body;
-    assert.deepEqual(hist.histories.map((h: any) => [h.version, h.content]), [[1, 'a: 1']]);
+    assert.deepEqual(hist.histories.map((h: any) => [h.version, h.content]), [['1', 'a: 1']]);
     assert.equal((await s.cas.get(`/configs/${a.id}`)).body.content, 'a: 2');
   });
 
@@ -181,6 +181,8 @@ describe('POST /v3/{project}/cas/configs/import', () => {
   it('returns 400 SVCSTG.00100400 for a JSON body', async (t) => {
     const s = await startCas(t);
     assertCasError(await s.cas.post('/configs/import', { upload_file: 'x' }), 400, 'SVCSTG.00100400', /body\/fields is required/);
+    // A JSON body in the form's own shape (found by schemathesis: it was a 500).
+    assertCasError(await s.cas.post('/configs/import', { fields: {}, files: { upload_file: { filename: 'a.zip' } } }), 400, 'SVCSTG.00100400', /multipart/);
   });
 
   it('refuses a folder entry and a top-level entry that land on one file, rolling back the group it created', async (t) => {

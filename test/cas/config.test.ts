@@ -50,7 +50,7 @@ describe('POST /v3/{project}/cas/configs', () => {
         creator: ADMIN.name,
         type: 'yaml',
         content: 'a: 1\n',
-        version: 1,
+        version: '1',
         project_id: ADMIN.projectId,
         sensitive: false,
         components: [],
@@ -188,7 +188,7 @@ describe('PUT /v3/{project}/cas/configs/{config_id}', () => {
     s.clock.advance(5000);
     const r = await s.cas.put(`/configs/${f.id}`, { config_group_id: g.id, name: 'app', content: 'a=2\n', type: 'properties', description: 'v2' });
     assert.equal(r.status, 200, r.text);
-    assert.equal(r.body.version, 2);
+    assert.equal(r.body.version, '2');
     assert.equal(r.body.content, 'a=2\n');
     assert.equal(r.body.type, 'properties');
     assert.equal(r.body.description, 'v2');
@@ -201,7 +201,7 @@ describe('PUT /v3/{project}/cas/configs/{config_id}', () => {
     assert.match(rec.config_history_id, /^[0-9a-f]{32}$/);
     assert.deepEqual(
       { ...rec, config_history_id: undefined },
-      { config_history_id: undefined, config_id: f.id, content: 'a: 1\n', version: 1, type: 'yaml', create_time: f.update_time, components: [], creator: ADMIN.name, group_id: g.id, config_name: 'app', description: 'v1' },
+      { config_history_id: undefined, config_id: f.id, content: 'a: 1\n', version: '1', type: 'yaml', create_time: f.update_time, components: [], creator: ADMIN.name, group_id: g.id, config_name: 'app', description: 'v1' },
     );
   });
 
@@ -223,7 +223,7 @@ describe('PUT /v3/{project}/cas/configs/{config_id}', () => {
     const r = await s.cas.put(`/configs/${f.id}`, { name: f.name, content: f.content, type: f.type });
     assert.equal(r.body.description, '');
     assert.equal(r.body.sensitive, true);
-    assert.equal(r.body.version, 2);
+    assert.equal(r.body.version, '2');
   });
 
   it('renames and moves a file to another group, refusing a name used there', async (t) => {
@@ -233,7 +233,7 @@ describe('PUT /v3/{project}/cas/configs/{config_id}', () => {
     const f = await createConfig(s.cas, g1.id, { name: 'one' });
     await createConfig(s.cas, g2.id, { name: 'taken' });
     assertCasError(await s.cas.put(`/configs/${f.id}`, { config_group_id: g2.id, name: 'taken', content: f.content, type: 'yaml' }), 400, 'SVCSTG.00100459');
-    assert.equal((await s.cas.get(`/configs/${f.id}`)).body.version, 1);
+    assert.equal((await s.cas.get(`/configs/${f.id}`)).body.version, '1');
     const moved = await s.cas.put(`/configs/${f.id}`, { config_group_id: g2.id, name: 'two', content: f.content, type: 'yaml' });
     assert.equal(moved.status, 200, moved.text);
     assert.equal(moved.body.config_group_id, g2.id);
@@ -305,13 +305,13 @@ describe('GET /v3/{project}/cas/configs/{config_id}/histories', () => {
     const f = await createConfig(s.cas, (await createGroup(s.cas)).id, { content: 'v: 1' });
     for (let v = 2; v <= 4; v += 1) {
       const r = await s.cas.put(`/configs/${f.id}`, { name: f.name, content: `v: ${v}`, type: 'yaml' });
-      assert.equal(r.body.version, v);
+      assert.equal(r.body.version, String(v));
     }
     const all = await s.cas.get(`/configs/${f.id}/histories`);
     assert.equal(all.body.count, 3);
-    assert.deepEqual(all.body.histories.map((h: any) => [h.version, h.content]), [[3, 'v: 3'], [2, 'v: 2'], [1, 'v: 1']]);
+    assert.deepEqual(all.body.histories.map((h: any) => [h.version, h.content]), [['3', 'v: 3'], ['2', 'v: 2'], ['1', 'v: 1']]);
     const page = await s.cas.get(`/configs/${f.id}/histories?order=asc&offset=1&limit=1`);
-    assert.deepEqual(page.body.histories.map((h: any) => h.version), [2]);
+    assert.deepEqual(page.body.histories.map((h: any) => h.version), ['2']);
     assert.equal(page.body.count, 3);
     assert.deepEqual((await s.cas.get(`/configs/${f.id}/histories?offset=3`)).body, { count: 3, histories: [] });
   });
@@ -354,7 +354,7 @@ describe('DELETE /v3/{project}/cas/configs/{config_id}/histories/{config_history
     const r = await s.cas.delete(`/configs/${f.id}/histories/${older.config_history_id}`);
     assert.equal(r.status, 200, r.text);
     assert.deepEqual((await s.cas.get(`/configs/${f.id}/histories`)).body, { count: 1, histories: [newer] });
-    assert.equal((await s.cas.get(`/configs/${f.id}`)).body.version, 3);
+    assert.equal((await s.cas.get(`/configs/${f.id}`)).body.version, '3');
     assert.equal((await s.cas.delete(`/configs/${f.id}/histories/${older.config_history_id}`)).status, 200);
   });
 });

@@ -4,7 +4,6 @@ import { ADMIN } from '../helpers/iam-client.js';
 import { CasClient, assertCasError, startCas, uniqName, type CasServer } from '../helpers/cas-client.js';
 import { call } from '../helpers/registry-client.js';
 
-const KUBECONFIG = 'apiVersion: v1\nkind: Config\nusers:\n- name: u\n  user:\n    token: abc\n';
 const RDS = { host: 'db.local', port: '5432', db_type: 'postgresql', db_name: 'orders', db_user: 'app', password: 'S3cret!pw' };
 
 /** Engines get any free port and stop with the test server. */
@@ -55,7 +54,6 @@ describe('PUT /v3/{project}/cas/environments/{environment_id}/resources', () => 
     s.clock.advance(1000);
     const resources = [
       { id: 'default', type: 'cse', name: 'engine', alias: 'cse1' },
-      { id: 'k1', type: 'custom_k8s', name: 'cluster', parameters: { kubeconfig: KUBECONFIG, namespace: 'apps' } },
       { id: 'r1', type: 'rds', name: 'orders', parameters: RDS },
       { id: 'c1', type: 'dcs', parameters: { host: 'redis.local', port: '6379', password: 'redispw' } },
     ];
@@ -65,11 +63,10 @@ describe('PUT /v3/{project}/cas/environments/{environment_id}/resources', () => 
     assert.equal(r.body.update_time, s.clock.now());
     assert.deepEqual(r.body.resources, [
       { id: 'default', type: 'cse', name: 'engine', alias: 'cse1', parameters: {} },
-      { id: 'k1', type: 'custom_k8s', name: 'cluster', alias: '', parameters: { kubeconfig: '******', namespace: 'apps' } },
       { id: 'r1', type: 'rds', name: 'orders', alias: '', parameters: { ...RDS, password: '******' } },
       { id: 'c1', type: 'dcs', name: '', alias: '', parameters: { host: 'redis.local', port: '6379', password: '******' } },
     ]);
-    assert.ok(!r.text.includes('S3cret') && !r.text.includes('redispw') && !r.text.includes('apiVersion'));
+    assert.ok(!r.text.includes('S3cret') && !r.text.includes('redispw'));
     const got = await s.cas.get(`/environments/${env.id}/resources`);
     assert.equal(got.status, 200, got.text);
     assert.deepEqual(got.body, { resources: r.body.resources });
@@ -79,7 +76,6 @@ describe('PUT /v3/{project}/cas/environments/{environment_id}/resources', () => 
       bindings.map((b) => [b.type, b.source, b.parameters]),
       [
         ['cse', 'managed', {}],
-        ['custom_k8s', 'managed', { kubeconfig: KUBECONFIG, namespace: 'apps' }],
         ['rds', 'managed', RDS],
         ['dcs', 'managed', { host: 'redis.local', port: '6379', password: 'redispw' }],
       ],
@@ -126,7 +122,7 @@ describe('PUT /v3/{project}/cas/environments/{environment_id}/resources', () => 
     const s = await startCas(t);
     const env = await createEnv(s, { resources: [{ id: 'default', type: 'cse' }] });
     const cases: [unknown, RegExp][] = [
-      [{ id: 'v', type: 'vpc' }, /vpc.*supported types: cse, ecs, cce, custom_k8s, rds, dcs/],
+      [{ id: 'v', type: 'vpc' }, /vpc.*supported types: cse, ecs, cce, custom_k8s, rds, dcs, swr/],
       [{ id: 'c', type: 'cce' }, /resources\[0\]\.parameters\.kubeconfig is required/],
       [{ id: 'k', type: 'custom_k8s', parameters: { kubeconfig: '' } }, /kubeconfig is required/],
       [{ id: 'host1', type: 'ecs' }, /parameters\.host is required/],
@@ -148,13 +144,13 @@ describe('PUT /v3/{project}/cas/environments/{environment_id}/resources', () => 
 describe('managed resources after a restart', () => {
   it('survive s.restart() and their secrets still decrypt', async (t) => {
     const s = await startCas(t);
-    const env = await createEnv(s, { resources: [{ id: 'r1', type: 'rds', parameters: RDS }, { id: 'k', type: 'cce', parameters: { kubeconfig: KUBECONFIG } }] });
+    const env = await createEnv(s, { resources: [{ id: 'r1', type: 'rds', parameters: RDS }, { id: 'reg', type: 'swr', parameters: { server: 'registry.local', password: 'regpw' } }] });
     const s2 = await s.restart();
     const r = await new CasClient(s2.url, s.cas.token).get(`/environments/${env.id}`);
     assert.equal(r.status, 200, r.text);
     assert.deepEqual(r.body.resources, env.resources);
     const b = await s2.server.cas.environments.bindings(ADMIN.projectId, env.id);
-    assert.deepEqual(b.map((x) => x.parameters), [RDS, { kubeconfig: KUBECONFIG }]);
+    assert.deepEqual(b.map((x) => x.parameters), [RDS, { server: 'registry.local', password: 'regpw' }]);
   });
 });
 

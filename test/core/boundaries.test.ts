@@ -52,8 +52,17 @@ describe('module boundaries (STYLE.md §1)', () => {
     }
   });
 
+  it('the CLI client (src/cli/) uses the server only through HTTP: it imports core, the signing algorithm and, for serve, the composition root', () => {
+    for (const f of all.filter((f) => f.path.startsWith('cli/'))) {
+      for (const i of f.imports) {
+        if (!i.target || i.target.startsWith('cli/') || i.target.startsWith('core/')) continue;
+        assert.ok(['iam/signature.ts', 'iam/service.ts', 'server.ts', 'version.ts'].includes(i.target), `${f.path} imports ${i.spec}`);
+      }
+    }
+  });
+
   it('an area reaches another area only through its service or types', () => {
-    for (const f of all.filter((f) => !f.path.startsWith('core/') && f.path.includes('/'))) {
+    for (const f of all.filter((f) => !f.path.startsWith('core/') && !f.path.startsWith('cli/') && f.path.includes('/'))) {
       for (const i of f.imports) {
         if (!i.target || !i.target.includes('/') || area(i.target) === 'core' || area(i.target) === area(f.path)) continue;
         assert.ok(/(service|types)\.ts$/.test(i.target), `${f.path} imports ${i.spec}`);

@@ -14,7 +14,7 @@ import { SecretBox } from '../../src/core/secrets.js';
 import { DeployService } from '../../src/deploy/service.js';
 import { JobService } from '../../src/deploy/job-service.js';
 import type { ComponentPlan, DeployEvents } from '../../src/deploy/types.js';
-import { freshDatabase } from '../helpers/server.js';
+import { FIXTURE_ROOT, fixtureDir, freshDatabase } from '../helpers/server.js';
 
 const examples = resolve(new URL('../../../examples', import.meta.url).pathname);
 const log = pino({ level: 'silent' });
@@ -23,7 +23,7 @@ const hostEnv = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.H
 /** An engine on a temp data dir and the suite's database, with the real clock (real processes). */
 async function engine(t: TestContext, dataDir = mkdtempSync(join(tmpdir(), 'openstage-engine-')), dbUrl?: { db: string; drop: () => Promise<void> }) {
   const database = dbUrl ?? (await freshDatabase());
-  const config = loadConfig({ overrides: { dataDir, db: database.db, logLevel: 'silent', 'deploy.settleSeconds': 1, 'deploy.monitorSeconds': 1, 'deploy.readyTimeoutSeconds': 20 } });
+  const config = loadConfig({ overrides: { dataDir, db: database.db, logLevel: 'silent', 'deploy.settleSeconds': 1, 'deploy.monitorSeconds': 1, 'deploy.readyTimeoutSeconds': 20, 'deploy.sourceRoots': [FIXTURE_ROOT] } });
   const db: Db = await openDatabase(config.db, dataDir, log);
   const bus = new Bus<DeployEvents>();
   const jobs = new JobService({ db, bus, clock: systemClock, log });
@@ -35,8 +35,7 @@ async function engine(t: TestContext, dataDir = mkdtempSync(join(tmpdir(), 'open
   const close = async (stopReplicas: boolean) => {
     if (closed) return;
     closed = true;
-    if (stopReplicas) await deploy.replicas.stopAll();
-    else await deploy.stop();
+    await deploy.shutdown(stopReplicas);
     await jobs.stop();
     await db.close();
   };
@@ -52,8 +51,7 @@ async function engine(t: TestContext, dataDir = mkdtempSync(join(tmpdir(), 'open
 
 /** A file:// git repository of examples/node-hello on branch main. */
 function repo(t: TestContext): string {
-  const dir = mkdtempSync(join(tmpdir(), 'openstage-repo-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const dir = fixtureDir(t, 'repo-');
   cpSync(join(examples, 'node-hello'), dir, { recursive: true });
   const env = { ...hostEnv, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@e', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@e' };
   execFileSync('git', ['init', '-q', '-b', 'main'], { cwd: dir, env });

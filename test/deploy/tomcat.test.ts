@@ -15,7 +15,7 @@ import { SecretBox } from '../../src/core/secrets.js';
 import { DeployService } from '../../src/deploy/service.js';
 import { JobService } from '../../src/deploy/job-service.js';
 import type { ComponentPlan, DeployEvents } from '../../src/deploy/types.js';
-import { freshDatabase } from '../helpers/server.js';
+import { FIXTURE_ROOT, fixtureDir, freshDatabase } from '../helpers/server.js';
 import { exampleRepo, sharedTomcatHome, tomcatHelloWar } from '../helpers/tomcat.js';
 
 const log = pino({ level: 'silent' });
@@ -25,7 +25,7 @@ const hostEnv = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.H
 async function engine(t: TestContext, overrides: Record<string, unknown> = {}) {
   const dataDir = mkdtempSync(join(tmpdir(), 'openstage-tomcat-'));
   const database = await freshDatabase();
-  const config = loadConfig({ overrides: { dataDir, db: database.db, logLevel: 'silent', 'deploy.settleSeconds': 1, 'deploy.monitorSeconds': 1, 'deploy.readyTimeoutSeconds': 60, 'deploy.tomcatHome': await sharedTomcatHome(), ...overrides } });
+  const config = loadConfig({ overrides: { dataDir, db: database.db, logLevel: 'silent', 'deploy.settleSeconds': 1, 'deploy.monitorSeconds': 1, 'deploy.readyTimeoutSeconds': 60, 'deploy.tomcatHome': await sharedTomcatHome(), 'deploy.sourceRoots': [FIXTURE_ROOT], ...overrides } });
   const db = await openDatabase(config.db, dataDir, log);
   const bus = new Bus<DeployEvents>();
   const jobs = new JobService({ db, bus, clock: systemClock, log });
@@ -33,7 +33,7 @@ async function engine(t: TestContext, overrides: Record<string, unknown> = {}) {
   const deploy = new DeployService({ db, bus, clock: systemClock, log, config, secrets: SecretBox.open('', dataDir), jobs, renderFile: (c) => c, hostEnv });
   await deploy.start();
   t.after(async () => {
-    await deploy.replicas.stopAll();
+    await deploy.shutdown(true);
     await jobs.stop();
     await db.close();
     await database.drop();
@@ -77,16 +77,14 @@ async function answers(port: number): Promise<any> {
 
 /** A dummy war file (the build fails before anything reads it). */
 function dummyWar(t: TestContext): string {
-  const dir = mkdtempSync(join(tmpdir(), 'openstage-war-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const dir = fixtureDir(t, 'war-');
   writeFileSync(join(dir, 'app.war'), 'PK not a real war');
   return pathToFileURL(join(dir, 'app.war')).toString();
 }
 
 /** A war whose ROOT context fails to start: its web.xml names a listener class it does not hold. */
 function brokenWar(t: TestContext): string {
-  const dir = mkdtempSync(join(tmpdir(), 'openstage-war-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const dir = fixtureDir(t, 'war-');
   mkdirSync(join(dir, 'app', 'WEB-INF'), { recursive: true });
   writeFileSync(
     join(dir, 'app', 'WEB-INF', 'web.xml'),
@@ -106,6 +104,22 @@ async function mirror(t: TestContext, routes: Record<string, Buffer | string>): 
   await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
   t.after(() => new Promise<void>((ok) => server.close(() => ok())));
   return `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+}
+
+/** The command lines of the live processes of process group `pgid`. */
+function groupCommandLines(pgid: number): string[][] {
+  const out: string[][] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]) !== pgid) continue;
+      out.push(readFileSync(`/proc/${name}/cmdline`, 'utf8').split('\0').filter(Boolean));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return out;
 }
 
 /** A loopback port nothing listens on (bound, then closed). */
@@ -143,8 +157,9 @@ describe('DeployService, Tomcat runtime (real Tomcat and Maven)', () => {
     assert.match(serverXml, new RegExp(`<Connector address="127\\.0\\.0\\.1" port="${rt.replicas[0]!.port}" protocol="HTTP/1\\.1"`));
     assert.match(serverXml, /<Server port="-1"/);
     assert.doesNotMatch(serverXml, /AJP/);
-    const cmdline = readFileSync(`/proc/${rt.replicas[0]!.pid}/cmdline`, 'utf8').split('\0');
-    assert.equal(cmdline[0], 'java');
+    // The replica's process is the sandbox (bwrap); java runs in its process group.
+    const cmdline = groupCommandLines(rt.replicas[0]!.pid!).find((c) => c[0] === 'java') ?? [];
+    assert.equal(cmdline[0], 'java', JSON.stringify(groupCommandLines(rt.replicas[0]!.pid!)));
     assert.ok(cmdline.includes('-Xmx128m') && cmdline.includes(`-Dcatalina.base=${base}`) && cmdline.includes('org.apache.catalina.startup.Bootstrap'), cmdline.join(' '));
 
     const pids = rt.replicas.map((r) => r.pid);
@@ -196,7 +211,7 @@ describe('DeployService, Tomcat runtime (real Tomcat and Maven)', () => {
     assert.equal((await answers(replica!.port)).instance, replica!.instanceId, 'answers as soon as the rollout says ready');
     const base = join(dataDir, 'deploy', 'replicas', replica!.instanceId, 'catalina-base');
     assert.deepEqual(readdirSync(join(base, 'logs')), [], 'Tomcat writes no catalina/localhost log files');
-    assert.ok((await deploy.replicas.logs(replica!.instanceId, 200)).some((l) => l.includes('Server startup in')));
+    assert.ok((await deploy.logs('p1', 'c1', 200)).find((r) => r.instanceId === replica!.instanceId)!.lines.some((l) => l.includes('Server startup in')));
 
     // A context that fails to start: Tomcat still listens, the /health probe fails, and the
     // failure's reason (logged by the `localhost` logger) is in the rollout's log tail.

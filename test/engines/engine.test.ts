@@ -286,3 +286,60 @@ describe('POST /v2/{project}/enginemgr/engines (concurrent creates)', () => {
     for (const r of accepted) await waitJob(s, r.body.id, r.body.jobId);
   });
 });
+
+describe('an exclusive engine as Terraform and the CSE SDKs use it (issue #18)', () => {
+  it('updates the description (PUT), keeps tags (cseEngines tags create/delete), and imports/exports into the engine named by X-Engine-ID', async (t) => {
+    const s = await startCas(t, OVERRIDES);
+    const pids: number[] = [];
+    reap(t, pids);
+    const created = await em(s, 'POST', '/engines', createBody({ description: 'first' }));
+    assert.equal(created.status, 200, created.text);
+    const id = created.body.id as string;
+    pids.push(await until('engine pid', () => pidOf(s, id)));
+    assert.equal((await waitJob(s, id, created.body.jobId)).status, 'Finished');
+
+    const updated = await em(s, 'PUT', `/engines/${id}`, { description: 'second' });
+    assert.equal(updated.status, 200, updated.text);
+    assert.equal((await em(s, 'GET', `/engines/${id}`)).body.description, 'second');
+    assert.equal((await em(s, 'PUT', `/engines/${id}`, {})).body.description, 'second', 'absent description is unchanged');
+
+    const tagsPath = `/v2/${ADMIN.projectId}/cseEngines/${id}/tags`;
+    const headers = { 'x-auth-token': s.cas.token };
+    const added = await call(s.url, 'POST', `${tagsPath}/create`, { body: { tags: [{ key: 'team', value: 'a' }, { key: 'env', value: 'dev' }] }, headers });
+    assert.equal(added.status, 204, added.text);
+    // Terraform removes tags with DELETE and a body.
+    const removed = await call(s.url, 'DELETE', `${tagsPath}/delete`, { body: { tags: [{ key: 'team', value: 'a' }] }, headers });
+    assert.equal(removed.status, 204, removed.text);
+    assert.deepEqual((await em(s, 'GET', `/engines/${id}`)).body.tags, [{ key: 'env', value: 'dev' }]);
+    assertCasError(await call(s.url, 'POST', `/v2/${ADMIN.projectId}/cseEngines/nosuch/tags/create`, { body: { tags: [{ key: 'k', value: 'v' }] }, headers }), 400, 'SVCSTG.00501116');
+
+    // Import through this server, aimed at the engine: the kvs land in the engine's Kie
+    // project `default` (read there with the engine's RBAC token), not in this server's.
+    const kie = (path: string, body: unknown) => call(s.url, 'POST', `/v1/${ADMIN.projectId}/kie/${path}`, { body, headers: { ...headers, 'x-engine-id': id } });
+    const imported = await kie('file?override=force', { data: [{ key: 'engine.key', value: 'in the engine', labels: { app: 'shop' }, status: 'enabled' }] });
+    assert.equal(imported.status, 200, imported.text);
+    assert.deepEqual(imported.body.success.map((k: any) => k.key), ['engine.key']);
+    const base = (await em(s, 'GET', `/engines/${id}`)).body.externalEntrypoint.serviceEndpoint.kie.masterEntrypoint as string;
+    const token = (await em(s, 'POST', `/engines/${id}/tokens`)).body.token as string;
+    const inEngine = await call(base, 'GET', '/v1/default/kie/kv?label=app:shop', { headers: { authorization: `Bearer ${token}` } });
+    assert.deepEqual(inEngine.body.data.map((k: any) => k.value), ['in the engine']);
+    assert.equal((await call(s.url, 'GET', '/v1/default/kie/kv?label=app:shop')).body.total, 0, 'not in the built-in engine');
+    const exported = await kie('download?label=app:shop', { ids: null });
+    assert.equal(exported.status, 200, exported.text);
+    assert.deepEqual(exported.body.data.map((k: any) => [k.id, k.key]), [[imported.body.success[0].id, 'engine.key']]);
+    // The engine's own import route still needs its RBAC token.
+    assert.equal((await call(base, 'POST', '/v1/default/kie/file', { body: { data: [] } })).status, 401);
+  });
+});
+
+describe('reference.serviceLimit / instanceLimit (issue #18 item 4)', () => {
+  it('are strings (API reference, Go, Python, Terraform) and numbers for the Java SDK, whose model says Integer', async (t) => {
+    const s = await startCas(t, OVERRIDES);
+    const plain = await em(s, 'GET', '/engines/default');
+    assert.equal(plain.body.reference.serviceLimit, '50000');
+    assert.equal(typeof plain.body.reference.instanceLimit, 'string');
+    const java = await call(s.url, 'GET', `/v2/${ADMIN.projectId}/enginemgr/engines`, { headers: { 'x-auth-token': s.cas.token, 'user-agent': 'huaweicloud-usdk-java/3.0' } });
+    assert.equal(java.body.data[0].reference.serviceLimit, 50000);
+    assert.equal(typeof java.body.data[0].reference.instanceLimit, 'number');
+  });
+});

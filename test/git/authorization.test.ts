@@ -32,7 +32,22 @@ describe('POST /v1/{p}/git/auths/{repo_type}/password', () => {
     assert.ok(!list.text.includes('pa55word'));
   });
 
+  it('accepts the Huawei SDKs\' body {name, user, password} (issue #18 item 1)', async (t) => {
+    const s = await startGit(t);
+    const name = uniqName('auth');
+    const r = await s.git.call('POST', '/auths/local/password', { body: { name, user: 'bob', password: 'se:cret' } });
+    assert.equal(r.status, 200, r.text);
+    assert.equal(r.body.authorization.repo_user, 'bob');
+    assert.equal(r.body.authorization.token_type, 'password');
+    assert.ok(!r.text.includes('se:cret'));
+    // The credential is bob's password: smart HTTP accepts exactly it.
+    assert.equal(await s.server.git.checkBasic(s.git.project, 'bob', 'se:cret'), 'bob');
+    assert.equal(await s.server.git.checkBasic(s.git.project, 'bob', 'wrong'), undefined);
+  });
+
   const bad: [string, unknown, string][] = [
+    ['neither token nor user and password', { name: 'a1', user: 'u' }, 'SVCSTG.REPO.0400'],
+    ['user with a colon', { name: 'a1', user: 'u:x', password: 'p' }, 'SVCSTG.REPO.0400'],
     ['token not base64 of user:password', { name: 'a1', token: b64('nocolon') }, 'SVCSTG.REPO.0400'],
     ['token not base64', { name: 'a1', token: '!!!' }, 'SVCSTG.REPO.0400'],
     ['name missing', { token: b64('a:b') }, 'SVCSTG.REPO.0400'],

@@ -34,6 +34,24 @@ describe('POST /v1/{p}/git/files/{namespace}/{project}/{path}', () => {
     assertCasError(await s.git.call('POST', `/files/${ns}/${repo}/other.txt?ref=dev`, { auth, body: { message: 'no branch', content: 'x' } }), 404, 'SVCSTG.REPO.0404');
   });
 
+  it('takes nested paths with `/` left unescaped, as the Go and Java SDKs send them (issue #18 item 7)', async (t) => {
+    const s = await startGit(t);
+    const { auth, ns, repo } = await repoWithAuth(s);
+    const created = await s.git.call('POST', `/files/${ns}/${repo}/conf/app/settings.yaml?ref=main`, { auth, body: { message: 'nested', content: 'a: 1\n' } });
+    assert.equal(created.status, 200, created.text);
+    assert.deepEqual(created.body, { path: 'conf/app/settings.yaml' });
+    const got = await s.git.call('GET', `/files/${ns}/${repo}/conf/app/settings.yaml?ref=main`, { auth });
+    assert.equal(got.status, 200, got.text);
+    assert.equal(got.body.content, 'a: 1\n');
+    const same = await s.git.call('GET', `/files/${ns}/${repo}/conf:app:settings.yaml?ref=main`, { auth });
+    assert.equal(same.body.sha, got.body.sha);
+    const put = await s.git.call('PUT', `/files/${ns}/${repo}/conf/app/settings.yaml?ref=main`, { auth, body: { message: 'edit', content: 'a: 2\n', sha: got.body.sha } });
+    assert.equal(put.status, 200, put.text);
+    const del = await s.git.call('DELETE', `/files/${ns}/${repo}/conf/app/settings.yaml?ref=main&message=rm&sha=${(await s.git.call('GET', `/files/${ns}/${repo}/conf/app/settings.yaml?ref=main`, { auth })).body.sha}`, { auth });
+    assert.equal(del.status, 204, del.text);
+    assert.deepEqual((await s.git.call('GET', `/files/${ns}/${repo}/trees?ref=main`, { auth })).body, { paths: [] });
+  });
+
   const bad: [string, string, unknown, number, string][] = [
     ['ref is missing', 'a.txt', { message: 'm', content: 'c' }, 400, 'SVCSTG.REPO.0400'],
     ['message is missing', 'a.txt?ref=main', { content: 'c' }, 400, 'SVCSTG.REPO.0400'],

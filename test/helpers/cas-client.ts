@@ -5,19 +5,25 @@ import { call, type Reply } from './registry-client.js';
 import { startServer, type TestServer } from './server.js';
 
 /**
- * A client for the ServiceStage v3 paths (`/v3/{project}/cas/...`) of a test server,
- * authenticated with an IAM token of the bootstrap admin (project ADMIN.projectId).
+ * A client for the ServiceStage v3 paths (`/v3/{project}/cas/...`) of a test server — or the
+ * v2 ones (`/v2/...`, `version` 'v2') —, authenticated with an IAM token of the bootstrap
+ * admin (project ADMIN.projectId).
  */
 export class CasClient {
   constructor(
     readonly base: string,
     readonly token: string,
     readonly project = ADMIN.projectId,
+    readonly version: 'v2' | 'v3' = 'v3',
   ) {}
 
-  /** Calls `/v3/{project}/cas{path}`; `body` objects are JSON-encoded, strings sent as is. */
+  /** Calls `/{version}/{project}/cas{path}`; `body` objects are JSON-encoded, strings sent as is. */
   call<T = any>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Reply<T>> {
-    return call<T>(this.base, method, `/v3/${this.project}/cas${path}`, { body, headers: { 'x-auth-token': this.token, ...headers } });
+    return call<T>(this.base, method, `/${this.version}/${this.project}/cas${path}`, { body, headers: { 'x-auth-token': this.token, ...headers } });
+  }
+
+  patch<T = any>(path: string, body?: unknown): Promise<Reply<T>> {
+    return this.call<T>('PATCH', path, body);
   }
 
   get<T = any>(path: string): Promise<Reply<T>> {

@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { cpSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { TestContext } from 'node:test';
 import { uniqName, type CasServer } from './cas-client.js';
-import { HOST_ENV } from './server.js';
+import { fixtureDir, HOST_ENV } from './server.js';
 
 /** Helpers of the component tests (test/cas/component*.test.ts): sources, bodies, job polling. */
 
@@ -17,8 +16,7 @@ export const FAST_DEPLOY = { 'deploy.settleSeconds': 1, 'deploy.monitorSeconds':
 
 /** A file:// git repository of examples/node-hello on branch main, removed after the test. */
 export function nodeHelloRepo(t: TestContext): string {
-  const dir = mkdtempSync(join(tmpdir(), 'openstage-repo-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const dir = fixtureDir(t, 'repo-');
   cpSync(join(EXAMPLES, 'node-hello'), dir, { recursive: true });
   const env = { ...HOST_ENV, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@e', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@e' };
   execFileSync('git', ['init', '-q', '-b', 'main'], { cwd: dir, env });

@@ -30,6 +30,9 @@ export async function call<T = any>(base: string, method: string, path: string, 
 
 const R = '/v4/default/registry';
 
+/** Ports of the default endpoints register() gives, distinct per call. */
+let nextPort = 20000;
+
 /** A small client for the registry paths, bound to one server and domain. */
 export class RegistryClient {
   constructor(
@@ -51,8 +54,9 @@ export class RegistryClient {
 
   /** Registers an instance and returns its id; throws when the reply is not 200. */
   async register(serviceId: string, instance: Record<string, unknown> = {}): Promise<string> {
+    // An endpoint of its own: a registration whose endpoints match an instance of the service re-registers it.
     const r = await this.req<{ instanceId: string }>('POST', `/microservices/${serviceId}/instances`, {
-      instance: { hostName: 'host1', endpoints: ['rest://127.0.0.1:8080'], ...instance },
+      instance: { hostName: 'host1', endpoints: [`rest://127.0.0.1:${nextPort++}`], ...instance },
     });
     if (r.status !== 200) throw new Error(`register: ${r.status} ${r.text}`);
     return r.body.instanceId;

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
@@ -63,6 +63,23 @@ export async function freshDatabase(): Promise<{ db: string; drop: () => Promise
   };
 }
 
+/**
+ * Where tests put the sources they deploy from `file://` URLs: a directory listed in every
+ * test server's `deploy.sourceRoots` (builds are confined and see only those of the host's
+ * paths), readable by the sandbox's project users.
+ */
+export const FIXTURE_ROOT = join(tmpdir(), 'openstage-fixtures');
+
+/** A new directory under FIXTURE_ROOT, readable by everyone, removed after the test. */
+export function fixtureDir(t: TestContext | undefined, prefix: string): string {
+  mkdirSync(FIXTURE_ROOT, { recursive: true, mode: 0o755 });
+  chmodSync(FIXTURE_ROOT, 0o755);
+  const dir = mkdtempSync(join(FIXTURE_ROOT, prefix));
+  chmodSync(dir, 0o755);
+  t?.after(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
 /** Host variables builds and replicas of deployed components get (as cli.ts passes them). */
 export const HOST_ENV: Record<string, string> = Object.fromEntries(
   ['PATH', 'HOME', 'LANG', 'JAVA_HOME', 'GOPATH', 'GOCACHE', 'GOMODCACHE', 'npm_config_cache'].flatMap((k) => (process.env[k] !== undefined ? [[k, process.env[k]!]] : [])),
@@ -93,7 +110,7 @@ export async function startServer(t: TestContext, overrides: Record<string, unkn
     const servers: OpenStage[] = [];
     urls = [];
     for (const dir of [dataDir, ...extraDirs]) {
-      const config = loadConfig({ overrides: { host: '127.0.0.1', port: 0, dataDir: dir, db, logLevel: 'silent', 'secrets.passwordHashLog2N': 10, 'deploy.stopOnShutdown': true, ...shared, ...overrides } });
+      const config = loadConfig({ overrides: { host: '127.0.0.1', port: 0, dataDir: dir, db, logLevel: 'silent', 'secrets.passwordHashLog2N': 10, 'deploy.stopOnShutdown': true, 'deploy.sourceRoots': [FIXTURE_ROOT], ...shared, ...overrides } });
       const server = await buildServer(config, { clock: options.realClock ? systemClock : clock, hostEnv: HOST_ENV });
       servers.push(server);
       urls.push(await server.listen('127.0.0.1', 0));

@@ -7,6 +7,7 @@ import type { TestContext } from 'node:test';
 import { promisify } from 'node:util';
 import { loadConfig } from '../../src/core/config.js';
 import { ensureTomcatHome } from '../../src/deploy/build/tomcat.js';
+import { fixtureDir } from './server.js';
 
 /**
  * Helpers of the Tomcat tests: one Tomcat distribution for every test file and run (downloaded
@@ -40,7 +41,7 @@ export function sharedTomcatHome(): Promise<string> {
 /** examples/tomcat-hello built once per process with Maven. @returns the war's absolute path */
 export function tomcatHelloWar(): Promise<string> {
   war ??= Promise.resolve().then(async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'openstage-war-'));
+    const dir = fixtureDir(undefined, 'war-');
     process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
     cpSync(join(EXAMPLES, 'tomcat-hello'), dir, { recursive: true });
     await promisify(execFile)('mvn', ['-q', '-B', 'package', '-DskipTests'], { cwd: dir, env: HOST_ENV });
@@ -53,8 +54,7 @@ export function tomcatHelloWar(): Promise<string> {
 
 /** A file:// git repository (branch main) holding a copy of examples/<folder>, removed after the test. */
 export function exampleRepo(t: TestContext, folder: string): string {
-  const dir = mkdtempSync(join(tmpdir(), 'openstage-repo-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const dir = fixtureDir(t, 'repo-');
   cpSync(join(EXAMPLES, folder), dir, { recursive: true, filter: (src) => !src.includes(`${folder}/target`) });
   const env = { ...HOST_ENV, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@e', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@e' };
   execFileSync('git', ['init', '-q', '-b', 'main'], { cwd: dir, env });

@@ -52,6 +52,38 @@ describe('POST /v3/auth/tokens', () => {
   });
 });
 
+describe('POST /v3/auth/tokens with the token method (rescoping)', () => {
+  it('trades a valid token for one scoped to another project of the user, ending when the first does', async (t) => {
+    const srv = await startServer(t, IAM_OVERRIDES);
+    const admin = srv.server.iam.findUserByName('admin')!;
+    const other = await srv.server.iam.createProject('other', admin.domainId);
+    await srv.server.iam.addMember(admin.id, other.id);
+    const first = await login(srv.url, ADMIN.name, ADMIN.password);
+    const token = first.headers.get('x-subject-token')!;
+    srv.clock.advance(3600 * 1000);
+    const rescope = (id: string, scope: Record<string, unknown> | null = { project: { name: 'other' } }) =>
+      call(srv.url, 'POST', '/v3/auth/tokens', { body: { auth: { identity: { methods: ['token'], token: { id } }, ...(scope ? { scope } : {}) } } });
+    const r = await rescope(token);
+    assert.equal(r.status, 201, JSON.stringify(r.body));
+    const second = r.headers.get('x-subject-token')!;
+    assert.notEqual(second, token);
+    assert.equal(r.body.token.project.id, other.id);
+    assert.deepEqual(r.body.token.methods, ['token']);
+    assert.equal(r.body.token.expires_at, first.body.token.expires_at, 'a rescoped token ends when the presented one does');
+    assert.equal((await call(srv.url, 'GET', `/v3/projects/${other.id}`, { headers: { 'X-Auth-Token': second } })).status, 200);
+    assert.equal((await call(srv.url, 'GET', `/v3/projects/${other.id}`, { headers: { 'X-Auth-Token': token } })).status, 403, 'the first token keeps its own scope');
+    // Refusals: no scope, a project the user is not in, a bad or expired token.
+    keystoneError(await rescope(token, null), 400, 'IAM.0001');
+    const bob = await srv.server.iam.createUser('bob', 'Bob-Passw0rd!');
+    await srv.server.iam.addMember(bob.id, ADMIN.projectId);
+    const bobToken = (await login(srv.url, 'bob', 'Bob-Passw0rd!')).headers.get('x-subject-token')!;
+    keystoneError(await rescope(bobToken, { project: { id: other.id } }), 403, 'APIGW.0302');
+    keystoneError(await rescope('MIInot-a-token'), 401, 'APIGW.0301');
+    srv.clock.advance(23 * 3600 * 1000);
+    keystoneError(await rescope(token), 401, 'APIGW.0301');
+  });
+});
+
 describe('token lifetime', () => {
   it('validates with GET, expires after 24 h of clock time, and survives a restart until then', async (t) => {
     let srv = await startServer(t, IAM_OVERRIDES);

@@ -30,19 +30,31 @@ describe('POST /microservices/{serviceId}/instances', () => {
     assert.deepEqual((await c.req('GET', `/microservices/${sid}/instances/${b}`)).body.instance.healthCheck, { mode: 'pull', interval: 30, times: 3 });
   });
 
-  it('treats a body with an existing instanceId as a heartbeat and does not overwrite', async (t) => {
+  it('re-registers: an existing instanceId with new content overwrites it; the same endpoints without an id reuse the instance (issue #18 item 11)', async (t) => {
     const srv = await startServer(t);
     const c = new RegistryClient(srv.url);
     const sid = await c.createService({ serviceName: uniq() });
-    const iid = await c.register(sid, { instanceId: 'fixed-id', hostName: 'first' });
+    const iid = await c.register(sid, { instanceId: 'fixed-id', hostName: 'first', endpoints: ['rest://127.0.0.1:1001'] });
     assert.equal(iid, 'fixed-id');
-    assert.equal(await c.register(sid, { instanceId: 'fixed-id', hostName: 'second' }), 'fixed-id');
-    const i = (await c.req('GET', `/microservices/${sid}/instances/fixed-id`)).body.instance;
-    assert.equal(i.hostName, 'first');
-    // the same endpoints without an id make a new instance (no endpoint dedupe)
-    const other = await c.register(sid, { hostName: 'first' });
+    const rev1 = (await c.req('GET', `/microservices/${sid}/instances`)).headers.get('x-resource-revision');
+    // Identical content: a heartbeat, the revision stays.
+    assert.equal(await c.register(sid, { instanceId: 'fixed-id', hostName: 'first', endpoints: ['rest://127.0.0.1:1001'] }), 'fixed-id');
+    assert.equal((await c.req('GET', `/microservices/${sid}/instances`)).headers.get('x-resource-revision'), rev1);
+    // A provider restarted on another port with its fixed id: the old endpoint is gone.
+    assert.equal(await c.register(sid, { instanceId: 'fixed-id', hostName: 'second', endpoints: ['rest://127.0.0.1:1002'] }), 'fixed-id');
+    const listed = await c.req('GET', `/microservices/${sid}/instances`);
+    assert.notEqual(listed.headers.get('x-resource-revision'), rev1);
+    assert.deepEqual(listed.body.instances.map((i: any) => [i.instanceId, i.hostName, i.endpoints]), [['fixed-id', 'second', ['rest://127.0.0.1:1002']]]);
+    // No id, the same endpoints: the existing instance's id comes back, no second instance.
+    assert.equal(await c.register(sid, { hostName: 'third', endpoints: ['rest://127.0.0.1:1002'] }), 'fixed-id');
+    assert.equal((await c.req('GET', `/microservices/${sid}/instances/fixed-id`)).body.instance.hostName, 'third');
+    const other = await c.register(sid, { hostName: 'other', endpoints: ['rest://127.0.0.1:1003'] });
     assert.notEqual(other, 'fixed-id');
     assert.equal((await c.req('GET', `/microservices/${sid}/instances`)).body.instances.length, 2);
+    // The overwrite is durable.
+    const srv2 = await srv.restart();
+    const again = (await new RegistryClient(srv2.url).req('GET', `/microservices/${sid}/instances/fixed-id`)).body.instance;
+    assert.deepEqual([again.hostName, again.endpoints], ['third', ['rest://127.0.0.1:1002']]);
   });
 
   const invalid: [string, unknown][] = [

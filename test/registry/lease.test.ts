@@ -19,6 +19,23 @@ describe('instance leases', () => {
     assert.equal((await c.req('PUT', `/microservices/${sid}/instances/${iid}/heartbeat`)).body.errorCode, '400017');
   });
 
+  it('GET .../leases tells each instance\'s TTL and when it last heartbeat (OpenStage\'s addition)', async (t) => {
+    const srv = await startServer(t);
+    const c = new RegistryClient(srv.url);
+    const sid = await c.createService({ serviceName: uniq() });
+    const registeredAt = srv.clock.now();
+    const a = await c.register(sid, { healthCheck: { mode: 'push', interval: 5, times: 3 } }); // 20 s
+    const b = await c.register(sid);
+    srv.clock.advance(7_000);
+    assert.equal((await c.req('PUT', `/microservices/${sid}/instances/${a}/heartbeat`)).status, 200);
+    const r = await c.req('GET', `/microservices/${sid}/leases`);
+    assert.equal(r.status, 200);
+    const byId = new Map(r.body.leases.map((l: any) => [l.instanceId, l]));
+    assert.deepEqual(byId.get(a), { instanceId: a, ttlSeconds: 20, lastHeartbeatAtMs: registeredAt + 7_000, expiresAtMs: registeredAt + 27_000 });
+    assert.deepEqual(byId.get(b), { instanceId: b, ttlSeconds: 120, lastHeartbeatAtMs: registeredAt, expiresAtMs: registeredAt + 120_000 });
+    assert.equal((await c.req('GET', '/microservices/nope/leases')).body.errorCode, '400012');
+  });
+
   it('honours each instance\'s own TTL, not a global default', async (t) => {
     const srv = await startServer(t);
     const c = new RegistryClient(srv.url);

@@ -52,7 +52,7 @@ export class ApplicationService {
       projectId: project,
       name: body.name,
       description: body.description ?? '',
-      enterpriseProjectId: body.enterprise_project_id ?? '0',
+      enterpriseProjectId: body.enterprise_project_id || '0',
       labels: body.labels ?? [],
       creator,
       createdAtMs: now,
@@ -95,7 +95,7 @@ export class ApplicationService {
         ...app,
         name: body.name ?? app.name,
         description: body.description ?? app.description,
-        enterpriseProjectId: body.enterprise_project_id ?? app.enterpriseProjectId,
+        enterpriseProjectId: body.enterprise_project_id || app.enterpriseProjectId,
         labels: body.labels ?? app.labels,
         updatedAtMs: this.deps.clock.now(),
       };

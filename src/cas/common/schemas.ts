@@ -11,8 +11,11 @@ export const ProjectParams = Type.Object({ project: Type.String({ minLength: 1, 
 /** Resource names (environment, application, component, config group/file): 2–64, letter first, letter or digit last. */
 export const ResourceName = Type.String({ minLength: 2, maxLength: 64, pattern: '^[A-Za-z][A-Za-z0-9_-]*[A-Za-z0-9]$' });
 
-/** `enterprise_project_id`: "0" (the default enterprise project) or a UUID-like id. */
-export const EnterpriseProjectId = Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_-]+$' });
+/**
+ * `enterprise_project_id`: "0" (the default enterprise project) or a UUID-like id; "" means
+ * the default too — the Terraform provider always sends it, empty when the user set none.
+ */
+export const EnterpriseProjectId = Type.String({ maxLength: 64, pattern: '^[A-Za-z0-9_-]*$' });
 
 /** One label: `{key, value}` (labels are always an array of these, never a map). */
 export const Label = Type.Object({ key: Type.String({ minLength: 1, maxLength: 128 }), value: Type.String({ maxLength: 255 }) });

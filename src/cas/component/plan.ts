@@ -1,4 +1,4 @@
-import type { ComponentPlan, MountedFile, PlanProbe } from '../../deploy/types.js';
+import type { ComponentPlan, MountedFile, PlanAffinityRule, PlanHook, PlanProbe, PlanVolume, RuntimeKind } from '../../deploy/types.js';
 import type { ResourceBinding } from '../environment/types.js';
 import type { Component } from './types.js';
 
@@ -28,6 +28,8 @@ export interface PlanInput {
   serverUrl: string;
   region: string;
   credentials?: { username: string; password: string };
+  /** Where it runs (deploy/runtime.ts chooseRuntime). */
+  runtime: RuntimeKind;
 }
 
 /** Grace between SIGTERM and SIGKILL (seconds) when update_strategy.termination_period_seconds is absent: Kubernetes' default terminationGracePeriodSeconds; a JVM framework such as Java Chassis needs several seconds on a busy machine to turn its instance down and deregister. */
@@ -44,7 +46,9 @@ export function pickBinding(component: Component, bindings: readonly ResourceBin
 export function systemVariables(input: PlanInput): Record<string, string> {
   const c = input.component;
   const cse = pickBinding(c, input.bindings, 'cse')?.parameters.endpoint;
-  const endpoint = cse || input.serverUrl;
+  // On a cluster, pods reach this server at the address the cluster binding gives (the one
+  // OpenStage listens on is usually loopback or unroutable from pods).
+  const endpoint = cse || clusterBinding(c, input.bindings)?.parameters.openstage_url || input.serverUrl;
   const vars: Record<string, string> = {
     CAS_APPLICATION_ID: c.applicationId,
     CAS_APPLICATION_NAME: input.applicationName,
@@ -136,6 +140,16 @@ export function buildPlan(input: PlanInput): ComponentPlan {
     terminationGraceSeconds: b.update_strategy?.termination_period_seconds ?? DEFAULT_TERMINATION_SECONDS,
   };
   if (input.credentials) plan.credentials = input.credentials;
+  plan.runtime = input.runtime;
+  const GiB = 1024 * 1024 * 1024;
+  const resources: NonNullable<ComponentPlan['resources']> = {};
+  if (b.limit_cpu) resources.limitCpuCores = b.limit_cpu;
+  if (b.request_cpu) resources.requestCpuCores = b.request_cpu;
+  if (b.limit_memory) resources.limitMemoryBytes = Math.round(b.limit_memory * GiB);
+  if (b.request_memory) resources.requestMemoryBytes = Math.round(b.request_memory * GiB);
+  if (Object.keys(resources).length > 0) plan.resources = resources;
+  if (b.build?.parameters?.dockerfile_path) plan.dockerfilePath = b.build.parameters.dockerfile_path;
+  Object.assign(plan, workloadFields(c, input.bindings));
   if (b.command && (b.command.command?.length || b.command.args?.length)) plan.command = { ...(b.command.command ? { command: b.command.command } : {}), ...(b.command.args ? { args: b.command.args } : {}) };
   const jvm = splitOptions(b.jvm_opts ?? '');
   if (jvm.length > 0) plan.jvmOpts = jvm;
@@ -144,6 +158,111 @@ export function buildPlan(input: PlanInput): ComponentPlan {
   const liveness = probe(b.liveness_probe);
   if (liveness) plan.livenessProbe = liveness;
   return plan;
+}
+
+/** The cluster binding (`cce` or `custom_k8s`) a component runs on, or undefined (see ComponentPlan.cluster). */
+export function clusterBinding(component: Component, bindings: readonly ResourceBinding[]): ResourceBinding | undefined {
+  const of = bindings.filter((b) => b.type === 'cce' || b.type === 'custom_k8s');
+  const named = (component.body.refer_resources ?? []).find((r) => r.type === 'cce' || r.type === 'custom_k8s');
+  return (named && of.find((b) => b.id === named.id)) ?? of[0];
+}
+
+type Body = Component['body'];
+
+function hook(h: Body['post_start']): PlanHook | undefined {
+  if (!h) return undefined;
+  const out: PlanHook = { type: h.type ?? (h.command?.length ? 'command' : 'http') };
+  if (h.scheme !== undefined) out.scheme = h.scheme;
+  if (h.host !== undefined) out.host = h.host;
+  if (h.port !== undefined) out.port = h.port;
+  if (h.path !== undefined) out.path = h.path;
+  if (h.command !== undefined) out.command = h.command;
+  return out;
+}
+
+const OPERATORS = new Set(['In', 'NotIn', 'Exists', 'DoesNotExist']);
+
+/**
+ * Affinity rules from either wire form (servicestage.md §4.1): the NJS object `{az, node,
+ * component}` (required: zones by topology.kubernetes.io/zone, nodes by
+ * kubernetes.io/hostname, components by their pods' app.kubernetes.io/name), or TF's list
+ * `[{condition, kind, match_expressions: [{key, operation, value}], weight}]` (a `value` may
+ * list several values separated by commas).
+ */
+function affinityRules(a: Body['affinity']): PlanAffinityRule[] | undefined {
+  if (!a) return undefined;
+  const rules: PlanAffinityRule[] = [];
+  if (Array.isArray(a)) {
+    for (const r of a) {
+      const exprs = Array.isArray(r.match_expressions) ? (r.match_expressions as Record<string, unknown>[]) : [];
+      rules.push({
+        kind: r.kind === 'pod' ? 'pod' : 'node',
+        condition: r.condition === 'preferred' ? 'preferred' : 'required',
+        weight: typeof r.weight === 'number' ? Math.min(100, Math.max(1, r.weight)) : 1,
+        matchExpressions: exprs.map((e) => ({
+          key: String(e.key ?? ''),
+          operator: (OPERATORS.has(String(e.operation)) ? String(e.operation) : 'In') as PlanAffinityRule['matchExpressions'][number]['operator'],
+          values: e.value === undefined || e.value === '' ? [] : String(e.value).split(',').map((v) => v.trim()),
+        })),
+      });
+    }
+  } else {
+    const required = (kind: 'node' | 'pod', key: string, values: string[] | undefined): void => {
+      if (values?.length) rules.push({ kind, condition: 'required', weight: 1, matchExpressions: [{ key, operator: 'In', values }] });
+    };
+    required('node', 'topology.kubernetes.io/zone', a.az);
+    required('node', 'kubernetes.io/hostname', a.node);
+    required('pod', 'app.kubernetes.io/name', a.component?.map((x) => x.name ?? x.display_name ?? '').filter((x) => x));
+  }
+  return rules.length ? rules : undefined;
+}
+
+/**
+ * The plan fields a cluster runtime uses beyond the others': labels, hooks, affinity, external accesses, volumes, update strategy and the cluster
+ * binding (ComponentPlan docs). Absent body fields stay absent.
+ */
+export function workloadFields(c: Component, bindings: readonly ResourceBinding[]): Partial<ComponentPlan> {
+  const b = c.body;
+  const out: Partial<ComponentPlan> = {};
+  if (b.labels?.length) out.labels = Object.fromEntries(b.labels.map((l) => [l.key, l.value]));
+  const postStart = hook(b.post_start);
+  if (postStart) out.postStart = postStart;
+  const preStop = hook(b.pre_stop);
+  if (preStop) out.preStop = preStop;
+  const affinity = affinityRules(b.affinity);
+  if (affinity) out.affinity = affinity;
+  const antiAffinity = affinityRules(b.anti_affinity);
+  if (antiAffinity) out.antiAffinity = antiAffinity;
+  if (b.external_accesses?.length) {
+    out.externalAccesses = b.external_accesses.map((e) => ({ protocol: e.protocol ?? 'HTTP', ...(e.address ? { address: e.address } : {}), ...(e.forward_port !== undefined ? { forwardPort: e.forward_port } : {}) }));
+  }
+  const volumes: PlanVolume[] = [];
+  for (const st of b.storages ?? []) {
+    if (st.type !== 'EmptyDir' && st.type !== 'HostPath' && st.type !== 'PersistentVolumeClaim') continue;
+    const v: PlanVolume = { type: st.type, mounts: st.mounts.map((m) => ({ path: m.path, ...(m.sub_path ? { subPath: m.sub_path } : {}), ...(m.read_only !== undefined ? { readOnly: m.read_only } : {}) })) };
+    if (st.type === 'HostPath' && st.parameters?.path) v.path = st.parameters.path;
+    if (st.type === 'PersistentVolumeClaim' && (st.parameters?.name || st.name)) v.claimName = st.parameters?.name || st.name;
+    if (st.type === 'EmptyDir' && st.parameters?.medium) v.medium = st.parameters.medium;
+    volumes.push(v);
+  }
+  if (volumes.length) out.volumes = volumes;
+  const u = b.update_strategy;
+  if (u) {
+    const s: NonNullable<ComponentPlan['updateStrategy']> = {};
+    if (u.max_surge !== undefined) s.maxSurge = u.max_surge;
+    if (u.max_unavailable !== undefined) s.maxUnavailable = u.max_unavailable;
+    if (u.min_ready_seconds !== undefined) s.minReadySeconds = u.min_ready_seconds;
+    if (u.progress_deadline_seconds !== undefined) s.progressDeadlineSeconds = u.progress_deadline_seconds;
+    if (u.revision_history_limit !== undefined) s.revisionHistoryLimit = u.revision_history_limit;
+    if (Object.keys(s).length) out.updateStrategy = s;
+  }
+  const cluster = clusterBinding(c, bindings);
+  if (cluster) {
+    const ref = (b.refer_resources ?? []).find((r) => r.id === cluster.id && r.type === cluster.type);
+    const namespace = ref?.parameters?.namespace;
+    out.cluster = { resourceId: cluster.id, type: cluster.type, ...(typeof namespace === 'string' && namespace ? { namespace } : {}) };
+  }
+  return out;
 }
 
 /**
@@ -182,15 +301,16 @@ export function splitOptions(text: string): string[] {
 }
 
 /**
- * The config files a component mounts: `[{configId, path}]` from its ConfigMap and Secret
- * storages (`parameters.config_id`, else `parameters.name`), one per mount.
+ * The config files a component mounts: `[{configId, path, storage, secret}]` from its
+ * ConfigMap and Secret storages (`parameters.config_id`, else `parameters.name`), one per
+ * mount; `secret` for a Secret storage.
  */
-export function configMounts(component: Pick<Component, 'body'>): { configId: string; path: string; storage: number }[] {
-  const out: { configId: string; path: string; storage: number }[] = [];
+export function configMounts(component: Pick<Component, 'body'>): { configId: string; path: string; storage: number; secret: boolean }[] {
+  const out: { configId: string; path: string; storage: number; secret: boolean }[] = [];
   (component.body.storages ?? []).forEach((s, i) => {
     if (s.type !== 'ConfigMap' && s.type !== 'Secret') return;
     const configId = s.parameters?.config_id || s.parameters?.name || '';
-    for (const m of s.mounts) out.push({ configId, path: m.path, storage: i });
+    for (const m of s.mounts) out.push({ configId, path: m.path, storage: i, secret: s.type === 'Secret' });
   });
   return out;
 }

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { ErrorBody, ListQuery, ProjectParams, type ListQueryWire } from '../common/schemas.js';
 import type { CasServices } from '../index.js';
+import type { ActionParameters } from './service.js';
 import {
   ActionBody,
   ActionResponse,
@@ -104,7 +105,7 @@ export function componentRoutes(app: FastifyInstance, { components }: CasService
     { schema: { operationId: 'UpdateComponentAction', summary: 'Run a component action', tags, params: ComponentParams, body: ActionBody, response: { 200: ActionResponse, ...errors } } },
     async (req) => {
       const p = req.params as CompParams;
-      const body = req.body as { action: string; parameters?: { replica?: number; version?: string } };
+      const body = req.body as { action: string; parameters?: ActionParameters };
       return { job_id: await components.action(p.project, p.application_id, p.component_id, body.action, body.parameters ?? {}) };
     },
   );

@@ -100,6 +100,9 @@ export const Storage = Type.Object({
   ),
 });
 
+/** Gray release traffic rules (NJS DeployStrategyGrayReleaseRules): stored and shown, not enforced. */
+const GrayRules = Type.Array(Type.Object({ type: Type.Optional(Text(64)), key: Type.Optional(Text(256)), value: Type.Optional(Text(1024)), condition: Type.Optional(Text(32)) }), { maxItems: 50 });
+
 const DeployStrategy = Type.Object({
   type: Type.Union([Type.Literal('OneBatchRelease'), Type.Literal('RollingRelease'), Type.Literal('GrayRelease')]),
   rolling_release: Type.Optional(Type.Object({ batches: Type.Integer({ minimum: 1, maximum: 100 }) })),
@@ -110,7 +113,7 @@ const DeployStrategy = Type.Object({
       deployment_mode: Type.Optional(Type.Integer()),
       first_batch_weight: Type.Optional(Type.Integer({ minimum: 0, maximum: 100 })),
       rule_match_mode: Type.Optional(Text(32)),
-      rules: Type.Optional(Type.Array(Type.Object({ type: Type.Optional(Text(64)), key: Type.Optional(Text(256)), value: Type.Optional(Text(1024)), condition: Type.Optional(Text(32)) }), { maxItems: 50 })),
+      rules: Type.Optional(GrayRules),
       first_batch_replica: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })),
       remaining_batch: Type.Optional(Type.Integer({ minimum: 0, maximum: 100 })),
     }),
@@ -236,6 +239,10 @@ export const ActionBody = Type.Object({
       replica: Type.Optional(Type.Integer({ minimum: 0, maximum: 100 })),
       hosts: Type.Optional(Type.Array(Type.String({ maxLength: 128 }), { maxItems: 100 })),
       version: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+      // modify_gray_rule (OpenStage's extension: the SDK models carry no rule fields).
+      rules: Type.Optional(GrayRules),
+      rule_match_mode: Type.Optional(Text(32)),
+      first_batch_weight: Type.Optional(Type.Integer({ minimum: 0, maximum: 100 })),
     }),
   ),
 });

@@ -3,7 +3,7 @@ import { AlreadyExistsError, OpenStageError } from '../../core/errors.js';
 import type { Logger } from '../../core/log.js';
 import type { DeployService, EngineAction } from '../../deploy/service.js';
 import type { JobService } from '../../deploy/job-service.js';
-import type { MountedFile } from '../../deploy/types.js';
+import type { JobDetail, MountedFile } from '../../deploy/types.js';
 import type { ApplicationService } from '../application/service.js';
 import { paginate, type PageQuery } from '../common/page.js';
 import type { ConfigService } from '../config/service.js';
@@ -16,11 +16,21 @@ import type { UpdateComponentBodyWire } from './schemas.js';
 import * as componentStore from './store.js';
 import type { Component, ComponentBody, ComponentRecord, ComponentView, FilterOptions, GitCredentialsResolver, InstanceLogs, RecordJobInfo, StatusView } from './types.js';
 
-/** Runtime stack types the process runtime builds and runs (src/deploy/build/stacks.ts). */
-export const RUNNABLE_STACK_TYPES = ['Java', 'Tomcat', 'Nodejs', 'Python', 'Go'] as const;
 
 /** Actions the engine runs (servicestage.md §4 action enum); the others are 400 SVCSTG.00100418. */
 const ACTIONS: readonly EngineAction[] = ['start', 'stop', 'restart', 'scale', 'rollback', 'rollback_current', 'continue_deploy'];
+
+/** Actions on a gray release in progress, answered here (issue #18 item 6). */
+const GRAY_ACTIONS: readonly string[] = ['check_gray_release', 'modify_gray_rule'];
+
+/** What an action may carry (the SDKs' replica/hosts/version; gray rule fields for modify_gray_rule). */
+export interface ActionParameters {
+  replica?: number;
+  version?: string;
+  rules?: NonNullable<NonNullable<ComponentBody['deploy_strategy']>['gray_release']>['rules'];
+  rule_match_mode?: string;
+  first_batch_weight?: number;
+}
 
 /** Record types whose success changes the running version. */
 const VERSION_SETTING = new Set(['deploy', 'upgrade', 'rollback', 'rollback_current']);
@@ -86,6 +96,11 @@ export class ComponentService implements ComponentUsage {
       this.log.info({ project: c.projectId, componentId: c.id }, 'resuming component removal');
       await this.startRemoval(c);
     }
+  }
+
+  /** The runtime stack types some runtime of this server builds and runs. */
+  stackTypes(): readonly string[] {
+    return this.services.deploy.stackTypes;
   }
 
   // ───────────── CRUD ─────────────
@@ -180,13 +195,31 @@ export class ComponentService implements ComponentUsage {
    * @returns the component id @throws 401 SVCSTG.00100401 when absent
    */
   async delete(project: string, applicationId: string, componentId: string): Promise<string> {
+    await this.deleteForJob(project, applicationId, componentId);
+    return componentId;
+  }
+
+  /**
+   * As delete, answering the removal job's id (the v2 API's instance delete answers it).
+   * @returns the id of the job removing the component (the running one when a removal runs)
+   * @throws 401 SVCSTG.00100401 when absent
+   */
+  async deleteForJob(project: string, applicationId: string, componentId: string): Promise<string> {
     const c = await this.require(project, applicationId, componentId);
     if (c.deleteJobId) {
       const job = await this.services.jobs.get(project, c.deleteJobId).catch(() => undefined);
-      if (job?.job.status === 'RUNNING') return c.id;
+      if (job?.job.status === 'RUNNING') return c.deleteJobId;
     }
-    await this.startRemoval(c);
-    return c.id;
+    return this.startRemoval(c);
+  }
+
+  /**
+   * A deployment job of the project with its tasks (servicestage.md §5), for the views that
+   * show jobs in another wire format (the v2 API).
+   * @throws 404 SVCSTG.00100429 when the project has no such job
+   */
+  async job(project: string, jobId: string): Promise<JobDetail> {
+    return this.services.jobs.get(project, jobId);
   }
 
   /**
@@ -198,8 +231,9 @@ export class ComponentService implements ComponentUsage {
    * @throws 400 SVCSTG.00100418 for any other action; 401 when absent; 409 while deleted;
    *   the engine's 400s (no deployed version, no artifact for the target, nothing waiting)
    */
-  async action(project: string, applicationId: string, componentId: string, action: string, parameters: { replica?: number; version?: string } = {}): Promise<string> {
-    if (!(ACTIONS as readonly string[]).includes(action)) throw casError('ActionNotDefined', `action '${action}' is not defined; OpenStage runs ${ACTIONS.join(', ')}`);
+  async action(project: string, applicationId: string, componentId: string, action: string, parameters: ActionParameters = {}): Promise<string> {
+    if (GRAY_ACTIONS.includes(action)) return this.grayAction(project, applicationId, componentId, action, parameters);
+    if (!(ACTIONS as readonly string[]).includes(action)) throw casError('ActionNotDefined', `action '${action}' is not defined; OpenStage runs ${[...ACTIONS, ...GRAY_ACTIONS].join(', ')}`);
     const c = await this.requireLive(project, applicationId, componentId);
     const engineAction = action as EngineAction;
     if (engineAction === 'scale' && parameters.replica === undefined) throw casError('InvalidParameter', 'parameters.replica is required for scale');
@@ -228,6 +262,31 @@ export class ComponentService implements ComponentUsage {
     await componentStore.updateComponent(this.deps.db.kysely, next);
     await this.record(next, jobId, action, version, { action, version, replica: body.replica, ...(parameters.replica !== undefined ? { parameters } : parameters.version ? { parameters } : {}) });
     return jobId;
+  }
+
+  /**
+   * check_gray_release and modify_gray_rule (servicestage.md §4 action enum) on the gray
+   * release waiting for continue_deploy: the check changes nothing; modify_gray_rule stores
+   * `parameters.rules`, `rule_match_mode` and `first_batch_weight` (those given) in the
+   * component's `deploy_strategy.gray_release` — rules are kept and shown, not enforced.
+   * Neither adds a record.
+   * @returns the waiting gray release's job id
+   * @throws 400 SVCSTG.00100400 when no gray release of the component is in progress; 401 when absent
+   */
+  private async grayAction(project: string, applicationId: string, componentId: string, action: string, parameters: ActionParameters): Promise<string> {
+    const c = await this.requireLive(project, applicationId, componentId);
+    const runtime = this.services.deploy.runtime(project, componentId);
+    if (runtime?.status !== 'GRAYING') throw casError('InvalidParameter', `${action}: no gray release of component ${c.body.name} is in progress`);
+    if (action === 'modify_gray_rule') {
+      const strategy = c.body.deploy_strategy ?? { type: 'GrayRelease' as const };
+      const gray = { ...strategy.gray_release };
+      if (parameters.rules !== undefined) gray.rules = parameters.rules;
+      if (parameters.rule_match_mode !== undefined) gray.rule_match_mode = parameters.rule_match_mode;
+      if (parameters.first_batch_weight !== undefined) gray.first_batch_weight = parameters.first_batch_weight;
+      const next: Component = { ...c, body: { ...c.body, deploy_strategy: { ...strategy, gray_release: gray } }, updatedAtMs: this.deps.clock.now() };
+      await componentStore.updateComponent(this.deps.db.kysely, next);
+    }
+    return runtime.lastJobId;
   }
 
   /**
@@ -315,12 +374,11 @@ export class ComponentService implements ComponentUsage {
    */
   private checkBody(body: ComponentBody): ComponentBody {
     const wanted = body.runtime_stack.type;
-    const type = RUNNABLE_STACK_TYPES.find((t) => t.toLowerCase() === wanted.toLowerCase());
-    if (!type) {
-      throw casError('RuntimeNotSupported', `runtime_stack.type '${wanted}' cannot run on the process runtime; supported: ${RUNNABLE_STACK_TYPES.join(', ')}${/docker/i.test(wanted) ? ' (container images need a container runtime)' : ''}`);
-    }
+    const known = this.services.deploy.stackTypes;
+    const type = known.find((t) => t.toLowerCase() === wanted.toLowerCase());
+    if (!type) throw casError('RuntimeNotSupported', `runtime_stack.type '${wanted}' is not served by any runtime; supported: ${known.join(', ')}`);
     const s = body.source;
-    if (s.kind === 'image') throw casError('RuntimeNotSupported', 'source.kind image needs a container runtime; the process runtime deploys kind code (git) and package');
+    if (s.kind === 'image' && !s.url) throw casError('InvalidParameter', 'source.url (the image reference) is required for kind image');
     if (s.kind === 'code' && !s.repo_url && !s.url) throw casError('InvalidParameter', 'source.repo_url (or source.url) is required for kind code');
     if (s.kind === 'package') {
       if (!s.url) throw casError('InvalidParameter', 'source.url is required for kind package');
@@ -337,8 +395,18 @@ export class ComponentService implements ComponentUsage {
     return { ...body, runtime_stack: { ...body.runtime_stack, type } };
   }
 
-  /** The engine plan of a component: variables, bindings, config files and credentials resolved now. */
+  /**
+   * The engine plan of a component: its runtime, variables, bindings, config files and
+   * credentials resolved now.
+   * @throws 400 SVCSTG.00100420 when the environment's bindings or the stack choose a runtime
+   *   that is not available here (an ecs host other than this machine, a container runtime
+   *   without podman…), naming the binding or the runtime
+   */
   private async plan(c: Component, applicationName: string, environmentName: string) {
+    const bindings = await this.services.environments.bindings(c.projectId, c.environmentId);
+    const choice = this.services.deploy.chooseRuntime({ stackType: c.body.runtime_stack.type, sourceKind: c.body.source.kind, bindings });
+    if ('refused' in choice) throw casError('RuntimeNotSupported', choice.refused);
+    const { runtime } = choice;
     const files: MountedFile[] = [];
     for (const m of configMounts(c)) {
       let content: string;
@@ -348,7 +416,7 @@ export class ComponentService implements ComponentUsage {
         if (err instanceof OpenStageError && err.status === 404) throw casError('InvalidParameter', `storages[${m.storage}]: config file ${m.configId} does not exist`);
         throw err;
       }
-      files.push({ path: m.path, content });
+      files.push({ path: m.path, content, ...(m.secret ? { secret: true } : {}) });
     }
     let credentials: { username: string; password: string } | undefined;
     const auth = c.body.source.repo_auth;
@@ -361,7 +429,8 @@ export class ComponentService implements ComponentUsage {
       applicationName,
       environmentName,
       appEnv: await this.services.applications.envVars(c.projectId, c.applicationId, c.environmentId),
-      bindings: await this.withEngineEndpoints(c.projectId, await this.services.environments.bindings(c.projectId, c.environmentId)),
+      bindings: await this.withEngineEndpoints(c.projectId, bindings),
+      runtime,
       files,
       serverUrl: this.serverUrl,
       region: this.deps.config.cas.region,
@@ -422,13 +491,14 @@ export class ComponentService implements ComponentUsage {
     return started;
   }
 
-  /** Submits the engine's removal job and keeps its id on the record. */
-  private async startRemoval(c: Component): Promise<void> {
+  /** Submits the engine's removal job and keeps its id on the record. @returns the job id */
+  private async startRemoval(c: Component): Promise<string> {
     const jobId = await this.services.deploy.remove(c.projectId, c.id, async () => {
       await this.deps.db.kysely.transaction().execute((trx) => componentStore.deleteComponent(trx, c.projectId, c.id));
       this.log.info({ project: c.projectId, componentId: c.id }, 'component removed');
     });
     await componentStore.updateComponent(this.deps.db.kysely, { ...c, deleteJobId: jobId, updatedAtMs: this.deps.clock.now() });
+    return jobId;
   }
 
   private async record(c: Component, jobId: string, deployType: string, version: string, description: Record<string, unknown>): Promise<void> {

@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { ProjectParams } from '../common/schemas.js';
+import { casError } from '../errors.js';
 import type { CasServices } from '../index.js';
 import {
   ConfigGroupList,
@@ -85,6 +86,8 @@ export function configRoutes(app: FastifyInstance, { configs }: CasServices): vo
     { schema: { operationId: 'ImportConfigs', summary: 'Import config files from a .zip (multipart field upload_file)', tags, params: ProjectParams, body: ImportConfigsBody, response: { 200: ImportConfigsResult, ...errors } } },
     async (req) => {
       const { fields, files } = req.body as ImportConfigsBodyWire;
+      // A JSON body may take the form's shape; only a multipart upload carries the bytes.
+      if (!Buffer.isBuffer(files.upload_file.bytes)) throw casError('InvalidParameter', 'upload_file must be a file of a multipart/form-data body');
       const target = { ...(fields.config_group_id ? { groupId: fields.config_group_id } : {}), ...(fields.config_group_name ? { groupName: fields.config_group_name } : {}) };
       return importToWire(await configs.importArchive((req.params as P).project, creatorOf(req), files.upload_file.bytes, target));
     },

@@ -70,7 +70,7 @@ export class ConfigService {
       name: input.name,
       description: input.description ?? '',
       creator,
-      enterpriseProjectId: input.enterprise_project_id ?? '0',
+      enterpriseProjectId: input.enterprise_project_id || '0',
       labels: input.labels ?? [],
       createTimeMs: now,
       updateTimeMs: now,

@@ -17,6 +17,7 @@ const REQUIRED: Record<string, readonly string[]> = {
   custom_k8s: ['kubeconfig'],
   rds: ['host', 'port', 'db_type', 'db_name', 'db_user', 'password'],
   dcs: ['host', 'port'],
+  swr: ['server'],
 };
 
 /** Parameter names whose values are secrets: sealed at rest, masked on the wire. */

@@ -13,6 +13,17 @@ import type { CreateEnvironmentBodyWire, ListEnvironmentsQueryWire, ResourceBody
 import * as environmentStore from './store.js';
 import type { Environment, EnvironmentRecord, ResourceBinding, StoredResource } from './types.js';
 
+/**
+ * Checks a cluster binding (`cce` / `custom_k8s`) when it is made: resolves when the cluster
+ * answers and the credentials may deploy in the namespace; rejects with an Error whose
+ * message says what failed (shown to the client). Wired by server.ts to the kubernetes
+ * runtime (src/deploy/kubernetes/cluster.ts checkCluster).
+ */
+export type ClusterCheck = (resource: { id: string; type: string; parameters: Record<string, string> }) => Promise<void>;
+
+/** Types of managed resource that bind a Kubernetes cluster. */
+const CLUSTER_TYPES = new Set(['cce', 'custom_k8s']);
+
 /** Fields fixed at creation: a PUT may resend them unchanged, never change them. */
 const IMMUTABLE = ['deploy_mode', 'vpc_id', 'type', 'resource_create_mode'] as const;
 
@@ -31,9 +42,13 @@ export class EnvironmentService {
    * @param engines engine management: `cse` bindings name its engines, the `cse` provider
    *   creates and deletes them
    */
+  /**
+   * @param clusterCheck checks a cluster binding when it is made (none: not checked)
+   */
   constructor(
     readonly deps: CasDeps,
     private readonly engines: EngineAccess,
+    private readonly clusterCheck?: ClusterCheck,
   ) {
     this.log = deps.log.child({ area: 'cas', resource: 'environment' });
     const { engines: e } = deps.config;
@@ -49,18 +64,20 @@ export class EnvironmentService {
    * enterprise_project_id "0".
    * @param creator the caller's user name
    * @throws casError EnvironmentNameUsed (400 SVCSTG.00100449) when the project has that name;
-   *   InvalidParameter for a bad resource (a `cse` one naming no engine of the project)
+   *   InvalidParameter for a bad resource (a `cse` one naming no engine of the project, a
+   *   cluster that does not answer or whose credentials may not deploy in the namespace)
    */
   async create(project: string, body: CreateEnvironmentBodyWire, creator: string): Promise<Environment> {
     const resources = prepareResources(body.resources ?? [], [], this.deps.secrets);
     await this.checkEngines(project, resources);
+    await this.checkClusters(resources, []);
     const now = this.deps.clock.now();
     const record: EnvironmentRecord = {
       id: randomUUID(),
       project_id: project,
       name: body.name,
       description: body.description ?? '',
-      enterprise_project_id: body.enterprise_project_id ?? '0',
+      enterprise_project_id: body.enterprise_project_id || '0',
       deploy_mode: body.deploy_mode ?? 'mixed',
       type: body.type ?? 'normal',
       resource_create_mode: body.resource_create_mode ?? 'none',
@@ -162,15 +179,44 @@ export class EnvironmentService {
    * resent as the mask keep their stored value.
    * A `cse` resource binds an engine: its id is `default` (the built-in engine) or the id of
    * an exclusive engine of the project (engine management) that is not failed or being deleted.
+   * A `cce` / `custom_k8s` resource binds a cluster: a new or changed one (kubeconfig,
+   * namespace) is checked before anything is written (ClusterCheck).
    * @returns the environment after the change
-   * @throws casError NotFound; InvalidParameter naming the bad resource or parameter
+   * @throws casError NotFound; InvalidParameter naming the bad resource or parameter, or the
+   *   cluster check that failed
    */
   async replaceResources(project: string, environmentId: string, items: readonly ResourceBodyWire[]): Promise<Environment> {
-    // Engines are looked up before the transaction (engine management reads its own tables).
+    // Engines and clusters are checked before the transaction (network calls, other areas).
     await this.checkEngines(project, items);
+    if (items.some((i) => CLUSTER_TYPES.has(i.type))) {
+      const before = await this.get(project, environmentId);
+      await this.checkClusters(prepareResources(items, before.resources, this.deps.secrets), before.resources);
+    }
     return this.deps.db.kysely.transaction().execute(async (trx) => {
       const env = await this.load(trx, project, environmentId);
       const resources = prepareResources(items, env.resources, this.deps.secrets);
+      const next: Environment = { ...env, resources, update_time: this.deps.clock.now() };
+      await environmentStore.replaceResources(trx, environmentId, resources);
+      await environmentStore.updateEnvironment(trx, next);
+      return next;
+    });
+  }
+
+  /**
+   * Removes then adds managed resources (the v2 API's PATCH …/resources): the resources keyed
+   * `type/id` in `remove` go, then each of `add` is bound, replacing one of the same type and
+   * id. The others keep their parameters (secrets included). One transaction.
+   * @returns the environment after the change
+   * @throws casError NotFound; InvalidParameter naming the bad resource or parameter
+   */
+  async changeResources(project: string, environmentId: string, add: readonly ResourceBodyWire[], remove: readonly { type: string; id: string }[]): Promise<Environment> {
+    await this.checkEngines(project, add);
+    return this.deps.db.kysely.transaction().execute(async (trx) => {
+      const env = await this.load(trx, project, environmentId);
+      const key = (r: { type: string; id: string }) => `${r.type}/${r.id}`;
+      const dropped = new Set([...remove, ...add].map(key));
+      const kept = env.resources.filter((r) => !dropped.has(key(r)));
+      const resources = [...kept, ...prepareResources(add, env.resources, this.deps.secrets)];
       const next: Environment = { ...env, resources, update_time: this.deps.clock.now() };
       await environmentStore.replaceResources(trx, environmentId, resources);
       await environmentStore.updateEnvironment(trx, next);
@@ -231,6 +277,26 @@ export class EnvironmentService {
         throw err;
       }
       if (status === 'CreateFailed' || status === 'Deleting' || status === 'DeleteFailed') throw casError('InvalidParameter', `resources[${i}]: cse engine '${item.id}' is ${status} and cannot be bound`);
+    }
+  }
+
+  /**
+   * Checks each cluster binding of `resources` that is new or changed against `previous`
+   * (same type and id with the same parameters is not checked again).
+   * @throws casError InvalidParameter `resources[i]: <what failed>`
+   */
+  private async checkClusters(resources: readonly StoredResource[], previous: readonly StoredResource[]): Promise<void> {
+    if (!this.clusterCheck) return;
+    for (const [i, r] of resources.entries()) {
+      if (!CLUSTER_TYPES.has(r.type)) continue;
+      const parameters = openParameters(r, this.deps.secrets);
+      const before = previous.find((p) => p.type === r.type && p.id === r.id);
+      if (before && JSON.stringify(openParameters(before, this.deps.secrets)) === JSON.stringify(parameters)) continue;
+      try {
+        await this.clusterCheck({ id: r.id, type: r.type, parameters });
+      } catch (err) {
+        throw casError('InvalidParameter', `resources[${i}]: ${(err as Error).message}`);
+      }
     }
   }
 

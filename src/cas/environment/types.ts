@@ -21,10 +21,12 @@ export type ResourceCreateMode = (typeof RESOURCE_CREATE_MODES)[number];
 /**
  * Managed resource types OpenStage binds (§11 lists more; the others need a cloud):
  * `cse` an engine (`default` = the built-in one), `ecs` a host (`local` = this machine),
- * `cce` / `custom_k8s` a Kubernetes cluster (parameters.kubeconfig), `rds` a PostgreSQL or
- * MySQL database, `dcs` a Redis.
+ * `cce` / `custom_k8s` a Kubernetes cluster (parameters.kubeconfig, namespace — default
+ * `default` —, ingress_class, openstage_url), `rds` a PostgreSQL or MySQL database, `dcs` a
+ * Redis, `swr` an image registry (parameters.server, namespace, username, password) that
+ * images built for a cluster are pushed to and pulled from.
  */
-export const RESOURCE_TYPES = ['cse', 'ecs', 'cce', 'custom_k8s', 'rds', 'dcs'] as const;
+export const RESOURCE_TYPES = ['cse', 'ecs', 'cce', 'custom_k8s', 'rds', 'dcs', 'swr'] as const;
 export type ResourceType = (typeof RESOURCE_TYPES)[number];
 
 /** Created (IaC) resource types with a built-in provider. */

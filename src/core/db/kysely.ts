@@ -19,7 +19,10 @@ import * as m0012 from './migrations/0012_create_deploy_releases.js';
 import * as m0013 from './migrations/0013_create_cas_components.js';
 import * as m0014 from './migrations/0014_create_engines.js';
 import * as m0015 from './migrations/0015_add_component_record_body.js';
-import * as m0016 from './migrations/0016_create_core_cluster.js';
+import * as m0016 from './migrations/0016_create_deploy_sandbox_users.js';
+import * as m0017 from './migrations/0017_create_cas_v2.js';
+import * as m0018 from './migrations/0018_add_engine_tags.js';
+import * as m0019 from './migrations/0019_create_core_cluster.js';
 import type { Database } from './schema.js';
 
 /** Either the database handle or an open transaction; every store function takes one. */
@@ -42,7 +45,10 @@ const MIGRATIONS: Record<string, Migration> = {
   '0013_create_cas_components': m0013,
   '0014_create_engines': m0014,
   '0015_add_component_record_body': m0015,
-  '0016_create_core_cluster': m0016,
+  '0016_create_deploy_sandbox_users': m0016,
+  '0017_create_cas_v2': m0017,
+  '0018_add_engine_tags': m0018,
+  '0019_create_core_cluster': m0019,
 };
 
 /** Advisory lock key under which servers sharing a PostgreSQL database migrate it one at a time. */
@@ -158,7 +164,11 @@ export async function openDatabase(db: string, dataDir: string, log: Logger): Pr
   // lock table is itself created by the migration run, and two CREATE TABLE IF NOT EXISTS
   // can collide in PostgreSQL's catalog.
   const { error, results } = dialect === 'postgres' ? await withSessionLock(url, MIGRATION_LOCK, () => migrator.migrateToLatest()) : await migrator.migrateToLatest();
-  for (const r of results ?? []) log.info({ migration: r.migrationName, status: r.status }, 'migration');
+  // One line for the lot (a first start applies every migration); a failure names its migration.
+  const applied = (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+  if (applied.length > 0) log.info({ count: applied.length, first: applied[0], last: applied[applied.length - 1] }, `database migrated (${applied.length} migration${applied.length === 1 ? '' : 's'} applied)`);
+  const failed = (results ?? []).find((r) => r.status === 'Error');
+  if (failed) log.error({ migration: failed.migrationName }, 'migration failed');
   if (error) {
     await kysely.destroy();
     throw error instanceof Error ? error : new Error(String(error));

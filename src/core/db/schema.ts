@@ -7,6 +7,7 @@ import type { GitTables } from './tables/git.js';
 import type { DeployTables } from './tables/deploy.js';
 import type { CasComponentTables } from './tables/cas-component.js';
 import type { EnginesTables } from './tables/engines.js';
+import type { CasV2Tables } from './tables/cas-v2.js';
 import type { CoreTables } from './tables/core.js';
 
 /**
@@ -191,6 +192,7 @@ export interface Database
     DeployTables,
     CasComponentTables,
     EnginesTables,
+    CasV2Tables,
     CoreTables {
   registry_services: RegistryServicesTable;
   registry_schemas: RegistrySchemasTable;

@@ -175,7 +175,9 @@ export class ProcessRuntime {
     cancelKill();
     this.entries.delete(instanceId);
     this.changed(entry);
-    return info;
+    // The leader may be a wrapper (the sandbox's bwrap) that ended at SIGTERM while what it
+    // ran ignored it: a group that had to be killed ended by SIGKILL, whatever the leader did.
+    return killed ? { ...info, code: null, signal: 'SIGKILL' } : info;
   }
 
   /** Stops every replica (used by tests and a full shutdown of the platform's apps). */

@@ -1,6 +1,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { BuildError, runLogged } from './run.js';
+import { PROCESS_STACKS as PROCESS_STACK_TYPES } from '../runtime.js';
+import { BuildError, insideDir, type Runner } from './run.js';
 import { ensureTomcatHome, findWar, type TomcatLaunch, type TomcatSettings } from './tomcat.js';
 
 /** How to start a built artifact: argv run in the artifact directory (no shell). */
@@ -18,11 +19,13 @@ export interface LaunchSpec {
 export interface BuildContext {
   /** The artifact directory: the source is already here and the build happens in place. */
   dir: string;
-  /** Environment for build commands (PATH, HOME, caches). */
-  env: Record<string, string>;
+  /** Runs a build command confined (working directory `dir` unless given), logged to the build log. */
+  run: Runner;
   /** Build log file (appended). */
   logFile: string;
   signal: AbortSignal;
+  /** Environment of the trusted steps OpenStage runs itself (the Tomcat download). */
+  env: Record<string, string>;
   /** A progress line for the task messages. */
   log(line: string): void;
   /** `jvm_opts` of the component, split on spaces (Java and Tomcat). */
@@ -31,8 +34,6 @@ export interface BuildContext {
   tomcat?: TomcatSettings;
 }
 
-/** Runtime stack types the process runtime can build and run (servicestage.md §6). */
-export const PROCESS_STACK_TYPES = ['Java', 'Tomcat', 'Nodejs', 'Python', 'Go'] as const;
 
 /**
  * Builds the source in `ctx.dir` for a runtime stack type and says how to start it
@@ -63,7 +64,7 @@ export async function buildForStack(type: string, ctx: BuildContext): Promise<La
     case 'Go':
       return buildGo(ctx);
     case 'Docker':
-      throw new BuildError('the process runtime cannot run container images (runtime stack Docker); use a Java, Tomcat, Nodejs, Python or Go stack, or the Kubernetes runtime when it is available');
+      throw new BuildError('runtime stack Docker runs on the container runtime, not the process runtime');
     default:
       throw new BuildError(`runtime stack type '${type}' cannot be built here; supported: ${PROCESS_STACK_TYPES.join(', ')}`);
   }
@@ -74,16 +75,16 @@ async function buildNode(ctx: BuildContext): Promise<LaunchSpec> {
   if (!existsSync(pkgFile)) throw new BuildError('a Nodejs component needs a package.json at the root of its source');
   let pkg: { main?: string; scripts?: Record<string, string> };
   try {
-    pkg = JSON.parse(readFileSync(pkgFile, 'utf8')) as typeof pkg;
+    pkg = JSON.parse(readFileSync(insideDir(ctx.dir, 'package.json'), 'utf8')) as typeof pkg;
   } catch (err) {
     throw new BuildError(`package.json is not valid JSON: ${(err as Error).message}`);
   }
   const locked = existsSync(join(ctx.dir, 'package-lock.json')) || existsSync(join(ctx.dir, 'npm-shrinkwrap.json'));
   ctx.log(locked ? 'npm ci' : 'npm install (no lockfile)');
-  await runLogged('npm', [locked ? 'ci' : 'install', '--no-audit', '--no-fund'], { cwd: ctx.dir, env: ctx.env, logFile: ctx.logFile, signal: ctx.signal });
+  await ctx.run('npm', [locked ? 'ci' : 'install', '--no-audit', '--no-fund']);
   if (pkg.scripts?.build) {
     ctx.log('npm run build');
-    await runLogged('npm', ['run', 'build'], { cwd: ctx.dir, env: ctx.env, logFile: ctx.logFile, signal: ctx.signal });
+    await ctx.run('npm', ['run', 'build']);
   }
   if (pkg.scripts?.start) return { command: 'npm', args: ['start', '--silent'] };
   const main = pkg.main ?? (existsSync(join(ctx.dir, 'server.js')) ? 'server.js' : 'index.js');
@@ -97,7 +98,7 @@ async function buildJava(ctx: BuildContext): Promise<LaunchSpec> {
   if (jars.length === 1) return { command: 'java', args: [...jvm, '-jar', jars[0]!] };
   if (existsSync(join(ctx.dir, 'pom.xml'))) {
     ctx.log('mvn -q -B package -DskipTests');
-    await runLogged('mvn', ['-q', '-B', 'package', '-DskipTests'], { cwd: ctx.dir, env: ctx.env, logFile: ctx.logFile, signal: ctx.signal });
+    await ctx.run('mvn', ['-q', '-B', 'package', '-DskipTests']);
     const target = join(ctx.dir, 'target');
     const built = existsSync(target) ? readdirSync(target).filter((f) => f.endsWith('.jar') && !/-(sources|javadoc|tests)\.jar$/.test(f) && !f.startsWith('original-')) : [];
     if (built.length === 0) throw new BuildError('the Maven build produced no jar in target/');
@@ -114,7 +115,7 @@ async function buildTomcat(ctx: BuildContext): Promise<LaunchSpec> {
   let war: string;
   if (!hasWar && existsSync(join(ctx.dir, 'pom.xml'))) {
     ctx.log('mvn -q -B package -DskipTests');
-    await runLogged('mvn', ['-q', '-B', 'package', '-DskipTests'], { cwd: ctx.dir, env: ctx.env, logFile: ctx.logFile, signal: ctx.signal });
+    await ctx.run('mvn', ['-q', '-B', 'package', '-DskipTests']);
     war = findWar(ctx.dir, true);
   } else if (hasWar) {
     war = findWar(ctx.dir, false);
@@ -130,11 +131,11 @@ async function buildPython(ctx: BuildContext): Promise<LaunchSpec> {
   const entry = ['app.py', 'main.py', 'server.py'].find((f) => existsSync(join(ctx.dir, f)));
   if (!entry) throw new BuildError('a Python component needs app.py, main.py or server.py at the root of its source');
   ctx.log('python3 -m venv .venv');
-  await runLogged('python3', ['-m', 'venv', '.venv'], { cwd: ctx.dir, env: ctx.env, logFile: ctx.logFile, signal: ctx.signal });
+  await ctx.run('python3', ['-m', 'venv', '.venv']);
   const requirements = join(ctx.dir, 'requirements.txt');
-  if (existsSync(requirements) && readFileSync(requirements, 'utf8').split('\n').some((l) => l.trim() && !l.trim().startsWith('#'))) {
+  if (existsSync(requirements) && readFileSync(insideDir(ctx.dir, 'requirements.txt'), 'utf8').split('\n').some((l) => l.trim() && !l.trim().startsWith('#'))) {
     ctx.log('pip install -r requirements.txt');
-    await runLogged(join(ctx.dir, '.venv', 'bin', 'pip'), ['install', '-q', '--disable-pip-version-check', '-r', 'requirements.txt'], { cwd: ctx.dir, env: ctx.env, logFile: ctx.logFile, signal: ctx.signal });
+    await ctx.run(join(ctx.dir, '.venv', 'bin', 'pip'), ['install', '-q', '--disable-pip-version-check', '-r', 'requirements.txt']);
   }
   return { command: join('.venv', 'bin', 'python'), args: ['-u', entry] };
 }
@@ -142,6 +143,6 @@ async function buildPython(ctx: BuildContext): Promise<LaunchSpec> {
 async function buildGo(ctx: BuildContext): Promise<LaunchSpec> {
   if (!existsSync(join(ctx.dir, 'go.mod'))) throw new BuildError('a Go component needs a go.mod at the root of its source');
   ctx.log('go build -o app .');
-  await runLogged('go', ['build', '-o', 'app', '.'], { cwd: ctx.dir, env: ctx.env, logFile: ctx.logFile, signal: ctx.signal });
+  await ctx.run('go', ['build', '-o', 'app', '.']);
   return { command: './app', args: [] };
 }

@@ -2,7 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { copyFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { BuildError, httpGet, redact, runLogged } from './run.js';
+import { BuildError, httpGet, insideDir, redact, runLogged } from './run.js';
 
 /**
  * The Tomcat runtime of the process runtime (runtime stack type `Tomcat`): the Apache Tomcat
@@ -65,12 +65,15 @@ export function isCatalinaHome(dir: string): boolean {
 export async function ensureTomcatHome(settings: TomcatSettings, options: { env: Record<string, string>; logFile: string; signal: AbortSignal; log(line: string): void }): Promise<string> {
   if (settings.home) {
     if (!isCatalinaHome(settings.home)) throw new BuildError(`deploy.tomcatHome ${settings.home} is not a Tomcat installation (bin/bootstrap.jar, bin/tomcat-juli.jar and conf/ are needed)`);
+    if (!worldReadable(settings.home)) throw new BuildError(`deploy.tomcatHome ${settings.home} is not readable by every user (replicas run as unprivileged project users): chmod -R a+rX ${settings.home}`);
     options.log(`Tomcat from ${settings.home}`);
     return settings.home;
   }
   if (!/^[0-9A-Za-z][0-9A-Za-z._-]*$/.test(settings.version)) throw new BuildError(`deploy.tomcatVersion '${settings.version}' is not a version`);
   const target = join(settings.cacheDir, settings.version);
   if (isCatalinaHome(target)) {
+    // A copy unpacked before replicas were confined kept the archive's owner-only modes.
+    if (!worldReadable(target)) await runLogged('chmod', ['-R', 'a+rX', target], { cwd: settings.cacheDir, env: options.env, logFile: options.logFile, signal: options.signal });
     options.log(`Tomcat ${settings.version} (cached)`);
     return target;
   }
@@ -134,6 +137,8 @@ async function download(settings: TomcatSettings, target: string, options: { env
     writeFileSync(join(partial, 'tomcat.tar.gz'), archive);
     await runLogged('tar', ['-xzf', join(partial, 'tomcat.tar.gz'), '-C', join(partial, 'home'), '--strip-components=1', '--no-same-owner'], { cwd: partial, env: options.env, logFile: options.logFile, signal: options.signal });
     if (!isCatalinaHome(join(partial, 'home'))) throw new BuildError(`${redact(url)} is not a Tomcat distribution (no bin/bootstrap.jar after unpacking)`);
+    // The archive's modes are owner-only (0640, 0750); replicas run as project users, read-only.
+    await runLogged('chmod', ['-R', 'a+rX', join(partial, 'home')], { cwd: partial, env: options.env, logFile: options.logFile, signal: options.signal });
     try {
       renameSync(join(partial, 'home'), target);
     } catch (err) {
@@ -171,6 +176,15 @@ async function fetchBytes(url: string, maxBytes: number, signal: AbortSignal): P
   return bytes;
 }
 
+/** Whether a Tomcat installation's jars and conf/ can be read by every user (a replica's). */
+function worldReadable(home: string): boolean {
+  try {
+    return [join(home, 'bin'), join(home, 'bin', 'bootstrap.jar'), join(home, 'conf'), join(home, 'lib')].every((p) => (statSync(p).mode & 0o004) !== 0);
+  } catch {
+    return false;
+  }
+}
+
 /** Removes partial downloads older than STALE_PARTIAL_MS (left by a build killed mid-way). */
 function removeStalePartials(cacheDir: string): void {
   for (const name of readdirSync(cacheDir)) {
@@ -206,19 +220,26 @@ export function findWar(dir: string, built: boolean): string {
  * copied from CATALINA_HOME with a logging.properties (everything on stdout, see
  * LOGGING_PROPERTIES) and a server.xml of OpenStage's own — one HTTP/1.1 connector on
  * `port` at the launch's address, the shutdown port disabled (-1; SIGTERM stops Tomcat through
- * its shutdown hook), no AJP connector, no auto-deploy — and webapps/ROOT.war = the artifact's
- * war (so the application answers at `/`), logs/, temp/ and work/.
+ * its shutdown hook), no AJP connector, no auto-deploy, wars run without unpacking — and
+ * webapps/ROOT.war = the artifact's war (so the application answers at `/`). `base`, conf/
+ * and webapps/ belong to OpenStage (read-only to the replica, so that nothing the replica
+ * leaves there is ever written through); logs/, temp/ and work/ are made by `ownDir`, the
+ * replica's own.
  * @returns the JVM arguments that start Tomcat on that base (after the component's JVM options)
+ * @throws BuildError when the artifact's war is a link leading outside the artifact
  */
-export function prepareCatalinaBase(base: string, artifactDir: string, launch: TomcatLaunch, port: number): string[] {
-  for (const sub of ['conf', 'webapps', 'logs', 'temp', 'work']) mkdirSync(join(base, sub), { recursive: true });
+export function prepareCatalinaBase(base: string, artifactDir: string, launch: TomcatLaunch, port: number, ownDir: (dir: string) => void = (d) => mkdirSync(d, { recursive: true })): string[] {
+  for (const sub of ['conf', 'webapps']) mkdirSync(join(base, sub), { recursive: true, mode: 0o755 });
+  for (const sub of ['logs', 'temp', 'work']) ownDir(join(base, sub));
   const conf = join(base, 'conf');
   if (!existsSync(join(conf, 'web.xml'))) cpSync(join(launch.home, 'conf'), conf, { recursive: true });
+  // Tomcat's HostConfig wants conf/<engine>/<host>; made here since conf/ is not the replica's.
+  mkdirSync(join(conf, 'Catalina', 'localhost'), { recursive: true, mode: 0o755 });
   writeFileSync(join(conf, 'server.xml'), serverXml(port, launch.address));
   writeFileSync(join(conf, 'logging.properties'), LOGGING_PROPERTIES);
   const war = join(base, 'webapps', 'ROOT.war');
   // Copied, not linked: a replica keeps running when its release's artifact is removed.
-  if (!existsSync(war)) copyFileSync(join(artifactDir, launch.war), war);
+  if (!existsSync(war)) copyFileSync(insideDir(artifactDir, launch.war), war);
   const bin = join(launch.home, 'bin');
   return [
     // What catalina.sh adds on JDK 9+ for Tomcat's memory-leak protection.
@@ -267,7 +288,7 @@ function serverXml(port: number, address: string): string {
   <Service name="Catalina">
     <Connector address="${xmlAttr(address)}" port="${port}" protocol="HTTP/1.1" connectionTimeout="20000" />
     <Engine name="Catalina" defaultHost="localhost">
-      <Host name="localhost" appBase="webapps" unpackWARs="true" autoDeploy="false" />
+      <Host name="localhost" appBase="webapps" unpackWARs="false" autoDeploy="false" />
     </Engine>
   </Service>
 </Server>

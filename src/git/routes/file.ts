@@ -11,9 +11,9 @@ const tags = ['git'];
 
 /** File routes (servicestage.md §9): tree at a ref, get, create, modify (sha checked), delete (ref, message, sha in the query). */
 export function fileRoutes(app: FastifyInstance, { git }: GitPluginOptions): void {
-  type F = { namespace: string; repo: string; path: string };
+  type F = { namespace: string; repo: string; '*': string };
   const key = (req: FastifyRequest) => repoKey((req.params as F).namespace, (req.params as F).repo);
-  const path = (req: FastifyRequest) => decodeColons((req.params as F).path);
+  const path = (req: FastifyRequest) => decodeColons((req.params as F)['*']);
   const bytes = (body: FileBody) => {
     if (body.encoding === 'base64' && !/^[A-Za-z0-9+/\s]*={0,2}\s*$/.test(body.content)) throw gitError('InvalidParameter', 'body/content is not base64');
     return fileBytes(body);
@@ -23,23 +23,23 @@ export function fileRoutes(app: FastifyInstance, { git }: GitPluginOptions): voi
     paths: await (await providerOf(git, req)).tree(key(req), (req.query as { ref: string }).ref),
   }));
 
-  app.get('/files/:namespace/:repo/:path', { schema: { operationId: 'ShowFile', summary: 'A file at ref with its blob sha', tags, params: FileParams, querystring: RefQuery, response: { 200: FileWire, ...errors } } }, async (req) =>
+  app.get('/files/:namespace/:repo/*', { schema: { operationId: 'ShowFile', summary: 'A file at ref with its blob sha', tags, params: FileParams, querystring: RefQuery, response: { 200: FileWire, ...errors } } }, async (req) =>
     (await providerOf(git, req)).getFile(key(req), path(req), (req.query as { ref: string }).ref),
   );
 
-  app.post('/files/:namespace/:repo/:path', { schema: { operationId: 'CreateFile', summary: 'Create a file on branch ref', tags, params: FileParams, querystring: RefQuery, body: CreateFileBody, response: { 200: Type.Object({ path: Type.String() }), ...errors } } }, async (req) => {
+  app.post('/files/:namespace/:repo/*', { schema: { operationId: 'CreateFile', summary: 'Create a file on branch ref', tags, params: FileParams, querystring: RefQuery, body: CreateFileBody, response: { 200: Type.Object({ path: Type.String() }), ...errors } } }, async (req) => {
     const body = req.body as FileBody;
     await (await providerOf(git, req)).createFile(key(req), path(req), { ref: (req.query as { ref: string }).ref, message: body.message, content: bytes(body) });
     return { path: path(req) };
   });
 
-  app.put('/files/:namespace/:repo/:path', { schema: { operationId: 'ModifyFile', summary: 'Replace a file whose blob is sha', tags, params: FileParams, querystring: RefQuery, body: UpdateFileBody, response: { 200: Type.Object({ path: Type.String() }), ...errors } } }, async (req) => {
+  app.put('/files/:namespace/:repo/*', { schema: { operationId: 'ModifyFile', summary: 'Replace a file whose blob is sha', tags, params: FileParams, querystring: RefQuery, body: UpdateFileBody, response: { 200: Type.Object({ path: Type.String() }), ...errors } } }, async (req) => {
     const body = req.body as FileBody;
     await (await providerOf(git, req)).updateFile(key(req), path(req), { ref: (req.query as { ref: string }).ref, message: body.message, content: bytes(body), sha: body.sha });
     return { path: path(req) };
   });
 
-  app.delete('/files/:namespace/:repo/:path', { schema: { operationId: 'DeleteFile', summary: 'Delete a file (ref, message and sha in the query)', tags, params: FileParams, querystring: DeleteFileQuery, response: { 204: Type.Null(), ...errors } } }, async (req, reply) => {
+  app.delete('/files/:namespace/:repo/*', { schema: { operationId: 'DeleteFile', summary: 'Delete a file (ref, message and sha in the query)', tags, params: FileParams, querystring: DeleteFileQuery, response: { 204: Type.Null(), ...errors } } }, async (req, reply) => {
     const q = req.query as { ref: string; message: string; sha: string };
     await (await providerOf(git, req)).deleteFile(key(req), path(req), { ref: q.ref, message: q.message, sha: q.sha });
     return reply.code(204).send();

@@ -8,10 +8,10 @@ export function wantsYaml(req: FastifyRequest): boolean {
 }
 
 /**
- * Sends a success body as YAML or JSON per the Accept header; `json` is a pre-serialised
- * JSON text to send instead of serialising `body` (the list hot path).
+ * Sends a success body as YAML or JSON per the Accept header; `json` is pre-serialised JSON
+ * (text, or UTF-8 bytes on the list hot path) to send instead of serialising `body`.
  */
-export function sendKie(req: FastifyRequest, reply: FastifyReply, body: unknown, options: { status?: number; json?: string } = {}): FastifyReply {
+export function sendKie(req: FastifyRequest, reply: FastifyReply, body: unknown, options: { status?: number; json?: string | Buffer } = {}): FastifyReply {
   reply.code(options.status ?? 200);
   if (wantsYaml(req)) return reply.type('text/yaml; charset=UTF-8').send(stringifyYaml(body));
   return reply.type('application/json; charset=UTF-8').send(options.json ?? JSON.stringify(body));

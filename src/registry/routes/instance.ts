@@ -26,6 +26,12 @@ export function instanceRoutes(app: FastifyInstance, { registry }: RegistryPlugi
     return sendJsonText(reply, result.body);
   });
 
+  // OpenStage's addition (the console's "last heartbeat"): not a service-center route.
+  app.get('/microservices/:serviceId/leases', { config: { permission: { resource: 'service', verb: 'get' } }, schema: { operationId: 'ListLeases', params: ServiceParams } }, async (req) => {
+    const { serviceId } = req.params as { serviceId: string };
+    return { leases: registry.listLeases(tenantOf(req), serviceId) };
+  });
+
   app.get('/microservices/:serviceId/instances/:instanceId', { config: { permission: { resource: 'service', verb: 'get' } }, schema: { operationId: 'GetInstance', params: InstanceParams } }, async (req, reply) => {
     const { serviceId, instanceId } = req.params as { serviceId: string; instanceId: string };
     const tenant = tenantOf(req);

@@ -30,7 +30,7 @@ function component(over: Partial<ComponentBody> = {}): Component {
 const binding = (type: string, id: string, parameters: Record<string, string>): ResourceBinding => ({ id, type, name: `${type}-${id}`, alias: '', source: 'managed', parameters });
 
 function input(c: Component, over: Partial<PlanInput> = {}): PlanInput {
-  return { component: c, applicationName: 'shop', environmentName: 'dev', appEnv: [], bindings: [], files: [], serverUrl: 'http://127.0.0.1:30100', region: 'local', ...over };
+  return { component: c, applicationName: 'shop', environmentName: 'dev', appEnv: [], bindings: [], files: [], serverUrl: 'http://127.0.0.1:30100', region: 'local', runtime: 'process', ...over };
 }
 
 describe('buildPlan', () => {
@@ -104,10 +104,55 @@ describe('configMounts', () => {
       ],
     });
     assert.deepEqual(configMounts(c), [
-      { configId: 'f1', path: '/a', storage: 0 },
-      { configId: 'f1', path: '/b', storage: 0 },
-      { configId: 'f2', path: '/c', storage: 2 },
+      { configId: 'f1', path: '/a', storage: 0, secret: false },
+      { configId: 'f1', path: '/b', storage: 0, secret: false },
+      { configId: 'f2', path: '/c', storage: 2, secret: true },
     ]);
+  });
+});
+
+describe('workloadFields (buildPlan)', () => {
+  it('carries labels, resources, hooks, affinity in both wire forms, external accesses, volumes, update strategy and the cluster binding', () => {
+    const bindings: ResourceBinding[] = [
+      { id: 'k1', type: 'cce', name: '', alias: '', source: 'managed', parameters: { kubeconfig: 'x', openstage_url: 'http://10.0.0.5:30100' } },
+      { id: 'k2', type: 'custom_k8s', name: '', alias: '', source: 'managed', parameters: { kubeconfig: 'y' } },
+    ];
+    const c = component({
+      labels: [{ key: 'team', value: 'red' }],
+      limit_cpu: 1,
+      request_memory: 0.5,
+      post_start: { command: ['echo', 'hi'] },
+      pre_stop: { type: 'http', path: '/drain', port: 9000 },
+      affinity: { az: ['zone-0'], component: [{ name: 'cache' }] },
+      anti_affinity: [{ condition: 'preferred', kind: 'pod', weight: 30, match_expressions: [{ key: 'app', operation: 'In', value: 'a,b' }] }],
+      external_accesses: [{ protocol: 'HTTP', address: 'web.example.com', forward_port: 8080 }],
+      storages: [{ type: 'EmptyDir', parameters: { medium: 'Memory' }, mounts: [{ path: '/tmp/x' }] }, { type: 'PersistentVolumeClaim', parameters: { name: 'data' }, mounts: [{ path: '/data', read_only: true }] }],
+      update_strategy: { max_surge: '50%', max_unavailable: 1, progress_deadline_seconds: 90 },
+      refer_resources: [{ id: 'k2', type: 'custom_k8s', parameters: { namespace: 'apps' } }],
+    });
+    const plan = buildPlan(input(c, { bindings }));
+    assert.deepEqual(plan.labels, { team: 'red' });
+    assert.deepEqual(plan.resources, { limitCpuCores: 1, requestMemoryBytes: 536870912 });
+    assert.deepEqual(plan.postStart, { type: 'command', command: ['echo', 'hi'] });
+    assert.deepEqual(plan.preStop, { type: 'http', path: '/drain', port: 9000 });
+    assert.deepEqual(plan.affinity, [
+      { kind: 'node', condition: 'required', weight: 1, matchExpressions: [{ key: 'topology.kubernetes.io/zone', operator: 'In', values: ['zone-0'] }] },
+      { kind: 'pod', condition: 'required', weight: 1, matchExpressions: [{ key: 'app.kubernetes.io/name', operator: 'In', values: ['cache'] }] },
+    ]);
+    assert.deepEqual(plan.antiAffinity, [{ kind: 'pod', condition: 'preferred', weight: 30, matchExpressions: [{ key: 'app', operator: 'In', values: ['a', 'b'] }] }]);
+    assert.deepEqual(plan.externalAccesses, [{ protocol: 'HTTP', address: 'web.example.com', forwardPort: 8080 }]);
+    assert.deepEqual(plan.volumes, [
+      { type: 'EmptyDir', medium: 'Memory', mounts: [{ path: '/tmp/x' }] },
+      { type: 'PersistentVolumeClaim', claimName: 'data', mounts: [{ path: '/data', readOnly: true }] },
+    ]);
+    assert.deepEqual(plan.updateStrategy, { maxSurge: '50%', maxUnavailable: 1, progressDeadlineSeconds: 90 });
+    // refer_resources picks the second cluster and its namespace.
+    assert.deepEqual(plan.cluster, { resourceId: 'k2', type: 'custom_k8s', namespace: 'apps' });
+    // The first cluster names the address pods reach this server at: it becomes the CSE endpoints.
+    const first = buildPlan(input(component(), { bindings }));
+    assert.deepEqual(first.cluster, { resourceId: 'k1', type: 'cce' });
+    assert.equal(first.env.PAAS_CSE_SC_ENDPOINT, 'http://10.0.0.5:30100');
+    assert.equal(buildPlan(input(component())).cluster, undefined);
   });
 });
 

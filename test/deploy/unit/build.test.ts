@@ -11,6 +11,7 @@ import pino from 'pino';
 import { FakeClock } from '../../../src/core/clock.js';
 import { buildForStack, type LaunchSpec } from '../../../src/deploy/build/stacks.js';
 import { BuildError } from '../../../src/deploy/build/run.js';
+import { plainRunner } from '../../helpers/build.js';
 import { ProcessRuntime } from '../../../src/core/process/supervisor.js';
 import { runProbe } from '../../../src/core/process/probe.js';
 import { fetchSource, type SourceSpec } from '../../../src/deploy/source.js';
@@ -38,8 +39,10 @@ async function fetchAndBuild(t: TestContext, source: SourceSpec, stack: string, 
   const dir = join(tempDir(t), 'artifact');
   const messages: string[] = [];
   const logFile = join(dir, '..', 'build.log');
-  const { revision } = await fetchSource(source, dir, { env: baseEnv, logFile, signal, log: (l) => messages.push(l) });
-  const launch = await buildForStack(stack, { dir, env: baseEnv, logFile, signal, log: (l) => messages.push(l) });
+  mkdirSync(dir, { recursive: true });
+  const run = plainRunner(dir, baseEnv, logFile, signal);
+  const { revision } = await fetchSource(source, dir, { env: baseEnv, run, log: (l) => messages.push(l) });
+  const launch = await buildForStack(stack, { dir, env: baseEnv, run, logFile, signal, log: (l) => messages.push(l) });
   return { dir, launch, messages, revision };
 }
 
@@ -168,6 +171,6 @@ describe('source fetch and build per runtime stack', () => {
     await assert.rejects(fetchAndBuild(t, { kind: 'package', url: pathToFileURL(join(dir, 'evil.zip')).toString() }, 'Java'), /unsafe path/);
     await assert.rejects(fetchAndBuild(t, { kind: 'package', url: pathToFileURL(join(dir, 'missing.jar')).toString() }, 'Java'), /cannot read .*ENOENT/);
     writeFileSync(join(dir, 'a.jar'), 'not really a jar');
-    await assert.rejects(fetchAndBuild(t, { kind: 'package', url: pathToFileURL(join(dir, 'a.jar')).toString() }, 'Docker'), /cannot run container images/);
+    await assert.rejects(fetchAndBuild(t, { kind: 'package', url: pathToFileURL(join(dir, 'a.jar')).toString() }, 'Docker'), /runs on the container runtime/);
   });
 });

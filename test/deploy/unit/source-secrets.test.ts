@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
 import { fetchSource } from '../../../src/deploy/source.js';
+import { plainRunner } from '../../helpers/build.js';
 
 function tempDir(t: TestContext): string {
   const dir = mkdtempSync(join(tmpdir(), 'openstage-source-secret-'));
@@ -23,10 +24,11 @@ describe('git credentials of a clone', () => {
     const basic = Buffer.from(`builder:${password}`).toString('base64');
     const lines: string[] = [];
     const logFile = join(dir, 'build.log');
+    const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: dir };
+    mkdirSync(join(dir, 'out'));
     const err = await fetchSource({ kind: 'code', repo_url: join(dir, 'no-such-repo.git'), repo_ref: 'main' }, join(dir, 'out'), {
-      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: dir },
-      logFile,
-      signal: new AbortController().signal,
+      env,
+      run: plainRunner(join(dir, 'out'), env, logFile, new AbortController().signal),
       credentials: { username: 'builder', password },
       log: (l) => lines.push(l),
     }).then(
@@ -57,11 +59,15 @@ describe('user info of a package URL', () => {
     t.after(() => server.close());
     const base = `http://deployer:${password}@127.0.0.1:${(server.address() as AddressInfo).port}`;
     const lines: string[] = [];
-    const options = { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: dir }, logFile: join(dir, 'build.log'), signal: new AbortController().signal, log: (l: string) => lines.push(l) };
-    await fetchSource({ kind: 'package', url: `${base}/app.jar` }, join(dir, 'ok'), options);
+    const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: dir };
+    const options = (out: string) => {
+      mkdirSync(join(dir, out));
+      return { env, run: plainRunner(join(dir, out), env, join(dir, 'build.log'), new AbortController().signal), log: (l: string) => lines.push(l) };
+    };
+    await fetchSource({ kind: 'package', url: `${base}/app.jar` }, join(dir, 'ok'), options('ok'));
     assert.equal(readFileSync(join(dir, 'ok', 'app.jar'), 'utf8'), 'jar bytes');
     assert.equal(seenAuth[0], `Basic ${Buffer.from(`deployer:${password}`).toString('base64')}`);
-    const err = await fetchSource({ kind: 'package', url: `${base}/broken.jar` }, join(dir, 'bad'), options).then(
+    const err = await fetchSource({ kind: 'package', url: `${base}/broken.jar` }, join(dir, 'bad'), options('bad')).then(
       () => assert.fail('a 500 was accepted'),
       (e: Error) => e,
     );

@@ -1,4 +1,4 @@
-/** Row types of the cluster tables (migration 0016), touched only by src/core/cluster-sql.ts. */
+/** Row types of the cluster tables (migration 0019), touched only by src/core/cluster-sql.ts. */
 
 /** The change-log counter: one row (id 1) whose seq is the last number handed out. */
 export interface CoreFeedTable {

@@ -31,6 +31,7 @@ export interface DeployTables {
   deploy_releases: DeployReleasesTable;
   deploy_replicas: DeployReplicasTable;
   deploy_components: DeployComponentsTable;
+  deploy_sandbox_users: DeploySandboxUsersTable;
 }
 
 /** A component version the engine built: its plan (sealed JSON) and artifact. */
@@ -74,4 +75,11 @@ export interface DeployComponentsTable {
   fail_detail: string;
   last_job_id: string;
   updated_at_ms: number;
+}
+
+/** The unprivileged uid of a project's sandboxed builds and replicas. */
+export interface DeploySandboxUsersTable {
+  project: string;
+  uid: number;
+  created_at_ms: number;
 }

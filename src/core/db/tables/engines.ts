@@ -25,6 +25,8 @@ export interface EnginesEnginesTable {
   create_user: string;
   created_at_ms: number | string;
   updated_at_ms: number | string;
+  /** JSON array of `{key, value}` (migration 0016). */
+  tags: string;
 }
 
 export interface EnginesJobsTable {

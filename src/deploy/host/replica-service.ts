@@ -1,0 +1,377 @@
+import { randomUUID } from 'node:crypto';
+import { rmSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import type { Clock } from '../../core/clock.js';
+import type { Db } from '../../core/db/kysely.js';
+import type { Logger } from '../../core/log.js';
+import { runProbe, type ProbeResult, type ProbeSpec } from '../../core/process/probe.js';
+import type { ExitInfo } from '../../core/process/supervisor.js';
+import type { Release, ReleaseLookup } from '../runtime.js';
+import * as deployStore from '../store.js';
+import type { PlanProbe, ReplicaView } from '../types.js';
+import type { DriverState, HostReplicaSpec, ReplicaDriver } from './driver.js';
+
+/** Lines of a replica's log quoted when it fails. */
+const FAIL_LOG_LINES = 20;
+
+interface Live {
+  row: deployStore.ReplicaRow;
+  spec: HostReplicaSpec;
+  ready: boolean;
+  livenessFailures: number;
+  /** The job whose roll-out started it ('' when adopted or started by a scale). */
+  rolloutId: string;
+}
+
+/** Whether `port` can be bound on the loopback address right now. */
+function canBind(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+}
+
+/**
+ * A free loopback port for a replica, from `[first, last]`: a range below the kernel's
+ * ephemeral ports (32768–60999 on Linux), so that an outgoing connection cannot take the
+ * port between this check and the replica's own bind. Ports of live replicas are skipped.
+ * @throws Error when every port of the range is taken
+ */
+async function freePort(first: number, last: number, taken: ReadonlySet<number>): Promise<number> {
+  const size = last - first + 1;
+  const start = Math.floor(Math.random() * size);
+  for (let i = 0; i < size; i++) {
+    const port = first + ((start + i) % size);
+    if (!taken.has(port) && (await canBind(port))) return port;
+  }
+  throw new Error(`no free port in ${first}-${last} for a replica`);
+}
+
+/** A plan probe in the prober's terms (seconds → milliseconds, 1 s default timeout). */
+export function toProbeSpec(p: PlanProbe): ProbeSpec {
+  return { type: p.type, ...(p.host ? { host: p.host } : {}), ...(p.port ? { port: p.port } : {}), ...(p.path ? { path: p.path } : {}), ...(p.scheme ? { scheme: p.scheme } : {}), ...(p.command ? { command: p.command } : {}), timeoutMs: Math.max(1, p.timeout ?? 1) * 1000 };
+}
+
+/** Dependencies of HostReplicas. */
+export interface HostReplicasDeps {
+  db: Db;
+  clock: Clock;
+  log: Logger;
+  /** `<data>/deploy`: replica homes are `<root>/replicas/<instanceId>`. */
+  root: string;
+  driver: ReplicaDriver;
+  /** Which runtime's replica records these are (the release plan's runtime). */
+  kind: 'process' | 'container';
+  /** Renders a config file's `${NAME}` placeholders with the replica's variables. */
+  renderFile: (content: string, variables: Record<string, string>) => string;
+  /** How long a replica without a readiness probe must stay up to count as ready, milliseconds. */
+  settleMs: number;
+  /** Period of liveness and readiness checks of running replicas, milliseconds. */
+  monitorMs: number;
+  /** Replica ports, inclusive. */
+  portRange: [number, number];
+  /** The readiness probe of a release's replicas (the plan's, or the runtime's default). */
+  readinessOf: (release: Release) => PlanProbe | undefined;
+  /** Variables the runtime adds to a replica's environment (before PORT and CAS_INSTANCE_*). */
+  baseEnv: (release: Release) => Record<string, string>;
+  onChange?: (project: string, componentId: string) => void;
+}
+
+/**
+ * The replicas of every component a host runtime runs on this machine: their records,
+ * ports, variables (`PORT`, `CAS_INSTANCE_*`, `CAS_MOUNT_ROOT`), rendered config files,
+ * readiness and liveness — and, through the runtime's ReplicaDriver, their processes or
+ * containers. Each replica has its own directory `<data>/deploy/replicas/<instanceId>`.
+ */
+export class HostReplicas {
+  private readonly live = new Map<string, Live>();
+  private stopMonitor?: () => void;
+  /** Set by `detach`: OpenStage is stopping and the replicas are left to the next start. */
+  private detached = false;
+
+  constructor(private readonly deps: HostReplicasDeps) {}
+
+  /** Called by the driver after every state change of a replica. */
+  changed(state: DriverState): void {
+    const live = this.live.get(state.instanceId);
+    if (!live) return;
+    if (state.state !== 'running') live.ready = false;
+    if (state.state === 'running' && (state.pid !== live.row.pid || state.startTicks !== live.row.startTicks)) {
+      live.row.pid = state.pid;
+      live.row.startTicks = state.startTicks;
+      deployStore.setReplicaProcess(this.deps.db.kysely, state.instanceId, state.pid, state.startTicks).catch((err: unknown) => this.deps.log.error({ err }, 'replica write failed'));
+    }
+    this.deps.onChange?.(live.row.project, live.row.componentId);
+  }
+
+  /** Starts the periodic liveness/readiness monitor. */
+  startMonitor(): void {
+    this.stopMonitor = this.deps.clock.every(this.deps.monitorMs, () => void this.monitor());
+  }
+
+  /**
+   * Re-adopts (or restarts) every replica of this runtime that the store says should run,
+   * after an OpenStage restart.
+   */
+  async adoptAll(releaseOf: ReleaseLookup): Promise<void> {
+    for (const row of await deployStore.listReplicas(this.deps.db.kysely)) {
+      if (row.desired !== 'running') continue;
+      const release = await releaseOf(row.project, row.componentId, row.version);
+      if (!release) {
+        // Another runtime's replica whose release is gone is not ours to judge.
+        if (this.deps.kind === 'process') this.deps.log.warn({ instanceId: row.instanceId }, 'replica release missing; not restarted');
+        continue;
+      }
+      if ((release.plan.runtime ?? 'process') !== this.deps.kind) continue;
+      let spec: HostReplicaSpec;
+      try {
+        spec = await this.specOf(row, release);
+      } catch (err) {
+        this.deps.log.error({ err, instanceId: row.instanceId }, 'replica could not be prepared; not restarted');
+        continue;
+      }
+      const live: Live = { row, spec, ready: false, livenessFailures: 0, rolloutId: '' };
+      this.live.set(row.instanceId, live);
+      try {
+        const state = await this.deps.driver.adopt(spec, { ...(row.pid !== undefined ? { pid: row.pid } : {}), ...(row.startTicks !== undefined ? { startTicks: row.startTicks } : {}) });
+        // A replica found alive was ready before the restart (checked again now when it has
+        // a readiness probe); a new one is checked by the monitor.
+        if (state.adopted) {
+          const probe = this.deps.readinessOf(release);
+          live.ready = probe ? (await this.probe(live, probe)).ok : true;
+        }
+        this.deps.log.info({ instanceId: row.instanceId, adopted: state.adopted, pid: state.pid }, 'replica taken over after restart');
+      } catch (err) {
+        this.deps.log.error({ err, instanceId: row.instanceId }, 'replica could not be restarted');
+      }
+    }
+  }
+
+  /**
+   * Starts a new replica of a release: port, record, files, driver start.
+   * @param rolloutId the job whose roll-out starts it ('' for a scale)
+   * @throws Error when it cannot be started (command or image not found…)
+   */
+  async start(release: Release, rolloutId = ''): Promise<string> {
+    // After a detach nothing would supervise a new replica.
+    if (this.detached) throw new Error('interrupted: the server is stopping');
+    const { plan } = release;
+    const row: deployStore.ReplicaRow = {
+      instanceId: randomUUID().replaceAll('-', '').slice(0, 20),
+      project: plan.project,
+      componentId: plan.componentId,
+      version: plan.version,
+      port: await freePort(this.deps.portRange[0], this.deps.portRange[1], new Set([...this.live.values()].map((l) => l.row.port))),
+      desired: 'running',
+      createdAtMs: this.deps.clock.now(),
+    };
+    await deployStore.insertReplica(this.deps.db.kysely, row);
+    try {
+      const spec = await this.specOf(row, release);
+      this.live.set(row.instanceId, { row, spec, ready: false, livenessFailures: 0, rolloutId });
+      await this.deps.driver.start(spec);
+    } catch (err) {
+      this.live.delete(row.instanceId);
+      await deployStore.deleteReplicas(this.deps.db.kysely, [row.instanceId]);
+      rmSync(this.homeOf(row.instanceId), { recursive: true, force: true });
+      throw err;
+    }
+    return row.instanceId;
+  }
+
+  /**
+   * Waits until a replica is ready: its readiness probe passes, or (without one) it has stayed
+   * up for settleMs. Polls on the clock, 50 ms after the start and then twice as long each
+   * time, up to once a second.
+   * @throws Error with the exit code and the last log lines when the replica ends first,
+   *   or when `timeoutMs` passes; the abort reason when `signal` aborts
+   */
+  async waitReady(instanceId: string, timeoutMs: number, signal: AbortSignal): Promise<void> {
+    const live = this.live.get(instanceId);
+    if (!live) throw new Error(`replica ${instanceId} is not running`);
+    const readinessProbe = this.deps.readinessOf(live.spec.release);
+    const startedAt = this.deps.clock.now();
+    const delayMs = (readinessProbe?.delay ?? 0) * 1000;
+    let attempt = 0;
+    for (;;) {
+      if (signal.aborted) throw signal.reason instanceof Error ? signal.reason : new Error(String(signal.reason));
+      const state = this.deps.driver.status(instanceId);
+      if (!state || state.state !== 'running' || state.restarts > 0) {
+        const exit = state?.lastExit;
+        const how = exit ? (exit.code !== null ? `exit code ${exit.code}` : `signal ${exit.signal}`) : 'no process';
+        const tail = await this.deps.driver.logs(instanceId, FAIL_LOG_LINES);
+        throw new Error(`replica ${instanceId} exited before it was ready (${how})${tail.length ? `; last lines of its log:\n${tail.join('\n')}` : ''}`);
+      }
+      const elapsed = this.deps.clock.now() - startedAt;
+      if (readinessProbe) {
+        if (elapsed >= delayMs && (await this.probe(live, readinessProbe)).ok) return this.markReady(live);
+      } else if (elapsed >= this.deps.settleMs) {
+        return this.markReady(live);
+      }
+      if (elapsed >= timeoutMs) {
+        const tail = await this.deps.driver.logs(instanceId, FAIL_LOG_LINES);
+        throw new Error(`replica ${instanceId} was not ready after ${Math.round(timeoutMs / 1000)} s${tail.length ? `; last lines of its log:\n${tail.join('\n')}` : ''}`);
+      }
+      // 50 ms, 100 ms, … up to 1 s: a fast starter is seen at once, a slow one costs no more polls.
+      await this.sleep(Math.min(Math.min(1000, 50 * 2 ** attempt++), Math.max(1, timeoutMs - elapsed)), signal);
+    }
+  }
+
+  /**
+   * Stops a replica (SIGTERM, then SIGKILL after the grace) and forgets it.
+   * @returns how it ended (`signal` 'SIGKILL' when the grace ran out; undefined when none ran)
+   * @throws after `detach` (OpenStage stopping): the replica is left running and recorded
+   */
+  async stop(instanceId: string): Promise<ExitInfo | undefined> {
+    // After a detach the replica is no longer ours to stop: its record stays for the next
+    // start, which adopts it (and puts an interrupted rollout back in order).
+    if (this.detached) throw new Error('interrupted: the server is stopping');
+    const live = this.live.get(instanceId);
+    if (live) live.ready = false;
+    await deployStore.setReplicaDesired(this.deps.db.kysely, [instanceId], 'stopped');
+    const exit = await this.deps.driver.stop(instanceId);
+    this.live.delete(instanceId);
+    await deployStore.deleteReplicas(this.deps.db.kysely, [instanceId]);
+    rmSync(this.homeOf(instanceId), { recursive: true, force: true });
+    if (live) this.deps.onChange?.(live.row.project, live.row.componentId);
+    return exit;
+  }
+
+  /** The replicas of a component, oldest first. */
+  list(project: string, componentId: string): (ReplicaView & { rolloutId: string })[] {
+    const views: (ReplicaView & { rolloutId: string; createdAtMs: number })[] = [];
+    for (const live of this.live.values()) {
+      if (live.row.project !== project || live.row.componentId !== componentId) continue;
+      const s = this.deps.driver.status(live.row.instanceId);
+      views.push({
+        instanceId: live.row.instanceId,
+        version: live.row.version,
+        port: live.row.port,
+        ...(s?.pid ? { pid: s.pid } : {}),
+        state: s?.state ?? 'stopped',
+        ready: live.ready && s?.state === 'running',
+        restarts: s?.restarts ?? 0,
+        ...(s?.lastExit ? { lastExit: { code: s.lastExit.code, signal: s.lastExit.signal } } : {}),
+        rolloutId: live.rolloutId,
+        createdAtMs: live.row.createdAtMs,
+      });
+    }
+    return views.sort((a, b) => a.createdAtMs - b.createdAtMs || a.instanceId.localeCompare(b.instanceId)).map(({ createdAtMs: _, ...v }) => v);
+  }
+
+  /** The last `lines` lines of a replica's log. */
+  logs(instanceId: string, lines: number): Promise<string[]> {
+    return this.deps.driver.logs(instanceId, lines);
+  }
+
+  /** Lets every replica run on without supervision (OpenStage stopping; the next start adopts them). */
+  detach(): void {
+    this.detached = true;
+    this.stopMonitor?.();
+    this.deps.driver.detachAll();
+    this.live.clear();
+  }
+
+  /** Stops every replica (tests, `deploy.stopOnShutdown`). */
+  async stopAll(): Promise<void> {
+    this.stopMonitor?.();
+    await this.deps.driver.stopAll();
+    this.live.clear();
+  }
+
+  private homeOf(instanceId: string): string {
+    return join(this.deps.root, 'replicas', instanceId);
+  }
+
+  /** The driver's spec of a replica: its variables and rendered files. */
+  private async specOf(row: deployStore.ReplicaRow, release: Release): Promise<HostReplicaSpec> {
+    const { plan } = release;
+    const home = this.homeOf(row.instanceId);
+    await mkdir(home, { recursive: true, mode: 0o700 });
+    const mountRoot = this.deps.driver.mountRoot(home);
+    const env: Record<string, string> = {
+      ...this.deps.baseEnv(release),
+      ...plan.env,
+      PORT: String(row.port),
+      CAS_INSTANCE_ID: row.instanceId,
+      CAS_INSTANCE_NAME: `${plan.componentName}-${row.instanceId.slice(0, 8)}`,
+      CAS_INSTANCE_VERSION: plan.version,
+      ...(mountRoot ? { CAS_MOUNT_ROOT: mountRoot } : {}),
+    };
+    const files = plan.files.map((f) => ({ path: f.path, content: this.deps.renderFile(f.content, env) }));
+    return {
+      instanceId: row.instanceId,
+      project: row.project,
+      componentId: row.componentId,
+      version: row.version,
+      release,
+      port: row.port,
+      env,
+      files,
+      home,
+      logFile: join(home, 'replica.log'),
+      terminationGraceMs: Math.max(0, plan.terminationGraceSeconds) * 1000,
+    };
+  }
+
+  private markReady(live: Live): void {
+    live.ready = true;
+    this.deps.onChange?.(live.row.project, live.row.componentId);
+  }
+
+  /** Runs a probe against a replica: http/tcp from here, command probes inside its confinement. */
+  private probe(live: Live, probe: PlanProbe): Promise<ProbeResult> {
+    const spec = toProbeSpec(probe);
+    if (spec.type === 'command') return this.deps.driver.exec(live.row.instanceId, spec.command ?? [], spec.timeoutMs);
+    return runProbe(spec, { port: live.row.port, cwd: live.spec.home, env: live.spec.env });
+  }
+
+  private async monitor(): Promise<void> {
+    for (const live of [...this.live.values()]) {
+      const state = this.deps.driver.status(live.row.instanceId);
+      if (!state || state.state !== 'running') continue;
+      const { plan } = live.spec.release;
+      if (plan.livenessProbe && this.deps.clock.now() - (state.startedAtMs ?? 0) >= (plan.livenessProbe.delay ?? 0) * 1000) {
+        const result = await this.probe(live, plan.livenessProbe);
+        live.livenessFailures = result.ok ? 0 : live.livenessFailures + 1;
+        if (live.livenessFailures >= 3) {
+          this.deps.log.warn({ instanceId: live.row.instanceId, detail: result.detail }, 'liveness probe failed 3 times; restarting replica');
+          live.livenessFailures = 0;
+          live.ready = false;
+          await this.deps.driver.stop(live.row.instanceId);
+          if (!this.live.has(live.row.instanceId) || this.detached) continue;
+          await this.deps.driver.start(live.spec).catch((err: unknown) => this.deps.log.error({ err }, 'replica restart failed'));
+          continue;
+        }
+      }
+      const readinessProbe = this.deps.readinessOf(live.spec.release);
+      if (readinessProbe) {
+        const ready = (await this.probe(live, readinessProbe)).ok;
+        if (ready !== live.ready) {
+          live.ready = ready;
+          this.deps.onChange?.(live.row.project, live.row.componentId);
+        }
+      } else if (!live.ready && this.deps.clock.now() - (state.startedAtMs ?? 0) >= this.deps.settleMs) {
+        this.markReady(live);
+      }
+    }
+  }
+
+  /** Waits `ms` of clock time, or rejects when `signal` aborts. */
+  private sleep(ms: number, signal: AbortSignal): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const onAbort = (): void => {
+        cancel();
+        reject(signal.reason instanceof Error ? signal.reason : new Error(String(signal.reason)));
+      };
+      const cancel = this.deps.clock.after(ms, () => {
+        signal.removeEventListener('abort', onAbort);
+        resolve();
+      });
+      signal.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+}

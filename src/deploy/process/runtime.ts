@@ -1,0 +1,187 @@
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import type { Clock } from '../../core/clock.js';
+import type { Db } from '../../core/db/kysely.js';
+import type { Logger } from '../../core/log.js';
+import { runLogged, type Runner } from '../build/run.js';
+import { buildForStack } from '../build/stacks.js';
+import type { TomcatSettings } from '../build/tomcat.js';
+import { HostReplicas } from '../host/replica-service.js';
+import { HostRuntime } from '../host/runtime.js';
+import type { Artifact, BuildStep, ProcessArtifact, Release } from '../runtime.js';
+import { fetchSource, PACKAGE_WORKER } from '../source.js';
+import type { ComponentPlan, PlanProbe } from '../types.js';
+import { ProcessDriver } from './driver.js';
+import type { ConfinedSpec, Sandbox } from './sandbox.js';
+
+/** Dependencies of the process runtime, built by DeployService. */
+export interface ProcessRuntimeDeps {
+  db: Db;
+  clock: Clock;
+  log: Logger;
+  sandbox: Sandbox;
+  /** `<data>/deploy`. */
+  root: string;
+  /** Variables every build and replica gets first (PATH, LANG, JAVA_HOME…; HOME is the sandbox's). */
+  hostEnv: Record<string, string>;
+  renderFile: (content: string, variables: Record<string, string>) => string;
+  tomcat: TomcatSettings;
+  /** Host paths `file://` sources may name, visible read-only to fetches and builds. */
+  sourceRoots: string[];
+  /** Memory limit of one build or fetch, bytes (0 = none). */
+  buildMemoryBytes: number;
+  /** Largest package download and unpacked package, bytes. */
+  maxPackageBytes: number;
+  maxUnpackedBytes: number;
+  settleMs: number;
+  monitorMs: number;
+  portRange: [number, number];
+  readyTimeoutMs: number;
+  onChange?: (project: string, componentId: string) => void;
+}
+
+/** OpenStage's own files a package fetch needs inside the sandbox (the worker and fflate). */
+const PACKAGE_ROOT = dirname(dirname(dirname(dirname(dirname(PACKAGE_WORKER)))));
+
+/**
+ * The process runtime (DESIGN.md "Deployments"): Java, Tomcat, Nodejs, Python and Go
+ * components built and run as confined processes on this host (src/deploy/process/sandbox.ts).
+ * A build runs as the project's user in a sandbox that sees its workspace (writable), its
+ * project's build caches (`<data>/deploy/home/<project>`: HOME, with Maven's ~/.m2, npm's,
+ * pip's and Go's caches; writable), the `deploy.sourceRoots` (read-only) and a private /tmp,
+ * in a control group limited to `deploy.buildMemoryMiB`, killed with OpenStage. The
+ * workspace, built in place, is the artifact: replicas run there, read-only.
+ */
+export class ProcessRuntime extends HostRuntime {
+  readonly kind = 'process' as const;
+  readonly replicaSet: HostReplicas;
+
+  constructor(private readonly deps: ProcessRuntimeDeps) {
+    super(deps.readyTimeoutMs);
+    let replicaSet: HostReplicas | undefined;
+    const driver = new ProcessDriver({ clock: deps.clock, log: deps.log, sandbox: deps.sandbox, onChange: (state) => replicaSet?.changed(state) });
+    replicaSet = new HostReplicas({
+      db: deps.db,
+      clock: deps.clock,
+      log: deps.log,
+      root: deps.root,
+      driver,
+      kind: 'process',
+      renderFile: deps.renderFile,
+      settleMs: deps.settleMs,
+      monitorMs: deps.monitorMs,
+      portRange: deps.portRange,
+      readinessOf,
+      // npm (`npm start`) would look for its own updates from each replica's fresh HOME.
+      baseEnv: () => ({ ...deps.hostEnv, npm_config_update_notifier: 'false', npm_config_fund: 'false' }),
+      ...(deps.onChange ? { onChange: deps.onChange } : {}),
+    });
+    this.replicaSet = replicaSet;
+  }
+
+  async fetch(plan: ComponentPlan, step: BuildStep): Promise<{ revision: string }> {
+    const run = await this.runner(plan, step);
+    return fetchSource(plan.source, step.workspace, { env: this.deps.hostEnv, run, log: step.ctx.log, maxPackageBytes: this.deps.maxPackageBytes, maxUnpackedBytes: this.deps.maxUnpackedBytes, ...(plan.credentials ? { credentials: plan.credentials } : {}) });
+  }
+
+  async build(plan: ComponentPlan, step: BuildStep): Promise<Artifact> {
+    const run = await this.runner(plan, step);
+    const launch = await buildForStack(plan.stackType, { dir: step.workspace, run, env: this.deps.hostEnv, logFile: step.buildLog, signal: step.ctx.signal, log: step.ctx.log, ...(plan.jvmOpts ? { jvmOpts: plan.jvmOpts } : {}), tomcat: this.deps.tomcat });
+    step.ctx.log(`start command: ${[launch.command, ...launch.args].join(' ')}`);
+    return { runtime: 'process', dir: step.workspace, launch };
+  }
+
+  async hasArtifact(artifact: Artifact): Promise<boolean> {
+    return artifact.runtime === 'process' && existsSync(artifact.dir);
+  }
+
+  async removeArtifacts(_project: string, _componentId: string, artifacts: Artifact[]): Promise<void> {
+    for (const a of artifacts) if (a.runtime === 'process') rmSync(a.dir, { recursive: true, force: true });
+  }
+
+  /**
+   * The confined runner of one build step: the project's user, the workspace and the
+   * project's caches writable, a private /tmp, the build's control group.
+   */
+  private async runner(plan: ComponentPlan, step: BuildStep): Promise<Runner> {
+    const { sandbox } = this.deps;
+    const user = await sandbox.userOf(plan.project);
+    const scratch = join(this.deps.root, 'tmp', step.ctx.jobId);
+    const home = sandbox.ownedDir(join(this.deps.root, 'home', plan.project), user);
+    const tmp = sandbox.ownedDir(join(scratch, 'tmp'), user);
+    sandbox.ownedDir(step.workspace, user);
+    // git's global config, OpenStage's (read-only inside): a local repository belongs to
+    // another user than the sandbox's, which git refuses unless safe.directory says so; and
+    // nothing a build leaves in its HOME may configure the next fetch.
+    mkdirSync(scratch, { recursive: true, mode: 0o700 });
+    const gitConfig = join(scratch, 'gitconfig');
+    writeFileSync(gitConfig, '[safe]\n\tdirectory = *\n', { mode: 0o644 });
+    const spec: ConfinedSpec = {
+      user,
+      hostname: `build-${plan.componentName}`,
+      cwd: step.workspace,
+      writable: [step.workspace, home],
+      readOnly: [gitConfig, ...this.deps.sourceRoots, join(PACKAGE_ROOT, 'dist'), join(PACKAGE_ROOT, 'node_modules'), join(PACKAGE_ROOT, 'package.json')],
+      tmp,
+      home,
+      etcDir: join(scratch, 'etc'),
+      dieWithParent: true,
+      cgroup: { name: `build-${step.ctx.jobId}`, limits: this.deps.buildMemoryBytes ? { memoryBytes: this.deps.buildMemoryBytes } : {} },
+    };
+    // Per-project caches, in the project's HOME: Maven's ~/.m2 (user.home comes from the
+    // sandbox's /etc/passwd), npm's, pip's and Go's.
+    const cacheEnv: Record<string, string> = {
+      GOPATH: join(home, 'go'),
+      GOCACHE: join(home, '.cache', 'go-build'),
+      GOMODCACHE: join(home, 'go', 'pkg', 'mod'),
+      GOTOOLCHAIN: 'local',
+      GOFLAGS: '-buildvcs=false',
+      npm_config_cache: join(home, '.npm'),
+      npm_config_update_notifier: 'false',
+      PIP_CACHE_DIR: join(home, '.cache', 'pip'),
+      GIT_CONFIG_GLOBAL: gitConfig,
+      GIT_CONFIG_NOSYSTEM: '1',
+    };
+    return async (command, args, options = {}) => {
+      try {
+        return await runLogged(command, args, {
+          cwd: options.cwd ?? step.workspace,
+          env: { ...this.deps.hostEnv, ...cacheEnv, ...(options.env ?? {}) },
+          logFile: step.buildLog,
+          signal: step.ctx.signal,
+          ...(options.captureStdout ? { captureStdout: true } : {}),
+          wrap: (c, a, env, cwd) => sandbox.wrap({ ...spec, cwd }, c, a, env),
+        });
+      } finally {
+        sandbox.release(spec.cgroup!.name);
+      }
+    };
+  }
+}
+
+/**
+ * The readiness probe of a release's replicas: the component's, else — for a war run by
+ * OpenStage's Tomcat start command — a TCP connect to the replica's port (Tomcat opens its
+ * connector only after deploying the war, and a JVM takes longer than `deploy.settleSeconds`
+ * to get there on a busy host), else none (ready after the settle time).
+ */
+function readinessOf(release: Release): PlanProbe | undefined {
+  const { plan, artifact } = release;
+  if (plan.readinessProbe) return plan.readinessProbe;
+  const launch = artifact.runtime === 'process' ? artifact.launch : undefined;
+  if (launch?.tomcat && !plan.command?.command?.length) {
+    const { address } = launch.tomcat;
+    return { type: 'tcp', ...(address && address !== '0.0.0.0' && address !== '::' ? { host: address } : {}) };
+  }
+  return undefined;
+}
+
+/** Old releases stored `{command, args, tomcat?, dir}`: read as a process artifact. */
+export function processArtifactOf(stored: Record<string, unknown>): ProcessArtifact | undefined {
+  if (stored.runtime === 'process') return stored as unknown as ProcessArtifact;
+  if (stored.runtime === undefined && typeof stored.command === 'string' && typeof stored.dir === 'string') {
+    const { dir, command, args, tomcat } = stored as { dir: string; command: string; args: string[]; tomcat?: ProcessArtifact['launch']['tomcat'] };
+    return { runtime: 'process', dir, launch: { command, args, ...(tomcat ? { tomcat } : {}) } };
+  }
+  return undefined;
+}
