@@ -6,8 +6,8 @@
 // A throw-away PostgreSQL cluster is started (scripts/pg-temp.mjs), so its CPU is this
 // benchmark's alone. For N = 1 and N = 3 servers (`node dist/src/cli.js serve`, one database,
 // one master key): preload SERVICES × PER_SERVICE registry instances and KVS Kie kvs, then
-// for each operation run autocannon against every server at once (CONNECTIONS split over
-// them, in this process) for BENCH_SECONDS: heartbeat, find(1), register, Kie list. Reported
+// for each operation run wrk against every server at once (one wrk process per server,
+// CONNECTIONS split over them) for BENCH_SECONDS: heartbeat, find(1), register, Kie list. Reported
 // per operation: requests/s, server CPU µs/request (all servers' user+system CPU over the
 // requests answered) and PostgreSQL CPU µs/request (all its processes). Then, with N = 3,
 // the cross-server wake-up: WAITERS Kie long polls held on servers 2 and 3, each woken by a
@@ -24,10 +24,9 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
-import autocannon from 'autocannon';
 import pg from 'pg';
 import { startTempPostgres } from '../../scripts/pg-temp.mjs';
-import { Children, CONNECTIONS, SECONDS, WARMUP_SECONDS, cli, cpuSecondsOf, env, exitAfter, freePort, log, root, writeResults } from '../lib.mjs';
+import { Children, CONNECTIONS, SECONDS, WARMUP_SECONDS, cli, cpuSecondsOf, env, exitAfter, freePort, log, root, wrk, writeResults } from '../lib.mjs';
 
 const SERVICES = env('BENCH_SERVICES', 1000);
 const PER_SERVICE = env('BENCH_INSTANCES_PER_SERVICE', 10);
@@ -115,29 +114,23 @@ async function startServers(count, db, dirs) {
   return servers;
 }
 
-/** Runs autocannon against every server at once (connections split); sums what they answered. */
-async function spread(servers, seconds, requestsOf) {
+/** Runs wrk against every server at once (one process each, connections split); sums what they answered. */
+async function spread(servers, seconds, workloadOf) {
   const per = Math.max(1, Math.floor(CONNECTIONS / servers.length));
-  const runs = await Promise.all(
-    servers.map(
-      (s, i) =>
-        new Promise((resolve, reject) =>
-          autocannon({ url: `http://127.0.0.1:${s.port}`, connections: per, pipelining: 1, duration: seconds, timeout: 10, requests: requestsOf(i) }, (err, r) => (err ? reject(err) : resolve(r))),
-        ),
-    ),
-  );
+  const runs = await Promise.all(servers.map((s, i) => wrk(s.port, { ...workloadOf(i), seconds, connections: per })));
   return {
-    total: runs.reduce((n, r) => n + r.requests.total, 0),
-    ok: runs.reduce((n, r) => n + r['2xx'], 0),
+    total: runs.reduce((n, r) => n + r.totalRequests, 0),
+    ok: runs.reduce((n, r) => n + r.ok, 0),
     non2xx: runs.reduce((n, r) => n + r.non2xx, 0),
     errors: runs.reduce((n, r) => n + r.errors, 0),
-    duration: runs[0].duration,
-    p99: Math.max(...runs.map((r) => r.latency.p99)),
+    duration: Math.max(...runs.map((r) => r.durationS)),
+    p99: Math.max(...runs.map((r) => r.latencyMs.p99)),
   };
 }
 
 async function measure(servers, postmaster, requestsOf) {
   if (WARMUP_SECONDS > 0) await spread(servers, WARMUP_SECONDS, requestsOf);
+  await new Promise((r) => setTimeout(r, 500));
   const cpu0 = servers.reduce((n, s) => n + cpuSecondsOf(s.child.pid), 0);
   const pg0 = pgCpuSeconds(postmaster);
   const r = await spread(servers, SECONDS, requestsOf);
@@ -182,27 +175,20 @@ async function runOps(count, adminUrl, postmaster, dirs) {
   const data = await preload(servers[0].port);
   await new Promise((r) => setTimeout(r, 2000));
   const rows = {};
-  const regBody = JSON.stringify({ instance: { hostName: 'new', endpoints: ['rest://10.9.9.9:1'], healthCheck: { mode: 'push', interval: 30, times: 19 } } });
+  // Each server's wrk starts at another place of the lists; register bodies carry a unique endpoint.
+  const rotate = (list, i) => [...list.slice((i * list.length) / 3), ...list.slice(0, (i * list.length) / 3)];
+  let seed = 0;
   const ops = {
-    heartbeat: (i) => {
-      let n = i;
-      return [{ method: 'PUT', setupRequest: (req) => {
-        const [s, inst] = data.pairs[(n += 7) % data.pairs.length];
-        return { ...req, path: `${REG}/microservices/${s}/instances/${inst}/heartbeat` };
-      } }];
-    },
-    find1: (i) => {
-      let n = i;
-      return [{ method: 'GET', setupRequest: (req) => ({ ...req, path: `${REG}/instances?appId=bench&serviceName=${data.find1[n++ % data.find1.length]}` }) }];
-    },
-    register: (i) => {
-      let n = i;
-      return [{ method: 'POST', headers: { 'content-type': 'application/json' }, body: regBody, setupRequest: (req) => ({ ...req, path: `${REG}/microservices/${data.serviceIds[(n += 3) % data.serviceIds.length]}/instances` }) }];
-    },
-    kielist: (i) => {
-      let n = i;
-      return [{ method: 'GET', setupRequest: (req) => ({ ...req, path: `${KIE}/kv?label=app:bench&label=service:s${n++ % 100}` }) }];
-    },
+    heartbeat: (i) => ({ method: 'PUT', paths: rotate(data.pairs.map(([s, inst]) => `${REG}/microservices/${s}/instances/${inst}/heartbeat`), i) }),
+    find1: (i) => ({ paths: rotate(data.find1.map((name) => `${REG}/instances?appId=bench&serviceName=${name}`), i) }),
+    register: (i) => ({
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ instance: { hostName: 'new', endpoints: ['rest://10.9.%n.1:1'], healthCheck: { mode: 'push', interval: 30, times: 19 } } }),
+      bodySeed: (seed += 10_000_000) + i * 1_000_000,
+      paths: rotate(data.serviceIds.map((id) => `${REG}/microservices/${id}/instances`), i),
+    }),
+    kielist: (i) => ({ paths: rotate(Array.from({ length: 100 }, (_, n) => `${KIE}/kv?label=app:bench&label=service:s${n}`), i) }),
   };
   for (const [key, requestsOf] of Object.entries(ops)) {
     if (!ONLY.has(key)) continue;
@@ -299,7 +285,7 @@ function report(r) {
     '# Cluster benchmark',
     '',
     `${r.startedAt} · node ${r.node} · ${r.cpus} · ${f(r.memGB, 1)} GB · load average at start ${r.loadAvg.map((x) => x.toFixed(2)).join(' ')}`,
-    `\`node bench/cluster/run.mjs\` · a private PostgreSQL (fsync off) · ${f(SERVICES)} services, ${f(SERVICES * PER_SERVICE)} instances, ${f(KVS)} kvs · autocannon ${CONNECTIONS} connections split over the servers, ${SECONDS} s per run after ${WARMUP_SECONDS} s warm-up, in the driver process (everything shares the cores)`,
+    `\`node bench/cluster/run.mjs\` · a private PostgreSQL (fsync off) · ${f(SERVICES)} services, ${f(SERVICES * PER_SERVICE)} instances, ${f(KVS)} kvs · wrk, ${CONNECTIONS} connections split over the servers (one wrk process each), ${SECONDS} s per run after ${WARMUP_SECONDS} s warm-up (everything shares the 2 cores)`,
     '',
     '| operation | servers | req/s | p99 ms | server CPU µs/req (all servers) | PostgreSQL CPU µs/req | non-2xx / errors |',
     '|---|---:|---:|---:|---:|---:|---:|',

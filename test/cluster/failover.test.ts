@@ -15,7 +15,7 @@ import { CLUSTERED, CLUSTER_MASTER_KEY, eventually } from '../helpers/cluster.js
 import { nodeBody, nodeHelloRepo } from '../helpers/component.js';
 import { KieClient, type Kv } from '../helpers/kie-client.js';
 import { RegistryClient, call, uniq } from '../helpers/registry-client.js';
-import { freshDatabase, HOST_ENV } from '../helpers/server.js';
+import { FIXTURE_ROOT, freshDatabase, HOST_ENV } from '../helpers/server.js';
 
 const skip = !CLUSTERED && 'cluster tests run on PostgreSQL';
 const CLI = new URL('../../src/cli.js', import.meta.url).pathname;
@@ -49,6 +49,8 @@ async function fixture(t: TestContext): Promise<{ db: string; start: () => Promi
         OPENSTAGE_CLUSTER_SERVER_LEASE_SECONDS: '3',
         OPENSTAGE_CLUSTER_REPLICATION_WAIT_MS: '3000',
         OPENSTAGE_DEPLOY_SETTLE_SECONDS: '1',
+        // Builds are confined: they may read the test's git fixtures only there.
+        OPENSTAGE_DEPLOY_SOURCE_ROOTS: FIXTURE_ROOT,
         OPENSTAGE_DEPLOY_MONITOR_SECONDS: '1',
       },
     });
