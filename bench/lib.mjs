@@ -111,6 +111,16 @@ export function rssOf(pid) {
   return { rssMB: kb('VmRSS') / 1024, hwmMB: kb('VmHWM') / 1024 };
 }
 
+/** After `seconds`, kills every child of `children` and exits with 2 (a hung run never lingers). */
+export function exitAfter(seconds, children) {
+  const timer = setTimeout(() => {
+    log(`timeout after ${seconds} s`);
+    children.killAll();
+    process.exit(2);
+  }, seconds * 1000);
+  timer.unref();
+}
+
 /**
  * Drives load from a separate process with wrk (Debian's /usr/bin/wrk; BENCH_WRK overrides
  * the path), so the load generator never competes inside the server's or the driver's event

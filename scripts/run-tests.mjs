@@ -13,7 +13,12 @@
 // cluster (scripts/k8s-test-cluster.sh), brought up after the PostgreSQL run and taken down after;
 // the Python SDK's cluster test (compat/python/test_servicestage_cluster.py, skipped in the compat
 // phase) runs against the same cluster before it goes down.
-// OPENSTAGE_TEST_ONLY=sqlite|postgres|kubernetes|console|e2e|compat|openapi runs one part. Every phase's output
+// The cluster phase follows the PostgreSQL run: test/cluster/ (several servers on one
+// database: in-process, behind nginx, and three processes with a kill -9 of the leader), one
+// file at a time, then the main flows of the registry, Kie, IAM, Git and ServiceStage suites
+// again with every test server replaced by three behind a round-robin balancer
+// (OPENSTAGE_TEST_CLUSTER=3).
+// OPENSTAGE_TEST_ONLY=sqlite|postgres|cluster|kubernetes|console|e2e|compat|openapi runs one part. Every phase's output
 // streams as it comes (node tests with the spec reporter, counted from a TAP copy).
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
@@ -101,6 +106,7 @@ const plainCounts = (out) => {
 const isE2e = (f) => f.includes('/test/e2e/');
 const isConsole = (f) => f.includes('/test/console/');
 const isKubernetes = (f) => f.includes('/test/deploy/kubernetes/') && !f.includes('/unit/');
+const isCluster = (f) => f.includes('/test/cluster/');
 /** node --test with the spec reporter on stdout (streamed) and a TAP copy in a file (counted). */
 const nodeTest = async (label, files, concurrency, env) => {
   const tap = join(tapDir, `${label}.tap`);
@@ -109,10 +115,32 @@ const nodeTest = async (label, files, concurrency, env) => {
 };
 // Unit tests (test/**/unit/) touch no database: they run once, with the SQLite run.
 const runNode = async (db, extraEnv) => {
-  const files = selected.filter((f) => !isE2e(f) && !isConsole(f) && !isKubernetes(f) && (db === 'sqlite' || !f.includes('/unit/')));
+  const files = selected.filter((f) => !isE2e(f) && !isConsole(f) && !isKubernetes(f) && !isCluster(f) && (db === 'sqlite' || !f.includes('/unit/')));
   if (files.length === 0) return;
   console.log(`\n=== node tests on ${db} (${files.length} files) ===`);
   await nodeTest(db, files, 2, { ...process.env, OPENSTAGE_TEST_DB: db, ...extraEnv });
+};
+// The main flows, run again on three servers behind a round-robin balancer: every request of a
+// test may reach another server than the one before.
+const CLUSTER_FLOWS = [
+  'registry/microservice', 'registry/instance', 'registry/discovery', 'registry/dependency', 'registry/schema', 'registry/tag', 'registry/watch',
+  'kie/kv', 'kie/list', 'kie/history', 'kie/file',
+  'iam/token', 'iam/aksk',
+  'git/authorization', 'git/local-repo', 'git/smart-http', 'git/file',
+  'cas/environment.test', 'cas/application.test', 'cas/config.test', 'cas/config-group', 'cas/runtime-stack',
+];
+/** Several servers on one PostgreSQL database: test/cluster/ alone, then the main flows on three servers. */
+const runCluster = async (extraEnv) => {
+  const own = selected.filter(isCluster);
+  if (own.length > 0) {
+    console.log(`\n=== cluster tests on postgres (${own.length} files, one at a time) ===`);
+    await nodeTest('cluster', own, 1, { ...process.env, OPENSTAGE_TEST_DB: 'postgres', ...extraEnv });
+  }
+  const flows = selected.filter((f) => CLUSTER_FLOWS.some((name) => f.includes(`/test/${name}`)));
+  if (flows.length > 0) {
+    console.log(`\n=== main flows on three servers behind a balancer, postgres (${flows.length} files) ===`);
+    await nodeTest('cluster-flows', flows, 2, { ...process.env, OPENSTAGE_TEST_DB: 'postgres', OPENSTAGE_TEST_CLUSTER: '3', ...extraEnv });
+  }
 };
 /** The Kubernetes tests on both databases against one test cluster, stopped afterwards. */
 const runKubernetes = async (extraEnv) => {
@@ -152,7 +180,7 @@ const runAlone = async (label, what, pick, extraEnv) => {
 
 // PostgreSQL is started before the SQLite run: both runs get its admin URL, since tests on
 // either database use it as the server of created (IaC) rds resources.
-if (!only || only === 'sqlite' || only === 'postgres' || only === 'kubernetes' || only === 'console' || only === 'e2e') {
+if (!only || only === 'sqlite' || only === 'postgres' || only === 'cluster' || only === 'kubernetes' || only === 'console' || only === 'e2e') {
   let url = process.env.OPENSTAGE_TEST_PG_URL;
   let temp;
   if (!url) {
@@ -166,6 +194,7 @@ if (!only || only === 'sqlite' || only === 'postgres' || only === 'kubernetes' |
   try {
     if (!only || only === 'sqlite') await runNode('sqlite', { OPENSTAGE_TEST_PG_URL: url });
     if (!only || only === 'postgres') await runNode('postgres', { OPENSTAGE_TEST_PG_URL: url });
+    if (!only || only === 'cluster') await runCluster({ OPENSTAGE_TEST_PG_URL: url });
     if (!only || only === 'kubernetes') await runKubernetes({ OPENSTAGE_TEST_PG_URL: url });
     if (!only || only === 'console') await runAlone('console', 'browser tests of the console', isConsole, { OPENSTAGE_TEST_PG_URL: url });
     if (!only || only === 'e2e') await runAlone('e2e', 'end-to-end tests', isE2e, { OPENSTAGE_TEST_PG_URL: url });

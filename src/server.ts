@@ -5,9 +5,13 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, t
 import { Bus } from './core/bus.js';
 import { systemClock, type Clock } from './core/clock.js';
 import type { Config } from './core/config.js';
-import { openDatabase, type Db } from './core/db/kysely.js';
+import { LocalCluster, PgCluster, type Cluster, type ClusterView } from './core/cluster.js';
+import * as clusterSql from './core/cluster-sql.js';
+import { openDatabase, withSessionLock, type Db, type Executor } from './core/db/kysely.js';
+import { LocalFeed, PgFeed, type ChangeFeed } from './core/feed.js';
 import { loggerOptions, prettyLogger } from './core/log.js';
-import { SecretBox } from './core/secrets.js';
+import { Ownership, type OwnershipEvents } from './core/ownership.js';
+import { checkMasterKey, SecretBox } from './core/secrets.js';
 import { casPlugin, type CasServices } from './cas/index.js';
 import { consolePlugin } from './console/index.js';
 import { casError } from './cas/errors.js';
@@ -24,6 +28,7 @@ import { deployPlugin } from './deploy/index.js';
 import { enginesPlugin } from './engines/index.js';
 import { engineError } from './engines/errors.js';
 import { EngineService } from './engines/service.js';
+import type { EngineEvents } from './engines/types.js';
 import { JobService } from './deploy/job-service.js';
 import type { EndedReplica } from './deploy/runtime.js';
 import { DeployService } from './deploy/service.js';
@@ -46,11 +51,13 @@ import { capConnections, serverOptions } from './core/http-server.js';
 import { httpError, rawErrorResponse, sendErrorAs, type WireFormat } from './core/wire/http.js';
 import type { TLSSocket } from 'node:tls';
 import { IamService, type BootstrapReport } from './iam/service.js';
+import type { IamEvents } from './iam/types.js';
 import { kiePlugin } from './kie/index.js';
 import { KieService } from './kie/service.js';
 import type { KieEvents } from './kie/types.js';
 import { rbacPlugin } from './rbac/index.js';
 import { RbacService } from './rbac/service.js';
+import type { RbacEvents } from './rbac/types.js';
 import { registryPlugin } from './registry/index.js';
 import { RegistryService } from './registry/service.js';
 import type { RegistryEvents } from './registry/types.js';
@@ -92,6 +99,14 @@ export interface OpenStage {
   metrics: Metrics;
   /** Stable routes to components (host names on this port, TCP ports). */
   routes: RouteService;
+  /** The servers sharing the database (one on SQLite), the leader, this server's id. */
+  cluster: Cluster;
+  /** Who acts on jobs and exclusive engines (several servers on PostgreSQL). */
+  ownership: Ownership;
+  /** The change feed every in-memory view follows. */
+  feed: ChangeFeed<AllEvents>;
+  /** The cluster view (`GET /cluster`). */
+  clusterView(): Promise<ClusterView>;
   /**
    * Listens on `host:port` (0 = a free port), then registers the server's own SERVICECENTER
    * instance with its `rest://` endpoint. @returns the base URL, e.g. `http://127.0.0.1:30100`
@@ -101,6 +116,12 @@ export interface OpenStage {
   /** Closes the HTTP server (in-flight requests finish), then the services and the database. */
   close(): Promise<void>;
 }
+
+/** Every event of the Bus (feed changes and local events). */
+type AllEvents = RegistryEvents & KieEvents & IamEvents & RbacEvents & CasEvents & DeployEvents & GitEvents & EngineEvents & OwnershipEvents;
+
+/** Advisory lock key under which servers sharing a PostgreSQL database bootstrap one at a time. */
+const BOOTSTRAP_LOCK = 7_316_003;
 
 /**
  * Answers a request that no area routes, in the error format of the API its path belongs to
@@ -123,13 +144,22 @@ const API_NOT_FOUND = (detail: string): OpenStageError => new OpenStageError('AP
 /**
  * Composition root (STYLE.md §1): opens the database, builds services and registers every
  * area on one Fastify app. Never listens; the caller does (cli.ts, tests).
+ * On PostgreSQL the server joins the others sharing the database: its views are loaded from
+ * one snapshot and follow the change feed, first-start bootstraps run one server at a time,
+ * and its master key must open the stored secrets.
  * @param options.clock injectable clock (tests pass a FakeClock)
  * @param options.prettyLogs log with pino-pretty (a terminal) instead of JSON lines
  * @param options.hostEnv variables of the host every build and replica gets first (PATH,
  *   HOME, …), picked from process.env by the caller (cli.ts); default none
- * @throws when the database cannot be opened or migrated
+ * @param options.onFatal called when this server can no longer follow the others (it fell
+ *   behind the retained change log); cli.ts exits, default: logged
+ * @throws when the database cannot be opened or migrated; ConfigError when the master key
+ *   cannot open the stored secrets
  */
-export async function buildServer(config: Readonly<Config>, options: { clock?: Clock; hostEnv?: Record<string, string>; prettyLogs?: boolean } = {}): Promise<OpenStage> {
+export async function buildServer(
+  config: Readonly<Config>,
+  options: { clock?: Clock; hostEnv?: Record<string, string>; prettyLogs?: boolean; onFatal?: (err: Error) => void } = {},
+): Promise<OpenStage> {
   const clock = options.clock ?? systemClock;
   const requestLogging = config.logLevel === 'debug' || config.logLevel === 'trace';
   // Requests for a route's host name go to the component before Fastify routes anything (src/routes).
@@ -178,27 +208,93 @@ export async function buildServer(config: Readonly<Config>, options: { clock?: C
   const { lag: loopLag, connections } = guardHttp(app, config);
   ensureDataDir(config.dataDir);
   const db = await openDatabase(config.db, config.dataDir, log);
-  const bus = new Bus<RegistryEvents & KieEvents & CasEvents & DeployEvents & GitEvents>((err, event) => log.error({ err, event }, 'event listener failed'));
-  const secrets = SecretBox.open(config.secrets.masterKey, config.dataDir);
-  const rbac = config.rbac.enabled ? new RbacService({ db, clock, log, config, secrets }) : undefined;
+  const bus = new Bus<AllEvents>((err, event) => log.error({ err, event }, 'event listener failed'));
+  const clustered = db.dialect === 'postgres';
+  let cluster: Cluster;
   try {
-    await rbac?.start();
+    // Server liveness is real time, whatever clock the areas run on (tests move theirs).
+    cluster = clustered ? new PgCluster(db, systemClock, log, config.cluster, config.dataDir) : new LocalCluster(systemClock);
   } catch (err) {
     await db.close();
     throw err;
   }
-  const iam = new IamService({ db, clock, log, config, secrets });
-  const bootstrap = await iam.start();
-  const registry = new RegistryService({ db, bus, clock, log, config });
+  const pgFeed = clustered
+    ? new PgFeed(bus, {
+        kysely: db.kysely,
+        url: db.url,
+        log,
+        clock,
+        serverId: () => cluster.serverId(),
+        replicationWaitMs: config.cluster.replicationWaitMs,
+        onFatal: options.onFatal ?? ((err) => log.error({ err }, 'this server can no longer follow the change log')),
+      })
+    : undefined;
+  const feed: ChangeFeed<AllEvents> = pgFeed ?? new LocalFeed(db.kysely, bus);
+  /** Runs a first-start bootstrap alone (PostgreSQL: one server at a time, after catching up). */
+  const bootstrapAlone = <T>(fn: () => Promise<T>): Promise<T> =>
+    clustered
+      ? withSessionLock(db.url, BOOTSTRAP_LOCK, async () => {
+          await feed.sync();
+          return fn();
+        })
+      : fn();
+  const abandon = async (err: unknown): Promise<never> => {
+    await pgFeed?.close();
+    await cluster.leave();
+    await db.close();
+    throw err;
+  };
+  let secrets!: SecretBox;
+  try {
+    secrets = SecretBox.open(config.secrets.masterKey, config.dataDir);
+    await checkMasterKey(db.kysely, secrets);
+  } catch (err) {
+    await abandon(err);
+  }
+  const ownership = new Ownership({ db, feed, bus, cluster, clock: systemClock, log, serverLeaseSeconds: config.cluster.serverLeaseSeconds });
+  const rbac = config.rbac.enabled ? new RbacService({ db, bus, feed, clock, log, config, secrets }) : undefined;
+  const iam = new IamService({ db, bus, feed, clock, log, config, secrets });
+  const registry = new RegistryService({ db, bus, feed, cluster, clock, log, config });
+  const kie = new KieService({ db, bus, feed, clock, log, config });
+  const load = async (snapshot: Executor): Promise<void> => {
+    await iam.load(snapshot);
+    await registry.load(snapshot);
+    await kie.load(snapshot);
+  };
+  let bootstrap: BootstrapReport;
+  try {
+    if (pgFeed) {
+      await (cluster as PgCluster).prepare();
+      await pgFeed.open(load);
+    } else {
+      await load(db.kysely);
+    }
+    await bootstrapAlone(async () => {
+      await rbac?.start();
+      bootstrap = await iam.start();
+    });
+  } catch (err) {
+    await abandon(err);
+  }
   await registry.start();
+  ownership.start();
+  if (clustered) {
+    let beats = 0;
+    cluster.onRefresh(async (live) => {
+      pgFeed!.setPeers(live.map((s) => s.serverId).filter((id) => id !== cluster.serverId()));
+      await registry.setLiveServers(live);
+      // The leader trims the change log about once a minute.
+      if (cluster.isLeader() && beats++ % Math.max(1, Math.round(60_000 / config.cluster.heartbeatMs)) === 0) {
+        await clusterSql.pruneChanges(db.kysely, systemClock.now() - config.cluster.changeRetentionSeconds * 1000, 1_000).catch((err: unknown) => log.warn({ err }, 'trimming the change log failed'));
+      }
+    });
+  }
   const watchHub = new WatchHub(registry, bus, log, clock, config.registry.watchPingSeconds);
-  const kie = new KieService({ db, bus, clock, log, config });
-  await kie.start();
   // Log follows (task logs, replica logs) end before the HTTP server waits for its requests.
   const follows = new FollowHub();
-  const jobs = new JobService({ db, bus, clock, log, logRoot: join(config.dataDir, 'deploy', 'logs'), follows });
+  const jobs = new JobService({ db, bus, feed, ownership, cluster, clock, log, logRoot: join(config.dataDir, 'deploy', 'logs'), follows });
   await jobs.start();
-  const engines = new EngineService({ db, clock, log, config, secrets, registry, ...(rbac ? { rbac } : {}) });
+  const engines = new EngineService({ db, bus, feed, ownership, cluster, clock, log, config, secrets, registry, ...(rbac ? { rbac } : {}) });
   await engines.start();
   // A replica the engine stopped leaves no instance behind in the built-in registry (issue #18 item 21).
   const removeStaleInstances = (r: EndedReplica): Promise<number> => registry.deregisterStale({ hosts: r.hosts, port: r.port, fromMs: r.startedAtMs, toMs: r.endedAtMs });
@@ -250,6 +346,14 @@ export async function buildServer(config: Readonly<Config>, options: { clock?: C
     v2: new CasV2Service(casDeps, { environments, applications, components, runtimeStacks }),
   };
 
+  if (clustered) {
+    // A write is answered once every live server has applied it (or after
+    // cluster.replicationWaitMs), so the next request sees it whichever server it reaches.
+    app.addHook('onSend', async (request, _reply, payload) => {
+      if (request.method !== 'GET' && feed.replicating()) await feed.replicated();
+      return payload;
+    });
+  }
   await app.register(websocket, { options: { maxPayload: 1024 * 1024 } });
   // Operations (src/ops): the OpenAPI collector and the request metrics hook see every area registered after them.
   const metrics = new Metrics({ log, bus, registry, watchHub, kie, jobs, iam, components });
@@ -259,7 +363,7 @@ export async function buildServer(config: Readonly<Config>, options: { clock?: C
   app.decorateRequest('rbac', undefined);
   if (rbac) await app.register(rbacPlugin, { rbac, maxBodyBytes: RBAC_MAX_BODY_BYTES });
   await app.register(iamPlugin, { iam, config });
-  await app.register(registryPlugin, { registry, watchHub, maxBodyBytes: config.registry.maxBodyBytes, version: VERSION, ...(rbac ? { authorize: rbac.authorize } : {}) });
+  await app.register(registryPlugin, { registry, watchHub, maxBodyBytes: config.registry.maxBodyBytes, version: VERSION, cluster: () => cluster.view(), ...(rbac ? { authorize: rbac.authorize } : {}) });
   await app.register(casPlugin, { services: cas, maxBodyBytes: config.cas.maxBodyBytes, iamCheck: iamCheck(iam, config) });
   await app.register(deployPlugin, { jobs, iamCheck: iamCheck(iam, config) });
   await app.register(gitPlugin, { git, maxBodyBytes: config.git.maxBodyBytes, iamCheck: iamCheck(iam, config) });
@@ -296,19 +400,24 @@ export async function buildServer(config: Readonly<Config>, options: { clock?: C
     deploy,
     engines,
     ...(rbac ? { rbac } : {}),
-    bootstrap,
+    bootstrap: bootstrap!,
     watchHub,
     metrics,
     routes,
+    cluster,
+    ownership,
+    feed,
+    clusterView: () => cluster.view(),
     async listen(host: string, port: number) {
       await app.listen({ host, port });
       if (config.http.shedLagMs > 0) loopLag.start();
       const address = app.server.address() as AddressInfo;
       const endpointHost = address.address === '0.0.0.0' || address.address === '::' ? '127.0.0.1' : address.family === 'IPv6' ? `[${address.address}]` : address.address;
       const tls = config.tls.certFile !== '';
-      // ServiceComb marks a TLS endpoint with `?sslEnabled=true` (Java Chassis and go-chassis read it).
-      await registry.registerSelf([`rest://${endpointHost}:${address.port}${tls ? '?sslEnabled=true' : ''}`], VERSION);
       const url = `${tls ? 'https' : 'http'}://${endpointHost}:${address.port}`;
+      await cluster.join(url, VERSION);
+      const self = cluster.liveServers().find((s) => s.serverId === cluster.serverId()) ?? { serverId: cluster.serverId(), url, version: VERSION, startedAtMs: systemClock.now() };
+      await registry.registerSelf(self);
       components.setServerUrl(url);
       routes.setServerPort(address.port);
       engines.setBuiltInAddress(url);
@@ -331,6 +440,9 @@ export async function buildServer(config: Readonly<Config>, options: { clock?: C
       await registry.stop();
       await kie.stop();
       await rbac?.stop();
+      ownership.stop();
+      await cluster.leave();
+      await pgFeed?.close();
       await db.close();
     },
   };

@@ -27,7 +27,7 @@ import http from 'node:http';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Children, CONNECTIONS, NO_BASELINE, SECONDS, WARMUP_SECONDS, cli, cpuSecondsOf, env, freePort, log, resultsDir, root, rssOf, wrk, writeResults } from '../lib.mjs';
+import { Children, CONNECTIONS, NO_BASELINE, SECONDS, WARMUP_SECONDS, cli, cpuSecondsOf, env, exitAfter, freePort, log, resultsDir, root, rssOf, wrk, writeResults } from '../lib.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const KVS = env('BENCH_KVS', 1000);
@@ -110,12 +110,7 @@ async function openPolls(port, count, path) {
 }
 
 async function main() {
-  const killer = setTimeout(() => {
-    log(`timeout after ${TIMEOUT_SECONDS} s`);
-    children.killAll();
-    process.exit(2);
-  }, TIMEOUT_SECONDS * 1000);
-  killer.unref();
+  exitAfter(TIMEOUT_SECONDS, children);
   tmpDir = mkdtempSync(join(tmpdir(), 'openstage-kie-bench-'));
   const results = { startedAt: new Date().toISOString(), node: process.version, cpus: `${cpus().length} × ${cpus()[0]?.model ?? '?'}`, memGB: totalmem() / 2 ** 30, loadAvg: loadavg(), config: { SECONDS, WARMUP_SECONDS, CONNECTIONS, KVS, SERVICES, LIMIT, WAITERS, SAMPLES, WAIT } };
 

@@ -61,7 +61,16 @@ async function serve(values: ServeOptions): Promise<number> {
     if (file) config = { ...config, deploy: { ...config.deploy, sandboxHide: [...config.deploy.sandboxHide, file] } };
     // The server's modules load only here: the client commands start without them.
     const { buildServer } = await import('../server.js');
-    server = await buildServer(config, { hostEnv: hostEnvOf(process.env), prettyLogs: process.stdout.isTTY === true });
+    server = await buildServer(config, {
+      hostEnv: hostEnvOf(process.env),
+      prettyLogs: process.stdout.isTTY === true,
+      // A server that can no longer follow the others (it fell behind the retained change
+      // log) stops; started again it reloads everything.
+      onFatal: (err) => {
+        process.stderr.write(`openstage: ${err.message}\n`);
+        process.exit(1);
+      },
+    });
     const url = await server.listen(config.host, config.port);
     printBootstrap(server.bootstrap);
     server.app.log.info({ url, db: server.db.dialect, dataDir: config.dataDir }, `openstage listening on ${url}`);

@@ -39,9 +39,18 @@ export const ConfigSchema = Type.Object(
       },
       { default: {}, additionalProperties: false },
     ),
+    cluster: Type.Object(
+      {
+        serverLeaseSeconds: Type.Integer({ default: 10, minimum: 1, description: 'PostgreSQL only: a server that has not renewed its lease for this long is dead; its jobs and exclusive engines are taken over by the live servers, and it lets go of them itself when it cannot renew in time.' }),
+        heartbeatMs: Type.Integer({ default: 2000, minimum: 100, description: 'PostgreSQL only: how often a server renews its lease, refreshes the list of live servers and, when none leads, tries to become the leader.' }),
+        replicationWaitMs: Type.Integer({ default: 2000, minimum: 0, description: 'PostgreSQL only: a write is answered once every live server has applied it, or after this long (a server that misses it is not waited for again until it has caught up).' }),
+        changeRetentionSeconds: Type.Integer({ default: 3600, minimum: 60, description: 'PostgreSQL only: how long the change log keeps a change; a server away for longer reloads by restarting.' }),
+      },
+      { default: {}, additionalProperties: false },
+    ),
     secrets: Type.Object(
       {
-        masterKey: Type.String({ default: '', description: 'Key (64 hex characters) encrypting secrets at rest (OPENSTAGE_MASTER_KEY); kept in <dataDir>/master.key when empty. Replicas sharing a database must share it.' }),
+        masterKey: Type.String({ default: '', description: 'Key (64 hex characters) encrypting secrets at rest (OPENSTAGE_MASTER_KEY); kept in <dataDir>/master.key when empty. Servers sharing a PostgreSQL database must share it: a server whose key cannot open the stored secrets refuses to start.' }),
         passwordHashLog2N: Type.Integer({ default: 15, minimum: 10, maximum: 20, description: 'scrypt cost of new password hashes: N = 2^value.' }),
       },
       { default: {}, additionalProperties: false },
@@ -53,6 +62,7 @@ export const ConfigSchema = Type.Object(
         instanceTtlSeconds: Type.Integer({ default: 0, minimum: 0, description: 'Server-wide lease TTL overriding interval × (times + 1); 0 keeps the per-instance TTL.' }),
         leaseSweepPeriodMs: Type.Integer({ default: 1000, minimum: 10, description: 'How often expired leases are looked for.' }),
         stallThresholdMs: Type.Integer({ default: 2000, minimum: 0, description: 'An event-loop stall at least this long (a SIGSTOP, a frozen VM) holds lease expiry for as long as the stall lasted, so heartbeats waiting to be read renew their leases first; 0 = off.' }),
+        leasePersistPeriodMs: Type.Integer({ default: 1000, minimum: 10, description: 'PostgreSQL only: how often the heartbeats a server received are written (one statement per period); the leader expires an instance only when neither its own nor the written heartbeats renewed it, at least two periods after its lease ended.' }),
         watchPingSeconds: Type.Integer({ default: 30, minimum: 1, description: 'Ping period on watch WebSockets.' }),
         maxBodyBytes: Type.Integer({ default: 2097152, minimum: 1024, description: 'Largest request body on registry routes without a tighter limit.' }),
         findCacheEntries: Type.Integer({ default: 20000, minimum: 0, description: 'Discovery results kept serialised, keyed by query and revision.' }),
@@ -97,6 +107,7 @@ export const ConfigSchema = Type.Object(
     git: Type.Object(
       {
         maxBodyBytes: Type.Integer({ default: 12582912, minimum: 1024, description: 'Largest request body on Git repository access routes.' }),
+        dir: Type.String({ default: '', description: 'Directory of the repositories hosted by OpenStage (`<dir>/<project>/<namespace>/<repo>.git`); empty: <dataDir>/git. Servers sharing a PostgreSQL database must point it at storage they all share (NFS or the like), so that a push through one is clonable through any.' }),
         publicUrl: Type.String({ default: '', description: 'Base URL of clone URLs of repositories hosted by OpenStage (`<publicUrl>/git/<project>/<namespace>/<repo>.git`) and of webhook callback URLs; empty = the scheme and Host of each request.' }),
         githubApiUrl: Type.String({ default: 'https://api.github.com', description: 'GitHub REST API base URL (GitHub Enterprise: https://<host>/api/v3); an authorization\'s `host` overrides it.' }),
         gitlabApiUrl: Type.String({ default: 'https://gitlab.com/api/v4', description: 'GitLab REST API base URL (self-hosted: https://<host>/api/v4); an authorization\'s `host` overrides it.' }),

@@ -1,6 +1,9 @@
 import { createCipheriv, createDecipheriv, randomBytes, scrypt, timingSafeEqual, createHash } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import * as clusterSql from './cluster-sql.js';
+import { ConfigError } from './config.js';
+import type { Executor } from './db/kysely.js';
 
 /**
  * Secrets at rest (engineering standards: hashed or encrypted, compared in constant time).
@@ -95,6 +98,29 @@ export class SecretBox {
     decipher.setAuthTag(Buffer.from(tag, 'base64'));
     return Buffer.concat([decipher.update(Buffer.from(data, 'base64')), decipher.final()]).toString('utf8');
   }
+}
+
+const KEY_CHECK = 'master_key_check';
+const KEY_CHECK_TEXT = 'openstage master key check';
+
+/** What a server whose key differs from the database's must be told (it refuses to start). */
+export const WRONG_MASTER_KEY =
+  'this server\'s master key cannot open the secrets stored in the database (they were sealed with another key): every server sharing a database needs the same key — set secrets.masterKey (OPENSTAGE_MASTER_KEY) to the key of the first server (the 64 hex characters of its <dataDir>/master.key), or copy that file into this server\'s data directory';
+
+/**
+ * Makes sure `box` opens the database's secrets: the first server to start seals a known
+ * text under its key in `core_settings`; every later start (of any server) must open it.
+ * @throws ConfigError (WRONG_MASTER_KEY) when it cannot
+ */
+export async function checkMasterKey(db: Executor, box: SecretBox): Promise<void> {
+  const sealed = await clusterSql.initSetting(db, KEY_CHECK, box.encrypt(KEY_CHECK_TEXT));
+  let opened = '';
+  try {
+    opened = box.decrypt(sealed);
+  } catch {
+    /* another key */
+  }
+  if (opened !== KEY_CHECK_TEXT) throw new ConfigError(WRONG_MASTER_KEY);
 }
 
 function decodeKey(text: string): Buffer {

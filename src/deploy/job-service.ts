@@ -3,14 +3,18 @@ import { setMaxListeners } from 'node:events';
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Bus } from '../core/bus.js';
+import { Bus } from '../core/bus.js';
 import type { Clock } from '../core/clock.js';
+import { systemClock } from '../core/clock.js';
+import { LocalCluster, type Cluster } from '../core/cluster.js';
 import type { Db } from '../core/db/kysely.js';
+import { LocalFeed, type ChangeFeed } from '../core/feed.js';
 import type { Logger } from '../core/log.js';
+import { Ownership, type OwnershipEvents } from '../core/ownership.js';
 import { deployError } from './errors.js';
 import { FileTail, serialized, watchFile, type FollowHub } from './log-follow.js';
 import * as deployStore from './store.js';
-import { MAX_TASK_MESSAGES, type DeployEvents, type JobDetail, type JobSpec, type Task, type TaskStatus } from './types.js';
+import { MAX_TASK_MESSAGES, type DeployEvents, type JobDetail, type JobResumer, type JobSpec, type Task, type TaskStatus } from './types.js';
 
 /** A new job id as ServiceStage prints them: `JOB` + a UUID. */
 export function newJobId(): string {
@@ -21,6 +25,11 @@ export function newJobId(): string {
 export interface JobDeps {
   db: Db;
   bus: Bus<DeployEvents>;
+  /** Job ends and cancel requests reach every server through it (default: one server). */
+  feed?: ChangeFeed<DeployEvents>;
+  /** Each job is owned by the server that runs it; a dead owner's jobs are taken over (default: one server). */
+  ownership?: Ownership;
+  cluster?: Cluster;
   clock: Clock;
   log: Logger;
   /**
@@ -45,9 +54,14 @@ export interface TaskLog {
   skippedBytes: number;
 }
 
-/** Why a task was aborted: the job was cancelled, its timeout passed, or the server stopped. */
+/** Ownership kind of jobs (core_owners.kind). */
+const JOB = 'job';
+/** Longest a cancel waits for the server running the job to end it, milliseconds. */
+const REMOTE_CANCEL_WAIT_MS = 60_000;
+
+/** Why a task was aborted: the job was cancelled, its timeout passed, the server stopped or lost its lease. */
 class AbortReason extends Error {
-  constructor(readonly kind: 'cancelled' | 'timeout' | 'shutdown', message: string) {
+  constructor(readonly kind: 'cancelled' | 'timeout' | 'shutdown' | 'lost', message: string) {
     super(message);
   }
 }
@@ -71,6 +85,8 @@ interface Live {
   cleaning?: boolean;
   /** Settles when the last task's own work has ended (an aborted task may still be stopping what it started). */
   lastRun?: Promise<unknown>;
+  /** This server lost its lease: the job's state is no longer written here (its taker ends it). */
+  lost?: boolean;
 }
 
 /** Longest a clean-up task waits for the aborted task before it to stop what it started, milliseconds. */
@@ -81,8 +97,15 @@ const CLEANUP_WAIT_MS = 30_000;
  * cancels"). A job and its tasks are committed before anything runs; tasks then run one after
  * another outside any transaction, each aborted when its timeout passes or the job is
  * cancelled — the runner does not wait for a task that ignores the abort, so a job always
- * ends. Jobs on one target run one at a time in submission order. After a restart, jobs left
- * RUNNING are failed with the reason in their current task's messages.
+ * ends. Jobs on one target run one at a time in submission order (on the server they were
+ * submitted to).
+ *
+ * A job is owned by the server that runs it (core/ownership.ts, committed with the job). When
+ * that server dies, the server the job is handed to resumes it (a resumer registered for its
+ * type gives the tasks to run again) or fails it with the reason in the interrupted task's
+ * messages — never is it left RUNNING. A cancel sent to another server reaches the owner
+ * through the change feed. On SQLite (one server) a restart fails the jobs the previous run
+ * left RUNNING.
  */
 export class JobService {
   private readonly live = new Map<string, Live>();
@@ -90,26 +113,64 @@ export class JobService {
   private readonly queues = new Map<string, Promise<void>>();
   /** Follows waiting for a change of a live job's tasks. */
   private readonly taskWaiters = new Map<string, Set<() => void>>();
+  private readonly resumers = new Map<string, JobResumer>();
+  /** Callers waiting for a job another server runs to end. */
+  private readonly endWaits = new Map<string, Set<() => void>>();
   private stopping = false;
+  private readonly deps: JobDeps & Required<Pick<JobDeps, 'feed' | 'cluster' | 'ownership'>>;
 
-  constructor(private readonly deps: JobDeps) {}
+  constructor(deps: JobDeps) {
+    const feed = deps.feed ?? new LocalFeed(deps.db.kysely, deps.bus);
+    const cluster = deps.cluster ?? new LocalCluster(systemClock);
+    // One server: nothing is recorded or taken over, so the ownership needs no feed of its own.
+    const alone = new Bus<OwnershipEvents>();
+    const ownership = deps.ownership ?? new Ownership({ db: deps.db, feed: new LocalFeed(deps.db.kysely, alone), bus: alone, cluster, clock: systemClock, log: deps.log, serverLeaseSeconds: 10 });
+    this.deps = { ...deps, feed, cluster, ownership };
+    deps.bus.subscribe('deploy.job.cancel-requested', ({ jobId, by }) => {
+      const live = this.live.get(jobId);
+      if (live) void this.cancelLive(live, by);
+    });
+    deps.bus.subscribe('deploy.job.ended', ({ jobId }) => {
+      const waits = this.endWaits.get(jobId);
+      this.endWaits.delete(jobId);
+      for (const resolve of waits ?? []) resolve();
+    });
+    ownership.onTakeover(JOB, (jobId, from) => this.takeOver(jobId, from));
+    ownership.onLost(JOB, () => {
+      for (const live of this.live.values()) {
+        live.lost = true;
+        live.controller?.abort(new AbortReason('lost', 'interrupted: this server lost its cluster lease'));
+      }
+    });
+  }
 
-  /** Fails the jobs a previous run left RUNNING. Call once before serving. */
+  /**
+   * Ends the jobs nobody will end: those a previous run of this server left RUNNING (on
+   * PostgreSQL: owned by this server's id, or by nobody — written before owners were
+   * recorded). Jobs of other servers are not touched: a dead one's are handed over when its
+   * lease ends. Call once before serving.
+   */
   async start(): Promise<void> {
-    const { db, clock, log } = this.deps;
+    const { db, log, ownership, cluster } = this.deps;
     for (const jobId of await deployStore.listRunningJobIds(db.kysely)) {
+      if (ownership.recorded) {
+        const owner = await ownership.ownerOf(JOB, jobId);
+        if (owner !== undefined && owner !== cluster.serverId()) continue;
+      }
       const detail = await deployStore.findJob(db.kysely, jobId);
       if (!detail) continue;
-      const now = clock.now();
-      await db.kysely.transaction().execute(async (trx) => {
-        for (const task of detail.tasks) {
-          if (task.status === 'RUNNING') await deployStore.updateTask(trx, jobId, task.index, 'FAILED', capped([...task.messages, 'interrupted: the server stopped while this task ran']), now);
-          else if (task.status === 'PENDING') await deployStore.updateTask(trx, jobId, task.index, 'SKIPPED', task.messages, now);
-        }
-        await deployStore.updateJobStatus(trx, jobId, 'FAILED', now);
-      });
+      await this.failInterrupted(detail, 'interrupted: the server stopped while this task ran');
       log.warn({ jobId }, 'job interrupted by a restart marked failed');
     }
+  }
+
+  /**
+   * Sets how jobs of `jobType` left by a dead server go on: `resumer(detail)` returns the
+   * tasks to run (in the job's order; the tasks that had not succeeded run again, the
+   * interrupted one first) or undefined to fail the job with the reason.
+   */
+  setResumer(jobType: string, resumer: JobResumer): void {
+    this.resumers.set(jobType, resumer);
   }
 
   /**
@@ -123,11 +184,11 @@ export class JobService {
       job: { project: spec.project, jobId, jobType: spec.jobType, targetId: spec.targetId, status: 'RUNNING', rollbackEnabled: spec.rollbackEnabled ?? false, createdAtMs: now, updatedAtMs: now },
       tasks: spec.tasks.map((t, index) => ({ jobId, index, taskId: `TASK${randomUUID()}`, name: t.name, type: t.type, status: 'PENDING', messages: [], timeoutMs: t.timeoutMs, createdAtMs: now, updatedAtMs: now })),
     };
-    await this.deps.db.kysely.transaction().execute((trx) => deployStore.insertJob(trx, detail));
-    let release!: () => void;
-    const done = new Promise<void>((resolve) => (release = resolve));
-    const live: Live = { detail, spec, writes: Promise.resolve(), done, release, ended: false };
-    this.live.set(jobId, live);
+    await this.deps.db.kysely.transaction().execute(async (trx) => {
+      await deployStore.insertJob(trx, detail);
+      await this.deps.ownership.claim(trx, JOB, jobId);
+    });
+    const live = this.track(detail, spec);
     const previous = this.queues.get(spec.targetId) ?? Promise.resolve();
     // The queue waits for the job's turn, not its `done`: a cancelled queued job ends at once
     // while the jobs ahead of it still hold the target.
@@ -137,6 +198,14 @@ export class JobService {
       if (this.queues.get(spec.targetId) === turn) this.queues.delete(spec.targetId);
     });
     return structuredClone(detail);
+  }
+
+  private track(detail: JobDetail, spec: JobSpec): Live {
+    let release!: () => void;
+    const done = new Promise<void>((resolve) => (release = resolve));
+    const live: Live = { detail, spec, writes: Promise.resolve(), done, release, ended: false };
+    this.live.set(detail.job.jobId, live);
+    return live;
   }
 
   /**
@@ -159,7 +228,20 @@ export class JobService {
    */
   async cancel(project: string, jobId: string, by: string): Promise<JobDetail> {
     const live = this.live.get(jobId);
-    if (!live || live.detail.job.project !== project) return this.get(project, jobId);
+    if (!live || live.detail.job.project !== project) {
+      const stored = await this.get(project, jobId);
+      if (stored.job.status !== 'RUNNING' || !this.deps.ownership.recorded) return stored;
+      // Another server runs it: ask through the feed and wait for it to end.
+      const ended = this.waitEnded(jobId, REMOTE_CANCEL_WAIT_MS);
+      await this.deps.feed.write(async (_trx, changes) => changes.emit('deploy.job.cancel-requested', { jobId, by }));
+      await ended;
+      return this.get(project, jobId);
+    }
+    await this.cancelLive(live, by);
+    return this.get(project, jobId);
+  }
+
+  private async cancelLive(live: Live, by: string): Promise<void> {
     const reason = `cancelled by ${by}`;
     live.cancelReason ??= reason;
     if (live.controller) {
@@ -169,7 +251,21 @@ export class JobService {
     // Still queued: it ends now, without running, and never holds the target.
     else if (!live.ended) await this.run(live);
     await live.done;
-    return this.get(project, jobId);
+  }
+
+  /** Resolves when `deploy.job.ended` of the job arrives, or after `timeoutMs` (real time). */
+  private waitEnded(jobId: string, timeoutMs: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      let waits = this.endWaits.get(jobId);
+      if (!waits) this.endWaits.set(jobId, (waits = new Set()));
+      const done = (): void => {
+        clearTimeout(timer);
+        waits!.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, timeoutMs);
+      waits.add(done);
+    });
   }
 
   /**
@@ -302,7 +398,11 @@ export class JobService {
       const status = failed ? 'FAILED' : 'SUCCEEDED';
       detail.job.status = status;
       detail.job.updatedAtMs = this.deps.clock.now();
-      await deployStore.updateJobStatus(this.deps.db.kysely, detail.job.jobId, status, detail.job.updatedAtMs);
+      if (live.lost) {
+        log.warn({ jobId: detail.job.jobId }, 'job left to the server that takes it over (this server lost its lease)');
+        return;
+      }
+      await this.finish(detail, status, detail.job.updatedAtMs);
       log.info({ jobId: detail.job.jobId, jobType: detail.job.jobType, status }, 'job ended');
       this.deps.bus.publish('deploy.job.finished', { project: detail.job.project, jobId: detail.job.jobId, targetId: detail.job.targetId, status });
       await spec.onFinish?.(status, structuredClone(detail));
@@ -373,6 +473,75 @@ export class JobService {
     return ok;
   }
 
+  /** Writes a job's final status, lets go of it and tells every server (one transaction). */
+  private async finish(detail: JobDetail, status: 'SUCCEEDED' | 'FAILED', nowMs: number): Promise<void> {
+    const { job } = detail;
+    await this.deps.feed.write(async (trx, changes) => {
+      await deployStore.updateJobStatus(trx, job.jobId, status, nowMs);
+      await this.deps.ownership.release(trx, JOB, job.jobId);
+      changes.emit('deploy.job.ended', { project: job.project, jobId: job.jobId, targetId: job.targetId, status });
+    });
+  }
+
+  /** Fails a job nobody runs any more: the running task gets `reason`, pending ones are skipped. */
+  private async failInterrupted(detail: JobDetail, reason: string): Promise<void> {
+    const now = this.deps.clock.now();
+    const { job } = detail;
+    await this.deps.feed.write(async (trx, changes) => {
+      let noted = false;
+      for (const task of detail.tasks) {
+        if (task.status === 'RUNNING' || (!noted && task.status === 'PENDING')) {
+          // A job that had not started a task yet says why on its first one.
+          noted = true;
+          await deployStore.updateTask(trx, job.jobId, task.index, 'FAILED', capped([...task.messages, reason]), now);
+        } else if (task.status === 'PENDING') {
+          await deployStore.updateTask(trx, job.jobId, task.index, 'SKIPPED', task.messages, now);
+        }
+      }
+      await deployStore.updateJobStatus(trx, job.jobId, 'FAILED', now);
+      await this.deps.ownership.release(trx, JOB, job.jobId);
+      changes.emit('deploy.job.ended', { project: job.project, jobId: job.jobId, targetId: job.targetId, status: 'FAILED' });
+    });
+  }
+
+  /**
+   * A job of a dead server was handed to this one: resumed when its type has a resumer that
+   * gives its tasks, else failed with the reason.
+   */
+  private async takeOver(jobId: string, from: string): Promise<void> {
+    const detail = await deployStore.findJob(this.deps.db.kysely, jobId);
+    if (!detail || detail.job.status !== 'RUNNING') {
+      await this.deps.db.kysely.transaction().execute((trx) => this.deps.ownership.release(trx, JOB, jobId));
+      return;
+    }
+    const resumer = this.resumers.get(detail.job.jobType);
+    const tasks = resumer ? await resumer(structuredClone(detail)).catch((err: unknown) => {
+      this.deps.log.error({ err, jobId }, 'resuming a job failed');
+      return undefined;
+    }) : undefined;
+    if (!tasks || tasks.length !== detail.tasks.length) {
+      await this.failInterrupted(detail, `interrupted: server ${from}, which ran this job, stopped (its cluster lease ended); failed by server ${this.deps.cluster.serverId()}, which took it over`);
+      this.deps.log.warn({ jobId, from }, 'job of a dead server failed');
+      return;
+    }
+    // Resumed: the interrupted task and those after it run again here.
+    for (const task of detail.tasks) {
+      if (task.status === 'RUNNING') {
+        task.messages = capped([...task.messages, `resumed by server ${this.deps.cluster.serverId()} after server ${from} stopped`]);
+        task.status = 'PENDING';
+      }
+    }
+    const spec: JobSpec = { jobId, project: detail.job.project, jobType: detail.job.jobType, targetId: detail.job.targetId, rollbackEnabled: detail.job.rollbackEnabled, tasks };
+    const live = this.track(detail, spec);
+    this.deps.log.info({ jobId, from }, 'job of a dead server resumed');
+    const previous = this.queues.get(spec.targetId) ?? Promise.resolve();
+    const turn = previous.then(() => this.run(live));
+    this.queues.set(spec.targetId, turn);
+    void turn.finally(() => {
+      if (this.queues.get(spec.targetId) === turn) this.queues.delete(spec.targetId);
+    });
+  }
+
   /** Sets a task's status and writes it (after the job's earlier writes); wakes the follows of the job. */
   private async setTask(live: Live, task: Task, status: TaskStatus): Promise<void> {
     task.status = status;
@@ -408,6 +577,7 @@ export class JobService {
 
   /** Queues a write of the task's current status and messages behind the job's earlier writes. */
   private persist(live: Live, task: Task): void {
+    if (live.lost) return;
     const now = this.deps.clock.now();
     task.updatedAtMs = now;
     const status = task.status;

@@ -107,8 +107,19 @@ export interface JobSpec {
 
 /** Bus events of the deploy area, published after commit. */
 export type DeployEvents = {
+  /** On the server that ran the job only (local work may follow it). */
   'deploy.job.finished': { project: string; jobId: string; targetId: string; status: 'SUCCEEDED' | 'FAILED' };
+  /** Feed change, on every server: a job ended (also one a dead server left, ended by its taker). */
+  'deploy.job.ended': { project: string; jobId: string; targetId: string; status: 'SUCCEEDED' | 'FAILED' };
+  /** Feed change, on every server: cancel a job; the server running it aborts it. */
+  'deploy.job.cancel-requested': { jobId: string; by: string };
 };
+
+/**
+ * How a job left by a dead server goes on (JobService.setResumer): the tasks to run, in the
+ * job's order, for the tasks that did not succeed; undefined = the job fails with a reason.
+ */
+export type JobResumer = (detail: JobDetail) => Promise<TaskSpec[] | undefined>;
 
 /** A config file to mount into each replica: its template and where it goes. */
 export interface MountedFile {

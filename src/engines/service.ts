@@ -1,12 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import type { Bus } from '../core/bus.js';
 import type { Clock } from '../core/clock.js';
+import type { Cluster } from '../core/cluster.js';
 import type { Config } from '../core/config.js';
 import type { Db } from '../core/db/kysely.js';
 import { AlreadyExistsError, OpenStageError } from '../core/errors.js';
+import type { ChangeFeed } from '../core/feed.js';
 import type { Logger } from '../core/log.js';
 import { Mutex } from '../core/mutex.js';
+import type { Ownership } from '../core/ownership.js';
 import { processStartTicks, signalGroup } from '../core/process/supervisor.js';
 import type { SecretBox } from '../core/secrets.js';
 import type { RbacService } from '../rbac/service.js';
@@ -15,11 +19,17 @@ import { VERSION } from '../version.js';
 import { engineError } from './errors.js';
 import { anyFreePort, callEngine, countInstances, EngineProcesses, portFree, type EngineLaunch } from './process.js';
 import * as engineStore from './store.js';
-import { BUILT_IN_ENGINE_ID, FLAVORS, type CreateEngineInput, type Engine, type EngineJob, type EngineTag, type EngineView, type JobStatus, type JobTask, type JobType } from './types.js';
+import { BUILT_IN_ENGINE_ID, FLAVORS, type CreateEngineInput, type Engine, type EngineEvents, type EngineJob, type EngineTag, type EngineView, type JobStatus, type JobTask, type JobType } from './types.js';
 
 /** Dependencies of EngineService, built in server.ts. */
 export interface EngineDeps {
   db: Db;
+  bus: Bus<EngineEvents>;
+  /** Jobs for an engine another server owns reach it through the feed. */
+  feed: ChangeFeed<EngineEvents>;
+  /** Each exclusive engine is supervised by its owning server; a dead owner's engines are taken over. */
+  ownership: Ownership;
+  cluster: Cluster;
   clock: Clock;
   log: Logger;
   config: Readonly<Config>;
@@ -35,6 +45,9 @@ class Abort extends Error {
     super(message);
   }
 }
+
+/** Ownership kind of exclusive engines (core_owners.kind). */
+const ENGINE = 'engine';
 
 /** One step of a job: a name, a timeout and what it does. */
 interface Step {
@@ -52,8 +65,15 @@ const PASSWORD_CLASSES = [/[A-Z]/, /[a-z]/, /[0-9]/, /[^A-Za-z0-9]/];
  * registry and config center. An exclusive engine is a separate OpenStage process (see
  * EngineProcesses) with its own data directory, port and instance quota (by flavor),
  * provisioned by a Create job and removed by a Delete job. Jobs are kept in this area's own
- * table (integer ids, the CSE statuses Init/Executing/Finished/Error/Timeout) and run here,
- * one step after another outside any transaction, each under its timeout.
+ * table (integer ids, the CSE statuses Init/Executing/Finished/Error/Timeout) and run by
+ * the engine's owner, one step after another outside any transaction, each under its timeout.
+ *
+ * Several servers (PostgreSQL): each engine is owned by one server (core/ownership.ts), which
+ * supervises its process on its own host and records it as Available / Unavailable; a job
+ * for it submitted elsewhere reaches the owner through the feed. When the owner dies, the
+ * server it is handed to ends the interrupted job (Error, with the reason) and adopts the
+ * process (same host) or starts it on its own host; a server that loses its lease stops the
+ * processes it supervised first.
  */
 export class EngineService {
   private readonly processes: EngineProcesses;
@@ -65,6 +85,8 @@ export class EngineService {
   private readonly reservedPorts = new Set<number>();
   private readonly usage = new Map<string, { used: number; atMs: number }>();
   private readonly tokens = new Map<string, { token: string; expiresAtMs: number }>();
+  /** Engines this server owns (supervises and runs the jobs of). */
+  private readonly supervised = new Set<string>();
   private stopping = false;
   /**
    * Serialises the create and delete transactions: the engine count (maxEngines) and the next
@@ -80,50 +102,118 @@ export class EngineService {
       log: this.log,
       terminationGraceMs: deps.config.engines.terminationGraceSeconds * 1000,
       onChange: (state) => {
-        if (state.state !== 'running') return;
-        engineStore.setEngineProcess(deps.db.kysely, state.instanceId, state.pid, state.startTicks).catch((err: unknown) => this.log.error({ err }, 'engine process write failed'));
+        // A server that let go of an engine (lost lease) no longer speaks for it.
+        if (!this.supervised.has(state.instanceId)) return;
+        const write = async (): Promise<void> => {
+          if (state.state === 'running') await engineStore.setEngineProcess(deps.db.kysely, state.instanceId, state.pid, state.startTicks);
+          // Every server shows what the owner sees of the process.
+          await engineStore.setRunningStatus(deps.db.kysely, state.instanceId, state.state === 'running' ? 'Available' : 'Unavailable', deps.clock.now());
+        };
+        write().catch((err: unknown) => this.log.error({ err }, 'engine process write failed'));
       },
+    });
+    deps.bus.subscribe('engines.job.submitted', ({ jobId, engineId }) => {
+      if (this.supervised.has(engineId)) void this.runStoredJob(jobId);
+    });
+    deps.ownership.onTakeover(ENGINE, (id, from) => this.takeOver(id, from));
+    deps.ownership.onLost(ENGINE, () => {
+      // Another server takes them over: this one stops acting on them first.
+      for (const r of this.running.values()) r.controller.abort(new Abort('shutdown', 'interrupted: this server lost its cluster lease'));
+      this.supervised.clear();
+      this.processes.runtime.stopAll().catch((err: unknown) => this.log.error({ err }, 'stopping engine processes failed'));
     });
   }
 
   // ───────────────────────── lifecycle ─────────────────────────
 
   /**
-   * Ends the jobs a previous run left unfinished (Error, "interrupted"; their engines
-   * CreateFailed / DeleteFailed), then takes over every engine that should run: the process
-   * still running (same pid and start time) is adopted, else a new one is started.
+   * Takes back the engines a previous run of this server owned (on SQLite: every engine; on
+   * PostgreSQL also those nobody owns): their unfinished jobs end (Error, "interrupted";
+   * CreateFailed / DeleteFailed), and every engine that should run is taken over — the
+   * process still running (same pid and start time) is adopted, else a new one is started.
+   * Engines of other servers are left to them (or handed over when they die).
    */
   async start(): Promise<void> {
+    const { db, ownership } = this.deps;
+    const me = this.deps.cluster.serverId();
+    for (const engine of await engineStore.listEngines(db.kysely)) {
+      if (ownership.recorded) {
+        const owner = await ownership.ownerOf(ENGINE, engine.id);
+        if (owner !== undefined && owner !== me) continue;
+        if (owner === undefined) await db.kysely.transaction().execute((trx) => ownership.claim(trx, ENGINE, engine.id));
+      }
+      await this.recover(engine, 'interrupted: the server stopped while this task ran', 'after restart');
+    }
+  }
+
+  /** An engine of a dead server was handed to this one. */
+  private async takeOver(id: string, from: string): Promise<void> {
+    const engine = await engineStore.findEngine(this.deps.db.kysely, id);
+    if (!engine) {
+      await this.deps.db.kysely.transaction().execute((trx) => this.deps.ownership.release(trx, ENGINE, id));
+      return;
+    }
+    await this.recover(engine, `interrupted: server ${from}, which ran this job, stopped (its cluster lease ended)`, `from server ${from}`);
+  }
+
+  /**
+   * Makes this server the supervisor of an engine nobody acts on: its unfinished jobs end
+   * with `reason` (a Delete that had not started runs here), and a running engine is adopted
+   * or started on this host; a failed engine's leftover process on this host is stopped.
+   */
+  private async recover(engine: Engine, reason: string, how: string): Promise<void> {
     const { db, clock } = this.deps;
-    for (const job of await engineStore.listUnfinishedJobs(db.kysely)) {
+    this.supervised.add(engine.id);
+    let pendingDelete: EngineJob | undefined;
+    for (const job of await engineStore.listUnfinishedJobs(db.kysely, engine.id)) {
+      if (job.type === 'Delete' && job.status === 'Init' && !pendingDelete) {
+        pendingDelete = job;
+        continue;
+      }
       const now = clock.now();
       for (const t of job.tasks) {
         if (t.status === 'Executing' || t.status === 'Init') {
-          if (t.status === 'Executing') t.messages.push('interrupted: the server stopped while this task ran');
+          if (t.status === 'Executing') t.messages.push(reason);
           t.status = 'Error';
           t.endTimeMs = now;
         }
       }
+      if (job.tasks.length === 0) job.tasks = [{ name: 'Start job', status: 'Error', startTimeMs: now, endTimeMs: now, timeoutMs: 0, messages: [reason] }];
       job.status = 'Error';
       job.endTimeMs = now;
+      engine.status = job.type === 'Create' ? 'CreateFailed' : 'DeleteFailed';
       await db.kysely.transaction().execute(async (trx) => {
         await engineStore.updateJob(trx, job);
-        await engineStore.updateEngine(trx, job.engineId, { status: job.type === 'Create' ? 'CreateFailed' : 'DeleteFailed' }, now);
+        await engineStore.updateEngine(trx, job.engineId, { status: engine.status }, now);
       });
-      this.log.warn({ jobId: job.id, engineId: job.engineId }, 'engine job interrupted by a restart marked failed');
+      this.log.warn({ jobId: job.id, engineId: job.engineId }, 'interrupted engine job marked failed');
     }
-    for (const engine of await engineStore.listEngines(db.kysely)) {
-      if (engine.status === 'Available' || engine.status === 'Unavailable') {
-        try {
-          const state = await this.processes.runtime.adopt(this.processes.specOf(this.launchOf(engine)), engine.pid, engine.startTicks);
-          this.log.info({ engineId: engine.id, adopted: state.adopted, pid: state.pid }, 'engine taken over after restart');
-        } catch (err) {
-          this.log.error({ err, engineId: engine.id }, 'engine could not be restarted');
-        }
-      } else if (engine.pid !== undefined && engine.startTicks !== undefined && processStartTicks(engine.pid) === engine.startTicks) {
-        // A failed engine's process left running: stop it.
-        signalGroup(engine.pid, 'SIGTERM');
+    if (engine.status === 'Available' || engine.status === 'Unavailable' || engine.status === 'Deleting') {
+      try {
+        await engineStore.updateEngine(db.kysely, engine.id, { host: this.deps.config.host }, clock.now());
+        engine.host = this.deps.config.host;
+        const state = await this.processes.runtime.adopt(this.processes.specOf(this.launchOf(engine)), engine.pid, engine.startTicks);
+        this.log.info({ engineId: engine.id, adopted: state.adopted, pid: state.pid }, `engine taken over ${how}`);
+      } catch (err) {
+        this.log.error({ err, engineId: engine.id }, 'engine could not be restarted');
       }
+    } else if (engine.pid !== undefined && engine.startTicks !== undefined && processStartTicks(engine.pid) === engine.startTicks) {
+      // A failed engine's process left running: stop it.
+      signalGroup(engine.pid, 'SIGTERM');
+    }
+    if (pendingDelete) void this.runStoredJob(pendingDelete.id);
+  }
+
+  /** Runs a stored job (Init) of an engine this server owns: a Delete submitted elsewhere. */
+  private async runStoredJob(jobId: number): Promise<void> {
+    try {
+      const job = await engineStore.findJob(this.deps.db.kysely, jobId);
+      if (!job || job.status !== 'Init' || this.running.has(jobId)) return;
+      const engine = await engineStore.findEngine(this.deps.db.kysely, job.engineId);
+      if (!engine) return;
+      this.runJob(job, engine, job.type === 'Delete' ? this.deleteSteps(engine) : []);
+    } catch (err) {
+      this.log.error({ err, jobId }, 'running an engine job failed');
     }
   }
 
@@ -257,6 +347,7 @@ export class EngineService {
       },
       status: 'Creating',
       port: 0,
+      host: config.host,
       dataDir: resolve(config.engines.dataDir || join(config.dataDir, 'engines'), id),
       passwordSealed,
       latestJobId: 0,
@@ -267,12 +358,15 @@ export class EngineService {
     let job!: EngineJob;
     try {
       await this.writes.run(() => db.kysely.transaction().execute(async (trx) => {
+        await engineStore.lockEngines(trx, db.dialect);
         if ((await engineStore.listEngines(trx, project)).length >= config.engines.maxEngines) throw engineError('QuotaExceeded', `at most ${config.engines.maxEngines} engines per project`);
         job = await this.newJob(trx, engine, 'Create', user);
         engine.latestJobId = job.id;
         await engineStore.insertEngine(trx, engine);
         await engineStore.insertJob(trx, job);
+        await this.deps.ownership.claim(trx, ENGINE, id);
       }));
+      this.supervised.add(id);
     } catch (err) {
       if (err instanceof AlreadyExistsError) throw engineError('NameUsed', `engine "${input.name}" exists`);
       throw err;
@@ -293,20 +387,26 @@ export class EngineService {
     if (id === BUILT_IN_ENGINE_ID) throw engineError('CannotDelete', 'the built-in engine cannot be deleted');
     const binders = (await this.boundBy?.(project, id)) ?? [];
     if (binders.length > 0) throw engineError('CannotDelete', `environment(s) ${binders.join(', ')} bind this engine; remove the cse resource first`);
-    const { db, clock } = this.deps;
+    const { db, clock, feed } = this.deps;
     let engine!: Engine;
     let job!: EngineJob;
-    await this.writes.run(() => db.kysely.transaction().execute(async (trx) => {
-      const found = await engineStore.findEngine(trx, id);
-      if (!found || found.project !== project) throw engineError('EngineNotFound', id);
-      if (found.status === 'Creating' || found.status === 'Deleting') throw engineError('CannotDelete', `the engine is ${found.status}`);
-      engine = found;
-      job = await this.newJob(trx, engine, 'Delete', user);
-      await engineStore.insertJob(trx, job);
-      await engineStore.updateEngine(trx, id, { status: 'Deleting', latestJobId: job.id }, clock.now());
-    }));
-    this.log.info({ engineId: id, jobId: job.id }, 'engine delete job submitted');
-    this.runJob(job, engine, this.deleteSteps(engine));
+    const here = !this.deps.ownership.recorded || this.supervised.has(id);
+    await this.writes.run(() =>
+      feed.write(async (trx, changes) => {
+        await engineStore.lockEngines(trx, db.dialect);
+        const found = await engineStore.findEngine(trx, id);
+        if (!found || found.project !== project) throw engineError('EngineNotFound', id);
+        if (found.status === 'Creating' || found.status === 'Deleting') throw engineError('CannotDelete', `the engine is ${found.status}`);
+        engine = found;
+        job = await this.newJob(trx, engine, 'Delete', user);
+        await engineStore.insertJob(trx, job);
+        await engineStore.updateEngine(trx, id, { status: 'Deleting', latestJobId: job.id }, clock.now());
+        // Its process runs on its owner's host: the owner runs the job (or its taker, once it died).
+        if (!here) changes.emit('engines.job.submitted', { jobId: job.id, engineId: id });
+      }),
+    );
+    this.log.info({ engineId: id, jobId: job.id, here }, 'engine delete job submitted');
+    if (here) this.runJob(job, engine, this.deleteSteps(engine));
     return { id, name: engine.name, jobId: job.id };
   }
 
@@ -410,9 +510,9 @@ export class EngineService {
     };
   }
 
-  /** The address clients reach an engine at (the listen host, loopback for a wildcard). */
-  private addressOf(port: number): string {
-    const host = this.deps.config.host;
+  /** The address clients reach an engine at (its owner's listen host, loopback for a wildcard). */
+  private addressOf(port: number, engineHost?: string): string {
+    const host = engineHost || this.deps.config.host;
     const shown = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
     return `http://${shown}:${port}`;
   }
@@ -522,7 +622,11 @@ export class EngineService {
     job.endTimeMs = clock.now();
     const now = clock.now();
     if (job.type === 'Delete' && outcome === 'Finished') {
-      await db.kysely.transaction().execute((trx) => engineStore.deleteEngine(trx, engine.id));
+      await db.kysely.transaction().execute(async (trx) => {
+        await engineStore.deleteEngine(trx, engine.id);
+        await this.deps.ownership.release(trx, ENGINE, engine.id);
+      });
+      this.supervised.delete(engine.id);
       this.usage.delete(engine.id);
       this.tokens.delete(engine.id);
     } else {
@@ -572,10 +676,15 @@ export class EngineService {
     return status;
   }
 
-  /** Available ↔ Unavailable by whether the engine process is up right now. */
+  /**
+   * Available ↔ Unavailable by whether the engine process is up right now (as its owner
+   * records it when another server supervises it).
+   */
   private liveStatus(engine: Engine): Engine['status'] {
     if (engine.status !== 'Available' && engine.status !== 'Unavailable') return engine.status;
-    return this.processes.runtime.status(engine.id)?.state === 'running' ? 'Available' : 'Unavailable';
+    const local = this.processes.runtime.status(engine.id);
+    if (!local) return this.deps.ownership.recorded ? engine.status : 'Unavailable';
+    return local.state === 'running' ? 'Available' : 'Unavailable';
   }
 
   /** Logs in to an RBAC engine as root (cached for an hour unless `fresh`). */
@@ -585,7 +694,7 @@ export class EngineService {
     if (!fresh && cached && cached.expiresAtMs > now) return cached.token;
     let r;
     try {
-      r = await callEngine(this.addressOf(engine.port), 'POST', '/v4/token', { body: { name: 'root', password: this.deps.secrets.decrypt(engine.passwordSealed) } });
+      r = await callEngine(this.addressOf(engine.port, engine.host), 'POST', '/v4/token', { body: { name: 'root', password: this.deps.secrets.decrypt(engine.passwordSealed) } });
     } catch (err) {
       throw engineError('TokenUnavailable', `the engine does not answer: ${(err as Error).message}`);
     }
@@ -602,7 +711,7 @@ export class EngineService {
     if (cached && now - cached.atMs < this.deps.config.engines.usageCacheMs) return cached.used;
     try {
       const token = engine.authType === 'RBAC' ? await this.login(engine) : undefined;
-      const used = await countInstances(this.addressOf(engine.port), token);
+      const used = await countInstances(this.addressOf(engine.port, engine.host), token);
       this.usage.set(engine.id, { used, atMs: now });
       return used;
     } catch (err) {
@@ -614,7 +723,7 @@ export class EngineService {
   private async viewOf(engine: Engine): Promise<EngineView> {
     const status = this.liveStatus(engine);
     const total = FLAVORS.find((f) => f.flavor === engine.flavor)?.instances ?? 0;
-    return { engine, beDefault: false, status, address: engine.port > 0 ? this.addressOf(engine.port) : '', totalInstance: total, usedInstance: await this.usedInstances(engine, status), version: VERSION };
+    return { engine, beDefault: false, status, address: engine.port > 0 ? this.addressOf(engine.port, engine.host) : '', totalInstance: total, usedInstance: await this.usedInstances(engine, status), version: VERSION };
   }
 
   /** The built-in engine as an Engine view: this server's own registry and config center. */

@@ -1,4 +1,4 @@
-import type { Selectable } from 'kysely';
+import { sql, type Selectable } from 'kysely';
 import type { Executor } from '../core/db/kysely.js';
 import type { EnginesEnginesTable, EnginesJobsTable } from '../core/db/tables/engines.js';
 import { AlreadyExistsError } from '../core/errors.js';
@@ -24,6 +24,7 @@ function toEngine(row: Selectable<EnginesEnginesTable>): Engine {
     reference: JSON.parse(row.reference) as Engine['reference'],
     status: row.status as EngineStatus,
     port: Number(row.port),
+    ...(row.host ? { host: row.host } : {}),
     dataDir: row.data_dir,
     passwordSealed: row.password_sealed,
     ...(row.pid !== null ? { pid: Number(row.pid) } : {}),
@@ -71,6 +72,7 @@ export async function insertEngine(db: Executor, e: Engine): Promise<void> {
       reference: JSON.stringify(e.reference),
       status: e.status,
       port: e.port,
+      host: e.host ?? '',
       data_dir: e.dataDir,
       password_sealed: e.passwordSealed,
       pid: e.pid ?? null,
@@ -96,13 +98,14 @@ export async function listEngines(db: Executor, project?: string): Promise<Engin
   return (await q.execute()).map(toEngine);
 }
 
-/** Sets status, port, latest job (the fields given) and updated_at_ms. */
-export async function updateEngine(db: Executor, id: string, change: { status?: EngineStatus; port?: number; latestJobId?: number }, nowMs: number): Promise<void> {
+/** Sets status, port, host, latest job (the fields given) and updated_at_ms. */
+export async function updateEngine(db: Executor, id: string, change: { status?: EngineStatus; port?: number; host?: string; latestJobId?: number }, nowMs: number): Promise<void> {
   await db
     .updateTable('engines_engines')
     .set({
       ...(change.status !== undefined ? { status: change.status } : {}),
       ...(change.port !== undefined ? { port: change.port } : {}),
+      ...(change.host !== undefined ? { host: change.host } : {}),
       ...(change.latestJobId !== undefined ? { latest_job_id: change.latestJobId } : {}),
       updated_at_ms: nowMs,
     })
@@ -174,7 +177,25 @@ export async function findJob(db: Executor, id: number): Promise<EngineJob | und
   return row ? toJob(row) : undefined;
 }
 
-/** Jobs left Init or Executing (by a server that stopped). */
-export async function listUnfinishedJobs(db: Executor): Promise<EngineJob[]> {
-  return (await db.selectFrom('engines_jobs').selectAll().where('status', 'in', ['Init', 'Executing']).execute()).map(toJob);
+/** Jobs left Init or Executing (by a server that stopped), of one engine or of all. */
+export async function listUnfinishedJobs(db: Executor, engineId?: string): Promise<EngineJob[]> {
+  let q = db.selectFrom('engines_jobs').selectAll().where('status', 'in', ['Init', 'Executing']);
+  if (engineId !== undefined) q = q.where('engine_id', '=', engineId);
+  return (await q.orderBy('id').execute()).map(toJob);
+}
+
+/**
+ * Sets a running engine's status (Available ↔ Unavailable) as its owner sees its process;
+ * an engine being created, deleted or failed keeps its status.
+ */
+export async function setRunningStatus(db: Executor, id: string, status: 'Available' | 'Unavailable', nowMs: number): Promise<void> {
+  await db.updateTable('engines_engines').set({ status, updated_at_ms: nowMs }).where('id', '=', id).where('status', 'in', ['Available', 'Unavailable']).where('status', '!=', status).execute();
+}
+
+/**
+ * Serialises engine creates and deletes across servers (PostgreSQL: a transaction lock),
+ * so the engine count and the next job id are read and written by one at a time.
+ */
+export async function lockEngines(db: Executor, dialect: 'sqlite' | 'postgres'): Promise<void> {
+  if (dialect === 'postgres') await sql`SELECT pg_advisory_xact_lock(7316010)`.execute(db);
 }

@@ -64,6 +64,8 @@ export interface Engine {
   status: EngineStatus;
   /** TCP port of the engine process (registry and config center); 0 before it was chosen. */
   port: number;
+  /** Address the engine process listens on (its owning server's `host`); '' or absent = this server's. */
+  host?: string;
   /** The engine's own data directory. */
   dataDir: string;
   /** SecretBox-sealed root password ('' for NONE). */
@@ -144,4 +146,10 @@ export interface EngineView {
   totalInstance: number;
   usedInstance: number;
   version: string;
+}
+
+/** Feed change of engine management: a job was stored for an engine another server owns; its owner runs it. */
+export interface EngineEvents {
+  'engines.job.submitted': { jobId: number; engineId: string };
+  [key: string]: unknown;
 }

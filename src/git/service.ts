@@ -48,7 +48,14 @@ export class GitService {
   private readonly backoff: LoginBackoff;
 
   constructor(readonly deps: GitDeps) {
-    this.repos = new LocalRepos(join(deps.config.dataDir, 'git'));
+    this.repos = new LocalRepos(deps.config.git.dir || join(deps.config.dataDir, 'git'), async (project, namespace, repo) => {
+      try {
+        await gitStore.claimRepository(deps.db.kysely, { project, namespace, repo }, deps.clock.now());
+      } catch (err) {
+        if (err instanceof AlreadyExistsError) throw gitError('AlreadyExists', `repository ${namespace}/${repo}`);
+        throw err;
+      }
+    });
     this.fetch = deps.fetch ?? fetch;
     const l = deps.config.login;
     this.backoff = new LoginBackoff(deps.clock, { windowMs: l.windowSeconds * 1000, maxWaitMs: l.maxWaitSeconds * 1000 });

@@ -136,3 +136,13 @@ export async function listWebhookSecrets(db: Executor, project: string): Promise
   const local = await db.selectFrom('git_hooks').select('secret_sealed').where('project', '=', project).execute();
   return [...remote, ...local].map((r) => r.secret_sealed);
 }
+
+/** Claims the name of a hosted repository. @throws AlreadyExistsError when it is taken */
+export async function claimRepository(db: Executor, key: { project: string; namespace: string; repo: string }, nowMs: number): Promise<void> {
+  try {
+    await db.insertInto('git_repositories').values({ ...key, created_at_ms: nowMs }).execute();
+  } catch (err) {
+    if (isUniqueViolation(err)) throw new AlreadyExistsError(`repository ${key.namespace}/${key.repo}`);
+    throw err;
+  }
+}

@@ -1,16 +1,18 @@
 import { randomBytes } from 'node:crypto';
 import { LoginBackoff, loginKeys, retryAfterSeconds } from '../core/backoff.js';
+import type { Bus } from '../core/bus.js';
 import type { Clock } from '../core/clock.js';
-import type { Config } from '../core/config.js';
-import type { Db } from '../core/db/kysely.js';
+import { ConfigError, type Config } from '../core/config.js';
+import type { Db, Executor } from '../core/db/kysely.js';
 import { AlreadyExistsError } from '../core/errors.js';
+import type { ChangeFeed } from '../core/feed.js';
 import { newHexId } from '../core/ids.js';
 import type { Logger } from '../core/log.js';
-import { hashPassword, safeEqual, SecretBox, tokenDigest, verifyPassword } from '../core/secrets.js';
+import { hashPassword, safeEqual, SecretBox, tokenDigest, verifyPassword, WRONG_MASTER_KEY } from '../core/secrets.js';
 import { iamError } from './errors.js';
 import { canonicalRequest, parseAuthorization, parseSdkDate, sign, stringToSign, type SignableRequest, type SignatureHeader } from './signature.js';
 import * as iamStore from './store.js';
-import type { AccessKey, Principal, Project, TokenRecord, User } from './types.js';
+import type { AccessKey, IamEvents, Principal, Project, TokenRecord, User } from './types.js';
 
 /** Secrets generated at bootstrap, to be shown to the operator once (never logged). */
 export interface BootstrapReport {
@@ -37,6 +39,9 @@ export interface PasswordLogin {
 /** Dependencies of IamService. */
 export interface IamDeps {
   db: Db;
+  bus: Bus<IamEvents>;
+  /** Every write goes through it; the in-memory maps follow its changes on every server. */
+  feed: ChangeFeed<IamEvents>;
   clock: Clock;
   log: Logger;
   config: Readonly<Config>;
@@ -57,7 +62,8 @@ function randomText(length: number, alphabet: string): string {
  * IAM-compatible identity (issue #3, servicestage.md §1): users, projects, memberships,
  * access keys (secret keys sealed with the master key), project-scoped tokens (24 h by
  * default, only their SHA-256 stored) and AK/SK signature checks. Users, projects,
- * memberships and keys are held in memory after start; token records are cached.
+ * memberships and keys are held in memory, kept by the feed's changes (`iam.*`) on every
+ * server; token records are cached and a revocation reaches every server's cache.
  */
 export class IamService {
   private readonly users = new Map<string, User>();
@@ -66,6 +72,7 @@ export class IamService {
   private readonly keys = new Map<string, { key: AccessKey; secretKey: string }>();
   private readonly tokens = new Map<string, TokenRecord>();
   private readonly db: Db;
+  private readonly feed: ChangeFeed<IamEvents>;
   private readonly clock: Clock;
   private readonly log: Logger;
   private readonly config: Readonly<Config>;
@@ -76,12 +83,40 @@ export class IamService {
 
   constructor(deps: IamDeps) {
     this.db = deps.db;
+    this.feed = deps.feed;
     this.clock = deps.clock;
     this.log = deps.log.child({ area: 'iam' });
     this.config = deps.config;
     this.secrets = deps.secrets;
     const l = deps.config.login;
     this.backoff = new LoginBackoff(deps.clock, { windowMs: l.windowSeconds * 1000, maxWaitMs: l.maxWaitSeconds * 1000 });
+    const on = deps.bus.subscribe.bind(deps.bus);
+    on('iam.user.created', ({ user }) => void this.users.set(user.id, user));
+    on('iam.project.created', ({ project }) => void this.projects.set(project.id, project));
+    on('iam.member.added', ({ userId, projectId }) => void this.memberSet(userId).add(projectId));
+    on('iam.key.put', ({ key, secretSealed }) => void this.keys.set(key.accessKey, { key, secretKey: this.open(secretSealed) }));
+    on('iam.key.deleted', ({ accessKey }) => void this.keys.delete(accessKey));
+    on('iam.token.revoked', ({ digest }) => void this.tokens.delete(digest));
+  }
+
+  /** Users, projects, memberships and keys from the tables (`db`: the feed's snapshot on PostgreSQL). @throws ConfigError when the master key cannot open the keys */
+  async load(db: Executor): Promise<void> {
+    this.users.clear();
+    this.projects.clear();
+    this.members.clear();
+    this.keys.clear();
+    for (const u of await iamStore.listUsers(db)) this.users.set(u.id, u);
+    for (const p of await iamStore.listProjects(db)) this.projects.set(p.id, p);
+    for (const m of await iamStore.listMemberships(db)) this.memberSet(m.userId).add(m.projectId);
+    for (const { key, secretSealed } of await iamStore.listAccessKeys(db)) this.keys.set(key.accessKey, { key, secretKey: this.open(secretSealed) });
+  }
+
+  private open(sealed: string): string {
+    try {
+      return this.secrets.decrypt(sealed);
+    } catch {
+      throw new ConfigError(WRONG_MASTER_KEY);
+    }
   }
 
   /**
@@ -92,7 +127,6 @@ export class IamService {
    * @returns what was generated, to show once; undefined fields were not generated
    */
   async start(): Promise<BootstrapReport> {
-    await this.reload();
     const c = this.config.iam;
     const report: Partial<BootstrapReport> = { adminName: c.adminName };
     let admin = [...this.users.values()].find((u) => u.name === c.adminName && u.domainName === c.domainName);
@@ -132,17 +166,6 @@ export class IamService {
     return report as BootstrapReport;
   }
 
-  private async reload(): Promise<void> {
-    this.users.clear();
-    this.projects.clear();
-    this.members.clear();
-    this.keys.clear();
-    for (const u of await iamStore.listUsers(this.db.kysely)) this.users.set(u.id, u);
-    for (const p of await iamStore.listProjects(this.db.kysely)) this.projects.set(p.id, p);
-    for (const m of await iamStore.listMemberships(this.db.kysely)) this.memberSet(m.userId).add(m.projectId);
-    for (const { key, secretSealed } of await iamStore.listAccessKeys(this.db.kysely)) this.keys.set(key.accessKey, { key, secretKey: this.secrets.decrypt(secretSealed) });
-  }
-
   private memberSet(userId: string): Set<string> {
     let set = this.members.get(userId);
     if (!set) this.members.set(userId, (set = new Set()));
@@ -157,13 +180,16 @@ export class IamService {
     if (password.length < 8) throw iamError('InvalidArgument', 'password must have at least 8 characters');
     const domainId = [...this.users.values()].find((u) => u.domainName === domainName)?.domainId ?? newHexId();
     const user: User = { id: newHexId(), name, domainId, domainName, createdAtMs: this.clock.now() };
+    const passwordHash = await hashPassword(password, this.config.secrets.passwordHashLog2N);
     try {
-      await iamStore.createUser(this.db.kysely, user, await hashPassword(password, this.config.secrets.passwordHashLog2N));
+      await this.feed.write(async (trx, changes) => {
+        await iamStore.createUser(trx, user, passwordHash);
+        changes.emit('iam.user.created', { user });
+      });
     } catch (err) {
       if (err instanceof AlreadyExistsError) throw iamError('AlreadyExists', err.message);
       throw err;
     }
-    this.users.set(user.id, user);
     this.log.info({ userId: user.id, name }, 'user created');
     return user;
   }
@@ -174,12 +200,14 @@ export class IamService {
     if (!/^[A-Za-z0-9_-]{1,64}$/.test(id)) throw iamError('InvalidArgument', 'project id must be 1-64 letters, digits, _ or -');
     const project: Project = { id, name, domainId, createdAtMs: this.clock.now() };
     try {
-      await iamStore.createProject(this.db.kysely, project);
+      await this.feed.write(async (trx, changes) => {
+        await iamStore.createProject(trx, project);
+        changes.emit('iam.project.created', { project });
+      });
     } catch (err) {
       if (err instanceof AlreadyExistsError) throw iamError('AlreadyExists', err.message);
       throw err;
     }
-    this.projects.set(id, project);
     this.log.info({ projectId: id, name }, 'project created');
     return project;
   }
@@ -188,8 +216,10 @@ export class IamService {
   async addMember(userId: string, projectId: string): Promise<void> {
     if (!this.users.has(userId)) throw iamError('NotFound', `user ${userId}`);
     if (!this.projects.has(projectId)) throw iamError('NotFound', `project ${projectId}`);
-    await iamStore.addMember(this.db.kysely, userId, projectId);
-    this.memberSet(userId).add(projectId);
+    await this.feed.write(async (trx, changes) => {
+      await iamStore.addMember(trx, userId, projectId);
+      changes.emit('iam.member.added', { userId, projectId });
+    });
   }
 
   /**
@@ -201,16 +231,21 @@ export class IamService {
     if (!this.users.has(userId)) throw iamError('NotFound', `user ${userId}`);
     if (!/^[A-Za-z0-9]{8,64}$/.test(accessKey) || secretKey.length < 8) throw iamError('InvalidArgument', 'access key must be 8-64 letters or digits and the secret at least 8 characters');
     const key: AccessKey = { accessKey, userId, status: 'active', createdAtMs: this.clock.now() };
-    await iamStore.putAccessKey(this.db.kysely, key, this.secrets.encrypt(secretKey));
-    this.keys.set(accessKey, { key, secretKey });
+    const secretSealed = this.secrets.encrypt(secretKey);
+    await this.feed.write(async (trx, changes) => {
+      await iamStore.putAccessKey(trx, key, secretSealed);
+      changes.emit('iam.key.put', { key, secretSealed });
+    });
     this.log.info({ userId, accessKey }, 'access key created');
     return { accessKey, secretKey };
   }
 
   /** Deletes an access key. @throws IAM.0004 when unknown */
   async deleteAccessKey(accessKey: string): Promise<void> {
-    if ((await iamStore.deleteAccessKey(this.db.kysely, accessKey)) === 0) throw iamError('NotFound', `access key ${accessKey}`);
-    this.keys.delete(accessKey);
+    await this.feed.write(async (trx, changes) => {
+      if ((await iamStore.deleteAccessKey(trx, accessKey)) === 0) throw iamError('NotFound', `access key ${accessKey}`);
+      changes.emit('iam.key.deleted', { accessKey });
+    });
   }
 
   /** Every user with the ids of its projects. */
@@ -322,8 +357,10 @@ export class IamService {
   /** Revokes a token (idempotent for a known token). @throws APIGW.0301 unknown or expired */
   async revokeToken(token: string): Promise<void> {
     const record = await this.validateToken(token);
-    await iamStore.deleteToken(this.db.kysely, record.digest);
-    this.tokens.delete(record.digest);
+    await this.feed.write(async (trx, changes) => {
+      await iamStore.deleteToken(trx, record.digest);
+      changes.emit('iam.token.revoked', { digest: record.digest });
+    });
   }
 
   /** The Keystone token body of a record (Huawei IAM "Obtaining an IAM user token" response). */

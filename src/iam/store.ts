@@ -86,8 +86,11 @@ export async function listProjects(db: Executor): Promise<Project[]> {
 
 /** Adds a user to a project (no-op when already a member). */
 export async function addMember(db: Executor, userId: string, projectId: string): Promise<void> {
-  await db.deleteFrom('iam_memberships').where('user_id', '=', userId).where('project_id', '=', projectId).execute();
-  await db.insertInto('iam_memberships').values({ user_id: userId, project_id: projectId }).execute();
+  await db
+    .insertInto('iam_memberships')
+    .values({ user_id: userId, project_id: projectId })
+    .onConflict((oc) => oc.columns(['user_id', 'project_id']).doNothing())
+    .execute();
 }
 
 /** Every membership. */

@@ -52,3 +52,18 @@ export interface IamHooks<Request> {
   onRequest: (request: Request) => Promise<void>;
   preValidation: (request: Request) => Promise<void>;
 }
+
+/**
+ * Feed changes of IAM: committed, then published on every server in commit order; the
+ * in-memory users, projects, memberships, keys and token cache follow them.
+ */
+export interface IamEvents {
+  'iam.user.created': { user: User };
+  'iam.project.created': { project: Project };
+  'iam.member.added': { userId: string; projectId: string };
+  /** A key was created or replaced; its secret travels sealed. */
+  'iam.key.put': { key: AccessKey; secretSealed: string };
+  'iam.key.deleted': { accessKey: string };
+  'iam.token.revoked': { digest: string };
+  [key: string]: unknown;
+}

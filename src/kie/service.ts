@@ -2,7 +2,8 @@ import type { Bus } from '../core/bus.js';
 import type { Clock } from '../core/clock.js';
 import type { Config } from '../core/config.js';
 import type { Db, Executor } from '../core/db/kysely.js';
-import { OpenStageError } from '../core/errors.js';
+import { AlreadyExistsError, OpenStageError } from '../core/errors.js';
+import type { ChangeFeed } from '../core/feed.js';
 import { sha256Hex } from '../core/ids.js';
 import type { Logger } from '../core/log.js';
 import { Mutex } from '../core/mutex.js';
@@ -17,6 +18,8 @@ import { WaiterHub } from './waiters.js';
 export interface KieDeps {
   db: Db;
   bus: Bus<KieEvents>;
+  /** Every write goes through it; the index and the held polls follow its changes on every server. */
+  feed: ChangeFeed<KieEvents>;
   clock: Clock;
   log: Logger;
   config: Readonly<Config>;
@@ -53,30 +56,26 @@ export interface ExportedKv {
   priority?: number;
 }
 
-/** One change to apply to the index after a commit. */
-interface Change {
-  record: KvRecord;
-  deleted?: boolean;
-}
-
 const EMPTY_LIST_JSON = Buffer.from('{"total":0,"data":[]}');
 
 /**
  * The config center (servicecomb.md §3, §4.1). Every write runs under one mutex: validate
- * against the in-memory index, commit in one transaction that also moves the domain's
- * revision counter, then update the index and publish `kie.kv.changed`, so memory follows
- * commit order and the counter never goes backwards after a crash. Reads (get, list, long
- * poll, export) are served from memory; lists are cached serialised per project revision.
+ * against the in-memory index, then commit through the change feed in one transaction that
+ * takes its revisions from the domain's counter row (locked until the commit, so revisions
+ * are never reused and never go backwards, whichever server writes). The feed's changes
+ * (`kie.kv.put`, `kie.kv.deleted`) update the index and wake the held polls on every
+ * server, this one before the write returns. Reads (get, list, long poll, export) are
+ * served from memory; lists are cached serialised per project revision.
  */
 export class KieService {
   private readonly index = new KieIndex();
   private readonly writes = new Mutex();
   private readonly waiters: WaiterHub;
   private readonly listCache: ListCache;
-  private unsubscribe?: () => void;
   private closing = false;
   private readonly db: Db;
   private readonly bus: Bus<KieEvents>;
+  private readonly feed: ChangeFeed<KieEvents>;
   private readonly clock: Clock;
   private readonly log: Logger;
   private readonly config: Readonly<Config>;
@@ -84,20 +83,23 @@ export class KieService {
   constructor(deps: KieDeps) {
     this.db = deps.db;
     this.bus = deps.bus;
+    this.feed = deps.feed;
     this.clock = deps.clock;
     this.log = deps.log.child({ area: 'kie' });
     this.config = deps.config;
     this.waiters = new WaiterHub(deps.clock);
     this.listCache = new ListCache(deps.config.kie.listCacheEntries);
+    this.bus.subscribe('kie.kv.put', (e) => this.onPut(e));
+    this.bus.subscribe('kie.kv.deleted', (e) => this.onDeleted(e));
   }
 
   // ───────────────────────── lifecycle ─────────────────────────
 
-  /** Rebuilds the index and revision counters from the store; held polls follow the bus. */
-  async start(): Promise<void> {
-    for (const { domain, revision } of await kieStore.listRevisions(this.db.kysely)) this.index.domain(domain).revision = revision;
+  /** Builds the index and revision counters from the tables (`db`: the feed's snapshot on PostgreSQL). */
+  async load(db: Executor): Promise<void> {
+    for (const { domain, revision } of await kieStore.listRevisions(db)) this.index.domain(domain).revision = revision;
     let kvs = 0;
-    for (const stored of await kieStore.listAllKvs(this.db.kysely)) {
+    for (const stored of await kieStore.listAllKvs(db)) {
       const d = this.index.domain(stored.domain);
       const p = d.project(stored.project);
       p.put(toRecord(stored.domain, stored.project, stored.labels, stored.labelFormat, stored.doc));
@@ -107,8 +109,12 @@ export class KieService {
       d.count++;
       kvs++;
     }
-    this.unsubscribe = this.bus.subscribe('kie.kv.changed', (e) => this.waiters.notify(e));
     this.log.info({ kvs }, 'kie index loaded');
+  }
+
+  /** Applies whatever other servers committed (a client may come with a newer revision). */
+  sync(): Promise<void> {
+    return this.feed.sync();
   }
 
   /**
@@ -133,7 +139,6 @@ export class KieService {
   /** Releases held polls and waits for queued writes to commit. */
   async stop(): Promise<void> {
     this.waiters.releaseAll();
-    this.unsubscribe?.();
     await this.writes.run(async () => undefined);
   }
 
@@ -150,13 +155,23 @@ export class KieService {
       const d = this.index.domain(domain);
       const format = labelFormat(kv.labels);
       const id = kvId(domain, project, kv.key, format);
-      if (d.projects.get(project)?.kvs.has(id)) throw kieError('RecordAlreadyExists', `kv ${kv.key} with labels ${format} already exists`);
+      const exists = (): OpenStageError => kieError('RecordAlreadyExists', `kv ${kv.key} with labels ${format} already exists`);
+      if (d.projects.get(project)?.kvs.has(id)) throw exists();
       this.checkQuota(d.count);
-      const revision = d.revision + 1;
-      const record = toRecord(domain, project, kv.labels, format, newDoc(id, kv, revision, this.nowSeconds()));
-      await this.commit(domain, revision, (trx) => this.storeKv(trx, record, true));
-      this.apply(d, revision, [{ record }]);
-      return record.doc;
+      try {
+        return await this.feed.write(async (trx, changes) => {
+          const revision = await kieStore.takeRevisions(trx, domain, 1);
+          await this.checkStoredQuota(trx, domain, 1);
+          const record = toRecord(domain, project, kv.labels, format, newDoc(id, kv, revision, this.nowSeconds()));
+          await this.storeKv(trx, record, true);
+          changes.emit('kie.kv.put', putOf(record));
+          return record.doc;
+        });
+      } catch (err) {
+        // Created a moment ago through another server.
+        if (err instanceof AlreadyExistsError) throw exists();
+        throw err;
+      }
     });
   }
 
@@ -175,14 +190,18 @@ export class KieService {
     const value = checkValue(b.value);
     const status = checkStatus(b.status);
     return this.writes.run(async () => {
-      const current = this.require(domain, project, id);
-      const d = this.index.domain(domain);
-      const revision = d.revision + 1;
-      const doc: KvDoc = { ...current.doc, value: value || current.doc.value, status: status ?? current.doc.status, update_revision: revision, update_time: this.nowSeconds() };
-      const record = toRecord(domain, project, current.labels, current.labelFormat, doc);
-      await this.commit(domain, revision, (trx) => this.storeKv(trx, record, false));
-      this.apply(d, revision, [{ record }]);
-      return doc;
+      this.require(domain, project, id);
+      return this.feed.write(async (trx, changes) => {
+        const revision = await kieStore.takeRevisions(trx, domain, 1);
+        // Read under the domain's counter lock: the latest committed version, whichever server wrote it.
+        const current = await kieStore.findKv(trx, domain, id);
+        if (!current || current.project !== project) throw kieError('RecordNotExists', `kv ${id} does not exist`);
+        const doc: KvDoc = { ...current.doc, value: value || current.doc.value, status: status ?? current.doc.status, update_revision: revision, update_time: this.nowSeconds() };
+        const record = toRecord(domain, project, current.labels, current.labelFormat, doc);
+        await this.storeKv(trx, record, false);
+        changes.emit('kie.kv.put', putOf(record));
+        return doc;
+      });
     });
   }
 
@@ -208,10 +227,12 @@ export class KieService {
   }
 
   private async deleteLocked(domain: string, records: KvRecord[]): Promise<void> {
-    const d = this.index.domain(domain);
-    const revision = d.revision + 1;
-    await this.commit(domain, revision, (trx) => kieStore.deleteKvs(trx, domain, records.map((r) => r.doc.id)));
-    this.apply(d, revision, records.map((record) => ({ record, deleted: true })));
+    const project = records[0]!.project;
+    await this.feed.write(async (trx, changes) => {
+      const revision = await kieStore.takeRevisions(trx, domain, 1);
+      await kieStore.deleteKvs(trx, domain, records.map((r) => r.doc.id));
+      changes.emit('kie.kv.deleted', { domain, project, ids: records.map((r) => r.doc.id), revision });
+    });
   }
 
   // ───────────────────────── list and long poll ─────────────────────────
@@ -292,82 +313,104 @@ export class KieService {
   async importKvs(domain: string, project: string, data: unknown, mode: OverrideMode, forcedLabels: Record<string, string>): Promise<{ success: KvDoc[]; failure: ImportFailure[] }> {
     if (!Array.isArray(data)) throw kieError('InvalidParams', 'data must be a list of kvs');
     return this.writes.run(async () => {
-      const d = this.index.domain(domain);
-      const p = d.project(project);
-      const now = this.nowSeconds();
-      let revision = d.revision;
-      let count = d.count;
-      const written = new Map<string, { record: KvRecord; isNew: boolean }>();
-      const changes: { record: KvRecord; isNew: boolean }[] = [];
-      const failure: ImportFailure[] = [];
-      let aborted = false;
-      for (const raw of data as unknown[]) {
-        const item = (raw && typeof raw === 'object' && !Array.isArray(raw) ? raw : {}) as Record<string, unknown>;
-        const rawLabels = { ...(item.labels && typeof item.labels === 'object' ? (item.labels as Record<string, string>) : {}), ...forcedLabels };
-        const failed = (name: keyof typeof KieCodes, message: string = KieCodes[name].message): void => {
-          failure.push({ key: typeof item.key === 'string' ? item.key : '', labels: rawLabels, error_code: String(KieCodes[name].code), error_message: message });
-        };
-        if (aborted) {
-          failed('StopUpload');
-          continue;
-        }
-        let kv: NewKv;
+      for (let attempt = 1; ; attempt++) {
         try {
-          kv = validateNewKv({ ...item, labels: rawLabels });
+          return await this.importLocked(domain, project, data, mode, forcedLabels);
         } catch (err) {
-          if (!(err instanceof OpenStageError)) throw err;
-          failed('InvalidParams', err.detail ?? err.message);
-          continue;
+          // Another server wrote one of the kvs meanwhile: plan again on the current index.
+          const raced = err instanceof AlreadyExistsError || (err instanceof OpenStageError && err.code === String(KieCodes.RecordNotExists.code));
+          if (!raced || attempt === 3) throw err;
+          await this.feed.sync();
         }
-        const format = labelFormat(kv.labels);
-        const id = kvId(domain, project, kv.key, format);
-        const existing = written.get(id)?.record ?? p.kvs.get(id);
-        if (existing && mode === 'skip') {
-          failed('SkipDuplicateKv');
-          continue;
-        }
-        if (existing && mode === 'abort') {
-          aborted = true;
-          failed('StopUpload');
-          continue;
-        }
-        if (!existing && count >= this.config.quota.configs) {
-          failed('NotEnoughQuota', `${KieCodes.NotEnoughQuota.message}: limit ${this.config.quota.configs}`);
-          continue;
-        }
-        revision++;
-        let doc: KvDoc;
-        if (existing) {
-          doc = {
-            ...existing.doc,
-            value: typeof item.value === 'string' ? kv.value : existing.doc.value,
-            value_type: item.value_type ? kv.valueType : existing.doc.value_type,
-            status: item.status ? kv.status : existing.doc.status,
-            ...(item.priority !== undefined ? { priority: kv.priority || undefined } : {}),
-            update_revision: revision,
-            update_time: now,
-          };
-        } else {
-          doc = newDoc(id, kv, revision, now);
-          count++;
-        }
-        const change = { record: toRecord(domain, project, kv.labels, format, doc), isNew: !existing || (written.get(id)?.isNew ?? false) };
-        written.set(id, change);
-        changes.push(change);
       }
-      if (changes.length > 0) {
-        await this.commit(domain, revision, async (trx) => {
-          const inserted = new Set<string>();
-          for (const c of changes) {
-            const insert = c.isNew && !inserted.has(c.record.doc.id);
-            inserted.add(c.record.doc.id);
-            await this.storeKv(trx, c.record, insert);
-          }
-        });
-        this.apply(d, revision, changes);
-      }
-      return { success: changes.map((c) => c.record.doc), failure };
     });
+  }
+
+  private async importLocked(domain: string, project: string, data: unknown[], mode: OverrideMode, forcedLabels: Record<string, string>): Promise<{ success: KvDoc[]; failure: ImportFailure[] }> {
+    const d = this.index.domain(domain);
+    const p = d.project(project);
+    const now = this.nowSeconds();
+    // Revisions are taken in the transaction; until then the n-th change is numbered -n.
+    let revision = 0;
+    let count = d.count;
+    const written = new Map<string, { record: KvRecord; isNew: boolean }>();
+    const changes: { record: KvRecord; isNew: boolean }[] = [];
+    const failure: ImportFailure[] = [];
+    let aborted = false;
+    for (const raw of data) {
+      const item = (raw && typeof raw === 'object' && !Array.isArray(raw) ? raw : {}) as Record<string, unknown>;
+      const rawLabels = { ...(item.labels && typeof item.labels === 'object' ? (item.labels as Record<string, string>) : {}), ...forcedLabels };
+      const failed = (name: keyof typeof KieCodes, message: string = KieCodes[name].message): void => {
+        failure.push({ key: typeof item.key === 'string' ? item.key : '', labels: rawLabels, error_code: String(KieCodes[name].code), error_message: message });
+      };
+      if (aborted) {
+        failed('StopUpload');
+        continue;
+      }
+      let kv: NewKv;
+      try {
+        kv = validateNewKv({ ...item, labels: rawLabels });
+      } catch (err) {
+        if (!(err instanceof OpenStageError)) throw err;
+        failed('InvalidParams', err.detail ?? err.message);
+        continue;
+      }
+      const format = labelFormat(kv.labels);
+      const id = kvId(domain, project, kv.key, format);
+      const existing = written.get(id)?.record ?? p.kvs.get(id);
+      if (existing && mode === 'skip') {
+        failed('SkipDuplicateKv');
+        continue;
+      }
+      if (existing && mode === 'abort') {
+        aborted = true;
+        failed('StopUpload');
+        continue;
+      }
+      if (!existing && count >= this.config.quota.configs) {
+        failed('NotEnoughQuota', `${KieCodes.NotEnoughQuota.message}: limit ${this.config.quota.configs}`);
+        continue;
+      }
+      revision--;
+      let doc: KvDoc;
+      if (existing) {
+        doc = {
+          ...existing.doc,
+          value: typeof item.value === 'string' ? kv.value : existing.doc.value,
+          value_type: item.value_type ? kv.valueType : existing.doc.value_type,
+          status: item.status ? kv.status : existing.doc.status,
+          ...(item.priority !== undefined ? { priority: kv.priority || undefined } : {}),
+          update_revision: revision,
+          update_time: now,
+        };
+      } else {
+        doc = newDoc(id, kv, revision, now);
+        count++;
+      }
+      const change = { record: toRecord(domain, project, kv.labels, format, doc), isNew: !existing || (written.get(id)?.isNew ?? false) };
+      written.set(id, change);
+      changes.push(change);
+    }
+    if (changes.length === 0) return { success: [], failure };
+    const docs = await this.feed.write(async (trx, out) => {
+      const last = await kieStore.takeRevisions(trx, domain, changes.length);
+      // Planned on this server's index: other servers' writes since make it plan again.
+      if (this.nearQuota(count) && (await kieStore.countKvs(trx, domain)) !== d.count) throw new AlreadyExistsError('the domain changed meanwhile');
+      const real = (r: number): number => (r < 0 ? last - changes.length - r : r);
+      const inserted = new Set<string>();
+      const stored: KvDoc[] = [];
+      for (const c of changes) {
+        const doc = { ...c.record.doc, create_revision: real(c.record.doc.create_revision), update_revision: real(c.record.doc.update_revision) };
+        const record = toRecord(domain, project, c.record.labels, c.record.labelFormat, doc);
+        const insert = c.isNew && !inserted.has(doc.id);
+        inserted.add(doc.id);
+        await this.storeKv(trx, record, insert);
+        out.emit('kie.kv.put', putOf(record));
+        stored.push(doc);
+      }
+      return stored;
+    });
+    return { success: docs, failure };
   }
 
   /**
@@ -416,48 +459,79 @@ export class KieService {
     if (count >= this.config.quota.configs) throw kieError('NotEnoughQuota', `limit ${this.config.quota.configs}`);
   }
 
+  /** True near the quota with other servers writing too (PostgreSQL): the stored count decides. */
+  private nearQuota(count: number): boolean {
+    const quota = this.config.quota.configs;
+    return this.feed.clustered && count > quota - Math.max(100, Math.floor(quota / 10));
+  }
+
+  /**
+   * Near the quota, checks the stored count (under the domain's counter lock, which every
+   * write of the domain takes first, so it is exact). @throws 422001
+   */
+  private async checkStoredQuota(trx: Executor, domain: string, adding: number): Promise<void> {
+    const d = this.index.domain(domain);
+    if (!this.nearQuota(d.count + adding)) return;
+    if ((await kieStore.countKvs(trx, domain)) + adding > this.config.quota.configs) throw kieError('NotEnoughQuota', `limit ${this.config.quota.configs}`);
+  }
+
   private nowSeconds(): number {
     return Math.floor(this.clock.now() / 1000);
   }
 
-  /** Writes a kv (insert or update) and its history entry. */
+  /**
+   * Writes a kv (insert or update) and its history entry.
+   * @throws AlreadyExistsError (insert) when it exists; 404001 (update) when it is gone
+   */
   private async storeKv(trx: Executor, record: KvRecord, insert: boolean): Promise<void> {
     if (insert) await kieStore.insertKv(trx, record);
-    else await kieStore.updateKv(trx, record.domain, record.doc);
+    else if (!(await kieStore.updateKv(trx, record.domain, record.doc))) throw kieError('RecordNotExists', `kv ${record.doc.id} does not exist`);
     await kieStore.addHistory(trx, record.domain, record.doc, this.config.kie.historyPerKv);
   }
 
-  /** One transaction: the write, then the domain's counter set to `revision`. */
-  private async commit(domain: string, revision: number, write: (trx: Executor) => Promise<void>): Promise<void> {
-    await this.db.kysely.transaction().execute(async (trx) => {
-      await write(trx);
-      await kieStore.saveRevision(trx, domain, revision);
-    });
+  // ───────────────────────── changes (every server, commit order) ─────────────────────────
+
+  /** A kv was created or updated: into the index, revisions forward, matching polls woken. */
+  private onPut(e: KieEvents['kie.kv.put']): void {
+    const d = this.index.domain(e.domain);
+    const p = d.project(e.project);
+    if (!p.kvs.has(e.doc.id)) d.count++;
+    p.put(toRecord(e.domain, e.project, e.labels, e.labelFormat, e.doc));
+    this.moveRevision(d, p, e.doc.update_revision);
+    this.changed(e.domain, e.project, e.labels, e.labelFormat, d.revision);
   }
 
-  /** Applies committed changes to the index, moves the revision, then publishes events. */
-  private apply(d: DomainIndex, revision: number, changes: Change[]): void {
-    const touched = new Set<ProjectIndex>();
-    for (const c of changes) {
-      const p = d.project(c.record.project);
-      if (c.deleted) {
-        if (p.kvs.get(c.record.doc.id) === c.record) {
-          p.remove(c.record);
-          d.count--;
-        }
-      } else {
-        if (!p.kvs.has(c.record.doc.id)) d.count++;
-        p.put(c.record);
-      }
-      touched.add(p);
+  /** Kvs were deleted: out of the index, revisions forward, matching polls woken. */
+  private onDeleted(e: KieEvents['kie.kv.deleted']): void {
+    const d = this.index.domain(e.domain);
+    const p = d.project(e.project);
+    const removed: KvRecord[] = [];
+    for (const id of e.ids) {
+      const record = p.kvs.get(id);
+      if (!record) continue;
+      p.remove(record);
+      d.count--;
+      removed.push(record);
     }
-    for (const p of touched) p.revision = revision;
-    d.revision = revision;
-    for (const c of changes) {
-      const r = c.record;
-      this.bus.publish('kie.kv.changed', { domain: r.domain, project: r.project, labels: r.labels, labelFormat: r.labelFormat, revision });
-    }
+    this.moveRevision(d, p, e.revision);
+    for (const r of removed) this.changed(e.domain, e.project, r.labels, r.labelFormat, d.revision);
   }
+
+  private moveRevision(d: DomainIndex, p: ProjectIndex, revision: number): void {
+    p.revision = Math.max(p.revision, revision);
+    d.revision = Math.max(d.revision, revision);
+  }
+
+  private changed(domain: string, project: string, labels: Record<string, string>, format: string, revision: number): void {
+    const event = { domain, project, labels, labelFormat: format, revision };
+    this.waiters.notify(event);
+    this.bus.publish('kie.kv.changed', event);
+  }
+}
+
+/** The feed change of a written kv. */
+function putOf(record: KvRecord): KieEvents['kie.kv.put'] {
+  return { domain: record.domain, project: record.project, labels: record.labels, labelFormat: record.labelFormat, doc: record.doc };
 }
 
 /** The id of a kv: sha256 hex of `domain/project/key/label_format` (servicecomb.md §3.2). */

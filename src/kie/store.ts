@@ -1,4 +1,7 @@
+import { sql, type Selectable } from 'kysely';
 import type { Executor } from '../core/db/kysely.js';
+import type { KieKvsTable } from '../core/db/schema.js';
+import { AlreadyExistsError, isUniqueViolation } from '../core/errors.js';
 import type { KvDoc } from './types.js';
 
 /**
@@ -16,9 +19,18 @@ export interface StoredKv {
   doc: KvDoc;
 }
 
-/** Inserts a kv. */
+/** Inserts a kv. @throws AlreadyExistsError when the domain already has a kv with its id */
 export async function insertKv(db: Executor, kv: StoredKv): Promise<void> {
   const d = kv.doc;
+  try {
+    await insertRow(db, kv, d);
+  } catch (err) {
+    if (isUniqueViolation(err)) throw new AlreadyExistsError(`kv ${d.key}`);
+    throw err;
+  }
+}
+
+async function insertRow(db: Executor, kv: StoredKv, d: KvDoc): Promise<void> {
   await db
     .insertInto('kie_kvs')
     .values({
@@ -41,14 +53,15 @@ export async function insertKv(db: Executor, kv: StoredKv): Promise<void> {
     .execute();
 }
 
-/** Rewrites the mutable fields of a kv (value, value_type, status, priority, update revision and time). */
-export async function updateKv(db: Executor, domain: string, doc: KvDoc): Promise<void> {
-  await db
+/** Rewrites the mutable fields of a kv (value, value_type, status, priority, update revision and time). @returns false when it is gone */
+export async function updateKv(db: Executor, domain: string, doc: KvDoc): Promise<boolean> {
+  const r = await db
     .updateTable('kie_kvs')
     .set({ value: doc.value, value_type: doc.value_type, status: doc.status, priority: doc.priority ?? 0, update_revision: doc.update_revision, update_time: doc.update_time })
     .where('domain', '=', domain)
     .where('id', '=', doc.id)
-    .execute();
+    .executeTakeFirst();
+  return Number(r.numUpdatedRows) > 0;
 }
 
 /** Deletes kvs and their history. */
@@ -61,10 +74,19 @@ export async function deleteKvs(db: Executor, domain: string, ids: string[]): Pr
   }
 }
 
+/** One kv of a domain, or undefined. */
+export async function findKv(db: Executor, domain: string, id: string): Promise<StoredKv | undefined> {
+  const row = await db.selectFrom('kie_kvs').selectAll().where('domain', '=', domain).where('id', '=', id).executeTakeFirst();
+  return row ? toStored(row) : undefined;
+}
+
 /** Every kv, for rebuilding the index at start. */
 export async function listAllKvs(db: Executor): Promise<StoredKv[]> {
-  const rows = await db.selectFrom('kie_kvs').selectAll().execute();
-  return rows.map((r) => {
+  return (await db.selectFrom('kie_kvs').selectAll().execute()).map(toStored);
+}
+
+function toStored(r: Selectable<KieKvsTable>): StoredKv {
+  {
     const labels = JSON.parse(r.labels) as Record<string, string>;
     const doc: KvDoc = {
       id: r.id,
@@ -81,7 +103,7 @@ export async function listAllKvs(db: Executor): Promise<StoredKv[]> {
       update_time: Number(r.update_time),
     };
     return { domain: r.domain, project: r.project, labelFormat: r.label_format, labels, doc };
-  });
+  }
 }
 
 /** Records a version of a kv and drops versions beyond the newest `keep`. */
@@ -106,17 +128,28 @@ export async function listHistory(db: Executor, domain: string, kvId: string, of
   return { total: Number(count?.n ?? 0), docs: rows.map((r) => JSON.parse(r.doc) as KvDoc) };
 }
 
-/** Sets a domain's revision counter (inserted on first use). */
-export async function saveRevision(db: Executor, domain: string, revision: number): Promise<void> {
-  await db
-    .insertInto('kie_revisions')
-    .values({ domain, revision })
-    .onConflict((oc) => oc.column('domain').doUpdateSet({ revision }))
-    .execute();
+/**
+ * Takes the next `count` revisions of a domain (servicecomb.md §3.1): the counter row moves
+ * on in the caller's transaction and stays locked until it ends, so revisions are never
+ * reused and commit in the order they were taken, whichever server writes.
+ * @returns the last revision taken (the first is `last - count + 1`)
+ */
+export async function takeRevisions(db: Executor, domain: string, count: number): Promise<number> {
+  const r = await sql<{ revision: string | number }>`
+    INSERT INTO kie_revisions (domain, revision) VALUES (${domain}, ${count})
+    ON CONFLICT (domain) DO UPDATE SET revision = kie_revisions.revision + ${count}
+    RETURNING revision`.execute(db);
+  return Number(r.rows[0]!.revision);
 }
 
 /** Every domain's revision counter, for rebuilding the index at start. */
 export async function listRevisions(db: Executor): Promise<{ domain: string; revision: number }[]> {
   const rows = await db.selectFrom('kie_revisions').selectAll().execute();
   return rows.map((r) => ({ domain: r.domain, revision: Number(r.revision) }));
+}
+
+/** Number of kvs of a domain (quota checks near the limit). */
+export async function countKvs(db: Executor, domain: string): Promise<number> {
+  const row = await db.selectFrom('kie_kvs').select((eb) => eb.fn.countAll().as('n')).where('domain', '=', domain).executeTakeFirst();
+  return Number(row?.n ?? 0);
 }

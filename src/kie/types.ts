@@ -89,7 +89,14 @@ export type OverrideMode = 'force' | 'skip' | 'abort';
 
 /** Bus events the config center publishes, after commit. */
 export interface KieEvents {
-  /** A kv was created, updated or deleted; `revision` is the domain revision after the write. */
+  /**
+   * Feed change: a kv was created or updated (`doc.update_revision` is the revision the
+   * write took). Committed, then published on every server in commit order.
+   */
+  'kie.kv.put': { domain: string; project: string; labels: Record<string, string>; labelFormat: string; doc: KvDoc };
+  /** Feed change: kvs of a project were deleted at `revision`. */
+  'kie.kv.deleted': { domain: string; project: string; ids: string[]; revision: number };
+  /** Derived by each server from the two above: a kv changed; `revision` is the domain revision after it. */
   'kie.kv.changed': { domain: string; project: string; labels: Record<string, string>; labelFormat: string; revision: number };
   [key: string]: unknown;
 }

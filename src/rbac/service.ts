@@ -1,7 +1,9 @@
+import type { Bus } from '../core/bus.js';
 import type { Clock } from '../core/clock.js';
 import { ConfigError, type Config } from '../core/config.js';
 import type { Db, Executor } from '../core/db/kysely.js';
 import { AlreadyExistsError, OpenStageError } from '../core/errors.js';
+import type { ChangeFeed } from '../core/feed.js';
 import { newHexId } from '../core/ids.js';
 import type { Logger } from '../core/log.js';
 import { Mutex } from '../core/mutex.js';
@@ -20,6 +22,7 @@ import {
   type Authorize,
   type Permission,
   type RbacClaims,
+  type RbacEvents,
   type Role,
   type RoutePermission,
 } from './types.js';
@@ -28,6 +31,9 @@ import { checkName, checkPassword, checkPerms, checkRoleNames, checkStatus, chec
 /** Dependencies of RbacService, built in server.ts. */
 export interface RbacDeps {
   db: Db;
+  bus: Bus<RbacEvents>;
+  /** Account and role writes go through it; every server's caches are dropped on its changes. */
+  feed: ChangeFeed<RbacEvents>;
   clock: Clock;
   log: Logger;
   config: Readonly<Config>;
@@ -72,13 +78,15 @@ export class RbacService {
   private readonly writes = new Mutex();
   /**
    * Hot-path caches of authorize: verified tokens (until their exp), accounts and roles by
-   * name. Accounts and roles change only through this service's writes, which clear them.
+   * name. Accounts and roles change only through this service's writes, whose feed change
+   * (`rbac.accounts.changed`) clears them on every server.
    */
   private readonly verified = new Map<string, TokenClaims>();
   private readonly accountCache = new Map<string, Awaited<ReturnType<typeof rbacStore.findAccount>>>();
   private readonly roleCache = new Map<string, Awaited<ReturnType<typeof rbacStore.findRoles>>>();
   private stopSweeper?: () => void;
   private readonly db: Db;
+  private readonly feed: ChangeFeed<RbacEvents>;
   private readonly clock: Clock;
   private readonly log: Logger;
   private readonly config: Readonly<Config>;
@@ -86,6 +94,11 @@ export class RbacService {
 
   constructor(deps: RbacDeps) {
     this.db = deps.db;
+    this.feed = deps.feed;
+    deps.bus.subscribe('rbac.accounts.changed', () => {
+      this.accountCache.clear();
+      this.roleCache.clear();
+    });
     this.clock = deps.clock;
     this.log = deps.log.child({ area: 'rbac' });
     this.config = deps.config;
@@ -252,7 +265,7 @@ export class RbacService {
   /** Counts a failed login of `key`; the last allowed failure bans it for rbac.lockDurationSeconds. */
   private async recordFailure(key: string): Promise<void> {
     const { lockAfterFailures, lockWindowSeconds, lockDurationSeconds } = this.config.rbac;
-    const banned = await this.write(async (trx) => {
+    const banned = await this.write('locks', async (trx) => {
       const nowMs = this.clock.now();
       const lock = await rbacStore.findLock(trx, key, nowMs);
       if (lock?.status === 'banned') return false;
@@ -284,7 +297,7 @@ export class RbacService {
     const password = checkPassword(input.password, name);
     const status: AccountStatus = checkStatus(input.status) ?? 'active';
     const passwordHash = await hashPassword(password, this.config.secrets.passwordHashLog2N);
-    await this.write(async (trx) => {
+    await this.write('accounts', async (trx) => {
       if ((await rbacStore.countAccounts(trx)) >= this.config.quota.accounts) throw rbacError('AccountNoQuota', `quota ${this.config.quota.accounts} reached`);
       await this.checkRolesExist(trx, roles);
       try {
@@ -342,7 +355,7 @@ export class RbacService {
     const status = checkStatus(input.status);
     this.refuseProtectedAccount(name, caller);
     if (!roles && !status) throw rbacError('InvalidParams', 'status and roles cannot be empty both');
-    await this.write(async (trx) => {
+    await this.write('accounts', async (trx) => {
       const account = await rbacStore.findAccount(trx, name);
       if (!account) throw rbacError('AccountNotExist', `account [${name}] not exist`);
       if (roles) await this.checkRolesExist(trx, roles);
@@ -354,7 +367,7 @@ export class RbacService {
   /** DELETE /v4/accounts/{name}. @throws 403202 root; 403204 the caller's own account; 400200 */
   async deleteAccount(name: string, caller: RbacClaims): Promise<void> {
     this.refuseProtectedAccount(name, caller);
-    const deleted = await this.write((trx) => rbacStore.deleteAccount(trx, name));
+    const deleted = await this.write('accounts', (trx) => rbacStore.deleteAccount(trx, name));
     if (!deleted) throw rbacError('AccountNotExist', `account [${name}] not exist`);
     this.log.info({ account: name }, 'account deleted');
   }
@@ -386,7 +399,7 @@ export class RbacService {
       throw rbacError('Forbidden', 'can not change other account password');
     }
     const passwordHash = await hashPassword(password, this.config.secrets.passwordHashLog2N);
-    await this.write(async (trx) => {
+    await this.write('accounts', async (trx) => {
       if (!(await rbacStore.findAccount(trx, name))) throw rbacError('AccountNotExist', `account [${name}] not exist`);
       await rbacStore.updatePassword(trx, name, passwordHash, this.clock.now());
     });
@@ -414,7 +427,7 @@ export class RbacService {
   async createRole(input: { name?: unknown; perms?: unknown }): Promise<void> {
     const name = checkName('name', input.name);
     const perms = checkPerms(input.perms);
-    await this.write(async (trx) => {
+    await this.write('accounts', async (trx) => {
       if ((await rbacStore.countRoles(trx)) >= this.config.quota.roles) throw rbacError('RoleNoQuota', `quota ${this.config.quota.roles} reached`);
       try {
         await rbacStore.createRole(trx, { id: newHexId(), name, perms }, this.clock.now());
@@ -442,7 +455,7 @@ export class RbacService {
   async updateRole(name: string, input: { perms?: unknown }): Promise<void> {
     refuseBuildInRole(name);
     const perms = checkPerms(input.perms);
-    await this.write(async (trx) => {
+    await this.write('accounts', async (trx) => {
       if (!(await rbacStore.findRole(trx, name))) throw rbacError('RoleNotExist', `role [${name}] not exist`);
       await rbacStore.updateRolePerms(trx, name, perms, this.clock.now());
     });
@@ -452,7 +465,7 @@ export class RbacService {
   /** DELETE /v4/roles/{roleName}. @throws 403203 build-in; 400201; 400205 an account has the role */
   async deleteRole(name: string): Promise<void> {
     refuseBuildInRole(name);
-    await this.write(async (trx) => {
+    await this.write('accounts', async (trx) => {
       if (!(await rbacStore.findRole(trx, name))) throw rbacError('RoleNotExist', `role [${name}] not exist`);
       const holder = (await rbacStore.listAccounts(trx)).find((a) => a.roles.includes(name));
       if (holder) throw rbacError('RoleIsBound', `role [${name}] is bound to account [${holder.name}]`);
@@ -461,16 +474,19 @@ export class RbacService {
     this.log.info({ role: name }, 'role deleted');
   }
 
-  /** Runs `fn` in one transaction, serialised with every other RBAC write of this process. */
-  private write<T>(fn: (trx: Executor) => Promise<T>): Promise<T> {
-    return this.writes.run(async () => {
-      try {
-        return await this.db.kysely.transaction().execute(fn);
-      } finally {
-        this.accountCache.clear();
-        this.roleCache.clear();
-      }
-    });
+  /**
+   * Runs `fn` in one transaction, serialised with every other RBAC write of this process;
+   * a write of accounts or roles drops the authorize caches of every server.
+   */
+  private write<T>(what: 'accounts' | 'locks', fn: (trx: Executor) => Promise<T>): Promise<T> {
+    return this.writes.run(() =>
+      this.feed.write(async (trx, changes) => {
+        if (what === 'accounts') await rbacStore.lockAccounts(trx, this.db.dialect);
+        const result = await fn(trx);
+        if (what === 'accounts') changes.emit('rbac.accounts.changed', {});
+        return result;
+      }),
+    );
   }
 
   /** Verifies a token once; later calls answer from memory until the token's exp. */

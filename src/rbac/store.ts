@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import type { Executor } from '../core/db/kysely.js';
 import { AlreadyExistsError, isUniqueViolation } from '../core/errors.js';
 import type { AccountLock, AccountRecord, AccountStatus, Permission, Role } from './types.js';
@@ -169,4 +170,12 @@ export async function findKeyPair(db: Executor, name: string): Promise<StoredKey
 /** Inserts a key pair. @throws AlreadyExistsError when another replica stored one first */
 export async function createKeyPair(db: Executor, name: string, pair: StoredKeyPair, nowMs: number): Promise<void> {
   await insertUnique(`key ${name}`, () => db.insertInto('rbac_keys').values({ name, private_key: pair.sealedPrivateKey, public_key: pair.publicKey, created_at_ms: nowMs }).execute());
+}
+
+/**
+ * Serialises account and role writes across servers sharing PostgreSQL (a transaction lock),
+ * so quotas and "role is bound" checks read what the others committed.
+ */
+export async function lockAccounts(db: Executor, dialect: 'sqlite' | 'postgres'): Promise<void> {
+  if (dialect === 'postgres') await sql`SELECT pg_advisory_xact_lock(7316020)`.execute(db);
 }

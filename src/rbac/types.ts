@@ -116,3 +116,9 @@ export interface AccountLock {
   windowStartMs: number;
   releaseAtMs: number;
 }
+
+/** Feed change of RBAC: accounts or roles changed (every server drops its authorize caches). */
+export interface RbacEvents {
+  'rbac.accounts.changed': Record<string, never>;
+  [key: string]: unknown;
+}

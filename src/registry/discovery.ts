@@ -23,13 +23,26 @@ interface CacheEntry {
 }
 
 /**
- * Revision of a set of services: a hash over each service id and its revision. `epoch`
- * differs per server start, so a revision seen before a restart never matches after it.
+ * Revision of a set of services: a hash of what a find shows of them (their instances), in
+ * an order that does not depend on the server. Every server that holds the same instances
+ * answers the same revision — also across restarts — so a client may move between servers
+ * and keep its 304s. Each service's part is computed once per change of the service.
  */
-export function revisionOf(epoch: string, records: ServiceRecord[]): string {
-  const hash = createHash('sha1').update(epoch);
-  for (const r of records) hash.update(`|${r.service.serviceId}:${r.rev}`);
+export function revisionOf(records: ServiceRecord[]): string {
+  if (records.length === 1) return digestOf(records[0]!);
+  const hash = createHash('sha1');
+  for (const d of records.map((r) => `${r.service.serviceId}:${digestOf(r)}`).sort()) hash.update(`${d}|`);
   return hash.digest('hex');
+}
+
+/** sha1 of a service's instances (their JSON, sorted), cached until the service changes. */
+function digestOf(record: ServiceRecord): string {
+  if (record.digest?.rev === record.rev) return record.digest.hex;
+  const hash = createHash('sha1').update(record.service.serviceId);
+  for (const json of [...record.instances.values()].map((i) => JSON.stringify(i.instance)).sort()) hash.update(`|${json}`);
+  const hex = hash.digest('hex');
+  record.digest = { rev: record.rev, hex };
+  return hex;
 }
 
 /** `{"instances":[...]}` for the records' instances, `{}` when there are none. */
@@ -47,16 +60,13 @@ export class FindCache {
   private readonly entries = new Map<string, CacheEntry>();
 
   /** @param maxEntries how many query keys to keep; 0 disables caching */
-  constructor(
-    private readonly maxEntries: number,
-    private readonly epoch: string,
-  ) {}
+  constructor(private readonly maxEntries: number) {}
 
   /** The result for `key` over `records`: cached while none of them changed, else built and stored. */
   resolve(key: string, records: ServiceRecord[]): FindResult {
     const hit = this.entries.get(key);
     if (hit && hit.records.length === records.length && hit.records.every((r, i) => r === records[i] && r.rev === hit.revs[i])) return hit.result;
-    const result: FindResult = { rev: revisionOf(this.epoch, records), body: Buffer.from(instancesJson(records)) };
+    const result: FindResult = { rev: revisionOf(records), body: Buffer.from(instancesJson(records)) };
     if (this.maxEntries === 0) return result;
     this.entries.delete(key);
     if (this.entries.size >= this.maxEntries) {

@@ -10,6 +10,7 @@ import { schemaRoutes } from './routes/schema.js';
 import { tagRoutes } from './routes/tag.js';
 import { governRoutes } from './routes/govern.js';
 import { watchRoutes } from './routes/watch.js';
+import type { ClusterView } from '../core/cluster.js';
 import type { Authorize } from '../rbac/types.js';
 import type { RegistryService } from './service.js';
 import type { WatchHub } from './watch.js';
@@ -21,6 +22,8 @@ export interface RegistryPluginOptions {
   maxBodyBytes: number;
   /** Version string reported by /version. */
   version: string;
+  /** The cluster view served at `GET /cluster`. */
+  cluster?: () => Promise<ClusterView>;
   /**
    * Engine RBAC check (servicecomb.md §2), given when `rbac.enabled`: every route's
    * `config.permission` is checked before anything else, the watch upgrade included.

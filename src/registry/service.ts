@@ -1,15 +1,17 @@
 import type { Bus } from '../core/bus.js';
 import type { Clock } from '../core/clock.js';
+import type { Cluster } from '../core/cluster.js';
 import type { Config } from '../core/config.js';
-import type { Db } from '../core/db/kysely.js';
-import { AlreadyExistsError } from '../core/errors.js';
+import type { Db, Executor } from '../core/db/kysely.js';
+import { AlreadyExistsError, OpenStageError } from '../core/errors.js';
+import type { ChangeFeed } from '../core/feed.js';
 import { newHexId, sha1Hex } from '../core/ids.js';
 import type { Logger } from '../core/log.js';
 import { GroupCommit, type Settled } from '../core/group-commit.js';
 import { Mutex } from '../core/mutex.js';
 import { RegistryIndex, versionKey, type TenantIndex } from './cache.js';
 import { FindCache, instancesJson, revisionOf, type FindResult } from './discovery.js';
-import { registryError } from './errors.js';
+import { RegistryCodes, registryError } from './errors.js';
 import { LeaseTable } from './lease.js';
 import { StallGuard } from './stall.js';
 import * as registryStore from './store.js';
@@ -17,6 +19,9 @@ import type { DependencyRule, InstanceRecord, MicroService, MicroServiceInstance
 import { checkSchemaId, INSTANCE_STATUSES, SUMMARY_RE, TAG_RE, validateNewInstance, validateNewService } from './validate.js';
 import { filterByVersionRule, isValidVersion, parseVersionRule } from './version-rule.js';
 import { omitEmpty, unixSecondsString } from './wire.js';
+
+/** Codes of a read that found nothing (and may have run before this server applied a write). */
+const MISSES = new Set([String(RegistryCodes.ServiceNotExists.code), String(RegistryCodes.InstanceNotExists.code)]);
 
 /** The tenant that owns the server's own SERVICECENTER service (shared with every tenant). */
 export const SHARED_TENANT = 'default/default';
@@ -35,9 +40,21 @@ interface NewInstance {
 export interface RegistryDeps {
   db: Db;
   bus: Bus<RegistryEvents>;
+  /** Every write goes through it; the index follows its changes on every server. */
+  feed: ChangeFeed<RegistryEvents>;
+  /** Who leads (only the leader expires leases) and which servers live. */
+  cluster: Cluster;
   clock: Clock;
   log: Logger;
   config: Readonly<Config>;
+}
+
+/** A server of the cluster, as its own SERVICECENTER instance shows it. */
+export interface SelfServer {
+  serverId: string;
+  url: string;
+  version: string;
+  startedAtMs: number;
 }
 
 /** Query of a find (servicecomb.md §1.3). */
@@ -54,9 +71,16 @@ export interface FindQuery {
 
 /**
  * The ServiceComb service center (servicecomb.md §1). Every write runs under one mutex:
- * validate against the in-memory index, commit in one transaction, then update the index
- * and publish events, so memory always follows commit order. Reads (find, get, list,
- * heartbeat) are served from memory.
+ * validate against the in-memory index, then commit through the change feed, whose changes
+ * (`registry.service.*`, `registry.instance.*`, `registry.dependency.*`) update the index
+ * on every server in commit order — this one before the write returns. Reads (find, get,
+ * list, heartbeat) are served from memory.
+ *
+ * Leases: a heartbeat renews the lease in this server's memory; on PostgreSQL the renewals
+ * are also written every `registry.leasePersistPeriodMs` (one statement), and only the
+ * leader expires: alone, from its memory; with other live servers, after checking the
+ * written renewals, by a delete that only succeeds when no renewal landed since — so a lease
+ * ends exactly once, whichever servers the heartbeats reached.
  */
 export class RegistryService {
   private readonly index = new RegistryIndex();
@@ -64,15 +88,25 @@ export class RegistryService {
   private readonly leases: LeaseTable;
   private readonly stallGuard: StallGuard;
   private readonly pendingRules = new Set<string>();
-  private readonly epoch = newHexId();
   private readonly findCache: FindCache;
   private readonly registrations: GroupCommit<NewInstance, { instanceId: string }>;
-  private stopSweeper?: () => void;
-  /** Heartbeats accepted and leases expired since start (metrics). */
+  /** Instances renewed since the last write of renewals (PostgreSQL). */
+  private renewed = new Set<InstanceRecord>();
+  /** Instances whose expiry the leader is checking against the written renewals. */
+  private readonly checking = new Set<InstanceRecord>();
+  /** Live servers other than this one at the last membership refresh. */
+  private peers = 0;
+  /** The live servers at the last membership refresh (their SERVICECENTER instances). */
+  private liveServers: SelfServer[] = [];
+  private persisting = false;
+  private readonly stops: (() => void)[] = [];
+  /** Heartbeats accepted and leases expired (by this server, leading) since start (metrics). */
   private heartbeatCount = 0;
   private leaseExpiryCount = 0;
   private readonly db: Db;
   private readonly bus: Bus<RegistryEvents>;
+  private readonly feed: ChangeFeed<RegistryEvents>;
+  private readonly cluster: Cluster;
   private readonly clock: Clock;
   private readonly log: Logger;
   private readonly config: Readonly<Config>;
@@ -80,93 +114,156 @@ export class RegistryService {
   constructor(deps: RegistryDeps) {
     this.db = deps.db;
     this.bus = deps.bus;
+    this.feed = deps.feed;
+    this.cluster = deps.cluster;
     this.clock = deps.clock;
     this.log = deps.log.child({ area: 'registry' });
     this.config = deps.config;
     this.leases = new LeaseTable(deps.clock.now());
     this.stallGuard = new StallGuard(deps.config.registry.stallThresholdMs, deps.clock, this.log);
-    this.findCache = new FindCache(deps.config.registry.findCacheEntries, this.epoch);
+    this.findCache = new FindCache(deps.config.registry.findCacheEntries);
     this.registrations = new GroupCommit(this.writes, (items) => this.commitRegistrations(items));
+    this.subscribeChanges();
   }
 
   // ───────────────────────── lifecycle ─────────────────────────
 
   /**
-   * Rebuilds the index from the store and starts the lease sweeper. Every stored instance
-   * gets one full TTL counted from now (pitfalls.md "Restart after a crash").
+   * Builds the index from the tables (`db`: the feed's snapshot on PostgreSQL). Every stored
+   * instance gets one full TTL counted from now (pitfalls.md "Restart after a crash"); on
+   * PostgreSQL a server joining live servers counts from the last written renewal instead.
    */
-  async start(): Promise<void> {
+  async load(db: Executor): Promise<void> {
     const now = this.clock.now();
-    for (const stored of await registryStore.listAllServices(this.db.kysely)) {
+    const fresh = !this.feed.clustered || this.cluster.coldStart();
+    for (const stored of await registryStore.listAllServices(db)) {
       this.index.tenant(stored.tenant).addService({ tenant: stored.tenant, service: stored.service, tags: stored.tags, rev: this.index.nextRev(), instances: new Map() });
     }
     let instances = 0;
-    for (const stored of await registryStore.listAllInstances(this.db.kysely)) {
+    for (const stored of await registryStore.listAllInstances(db)) {
       const t = this.index.tenant(stored.tenant);
       const svc = t.services.get(stored.instance.serviceId);
       if (!svc) continue;
-      const record: InstanceRecord = { tenant: stored.tenant, instance: stored.instance, ttlSeconds: stored.ttlSeconds, expiresAtMs: now + stored.ttlSeconds * 1000 };
+      const from = fresh ? now : stored.renewedAtMs;
+      const record: InstanceRecord = { tenant: stored.tenant, instance: stored.instance, ttlSeconds: stored.ttlSeconds, expiresAtMs: from + stored.ttlSeconds * 1000 };
       svc.instances.set(stored.instance.instanceId, record);
       t.instanceCount++;
       this.leases.track(record);
       instances++;
     }
-    for (const rule of await registryStore.listAllDependencies(this.db.kysely)) this.index.tenant(rule.tenant).putRule(rule);
-    this.stallGuard.start();
-    this.stopSweeper = this.clock.every(this.config.registry.leaseSweepPeriodMs, (nowMs) => this.expireLeases(nowMs));
+    for (const rule of await registryStore.listAllDependencies(db)) this.index.tenant(rule.tenant).putRule(rule);
     this.log.info({ instances }, 'registry index loaded');
   }
 
-  /** Stops the sweeper and waits for queued writes to commit. */
+  /**
+   * Starts the lease sweeper (and, on PostgreSQL, the writing of renewals). After a cold
+   * start of the whole cluster every stored lease counts as renewed now, for whichever
+   * server leads later.
+   */
+  async start(): Promise<void> {
+    if (this.feed.clustered && this.cluster.coldStart()) await registryStore.renewAllInstances(this.db.kysely, this.clock.now());
+    this.stallGuard.start();
+    this.stops.push(this.clock.every(this.config.registry.leaseSweepPeriodMs, (nowMs) => this.expireLeases(nowMs)));
+    if (this.feed.clustered) {
+      this.stops.push(this.clock.every(this.config.registry.leasePersistPeriodMs, () => void this.persistRenewals()));
+      this.stops.push(
+        this.cluster.onLeadership((leading) => {
+          if (leading) void this.refreshLeases();
+        }),
+      );
+    }
+  }
+
+  /** Stops the sweeper, writes the pending renewals and waits for queued writes to commit. */
   async stop(): Promise<void> {
-    this.stopSweeper?.();
+    for (const s of this.stops.splice(0)) s();
     this.stallGuard.stop();
     await this.writes.run(async () => undefined);
+    await this.persistRenewals();
+  }
+
+  /** Applies whatever other servers committed (a read that found nothing may have been early). */
+  sync(): Promise<void> {
+    return this.feed.sync();
   }
 
   /**
-   * Registers the server's own SERVICECENTER service (default/default, shared) and an
-   * in-memory instance with `endpoints` (e.g. `rest://127.0.0.1:30100`), listed by /health.
+   * Runs a read; on PostgreSQL, when it finds no such service or instance, once more after
+   * catching up with the change log (another server may have just created it).
    */
-  async registerSelf(endpoints: string[], version: string): Promise<void> {
-    const { serviceId } = await this.createService(SHARED_TENANT, {
-      service: { appId: SELF_APP, serviceName: SELF_NAME, version, environment: this.config.registry.environment, level: 'BACK', status: 'UP' },
-    });
-    const svc = this.requireService(SHARED_TENANT, serviceId);
-    const now = this.clock.now();
-    const instance: MicroServiceInstance = omitEmpty({
-      instanceId: sha1Hex(endpoints.join(',')).slice(0, 32),
-      serviceId,
-      endpoints,
-      hostName: 'openstage',
-      status: 'UP',
-      healthCheck: { mode: 'push', interval: 30, times: 3 },
-      timestamp: unixSecondsString(now),
-      modTimestamp: unixSecondsString(now),
-      version,
-    });
-    const t = this.index.tenant(SHARED_TENANT);
-    if (!svc.instances.has(instance.instanceId)) {
-      svc.instances.set(instance.instanceId, { tenant: SHARED_TENANT, instance, ttlSeconds: 120, expiresAtMs: Infinity, ephemeral: true });
-      t.instanceCount++;
-      this.index.bump(svc);
+  fresh<T>(read: () => T): T | Promise<T> {
+    if (!this.feed.clustered) return read();
+    try {
+      return read();
+    } catch (err) {
+      if (!(err instanceof OpenStageError) || !MISSES.has(err.code)) throw err;
+      return this.feed.sync().then(read);
     }
   }
 
-  /** The server's own instances (for /health). */
+  /**
+   * Registers the SERVICECENTER service of this server's version (default/default, shared
+   * with every tenant) and this server's in-memory instance with its `rest://` endpoint,
+   * listed by /health and found like any instance.
+   */
+  async registerSelf(server: SelfServer): Promise<void> {
+    await this.createService(SHARED_TENANT, {
+      service: { appId: SELF_APP, serviceName: SELF_NAME, version: server.version, environment: this.config.registry.environment, level: 'BACK', status: 'UP' },
+    });
+    this.setSelfServers([...this.liveServers.filter((s) => s.serverId !== server.serverId), server]);
+  }
+
+  /**
+   * Makes the in-memory SERVICECENTER instances those of `servers` (the live servers of the
+   * cluster, from its membership): instances of servers gone are removed, new ones added,
+   * each under the SERVICECENTER service of its version; watchers are told.
+   */
+  setSelfServers(servers: SelfServer[]): void {
+    const t = this.index.tenant(SHARED_TENANT);
+    const wanted = new Map<string, { record: ServiceRecord; instance: MicroServiceInstance }>();
+    for (const server of servers) {
+      const id = t.byKey.get(versionKey(this.config.registry.environment, SELF_APP, SELF_NAME, server.version));
+      const record = id ? t.services.get(id) : undefined;
+      if (!record) continue;
+      const url = new URL(server.url);
+      // ServiceComb marks a TLS endpoint with `?sslEnabled=true` (Java Chassis and go-chassis read it).
+      const endpoints = [`rest://${url.host}${url.protocol === 'https:' ? '?sslEnabled=true' : ''}`];
+      const at = unixSecondsString(server.startedAtMs);
+      const instance: MicroServiceInstance = omitEmpty({
+        instanceId: sha1Hex(endpoints.join(',')).slice(0, 32),
+        serviceId: record.service.serviceId,
+        endpoints,
+        hostName: 'openstage',
+        status: 'UP',
+        healthCheck: { mode: 'push', interval: 30, times: 3 },
+        timestamp: at,
+        modTimestamp: at,
+        version: server.version,
+      });
+      wanted.set(instance.instanceId, { record, instance });
+    }
+    for (const record of t.servicesNamed(this.config.registry.environment, SELF_APP, SELF_NAME)) {
+      for (const inst of [...record.instances.values()]) {
+        if (inst.ephemeral && !wanted.has(inst.instance.instanceId)) this.removeInstance(record, inst);
+      }
+    }
+    for (const { record, instance } of wanted.values()) {
+      if (record.instances.has(instance.instanceId)) continue;
+      record.instances.set(instance.instanceId, { tenant: SHARED_TENANT, instance, ttlSeconds: 120, expiresAtMs: Infinity, ephemeral: true });
+      t.instanceCount++;
+      this.index.bump(record);
+      this.publishInstance(record, 'CREATE', instance);
+    }
+  }
+
+  /** The live servers' own instances (for /health). */
   selfInstances(): MicroServiceInstance[] {
     const t = this.index.findTenant(SHARED_TENANT);
-    const id = t?.byKey.get(versionKey(this.config.registry.environment, SELF_APP, SELF_NAME, this.selfVersion()));
-    const svc = id ? t!.services.get(id) : undefined;
-    return svc ? [...svc.instances.values()].filter((r) => r.ephemeral).map((r) => r.instance) : [];
-  }
-
-  private selfVersion(): string {
-    const t = this.index.findTenant(SHARED_TENANT);
+    const out: MicroServiceInstance[] = [];
     for (const r of t?.servicesNamed(this.config.registry.environment, SELF_APP, SELF_NAME) ?? []) {
-      if ([...r.instances.values()].some((i) => i.ephemeral)) return r.service.version;
+      for (const i of r.instances.values()) if (i.ephemeral) out.push(i.instance);
     }
-    return '';
+    return out;
   }
 
   private isSelf(record: ServiceRecord): boolean {
@@ -197,13 +294,27 @@ export class RegistryService {
       if (t.services.size >= this.config.quota.services) throw registryError('NotEnoughQuota', `no quota to create service, limit ${this.config.quota.services}`);
       const now = unixSecondsString(this.clock.now());
       const stored = omitEmpty<MicroService>({ ...service, serviceId: id, timestamp: now, modTimestamp: now });
+      const near = this.nearQuota(t.services.size + 1, this.config.quota.services);
       try {
-        await registryStore.createService(this.db.kysely, tenant, stored, {});
+        await this.feed.write(
+          async (trx, changes) => {
+            // Other servers create services too: near the quota, count what is stored.
+            if (near && (await registryStore.lockAndCount(trx, tenant)).services >= this.config.quota.services) {
+              throw registryError('NotEnoughQuota', `no quota to create service, limit ${this.config.quota.services}`);
+            }
+            await registryStore.createService(trx, tenant, stored, {});
+            changes.emit('registry.service.created', { tenant, service: stored, tags: {} });
+          },
+          { oneStatement: !near },
+        );
       } catch (err) {
-        if (err instanceof AlreadyExistsError) throw registryError('ServiceAlreadyExists', err.message);
-        throw err;
+        if (!(err instanceof AlreadyExistsError)) throw err;
+        // Another server created it a moment ago: answer as if it had been here first.
+        await this.feed.sync();
+        const raced = t.byKey.get(key);
+        if (raced !== undefined && (!service.serviceId || service.serviceId === raced)) return raced;
+        throw registryError('ServiceAlreadyExists', err.message);
       }
-      t.addService({ tenant, service: stored, tags: {}, rev: this.index.nextRev(), instances: new Map() });
       return id;
     });
     const errors: string[] = [];
@@ -234,9 +345,16 @@ export class RegistryService {
     await this.writes.run(async () => {
       const record = this.requireService(tenant, serviceId);
       const next = omitEmpty<MicroService>({ ...record.service, properties, modTimestamp: unixSecondsString(this.clock.now()) });
-      await registryStore.updateServiceBody(this.db.kysely, tenant, next);
-      record.service = next;
-      this.index.bump(record);
+      await this.writeServiceBody(tenant, next);
+    });
+  }
+
+  /** Writes a service's body (properties, schemas list) and tells every server. */
+  private async writeServiceBody(tenant: string, next: MicroService, extra?: (trx: Executor) => Promise<void>): Promise<void> {
+    await this.feed.write(async (trx, changes) => {
+      await extra?.(trx);
+      await registryStore.updateServiceBody(trx, tenant, next);
+      changes.emit('registry.service.updated', { tenant, service: next });
     });
   }
 
@@ -259,10 +377,10 @@ export class RegistryService {
       if (consumers.size > 0) throw registryError('DependedOnConsumer', `consumers: ${[...consumers].join(',')}`);
       if (record.instances.size > 0) throw registryError('DeployedInstance', `${record.instances.size} instance(s) registered`);
     }
-    await this.db.kysely.transaction().execute((trx) => registryStore.deleteService(trx, tenant, serviceId));
-    t.removeService(record);
-    for (const inst of record.instances.values()) this.publishInstance(record, 'DELETE', inst.instance);
-    this.bus.publish('registry.service.deleted', { tenant, serviceId });
+    await this.feed.write(async (trx, changes) => {
+      await registryStore.deleteService(trx, tenant, serviceId);
+      changes.emit('registry.service.deleted', { tenant, serviceId });
+    });
   }
 
   /**
@@ -327,12 +445,12 @@ export class RegistryService {
       if (isNew && ids.length >= this.config.quota.schemasPerService) throw registryError('NotEnoughQuota', `no quota to add schema, limit ${this.config.quota.schemasPerService}`);
       const existing = await registryStore.findSchema(this.db.kysely, tenant, serviceId, schemaId);
       if (!isNew && existing && existing.content === content && existing.summary === summary) return;
-      const next = isNew ? omitEmpty<MicroService>({ ...record.service, schemas: [...ids, schemaId], modTimestamp: unixSecondsString(this.clock.now()) }) : record.service;
-      await this.db.kysely.transaction().execute(async (trx) => {
-        await registryStore.putSchema(trx, tenant, serviceId, schemaId, summary, content);
-        if (isNew) await registryStore.updateServiceBody(trx, tenant, next);
-      });
-      record.service = next;
+      if (!isNew) {
+        await this.db.kysely.transaction().execute((trx) => registryStore.putSchema(trx, tenant, serviceId, schemaId, summary, content));
+        return;
+      }
+      const next = omitEmpty<MicroService>({ ...record.service, schemas: [...ids, schemaId], modTimestamp: unixSecondsString(this.clock.now()) });
+      await this.writeServiceBody(tenant, next, (trx) => registryStore.putSchema(trx, tenant, serviceId, schemaId, summary, content));
     });
   }
 
@@ -361,12 +479,10 @@ export class RegistryService {
       const record = this.requireService(tenant, serviceId);
       if (unique.length > this.config.quota.schemasPerService) throw registryError('NotEnoughQuota', `no quota to add schemas, limit ${this.config.quota.schemasPerService}`);
       const next = omitEmpty<MicroService>({ ...record.service, schemas: unique.map((i) => i.schemaId), modTimestamp: unixSecondsString(this.clock.now()) });
-      await this.db.kysely.transaction().execute(async (trx) => {
+      await this.writeServiceBody(tenant, next, async (trx) => {
         await registryStore.deleteAllSchemas(trx, tenant, serviceId);
         for (const i of unique) await registryStore.putSchema(trx, tenant, serviceId, i.schemaId, i.summary, i.schema);
-        await registryStore.updateServiceBody(trx, tenant, next);
       });
-      record.service = next;
     });
   }
 
@@ -387,11 +503,7 @@ export class RegistryService {
       const existing = await registryStore.findSchema(this.db.kysely, tenant, serviceId, schemaId);
       if (!existing) throw registryError('SchemaNotExists', `schema ${schemaId} does not exist`);
       const next = omitEmpty<MicroService>({ ...record.service, schemas: (record.service.schemas ?? []).filter((id) => id !== schemaId), modTimestamp: unixSecondsString(this.clock.now()) });
-      await this.db.kysely.transaction().execute(async (trx) => {
-        await registryStore.deleteSchema(trx, tenant, serviceId, schemaId);
-        await registryStore.updateServiceBody(trx, tenant, next);
-      });
-      record.service = next;
+      await this.writeServiceBody(tenant, next, (trx) => registryStore.deleteSchema(trx, tenant, serviceId, schemaId));
     });
   }
 
@@ -432,20 +544,22 @@ export class RegistryService {
     const { instanceId, serviceId, version, timestamp } = existing.instance;
     const content = (i: MicroServiceInstance) => canonicalJson(omitEmpty<MicroServiceInstance>({ ...i, instanceId, serviceId, version, timestamp, modTimestamp: '' }));
     if (content(instance) === content(existing.instance) && ttlSeconds === existing.ttlSeconds) {
-      this.leases.renew(existing, this.clock.now());
+      this.renew(existing);
       return { instanceId };
     }
     await this.writes.run(async () => {
       const record = this.requireService(existing.tenant, serviceId);
-      const current = record.instances.get(instanceId);
-      if (!current) throw registryError('InstanceNotExists', `instance ${serviceId}/${instanceId} does not exist`);
+      if (!record.instances.get(instanceId)) throw registryError('InstanceNotExists', `instance ${serviceId}/${instanceId} does not exist`);
       const next = omitEmpty<MicroServiceInstance>({ ...instance, instanceId, serviceId, version, timestamp, modTimestamp: unixSecondsString(this.clock.now()) });
-      await registryStore.updateInstance(this.db.kysely, existing.tenant, next, ttlSeconds);
-      current.instance = next;
-      current.ttlSeconds = ttlSeconds;
-      this.leases.renew(current, this.clock.now());
-      this.index.bump(record);
-      this.publishInstance(record, 'UPDATE', next);
+      await this.feed.write(
+        async (trx, changes) => {
+          await registryStore.updateInstance(trx, existing.tenant, next, ttlSeconds);
+          changes.emit('registry.instance.updated', { tenant: existing.tenant, instance: next, ttlSeconds });
+        },
+        { oneStatement: true },
+      );
+      const current = record.instances.get(instanceId);
+      if (current) this.renew(current);
     });
     return { instanceId };
   }
@@ -470,7 +584,7 @@ export class RegistryService {
         const id = item.instance.instanceId;
         const existing = id ? record.instances.get(id) : undefined;
         if (existing) {
-          this.leases.renew(existing, nowMs);
+          this.renew(existing);
           outcomes[index] = { ok: true, value: { instanceId: existing.instance.instanceId } };
           return;
         }
@@ -495,36 +609,82 @@ export class RegistryService {
         outcomes[index] = { ok: false, error };
       }
     });
+    // Other servers register too: for a tenant near its quota, count what is stored (under a
+    // lock that serialises such checks) and refuse what would go beyond it.
+    const near = new Set([...added].filter(([tenant, n]) => this.nearQuota(this.index.tenant(tenant).instanceCount + n, this.config.quota.instances)).map(([tenant]) => tenant));
+    const quotaError = (): OpenStageError => registryError('NotEnoughQuota', `no quota to register instance, limit ${this.config.quota.instances}`);
+    /** Inserts a batch in one transaction; @returns the indexes refused for the quota */
+    const insert = (batch: typeof accepted): Promise<Set<number>> =>
+      this.feed.write(
+        async (trx, changes) => {
+          const refused = new Set<number>();
+          const room = new Map<string, number>();
+          for (const tenant of new Set(batch.map((a) => a.record.tenant))) {
+            if (near.has(tenant)) room.set(tenant, this.config.quota.instances - (await registryStore.lockAndCount(trx, tenant)).instances);
+          }
+          for (const a of batch) {
+            const left = room.get(a.record.tenant);
+            if (left !== undefined) {
+              if (left <= 0) {
+                refused.add(a.index);
+                continue;
+              }
+              room.set(a.record.tenant, left - 1);
+            }
+            await registryStore.createInstance(trx, a.record.tenant, a.stored, a.ttlSeconds, nowMs);
+            changes.emit('registry.instance.registered', { tenant: a.record.tenant, instance: a.stored, ttlSeconds: a.ttlSeconds });
+          }
+          return refused;
+        },
+        { oneStatement: batch.length === 1 && near.size === 0 },
+      );
     let committed = accepted;
     try {
-      if (accepted.length === 1) await registryStore.createInstance(this.db.kysely, accepted[0]!.record.tenant, accepted[0]!.stored, accepted[0]!.ttlSeconds);
-      else if (accepted.length > 1) {
-        await this.db.kysely.transaction().execute(async (trx) => {
-          for (const a of accepted) await registryStore.createInstance(trx, a.record.tenant, a.stored, a.ttlSeconds);
-        });
+      if (accepted.length > 0) {
+        const refused = await insert(accepted);
+        for (const i of refused) outcomes[i] = { ok: false, error: quotaError() };
+        committed = accepted.filter((a) => !refused.has(a.index));
       }
     } catch (batchError) {
       committed = [];
       for (const a of accepted) {
         try {
           if (accepted.length === 1) throw batchError;
-          await registryStore.createInstance(this.db.kysely, a.record.tenant, a.stored, a.ttlSeconds);
-          committed.push(a);
+          if ((await insert([a])).size > 0) outcomes[a.index] = { ok: false, error: quotaError() };
+          else committed.push(a);
         } catch (error) {
-          outcomes[a.index] = { ok: false, error: error instanceof AlreadyExistsError ? registryError('InvalidParams', error.message) : error };
+          const failure = await this.registrationError(a.record.tenant, a.stored, error);
+          outcomes[a.index] = failure === undefined ? { ok: true, value: { instanceId: a.stored.instanceId } } : { ok: false, error: failure };
         }
       }
     }
-    for (const a of committed) {
-      const inst: InstanceRecord = { tenant: a.record.tenant, instance: a.stored, ttlSeconds: a.ttlSeconds, expiresAtMs: nowMs + a.ttlSeconds * 1000 };
-      a.record.instances.set(a.stored.instanceId, inst);
-      this.index.tenant(a.record.tenant).instanceCount++;
-      this.leases.track(inst);
-      this.index.bump(a.record);
-      this.publishInstance(a.record, 'CREATE', a.stored);
-      outcomes[a.index] = { ok: true, value: { instanceId: a.stored.instanceId } };
-    }
+    for (const a of committed) outcomes[a.index] = { ok: true, value: { instanceId: a.stored.instanceId } };
     return outcomes;
+  }
+
+  /**
+   * True when a count is close enough to its quota that other servers' writes could push it
+   * over (PostgreSQL): the write then counts what is stored, under a lock.
+   */
+  private nearQuota(count: number, quota: number): boolean {
+    return this.feed.clustered && count > quota - Math.max(100, Math.floor(quota / 10));
+  }
+
+  /**
+   * The outcome of a registration whose insert failed. The same instance id registered a
+   * moment ago through another server is a heartbeat, as for one known here.
+   */
+  private async registrationError(tenant: string, stored: MicroServiceInstance, error: unknown): Promise<unknown> {
+    if (!(error instanceof AlreadyExistsError)) return error;
+    if (this.feed.clustered) {
+      await this.feed.sync();
+      const known = this.index.findTenant(tenant)?.services.get(stored.serviceId)?.instances.get(stored.instanceId);
+      if (known) {
+        this.renew(known);
+        return undefined;
+      }
+    }
+    return registryError('InvalidParams', error.message);
   }
 
   /**
@@ -541,7 +701,7 @@ export class RegistryService {
       }
     }
     const visible = tags.every((k) => k in record.tags) ? [record] : [];
-    return { rev: revisionOf(this.epoch, [record]), body: Buffer.from(instancesJson(visible)) };
+    return { rev: revisionOf([record]), body: Buffer.from(instancesJson(visible)) };
   }
 
   /**
@@ -567,15 +727,20 @@ export class RegistryService {
       if (!this.canAccess(consumer, record)) throw registryError('InstanceNotExists', `consumer ${consumerId} can not access instance ${instanceId}`);
     }
     if (!inst) throw registryError('InstanceNotExists', `instance ${instanceId} does not exist`);
-    return { instance: inst.instance, rev: revisionOf(this.epoch, [record]) };
+    return { instance: inst.instance, rev: revisionOf([record]) };
   }
 
   /** Deregisters an instance (S17); it is gone from the very next find and watchers get DELETE. @throws 400017 */
   async deregisterInstance(tenant: string, serviceId: string, instanceId: string): Promise<void> {
     await this.writes.run(async () => {
-      const { record, inst } = this.requireInstance(tenant, serviceId, instanceId);
-      await registryStore.deleteInstances(this.db.kysely, tenant, [{ serviceId, instanceId }]);
-      this.removeInstance(record, inst);
+      this.requireInstance(tenant, serviceId, instanceId);
+      await this.feed.write(
+        async (trx, changes) => {
+          await registryStore.deleteInstances(trx, tenant, [{ serviceId, instanceId }]);
+          changes.emit('registry.instance.deleted', { tenant, serviceId, instanceId });
+        },
+        { oneStatement: true },
+      );
     });
   }
 
@@ -635,24 +800,33 @@ export class RegistryService {
 
   private async updateInstance(tenant: string, serviceId: string, instanceId: string, change: (i: MicroServiceInstance) => MicroServiceInstance): Promise<void> {
     await this.writes.run(async () => {
-      const { record, inst } = this.requireInstance(tenant, serviceId, instanceId);
+      const { inst } = this.requireInstance(tenant, serviceId, instanceId);
       const next = omitEmpty(change({ ...inst.instance, modTimestamp: unixSecondsString(this.clock.now()) }));
-      await registryStore.updateInstance(this.db.kysely, tenant, next);
-      inst.instance = next;
-      this.index.bump(record);
-      this.publishInstance(record, 'UPDATE', next);
+      await this.feed.write(
+        async (trx, changes) => {
+          await registryStore.updateInstance(trx, tenant, next);
+          changes.emit('registry.instance.updated', { tenant, instance: next });
+        },
+        { oneStatement: true },
+      );
     });
   }
 
   /**
-   * Renews an instance's lease (S20). Memory only: a restart grants every instance a full
-   * TTL anyway. @throws 400017 unknown instance or wrong serviceId
+   * Renews an instance's lease (S20). In memory (a restart grants every instance a full TTL
+   * anyway); on PostgreSQL written with the other renewals of the period.
+   * @throws 400017 unknown instance or wrong serviceId
    */
   heartbeat(tenant: string, serviceId: string, instanceId: string): void {
     const inst = this.index.findTenant(tenant)?.services.get(serviceId)?.instances.get(instanceId);
     if (!inst) throw registryError('InstanceNotExists', `instance ${serviceId}/${instanceId} does not exist`);
-    this.leases.renew(inst, this.clock.now());
+    this.renew(inst);
     this.heartbeatCount++;
+  }
+
+  private renew(inst: InstanceRecord): void {
+    this.leases.renew(inst, this.clock.now());
+    if (this.feed.clustered && !inst.ephemeral) this.renewed.add(inst);
   }
 
   /**
@@ -711,14 +885,12 @@ export class RegistryService {
         }
       }
       if (changed.length === 0) return;
-      await this.db.kysely.transaction().execute(async (trx) => {
-        for (const c of changed) await registryStore.updateInstance(trx, tenant, c.next);
+      await this.feed.write(async (trx, changes) => {
+        for (const c of changed) {
+          await registryStore.updateInstance(trx, tenant, c.next);
+          changes.emit('registry.instance.updated', { tenant, instance: c.next });
+        }
       });
-      for (const c of changed) {
-        c.inst.instance = c.next;
-        this.index.bump(c.record);
-        this.publishInstance(c.record, 'UPDATE', c.next);
-      }
     });
   }
 
@@ -770,8 +942,10 @@ export class RegistryService {
       .run(async () => {
         const t = this.index.tenant(rule.tenant);
         if (!t.services.has(rule.consumerId) || t.hasRule(rule.consumerId, rule.environment, rule.appId, rule.serviceName)) return;
-        await registryStore.putDependency(this.db.kysely, rule);
-        t.putRule(rule);
+        await this.feed.write(async (trx, changes) => {
+          await registryStore.putDependency(trx, rule);
+          changes.emit('registry.dependency.put', { rule });
+        });
       })
       .catch((err: unknown) => this.log.error({ err }, 'recording dependency failed'))
       .finally(() => this.pendingRules.delete(key));
@@ -838,16 +1012,18 @@ export class RegistryService {
           rules: providers.map((p) => ({ tenant, consumerId, environment: p.environment ?? env, appId: p.appId || consumer.appId || 'default', serviceName: p.serviceName, versionRule: p.version ?? '' })),
         });
       }
-      await this.db.kysely.transaction().execute(async (trx) => {
+      await this.feed.write(async (trx, changes) => {
         for (const p of plan) {
-          if (replace) await registryStore.deleteDependenciesOf(trx, tenant, p.consumerId);
-          for (const r of p.rules) await registryStore.putDependency(trx, r);
+          if (replace) {
+            await registryStore.deleteDependenciesOf(trx, tenant, p.consumerId);
+            changes.emit('registry.dependency.cleared', { tenant, consumerId: p.consumerId });
+          }
+          for (const rule of p.rules) {
+            await registryStore.putDependency(trx, rule);
+            changes.emit('registry.dependency.put', { rule });
+          }
         }
       });
-      for (const p of plan) {
-        if (replace) t.clearRules(p.consumerId);
-        for (const r of p.rules) t.putRule(r);
-      }
     });
   }
 
@@ -889,9 +1065,13 @@ export class RegistryService {
     await this.writes.run(async () => {
       const record = this.requireService(tenant, serviceId);
       const next = change(record.tags);
-      await registryStore.updateServiceTags(this.db.kysely, tenant, serviceId, next);
-      record.tags = next;
-      this.index.bump(record);
+      await this.feed.write(
+        async (trx, changes) => {
+          await registryStore.updateServiceTags(trx, tenant, serviceId, next);
+          changes.emit('registry.service.tagged', { tenant, serviceId, tags: next });
+        },
+        { oneStatement: true },
+      );
     });
   }
 
@@ -929,35 +1109,221 @@ export class RegistryService {
     record.instances.delete(inst.instance.instanceId);
     this.index.tenant(record.tenant).instanceCount--;
     this.leases.forget(inst);
+    this.renewed.delete(inst);
     this.index.bump(record);
     this.publishInstance(record, 'DELETE', inst.instance);
   }
 
+  private isRegistered(r: InstanceRecord): boolean {
+    return this.index.findTenant(r.tenant)?.services.get(r.instance.serviceId)?.instances.get(r.instance.instanceId) === r;
+  }
+
+  /**
+   * The sweeper (every registry.leaseSweepPeriodMs). Only the leader expires. Alone, it
+   * trusts its memory: an ended lease is removed at once and then deleted. With other live
+   * servers, whose heartbeats reach it only as written renewals, an ended lease is checked
+   * against them first (and only after two write periods, so that a renewal in flight
+   * lands), and deleted only if no renewal landed since.
+   */
   private expireLeases(nowMs: number): void {
+    if (!this.cluster.isLeader()) return;
     // After a stall, heartbeats waiting to be read renew their leases first (stall.ts).
     if (!this.stallGuard.mayExpire()) return;
-    const expired = this.leases.sweep(nowMs, (r) => this.index.findTenant(r.tenant)?.services.get(r.instance.serviceId)?.instances.get(r.instance.instanceId) === r);
+    if (this.peers > 0) {
+      const graceMs = 2 * this.config.registry.leasePersistPeriodMs;
+      const due = this.leases.sweep(nowMs - graceMs, (r) => this.isRegistered(r) && !this.checking.has(r));
+      if (due.length > 0) void this.checkExpiry(due);
+      return;
+    }
+    const expired = this.leases.sweep(nowMs, (r) => this.isRegistered(r));
     if (expired.length === 0) return;
     this.leaseExpiryCount += expired.length;
-    const byTenant = new Map<string, { serviceId: string; instanceId: string }[]>();
     for (const inst of expired) {
       const record = this.index.findTenant(inst.tenant)?.services.get(inst.instance.serviceId);
-      if (!record) continue;
-      this.removeInstance(record, inst);
-      const list = byTenant.get(inst.tenant) ?? [];
-      list.push({ serviceId: inst.instance.serviceId, instanceId: inst.instance.instanceId });
-      byTenant.set(inst.tenant, list);
+      if (record) this.removeInstance(record, inst);
     }
     this.log.info({ count: expired.length }, 'instance leases expired');
-    for (const [tenant, keys] of byTenant) {
-      this.writes
-        .run(() => this.db.kysely.transaction().execute((trx) => registryStore.deleteInstances(trx, tenant, keys)))
-        .catch((err: unknown) => this.log.error({ err }, 'deleting expired instances failed'));
+    this.writes
+      .run(() =>
+        this.feed.write(async (trx, changes) => {
+          for (const inst of expired) {
+            await registryStore.deleteInstances(trx, inst.tenant, [{ serviceId: inst.instance.serviceId, instanceId: inst.instance.instanceId }]);
+            changes.emit('registry.instance.deleted', { tenant: inst.tenant, serviceId: inst.instance.serviceId, instanceId: inst.instance.instanceId, expired: true });
+          }
+        }),
+      )
+      .catch((err: unknown) => this.log.error({ err }, 'deleting expired instances failed'));
+  }
+
+  /** Expires the due leases that no written renewal extended; re-files the others. */
+  private async checkExpiry(due: InstanceRecord[]): Promise<void> {
+    for (const r of due) this.checking.add(r);
+    try {
+      const stored = await registryStore.findRenewals(this.db.kysely, due.map((r) => ({ tenant: r.tenant, serviceId: r.instance.serviceId, instanceId: r.instance.instanceId })));
+      const nowMs = this.clock.now();
+      const graceMs = 2 * this.config.registry.leasePersistPeriodMs;
+      const expired: { inst: InstanceRecord; renewedAtMs: number }[] = [];
+      for (const r of due) {
+        const renewedAtMs = stored.get(`${r.tenant}|${r.instance.serviceId}|${r.instance.instanceId}`);
+        if (renewedAtMs === undefined || !this.isRegistered(r)) continue;
+        r.expiresAtMs = Math.max(r.expiresAtMs, renewedAtMs + r.ttlSeconds * 1000);
+        if (r.expiresAtMs + graceMs > nowMs) this.leases.track(r);
+        else expired.push({ inst: r, renewedAtMs });
+      }
+      if (expired.length === 0) return;
+      const gone = await this.writes.run(() =>
+        this.feed.write(async (trx, changes) => {
+          let count = 0;
+          for (const { inst, renewedAtMs } of expired) {
+            const key = { tenant: inst.tenant, serviceId: inst.instance.serviceId, instanceId: inst.instance.instanceId };
+            if (!(await registryStore.deleteInstanceIfNotRenewed(trx, key, renewedAtMs))) continue;
+            changes.emit('registry.instance.deleted', { ...key, expired: true });
+            count++;
+          }
+          return count;
+        }),
+      );
+      // Those a renewal reached meanwhile are still registered: back in the table.
+      for (const { inst } of expired) if (this.isRegistered(inst)) this.leases.track(inst);
+      this.leaseExpiryCount += gone;
+      if (gone > 0) this.log.info({ count: gone }, 'instance leases expired');
+    } catch (err) {
+      this.log.error({ err }, 'expiring instances failed');
+      for (const r of due) if (this.isRegistered(r)) this.leases.track(r);
+    } finally {
+      for (const r of due) this.checking.delete(r);
     }
+  }
+
+  /**
+   * Writes the renewals of the period (PostgreSQL): one statement for every instance
+   * renewed here since the last write, with the time of its latest heartbeat.
+   */
+  private async persistRenewals(): Promise<void> {
+    if (this.persisting || this.renewed.size === 0) return;
+    this.persisting = true;
+    const batch = this.renewed;
+    this.renewed = new Set();
+    try {
+      const rows = [...batch].filter((r) => this.isRegistered(r)).map((r) => ({ tenant: r.tenant, serviceId: r.instance.serviceId, instanceId: r.instance.instanceId, renewedAtMs: r.expiresAtMs - r.ttlSeconds * 1000 }));
+      if (rows.length > 0) await registryStore.writeRenewals(this.db.kysely, rows);
+    } catch (err) {
+      this.log.warn({ err }, 'writing heartbeats failed; retrying');
+      for (const r of batch) this.renewed.add(r);
+    } finally {
+      this.persisting = false;
+    }
+  }
+
+  /**
+   * On taking the leadership (PostgreSQL): every lease as the written renewals have it, so
+   * that heartbeats other servers received count.
+   */
+  private async refreshLeases(): Promise<void> {
+    try {
+      const stored = await registryStore.listRenewals(this.db.kysely);
+      for (const [key, renewedAtMs] of stored) {
+        const [tenant, serviceId, instanceId] = key.split('|') as [string, string, string];
+        const r = this.index.findTenant(tenant)?.services.get(serviceId)?.instances.get(instanceId);
+        if (!r || r.ephemeral) continue;
+        const end = renewedAtMs + r.ttlSeconds * 1000;
+        if (end > r.expiresAtMs) {
+          this.leases.forget(r);
+          r.expiresAtMs = end;
+          this.leases.track(r);
+        }
+      }
+    } catch (err) {
+      this.log.error({ err }, 'reading written heartbeats failed');
+    }
+  }
+
+  /**
+   * Sets the live servers (membership refresh): their SERVICECENTER instances, and how the
+   * leader expires — alone from memory, else checking written renewals. When a server has
+   * gone, the leader first reads what it wrote.
+   */
+  async setLiveServers(servers: SelfServer[]): Promise<void> {
+    const peers = servers.length - 1;
+    if (peers < this.peers && this.cluster.isLeader()) await this.refreshLeases();
+    this.peers = Math.max(0, peers);
+    this.liveServers = servers;
+    this.setSelfServers(servers);
   }
 
   private publishInstance(record: ServiceRecord, action: WatchEvent['action'], instance: MicroServiceInstance): void {
     this.bus.publish('registry.instance.changed', { tenant: record.tenant, provider: record.service, action, instance });
+  }
+
+  // ───────────────────────── changes (every server, commit order) ─────────────────────────
+
+  /** Keeps the index current from the feed: this server's writes and every other server's. */
+  private subscribeChanges(): void {
+    const on = this.bus.subscribe.bind(this.bus);
+    on('registry.service.created', ({ tenant, service, tags }) => {
+      const t = this.index.tenant(tenant);
+      const existing = t.services.get(service.serviceId);
+      if (existing) {
+        existing.service = service;
+        this.index.bump(existing);
+        return;
+      }
+      t.addService({ tenant, service, tags, rev: this.index.nextRev(), instances: new Map() });
+    });
+    on('registry.service.updated', ({ tenant, service }) => {
+      const record = this.index.findTenant(tenant)?.services.get(service.serviceId);
+      if (!record) return;
+      record.service = service;
+      this.index.bump(record);
+    });
+    on('registry.service.tagged', ({ tenant, serviceId, tags }) => {
+      const record = this.index.findTenant(tenant)?.services.get(serviceId);
+      if (!record) return;
+      record.tags = tags;
+      this.index.bump(record);
+    });
+    on('registry.service.deleted', ({ tenant, serviceId }) => {
+      const t = this.index.findTenant(tenant);
+      const record = t?.services.get(serviceId);
+      if (!t || !record) return;
+      t.removeService(record);
+      for (const inst of record.instances.values()) {
+        this.leases.forget(inst);
+        this.renewed.delete(inst);
+        this.publishInstance(record, 'DELETE', inst.instance);
+      }
+    });
+    on('registry.instance.registered', ({ tenant, instance, ttlSeconds }) => {
+      const record = this.index.findTenant(tenant)?.services.get(instance.serviceId);
+      if (!record) return;
+      const existing = record.instances.get(instance.instanceId);
+      if (existing) {
+        existing.instance = instance;
+        return;
+      }
+      const inst: InstanceRecord = { tenant, instance, ttlSeconds, expiresAtMs: this.clock.now() + ttlSeconds * 1000 };
+      record.instances.set(instance.instanceId, inst);
+      this.index.tenant(tenant).instanceCount++;
+      this.leases.track(inst);
+      this.index.bump(record);
+      this.publishInstance(record, 'CREATE', instance);
+    });
+    on('registry.instance.updated', ({ tenant, instance, ttlSeconds }) => {
+      const record = this.index.findTenant(tenant)?.services.get(instance.serviceId);
+      const inst = record?.instances.get(instance.instanceId);
+      if (!record || !inst) return;
+      inst.instance = instance;
+      if (ttlSeconds !== undefined) inst.ttlSeconds = ttlSeconds;
+      this.index.bump(record);
+      this.publishInstance(record, 'UPDATE', instance);
+    });
+    on('registry.instance.deleted', ({ tenant, serviceId, instanceId }) => {
+      const record = this.index.findTenant(tenant)?.services.get(serviceId);
+      const inst = record?.instances.get(instanceId);
+      if (record && inst) this.removeInstance(record, inst);
+    });
+    on('registry.dependency.put', ({ rule }) => this.index.tenant(rule.tenant).putRule(rule));
+    on('registry.dependency.cleared', ({ tenant, consumerId }) => this.index.findTenant(tenant)?.clearRules(consumerId));
   }
 }
 

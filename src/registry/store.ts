@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import type { Executor } from '../core/db/kysely.js';
 import { AlreadyExistsError, isUniqueViolation } from '../core/errors.js';
 import type { DependencyRule, MicroService, MicroServiceInstance } from './types.js';
@@ -19,6 +20,15 @@ export interface StoredInstance {
   tenant: string;
   instance: MicroServiceInstance;
   ttlSeconds: number;
+  /** Last written heartbeat (or the registration), clock milliseconds. */
+  renewedAtMs: number;
+}
+
+/** The key of an instance row. */
+export interface InstanceKey {
+  tenant: string;
+  serviceId: string;
+  instanceId: string;
 }
 
 /** Inserts a service. @throws AlreadyExistsError on a key or id clash */
@@ -107,12 +117,12 @@ export async function deleteAllSchemas(db: Executor, tenant: string, serviceId: 
   await db.deleteFrom('registry_schemas').where('tenant', '=', tenant).where('service_id', '=', serviceId).execute();
 }
 
-/** Inserts an instance. @throws AlreadyExistsError when the id is taken for that service */
-export async function createInstance(db: Executor, tenant: string, instance: MicroServiceInstance, ttlSeconds: number): Promise<void> {
+/** Inserts an instance, renewed at `nowMs`. @throws AlreadyExistsError when the id is taken for that service */
+export async function createInstance(db: Executor, tenant: string, instance: MicroServiceInstance, ttlSeconds: number, nowMs: number): Promise<void> {
   try {
     await db
       .insertInto('registry_instances')
-      .values({ tenant, service_id: instance.serviceId, instance_id: instance.instanceId, body: JSON.stringify(instance), ttl_seconds: ttlSeconds })
+      .values({ tenant, service_id: instance.serviceId, instance_id: instance.instanceId, body: JSON.stringify(instance), ttl_seconds: ttlSeconds, renewed_at_ms: nowMs })
       .execute();
   } catch (err) {
     if (isUniqueViolation(err)) throw new AlreadyExistsError(`instance ${instance.instanceId}`);
@@ -140,8 +150,61 @@ export async function deleteInstances(db: Executor, tenant: string, keys: { serv
 
 /** Every instance, for rebuilding the index at start. */
 export async function listAllInstances(db: Executor): Promise<StoredInstance[]> {
-  const rows = await db.selectFrom('registry_instances').select(['tenant', 'body', 'ttl_seconds']).execute();
-  return rows.map((r) => ({ tenant: r.tenant, instance: JSON.parse(r.body) as MicroServiceInstance, ttlSeconds: Number(r.ttl_seconds) }));
+  const rows = await db.selectFrom('registry_instances').select(['tenant', 'body', 'ttl_seconds', 'renewed_at_ms']).execute();
+  return rows.map((r) => ({ tenant: r.tenant, instance: JSON.parse(r.body) as MicroServiceInstance, ttlSeconds: Number(r.ttl_seconds), renewedAtMs: Number(r.renewed_at_ms) }));
+}
+
+/** Counts every stored lease as renewed at `nowMs` at the least (a cold start of the cluster). */
+export async function renewAllInstances(db: Executor, nowMs: number): Promise<void> {
+  await db.updateTable('registry_instances').set({ renewed_at_ms: nowMs }).where('renewed_at_ms', '<', nowMs).execute();
+}
+
+const keyOf = (tenant: string, serviceId: string, instanceId: string): string => `${tenant}|${serviceId}|${instanceId}`;
+
+/**
+ * Writes heartbeats (PostgreSQL): each instance's `renewed_at_ms` moves forward to the
+ * given time, in one statement per 2,000 instances.
+ */
+export async function writeRenewals(db: Executor, rows: (InstanceKey & { renewedAtMs: number })[]): Promise<void> {
+  for (let i = 0; i < rows.length; i += 2_000) {
+    const chunk = rows.slice(i, i + 2_000);
+    await sql`
+      UPDATE registry_instances AS r SET renewed_at_ms = k.at
+      FROM unnest(${chunk.map((c) => c.tenant)}::text[], ${chunk.map((c) => c.serviceId)}::text[], ${chunk.map((c) => c.instanceId)}::text[], ${chunk.map((c) => c.renewedAtMs)}::bigint[]) AS k(tenant, service_id, instance_id, at)
+      WHERE r.tenant = k.tenant AND r.service_id = k.service_id AND r.instance_id = k.instance_id AND r.renewed_at_ms < k.at`.execute(db);
+  }
+}
+
+/** Written heartbeat times of the given instances (PostgreSQL), by `tenant|serviceId|instanceId`; absent rows are left out. */
+export async function findRenewals(db: Executor, keys: InstanceKey[]): Promise<Map<string, number>> {
+  const out = new Map<string, number>();
+  for (let i = 0; i < keys.length; i += 2_000) {
+    const chunk = keys.slice(i, i + 2_000);
+    const r = await sql<{ tenant: string; service_id: string; instance_id: string; renewed_at_ms: string }>`
+      SELECT r.tenant, r.service_id, r.instance_id, r.renewed_at_ms FROM registry_instances AS r
+      JOIN unnest(${chunk.map((c) => c.tenant)}::text[], ${chunk.map((c) => c.serviceId)}::text[], ${chunk.map((c) => c.instanceId)}::text[]) AS k(tenant, service_id, instance_id)
+      ON r.tenant = k.tenant AND r.service_id = k.service_id AND r.instance_id = k.instance_id`.execute(db);
+    for (const row of r.rows) out.set(keyOf(row.tenant, row.service_id, row.instance_id), Number(row.renewed_at_ms));
+  }
+  return out;
+}
+
+/** Written heartbeat time of every instance, by `tenant|serviceId|instanceId`. */
+export async function listRenewals(db: Executor): Promise<Map<string, number>> {
+  const rows = await db.selectFrom('registry_instances').select(['tenant', 'service_id', 'instance_id', 'renewed_at_ms']).execute();
+  return new Map(rows.map((r) => [keyOf(r.tenant, r.service_id, r.instance_id), Number(r.renewed_at_ms)]));
+}
+
+/** Deletes an instance whose last written heartbeat is still `renewedAtMs`. @returns false when a renewal landed (or it is gone) */
+export async function deleteInstanceIfNotRenewed(db: Executor, key: InstanceKey, renewedAtMs: number): Promise<boolean> {
+  const r = await db
+    .deleteFrom('registry_instances')
+    .where('tenant', '=', key.tenant)
+    .where('service_id', '=', key.serviceId)
+    .where('instance_id', '=', key.instanceId)
+    .where('renewed_at_ms', '<=', renewedAtMs)
+    .executeTakeFirst();
+  return Number(r.numDeletedRows) > 0;
 }
 
 /** Inserts or replaces a dependency rule (one per consumer and provider name). */
@@ -169,4 +232,15 @@ export async function deleteDependenciesOf(db: Executor, tenant: string, consume
 export async function listAllDependencies(db: Executor): Promise<DependencyRule[]> {
   const rows = await db.selectFrom('registry_dependencies').selectAll().execute();
   return rows.map((r) => ({ tenant: r.tenant, consumerId: r.consumer_id, environment: r.environment, appId: r.app_id, serviceName: r.service_name, versionRule: r.version_rule }));
+}
+
+/**
+ * Serialises quota checks of a tenant across servers (PostgreSQL: a transaction lock taken
+ * when a write comes near a quota), then counts its stored instances and services.
+ */
+export async function lockAndCount(db: Executor, tenant: string): Promise<{ instances: number; services: number }> {
+  await sql`SELECT pg_advisory_xact_lock(hashtext(${`registry/${tenant}`}))`.execute(db);
+  const i = await db.selectFrom('registry_instances').select((eb) => eb.fn.countAll().as('n')).where('tenant', '=', tenant).executeTakeFirst();
+  const s = await db.selectFrom('registry_services').select((eb) => eb.fn.countAll().as('n')).where('tenant', '=', tenant).executeTakeFirst();
+  return { instances: Number(i?.n ?? 0), services: Number(s?.n ?? 0) };
 }

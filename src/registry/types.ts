@@ -68,6 +68,8 @@ export interface ServiceRecord {
   rev: number;
   /** Instances by instanceId. */
   instances: Map<string, InstanceRecord>;
+  /** Content hash of the instances as of `rev` (discovery.ts), computed when first asked. */
+  digest?: { rev: number; hex: string };
 }
 
 /** In-memory record of an instance with its lease. */
@@ -99,9 +101,26 @@ export interface WatchEvent {
   instance: MicroServiceInstance;
 }
 
-/** Bus events the registry publishes, after commit. */
+/**
+ * Bus events of the registry. The first group are the feed's changes (committed, then
+ * published on every server in commit order; the index follows them); the last is derived
+ * by each server from them, for its watchers.
+ */
 export interface RegistryEvents {
-  'registry.instance.changed': { tenant: string; provider: MicroService; action: WatchEvent['action']; instance: MicroServiceInstance };
+  'registry.service.created': { tenant: string; service: MicroService; tags: Record<string, string> };
+  /** The body changed (properties, schema list). */
+  'registry.service.updated': { tenant: string; service: MicroService };
+  'registry.service.tagged': { tenant: string; serviceId: string; tags: Record<string, string> };
+  /** Deleted with its instances, schemas and rules as a consumer (watch sockets of the consumer close). */
   'registry.service.deleted': { tenant: string; serviceId: string };
+  'registry.instance.registered': { tenant: string; instance: MicroServiceInstance; ttlSeconds: number };
+  /** Its body changed (status, properties; all of it and the lease length on a re-registration). */
+  'registry.instance.updated': { tenant: string; instance: MicroServiceInstance; ttlSeconds?: number };
+  /** Deregistered, or expired (`expired`). */
+  'registry.instance.deleted': { tenant: string; serviceId: string; instanceId: string; expired?: boolean };
+  'registry.dependency.put': { rule: DependencyRule };
+  'registry.dependency.cleared': { tenant: string; consumerId: string };
+  /** Derived: what watchers are sent. */
+  'registry.instance.changed': { tenant: string; provider: MicroService; action: WatchEvent['action']; instance: MicroServiceInstance };
   [key: string]: unknown;
 }

@@ -15,13 +15,15 @@ function workDir(t: TestContext): string {
   return dir;
 }
 
-/** Resolves with the next `git.push.received` event of the server. */
+/** Resolves with the next `git.push.received` event of the server (of whichever server received the push). */
 function nextPush(s: Awaited<ReturnType<typeof startGit>>): Promise<PushEvent> {
   return new Promise((resolve) => {
-    const off = s.server.git.deps.bus.subscribe('git.push.received', (e) => {
-      off();
-      resolve(e);
-    });
+    const offs = s.servers.map((server) =>
+      server.git.deps.bus.subscribe('git.push.received', (e) => {
+        for (const off of offs) off();
+        resolve(e);
+      }),
+    );
   });
 }
 

@@ -7,6 +7,7 @@ import { FakeClock, systemClock } from '../../src/core/clock.js';
 import { loadConfig } from '../../src/core/config.js';
 import { newHexId } from '../../src/core/ids.js';
 import { buildServer, type OpenStage } from '../../src/server.js';
+import { startRoundRobin } from './round-robin.js';
 
 /** A running test server: base URL, its fake clock, and a restart that keeps the data. */
 export interface TestServer {
@@ -15,12 +16,29 @@ export interface TestServer {
   /** The server's data directory (kept across restart). */
   dataDir: string;
   server: OpenStage;
+  /** Every server behind `url` (one, unless the suite runs on a cluster); `server` is the first. */
+  servers: OpenStage[];
+  /** Their own base URLs (`url` itself on a single server). */
+  urls: string[];
   /** Closes this server and starts a new one on the same data (database and data dir). */
   restart(): Promise<TestServer>;
 }
 
 /** Which database the suite runs on: OPENSTAGE_TEST_DB = sqlite (default) | postgres. */
 export const TEST_DB = process.env.OPENSTAGE_TEST_DB === 'postgres' ? 'postgres' : 'sqlite';
+
+/**
+ * OPENSTAGE_TEST_CLUSTER=N (PostgreSQL only): every startServer starts N servers on one
+ * database behind a round-robin balancer (test/helpers/round-robin.ts), so a suite's
+ * requests are spread over them — the same flows must pass whichever server answers.
+ */
+export const TEST_CLUSTER = TEST_DB === 'postgres' ? Math.max(1, Number(process.env.OPENSTAGE_TEST_CLUSTER ?? 1) || 1) : 1;
+
+/**
+ * Skip reason of a test that replaces or listens to a service of `srv.server` (the first
+ * server): on a cluster its requests reach the others too. `false` on one server.
+ */
+export const FIRST_SERVER_ONLY: string | false = TEST_CLUSTER > 1 && 'replaces or listens to a service of the first server only';
 
 /** Creates a fresh database for one test server and returns its URL and a drop function. */
 export async function freshDatabase(): Promise<{ db: string; drop: () => Promise<void> }> {
@@ -81,30 +99,46 @@ export async function startServer(t: TestContext, overrides: Record<string, unkn
   const dataDir = mkdtempSync(join(tmpdir(), 'openstage-test-'));
   const { db, drop } = await freshDatabase();
   const clock = new FakeClock(Date.UTC(2026, 0, 1));
+  // A cluster's other servers: their own data directories, the first one's git.dir and key.
+  const extraDirs = Array.from({ length: TEST_CLUSTER - 1 }, () => mkdtempSync(join(tmpdir(), 'openstage-test-')));
+  // Heartbeats written every 100 ms of the fake clock: expiry waits two such periods past a lease.
+  const shared = TEST_CLUSTER > 1
+    ? { 'secrets.masterKey': 'c3'.repeat(32), 'git.dir': join(dataDir, 'git'), 'cluster.heartbeatMs': 500, 'cluster.serverLeaseSeconds': 5, 'cluster.replicationWaitMs': 5000, 'registry.leasePersistPeriodMs': 100 }
+    : {};
+  const balancer = TEST_CLUSTER > 1 ? await startRoundRobin(() => urls) : undefined;
+  let urls: string[] = [];
   let current: TestServer | undefined;
   const start = async (): Promise<TestServer> => {
-    // Load shedding and the lease stall guard react to the real event loop, which a shared test
-    // machine stalls at random: off unless a test turns them on (test/core/load-shedding.test.ts,
-    // test/registry/stall.test.ts).
-    const config = loadConfig({ overrides: { host: '127.0.0.1', port: 0, dataDir, db, logLevel: 'silent', 'secrets.passwordHashLog2N': 10, 'deploy.stopOnShutdown': true, 'deploy.sourceRoots': [FIXTURE_ROOT], 'http.shedLagMs': 0, 'registry.stallThresholdMs': 0, ...overrides } });
-    const server = await buildServer(config, { clock: options.realClock ? systemClock : clock, hostEnv: HOST_ENV });
-    const url = await server.listen('127.0.0.1', 0);
+    const servers: OpenStage[] = [];
+    urls = [];
+    for (const dir of [dataDir, ...extraDirs]) {
+      // Load shedding and the lease stall guard react to the real event loop, which a shared test
+      // machine stalls at random: off unless a test turns them on (test/core/load-shedding.test.ts,
+      // test/registry/stall.test.ts).
+      const config = loadConfig({ overrides: { host: '127.0.0.1', port: 0, dataDir: dir, db, logLevel: 'silent', 'secrets.passwordHashLog2N': 10, 'deploy.stopOnShutdown': true, 'deploy.sourceRoots': [FIXTURE_ROOT], 'http.shedLagMs': 0, 'registry.stallThresholdMs': 0, ...shared, ...overrides } });
+      const server = await buildServer(config, { clock: options.realClock ? systemClock : clock, hostEnv: HOST_ENV });
+      servers.push(server);
+      urls.push(await server.listen('127.0.0.1', 0));
+    }
     current = {
-      url,
+      url: balancer?.url ?? urls[0]!,
       clock,
       dataDir,
-      server,
+      server: servers[0]!,
+      servers,
+      urls: [...urls],
       restart: async () => {
-        await server.close();
+        for (const s of servers) await s.close();
         return start();
       },
     };
     return current;
   };
   t.after(async () => {
-    await current?.server.close();
+    for (const s of current?.servers ?? []) await s.close();
+    await balancer?.close();
     await drop();
-    rmSync(dataDir, { recursive: true, force: true });
+    for (const d of [dataDir, ...extraDirs]) rmSync(d, { recursive: true, force: true });
   });
   return start();
 }

@@ -22,6 +22,7 @@ import * as m0015 from './migrations/0015_add_component_record_body.js';
 import * as m0016 from './migrations/0016_create_deploy_sandbox_users.js';
 import * as m0017 from './migrations/0017_create_cas_v2.js';
 import * as m0018 from './migrations/0018_add_engine_tags.js';
+import * as m0019 from './migrations/0019_create_core_cluster.js';
 import type { Database } from './schema.js';
 
 /** Either the database handle or an open transaction; every store function takes one. */
@@ -47,7 +48,11 @@ const MIGRATIONS: Record<string, Migration> = {
   '0016_create_deploy_sandbox_users': m0016,
   '0017_create_cas_v2': m0017,
   '0018_add_engine_tags': m0018,
+  '0019_create_core_cluster': m0019,
 };
+
+/** Advisory lock key under which servers sharing a PostgreSQL database migrate it one at a time. */
+const MIGRATION_LOCK = 7_316_001;
 
 /**
  * Wraps better-sqlite3 so that each distinct SQL text is prepared once (Kysely's SQLite
@@ -81,13 +86,22 @@ function cachingStatements(sqlite: SQLite.Database, onClose: () => void): Sqlite
  * @throws Error when a live process holds the lock
  */
 function lockDatabaseFile(file: string): () => void {
-  const lock = `${file}.lock`;
+  return lockFile(`${file}.lock`, `the database ${file}`);
+}
+
+/**
+ * Takes the lock file `lock` holding our pid; a lock whose process is gone is taken over.
+ * @param what what the lock guards, for the error
+ * @returns the release function
+ * @throws Error when a live process holds the lock
+ */
+export function lockFile(lock: string, what: string): () => void {
   try {
     writeFileSync(lock, String(process.pid), { flag: 'wx' });
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
     const pid = Number(readFileSync(lock, 'utf8').trim());
-    if (pid && pid !== process.pid && isAlive(pid)) throw new Error(`the database ${file} is in use by process ${pid}; stop it or use another --data-dir`);
+    if (pid && pid !== process.pid && isAlive(pid)) throw new Error(`${what} is in use by process ${pid}; stop it or use another --data-dir`);
     writeFileSync(lock, String(process.pid));
   }
   return () => rmSync(lock, { force: true });
@@ -108,6 +122,8 @@ type SqliteDatabaseLike = ConstructorParameters<typeof SqliteDialect>[0]['databa
 export interface Db {
   kysely: Kysely<Database>;
   dialect: 'sqlite' | 'postgres';
+  /** The postgres:// URL (dedicated connections: LISTEN, leadership); '' on SQLite. */
+  url: string;
   /** Closes every connection; awaits in-flight queries. */
   close(): Promise<void>;
 }
@@ -120,6 +136,7 @@ export interface Db {
 export async function openDatabase(db: string, dataDir: string, log: Logger): Promise<Db> {
   let kysely: Kysely<Database>;
   let dialect: Db['dialect'];
+  let url = '';
   if (db === 'sqlite' || db.startsWith('sqlite:')) {
     const file = db.startsWith('sqlite:') ? db.slice('sqlite:'.length) : join(dataDir, 'openstage.db');
     if (file !== ':memory:') mkdirSync(file === join(dataDir, 'openstage.db') ? dataDir : join(file, '..'), { recursive: true });
@@ -139,12 +156,16 @@ export async function openDatabase(db: string, dataDir: string, log: Logger): Pr
     pool.on('error', (err) => log.error({ err }, 'postgres pool error'));
     kysely = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     dialect = 'postgres';
+    url = db;
   } else {
     throw new Error(`unsupported database "${db}": use "sqlite" or a postgres:// URL`);
   }
   // Areas are built in parallel, so a later-numbered migration may land before an earlier one.
   const migrator = new Migrator({ db: kysely, provider: { getMigrations: async () => MIGRATIONS }, allowUnorderedMigrations: true });
-  const { error, results } = await migrator.migrateToLatest();
+  // Servers started together on an empty database migrate one after the other: Kysely's own
+  // lock table is itself created by the migration run, and two CREATE TABLE IF NOT EXISTS
+  // can collide in PostgreSQL's catalog.
+  const { error, results } = dialect === 'postgres' ? await withSessionLock(url, MIGRATION_LOCK, () => migrator.migrateToLatest()) : await migrator.migrateToLatest();
   // One line for the lot (a first start applies every migration); a failure names its migration.
   const applied = (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
   if (applied.length > 0) log.info({ count: applied.length, first: applied[0], last: applied[applied.length - 1] }, `database migrated (${applied.length} migration${applied.length === 1 ? '' : 's'} applied)`);
@@ -154,5 +175,22 @@ export async function openDatabase(db: string, dataDir: string, log: Logger): Pr
     await kysely.destroy();
     throw error instanceof Error ? error : new Error(String(error));
   }
-  return { kysely, dialect, close: () => kysely.destroy() };
+  return { kysely, dialect, url, close: () => kysely.destroy() };
+}
+
+/**
+ * Runs `fn` while holding the PostgreSQL session advisory lock `key` on a connection of its
+ * own (released with the connection, also when this process dies).
+ * @throws what connecting or `fn` throws
+ */
+export async function withSessionLock<T>(url: string, key: number, fn: () => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: url });
+  client.on('error', () => undefined);
+  await client.connect();
+  try {
+    await client.query('SELECT pg_advisory_lock($1)', [key]);
+    return await fn();
+  } finally {
+    await client.end().catch(() => undefined);
+  }
 }

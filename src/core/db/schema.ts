@@ -8,6 +8,7 @@ import type { DeployTables } from './tables/deploy.js';
 import type { CasComponentTables } from './tables/cas-component.js';
 import type { EnginesTables } from './tables/engines.js';
 import type { CasV2Tables } from './tables/cas-v2.js';
+import type { CoreTables } from './tables/core.js';
 
 /**
  * Row types of every table, by area. Each table is touched only by its own area's
@@ -46,6 +47,8 @@ export interface RegistryInstancesTable {
   body: string;
   /** Lease length in seconds: interval × (times + 1) after clamping. */
   ttl_seconds: number;
+  /** Last heartbeat persisted (batched, PostgreSQL only), clock milliseconds; 0 = none since registration. */
+  renewed_at_ms: number | string;
 }
 
 export interface RegistryDependenciesTable {
@@ -189,7 +192,8 @@ export interface Database
     DeployTables,
     CasComponentTables,
     EnginesTables,
-    CasV2Tables {
+    CasV2Tables,
+    CoreTables {
   registry_services: RegistryServicesTable;
   registry_schemas: RegistrySchemasTable;
   registry_instances: RegistryInstancesTable;

@@ -18,11 +18,18 @@ export function isLocalName(name: string): boolean {
 
 /**
  * Where the built-in host keeps its bare repositories:
- * `<dataDir>/git/<project>/<namespace>/<repo>.git`, cloned at
- * `<base>/git/<project>/<namespace>/<repo>.git`.
+ * `<git.dir>/<project>/<namespace>/<repo>.git` (`git.dir` defaults to `<dataDir>/git`; servers
+ * sharing a database share it), cloned at `<base>/git/<project>/<namespace>/<repo>.git`.
  */
 export class LocalRepos {
-  constructor(readonly root: string) {}
+  /**
+   * @param claim records a repository name before it is made (the service: a row whose key
+   *   is the name); throws AlreadyExists when the name was taken, by any server
+   */
+  constructor(
+    readonly root: string,
+    private readonly claim: (project: string, namespace: string, repo: string) => Promise<void> = async () => undefined,
+  ) {}
 
   /** Directory of a project's namespaces. */
   projectDir(project: string): string {
@@ -63,15 +70,25 @@ export class LocalRepos {
   }
 
   /**
-   * Creates a bare repository with `main` as its default branch.
+   * Creates a bare repository with `main` as its default branch. The name is claimed first
+   * (in the database, so no two servers make the same repository), then its directory is
+   * made with an exclusive mkdir.
    * @throws AlreadyExists, InvalidParameter for a bad name
    */
   async create(project: string, namespace: string, repo: string): Promise<void> {
     if (!isLocalName(namespace)) throw gitError('InvalidParameter', `namespace ${namespace}`);
     if (!isLocalName(repo)) throw gitError('InvalidParameter', `name ${repo}: letters, digits, '.', '_', '-', not ending in .git`);
     const dir = this.repoDir(project, namespace, repo);
-    if (existsSync(dir)) throw gitError('AlreadyExists', `repository ${namespace}/${repo}`);
+    const exists = (): Error => gitError('AlreadyExists', `repository ${namespace}/${repo}`);
+    if (existsSync(dir)) throw exists();
+    await this.claim(project, namespace, repo);
     mkdirSync(join(this.projectDir(project), namespace), { recursive: true, mode: 0o700 });
+    try {
+      mkdirSync(dir);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw exists();
+      throw err;
+    }
     const r = await runGit(['init', '--bare', '--quiet', '--initial-branch=main', dir]);
     if (r.code !== 0) throw new Error(`git init failed: ${r.stderr}`);
     await git(dir, ['config', 'http.receivepack', 'true']);

@@ -41,6 +41,8 @@ export function kvRoutes(app: FastifyInstance, { kie }: KiePluginOptions): void 
     const waitMs = raw.wait ? parseWait(raw.wait) : undefined;
     const domain = kieDomainOf(req);
     const project = kieProjectOf(req);
+    // A revision newer than ours was seen on another server: catch up before comparing.
+    if (revision !== undefined && revision > kie.revisionOf(domain)) await kie.sync();
     const start = kie.poll(domain, project, q, revision, waitMs);
     let changed = !start.held && start.changed;
     if (start.held) {

@@ -42,14 +42,17 @@ export function discoveryRoutes(app: FastifyInstance, { registry }: RegistryPlug
   app.get('/instances', { config: { permission: { resource: 'service', verb: 'get' } }, schema: { operationId: 'FindInstances', params: ProjectParams, querystring: FindQuery } }, async (req, reply) => {
     const q = req.query as { appId?: string; serviceName?: string; env?: string; version?: string; tags?: string; rev?: string };
     if (!q.serviceName) throw registryError('InvalidParams', 'serviceName is required');
-    const result = registry.find(tenantOf(req), {
+    const tenant = tenantOf(req);
+    const query = {
       consumerId: consumerOf(req.headers),
       appId: q.appId || 'default',
       serviceName: q.serviceName,
       environment: q.env,
       version: q.version,
       tags: q.tags ? q.tags.split(',').filter(Boolean) : undefined,
-    });
+    };
+    const found = registry.fresh(() => registry.find(tenant, query));
+    const result = found instanceof Promise ? await found : found;
     setExactCaseHeader(reply, 'X-Resource-Revision', result.rev);
     if (q.rev && q.rev === result.rev) return reply.code(304).send();
     return sendJsonText(reply, result.body);

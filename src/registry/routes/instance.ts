@@ -19,7 +19,8 @@ export function instanceRoutes(app: FastifyInstance, { registry }: RegistryPlugi
   app.get('/microservices/:serviceId/instances', { config: { permission: { resource: 'service', verb: 'get' } }, schema: { operationId: 'ListInstances', params: ServiceParams } }, async (req, reply) => {
     const { serviceId } = req.params as { serviceId: string };
     const q = req.query as { tags?: string; rev?: string };
-    const result = registry.listInstances(tenantOf(req), serviceId, consumerOf(req.headers), q.tags ? q.tags.split(',').filter(Boolean) : []);
+    const tenant = tenantOf(req);
+    const result = await registry.fresh(() => registry.listInstances(tenant, serviceId, consumerOf(req.headers), q.tags ? q.tags.split(',').filter(Boolean) : []));
     setExactCaseHeader(reply, 'X-Resource-Revision', result.rev);
     if (q.rev && q.rev === result.rev) return reply.code(304).send();
     return sendJsonText(reply, result.body);
@@ -33,7 +34,8 @@ export function instanceRoutes(app: FastifyInstance, { registry }: RegistryPlugi
 
   app.get('/microservices/:serviceId/instances/:instanceId', { config: { permission: { resource: 'service', verb: 'get' } }, schema: { operationId: 'GetInstance', params: InstanceParams } }, async (req, reply) => {
     const { serviceId, instanceId } = req.params as { serviceId: string; instanceId: string };
-    const { instance, rev } = registry.getInstance(tenantOf(req), serviceId, instanceId, consumerOf(req.headers));
+    const tenant = tenantOf(req);
+    const { instance, rev } = await registry.fresh(() => registry.getInstance(tenant, serviceId, instanceId, consumerOf(req.headers)));
     setExactCaseHeader(reply, 'X-Resource-Revision', rev);
     if ((req.query as { rev?: string }).rev === rev) return reply.code(304).send();
     return { instance };
@@ -60,7 +62,9 @@ export function instanceRoutes(app: FastifyInstance, { registry }: RegistryPlugi
   // The hot path: no schema compilation beyond params, no body, memory only.
   app.put('/microservices/:serviceId/instances/:instanceId/heartbeat', { config: { permission: { resource: 'service', verb: 'update' }, keepUnderLoad: true } }, async (req, reply) => {
     const { serviceId, instanceId } = req.params as { serviceId: string; instanceId: string };
-    registry.heartbeat(tenantOf(req), serviceId, instanceId);
+    const tenant = tenantOf(req);
+    const late = registry.fresh(() => registry.heartbeat(tenant, serviceId, instanceId));
+    if (late) await late;
     return sendEmptyOk(reply);
   });
 

@@ -13,7 +13,8 @@ export function microserviceRoutes(app: FastifyInstance, { registry }: RegistryP
 
   app.get('/microservices/:serviceId', { config: { permission: { resource: 'service', verb: 'get' } }, schema: { operationId: 'GetMicroService', params: ServiceParams } }, async (req) => {
     const { serviceId } = req.params as { serviceId: string };
-    return { service: registry.getService(tenantOf(req), serviceId) };
+    const tenant = tenantOf(req);
+    return { service: await registry.fresh(() => registry.getService(tenant, serviceId)) };
   });
 
   app.get('/microservices', { config: { permission: { resource: 'service', verb: 'get' } }, schema: { operationId: 'ListMicroServices', params: ProjectParams } }, async (req) => {

@@ -12,7 +12,8 @@ export function watchRoutes(app: FastifyInstance, { registry, watchHub }: Regist
     schema: { operationId: 'Watch', params: ServiceParams },
     // The consumer must exist before the upgrade, as the service center checks it first.
     preValidation: async (req) => {
-      registry.getService(tenantOf(req), (req.params as { serviceId: string }).serviceId);
+      const tenant = tenantOf(req);
+      await registry.fresh(() => registry.getService(tenant, (req.params as { serviceId: string }).serviceId));
     },
     handler: async () => {
       throw registryError('InvalidParams', 'websocket upgrade required');

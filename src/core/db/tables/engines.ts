@@ -13,6 +13,8 @@ export interface EnginesEnginesTable {
   reference: string;
   status: string;
   port: number;
+  /** Address the engine listens on (its owning server's host); '' = the reading server's `host`. */
+  host: string;
   data_dir: string;
   /** SecretBox-sealed root password; '' for authType NONE. */
   password_sealed: string;

@@ -46,8 +46,17 @@ export interface GitWebhookSecretsTable {
   created_at_ms: number | string;
 }
 
+/** Names of repositories hosted by OpenStage: claimed here before the bare repository is made. */
+export interface GitRepositoriesTable {
+  project: string;
+  namespace: string;
+  repo: string;
+  created_at_ms: number | string;
+}
+
 export interface GitTables {
   git_authorizations: GitAuthorizationsTable;
+  git_repositories: GitRepositoriesTable;
   git_oauth_states: GitOauthStatesTable;
   git_hooks: GitHooksTable;
   git_webhook_secrets: GitWebhookSecretsTable;
