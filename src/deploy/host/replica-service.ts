@@ -17,7 +17,7 @@ import type { DriverState, HostReplicaSpec, ReplicaDriver } from './driver.js';
 /** Lines of a replica's log quoted when it fails. */
 const FAIL_LOG_LINES = 20;
 
-/** Lines of a stopped replica's log kept (`<root>/logs/<project>/<component>/replicas/<instance>.json`). */
+/** Lines of a stopped replica's log kept (`<root>/logs/<project>/<component>/replicas/<runtime kind>/<instance>.json`). */
 export const KEPT_LOG_LINES = 1000;
 
 /** Stopped replicas whose last lines are kept per component (the newest). */
@@ -348,9 +348,12 @@ export class HostReplicas {
     return join(this.deps.root, 'replicas', instanceId);
   }
 
-  /** Where a component's stopped replicas' last lines are kept (removed with the component). */
+  /**
+   * Where a component's stopped replicas' last lines are kept (removed with the component):
+   * one directory per runtime, as the process and container runtimes share `root`.
+   */
   private keptDir(project: string, componentId: string): string {
-    return join(this.deps.root, 'logs', project, componentId, 'replicas');
+    return join(this.deps.root, 'logs', project, componentId, 'replicas', this.deps.kind);
   }
 
   /** Tells every watcher that the component's replicas changed. */
