@@ -3,6 +3,8 @@
 // runs again within about one lease, supervised by exactly one live server, and answers HTTP.
 // PostgreSQL only; real processes and real time (the phase `cluster` of scripts/run-tests.mjs).
 import assert from 'node:assert/strict';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { CasClient, uniqName } from '../helpers/cas-client.js';
 import { CLUSTERED, eventually } from '../helpers/cluster.js';
@@ -53,15 +55,20 @@ describe('replica sets on three servers', { skip }, () => {
     const path = `/applications/${app.body.id}/components/${componentId}`;
     const deployed = await jobEnd(casA, created.body.job_id);
     assert.equal(deployed.job.execution_status, 'SUCCEEDED', JSON.stringify(deployed.tasks));
-    const records = (): Promise<ReplicaRecord[]> => query<ReplicaRecord>(f.db, "SELECT instance_id, server_id, pid, port, ready FROM deploy_replicas WHERE component_id = $1 AND desired = 'running' ORDER BY instance_id", [componentId]);
+    // A second component of A, whose artifact the taker will not find (as on another machine).
+    const other = await casA.post(`/applications/${app.body.id}/components`, nodeBody(env.body.id, nodeHelloRepo(t), { version: '2.0.0' }));
+    assert.equal(other.status, 200, other.text);
+    const otherId: string = other.body.component_id;
+    assert.equal((await jobEnd(casA, other.body.job_id)).job.execution_status, 'SUCCEEDED');
+    const records = (id = componentId): Promise<ReplicaRecord[]> => query<ReplicaRecord>(f.db, "SELECT instance_id, server_id, pid, port, ready FROM deploy_replicas WHERE component_id = $1 AND desired = 'running' ORDER BY instance_id", [id]);
     const [owner] = await query<{ owner_id: string }>(f.db, "SELECT owner_id FROM core_owners WHERE kind = 'replica-set' AND id = $1", [`${CLUSTER_PROJECT}/${componentId}`]);
     assert.equal(owner?.owner_id, aId, 'the server that ran the deploy job owns the replica set');
 
     /** Exactly one live server supervises each running replica: the one its record names, and only its process tree holds it. */
-    const supervisedOnce = async (expected: number): Promise<ReplicaRecord[]> => {
+    const supervisedOnce = async (expected: number, id = componentId): Promise<ReplicaRecord[]> => {
       let rows: ReplicaRecord[] = [];
       await eventually(async () => {
-        rows = await records();
+        rows = await records(id);
         return rows.length === expected && rows.every((r) => r.pid !== null && r.ready === 1 && supervisorsOf(r.pid, procs).length === 1 && supervisorsOf(r.pid, procs)[0] === idOf.get(r.server_id));
       }, 120_000, `${expected} ready replica(s), each supervised by exactly one server`);
       return rows;
@@ -88,6 +95,7 @@ describe('replica sets on three servers', { skip }, () => {
     a.child.kill('SIGKILL');
     await a.exited;
     const killedAt = Date.now();
+    rmSync(join(a.dataDir, 'deploy', 'artifacts', CLUSTER_PROJECT, otherId), { recursive: true, force: true });
     rows = await supervisedOnce(2);
     const tookOverIn = Date.now() - killedAt;
     const newOwner = rows[0]!.server_id;
@@ -109,6 +117,15 @@ describe('replica sets on three servers', { skip }, () => {
     assert.equal(recovered.job.execution_status, 'SUCCEEDED', JSON.stringify(recovered.tasks));
     assert.match(recovered.tasks.map((x: any) => x.messages).join('\n'), new RegExp(`taken over from server ${aId}`));
     t.diagnostic(`replicas running again on the new owner ${tookOverIn} ms after kill -9 (server lease 3 s)`);
+
+    // The component whose artifact was gone is built again from its stored plan by its taker.
+    const rebuilt = await supervisedOnce(1, otherId);
+    assert.notEqual(rebuilt[0]!.server_id, aId);
+    assert.equal((await answer(rebuilt[0]!.port)).version, '2.0.0');
+    const otherPath = `/applications/${app.body.id}/components/${otherId}`;
+    const rebuild = await jobEnd(casB, (await casB.get(otherPath)).body.status.last_job_id);
+    assert.equal(rebuild.job.execution_status, 'SUCCEEDED', JSON.stringify(rebuild.tasks));
+    assert.match(rebuild.tasks[0].messages, /not readable on this host: building it again/);
 
     // Requests of any server now run on the new owner.
     const stop = await casB.post(`${path}/action`, { action: 'scale', parameters: { replica: 1 } });
