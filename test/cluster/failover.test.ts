@@ -137,7 +137,9 @@ describe('three servers on one database', { skip }, () => {
     const urlOf = new Map(live.servers.filter((x) => x.live).map((x) => [x.serverId, x.url]));
     let replicas: { instance_id: string; server_id: string; pid: number | null }[] = [];
     await eventually(async () => {
-      replicas = await query(f.db, "SELECT instance_id, server_id, pid FROM deploy_replicas WHERE component_id = $1 AND desired = 'running'", [comp.body.id]);
+      replicas = await query(f.db, "SELECT instance_id, server_id, pid FROM deploy_replicas WHERE component_id = $1 AND desired = 'running'", [comp.body.component_id]);
+      // A deployment that succeeded runs its one replica again; a failed one may have none.
+      if (job.job.execution_status === 'SUCCEEDED' && replicas.length !== 1) return false;
       return replicas.every((r) => r.pid !== null && urlOf.has(r.server_id) && supervisorsOf(r.pid, survivors).map((p) => p.url).join() === urlOf.get(r.server_id));
     }, 90_000, 'every replica supervised by exactly one live server');
     t.diagnostic(`replicas after the kill: ${replicas.length}`);
