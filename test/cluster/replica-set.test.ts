@@ -1,6 +1,8 @@
 // Replica sets owned by one server (issue #16 "Ownership"): a Node.js component deployed via A
 // is supervised by A alone; a scale asked of B runs on A; after kill -9 of A the component
-// runs again within about one lease, supervised by exactly one live server, and answers HTTP.
+// runs again within about one lease, supervised by exactly one live server, and answers HTTP
+// (built again when its artifact cannot be read); a server that lost its lease lets go of its
+// replicas and another starts them.
 // PostgreSQL only; real processes and real time (the phase `cluster` of scripts/run-tests.mjs).
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
@@ -31,7 +33,7 @@ async function jobEnd(cas: CasClient, jobId: string, timeoutMs = 180_000): Promi
   return job;
 }
 
-describe('replica sets on three servers', { skip }, () => {
+describe('replica sets on several servers', { skip }, () => {
   it('are supervised by one server, run their jobs there, and are started again on a live server after kill -9 of it', async (t) => {
     const f = await processCluster(t);
     const procs = await Promise.all([f.start(), f.start(), f.start()]);
@@ -133,5 +135,39 @@ describe('replica sets on three servers', { skip }, () => {
     assert.equal((await jobEnd(casB, stop.body.job_id)).job.execution_status, 'SUCCEEDED');
     rows = await supervisedOnce(1);
     assert.equal(rows[0]!.server_id, newOwner);
+  });
+
+  it('are let go of by a server that lost its lease (its replicas killed) and started again by another', async (t) => {
+    const f = await processCluster(t);
+    const procs = await Promise.all([f.start(), f.start()]);
+    await Promise.all(procs.map(listening));
+    await eventually(async () => (await clusterView(procs[0]!.url)).servers.filter((s) => s.live).length === 2, 30_000, 'two live servers');
+    const [a, b] = procs as [ServerProcess, ServerProcess];
+    const aId = (await clusterView(a.url)).self;
+    const bId = (await clusterView(b.url)).self;
+    const casA = new CasClient(a.url, '', CLUSTER_PROJECT);
+    const env = await casA.post('/environments', { name: uniqName('env'), vpc_id: 'vpc-local' });
+    const app = await casA.post('/applications', { name: uniqName('app') });
+    const created = await casA.post(`/applications/${app.body.id}/components`, nodeBody(env.body.id, nodeHelloRepo(t)));
+    assert.equal(created.status, 200, created.text);
+    const componentId: string = created.body.component_id;
+    assert.equal((await jobEnd(casA, created.body.job_id)).job.execution_status, 'SUCCEEDED');
+    const records = (): Promise<ReplicaRecord[]> => query<ReplicaRecord>(f.db, "SELECT instance_id, server_id, pid, port, ready FROM deploy_replicas WHERE component_id = $1 AND desired = 'running'", [componentId]);
+    let rows: ReplicaRecord[] = [];
+    await eventually(async () => (rows = await records()).length === 1 && rows[0]!.ready === 1 && rows[0]!.pid !== null, 60_000, "A's replica ready");
+    const old = rows[0]!;
+    assert.equal(old.server_id, aId);
+    assert.deepEqual(supervisorsOf(old.pid!, procs), [a]);
+
+    // A's lease ends as if it had not renewed it in time (its row goes); A lives on.
+    await query(f.db, 'DELETE FROM core_servers WHERE server_id = $1', [aId]);
+    await eventually(async () => {
+      rows = await records();
+      return rows.length === 1 && rows[0]!.server_id === bId && rows[0]!.ready === 1 && rows[0]!.pid !== null && supervisorsOf(rows[0]!.pid, procs).length === 1 && supervisorsOf(rows[0]!.pid, procs)[0] === b;
+    }, 120_000, 'the replica started again on B, supervised by B alone');
+    assert.equal(supervisorsOf(old.pid!, procs).length, 0, 'the replica A let go of is gone (A kills it when it notices the lost lease; B kills a leftover of its own machine)');
+    assert.equal(a.child.exitCode, null, 'A still runs');
+    assert.notEqual((await clusterView(a.url)).self, aId, 'A rejoined under a new id');
+    assert.equal((await answer(rows[0]!.port)).version, '1.0.0');
   });
 });
