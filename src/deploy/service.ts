@@ -296,9 +296,9 @@ export class DeployService {
    * A replica set of a dead server was handed to this one: what the dead server left on this
    * machine is killed (records of another machine are marked stopped, for the server there
    * to kill when it comes back), then a `recover` job starts the component's replicas on this
-   * host — from the stored artifact when this host can read it (same machine, or a shared
-   * `deploy.artifactsDir`), else rebuilt from the release's sealed plan. A stopped component,
-   * or one never rolled out, gets none.
+   * host — from the stored artifact when this host can read it (it lives under the dead
+   * server's data directory: the same machine), else built again from the release's sealed
+   * plan. A stopped component, or one never rolled out, gets none.
    */
   private async takeOver(k: string, from: string): Promise<void> {
     const [project, componentId] = splitKey(k);
