@@ -19,7 +19,7 @@ import { newJobId, type JobService } from './job-service.js';
 import type { ImageBuilder } from './kubernetes/runtime.js';
 import { processArtifactOf, ProcessRuntime } from './process/runtime.js';
 import { hostIdentity } from './host/replica-service.js';
-import { key, REPLICA_SET, ReplicaSets, splitKey, type ForwardedCall, type RemoteView } from './replica-sets.js';
+import { key, REPLICA_SET, ReplicaSets, splitKey, type ForwardedCall, type RemoteView } from './replica-set-service.js';
 import { Retention } from './retention-service.js';
 import { Sandbox } from './process/sandbox.js';
 import type { FollowHub } from './log-follow.js';
