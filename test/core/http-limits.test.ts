@@ -21,12 +21,19 @@ function halfSent(port: number, text: string, localAddress = '127.0.0.1'): Promi
   });
 }
 
-/** What the server sends on `socket` until it closes it, and after how many milliseconds (undefined: still open after `waitMs`). */
+/**
+ * What the server sends on `socket` until it closes it, and after how many milliseconds
+ * (undefined: still open after `waitMs`, and then closed here, so that a failing test does not
+ * hold the server's close).
+ */
 function untilClosed(socket: Socket, waitMs: number): Promise<{ text: string; ms?: number }> {
   const started = performance.now();
   return new Promise((resolve) => {
     let text = '';
-    const timer = setTimeout(() => resolve({ text }), waitMs);
+    const timer = setTimeout(() => {
+      socket.destroy();
+      resolve({ text });
+    }, waitMs);
     socket.on('data', (d) => (text += d.toString()));
     socket.on('close', () => {
       clearTimeout(timer);
