@@ -92,6 +92,9 @@ describe('a request header over 16 KB (issue #15 L6)', () => {
     ['the registry', '/v4/default/registry/microservices', /^\{"errorCode":"431001","errorMessage":"Request header fields too large"/],
     ['the config center', '/v1/default/kie/kv', /^\{\n "errorCode": "431001",/],
     ['ServiceStage', `/v3/${ADMIN.projectId}/cas/applications`, /^\{"error_code":"APIGW\.0431","error_msg":"Request header fields too large/],
+    ['ServiceStage v2', `/v2/${ADMIN.projectId}/cas/applications`, /^\{"error_code":"APIGW\.0431","error_msg":"Request header fields too large/],
+    ['Git', `/v1/${ADMIN.projectId}/git/repos`, /^\{"error_code":"APIGW\.0431","error_msg":"Request header fields too large/],
+    ['engine management', `/v2/${ADMIN.projectId}/cseEngines/default/tags/create`, /^\{"error_code":"APIGW\.0431","error_msg":"Request header fields too large/],
     ['IAM', '/v3/auth/tokens', /^\{"error":\{"code":431,.*"title":"Request Header Fields Too Large"\},"error_code":"APIGW\.0431"/],
   ];
   for (const [api, path, body] of cases) {
