@@ -21,12 +21,19 @@ function halfSent(port: number, text: string, localAddress = '127.0.0.1'): Promi
   });
 }
 
-/** What the server sends on `socket` until it closes it, and after how many milliseconds (undefined: still open after `waitMs`). */
+/**
+ * What the server sends on `socket` until it closes it, and after how many milliseconds
+ * (undefined: still open after `waitMs`, and then closed here, so that a failing test does not
+ * hold the server's close).
+ */
 function untilClosed(socket: Socket, waitMs: number): Promise<{ text: string; ms?: number }> {
   const started = performance.now();
   return new Promise((resolve) => {
     let text = '';
-    const timer = setTimeout(() => resolve({ text }), waitMs);
+    const timer = setTimeout(() => {
+      socket.destroy();
+      resolve({ text });
+    }, waitMs);
     socket.on('data', (d) => (text += d.toString()));
     socket.on('close', () => {
       clearTimeout(timer);
@@ -85,6 +92,9 @@ describe('a request header over 16 KB (issue #15 L6)', () => {
     ['the registry', '/v4/default/registry/microservices', /^\{"errorCode":"431001","errorMessage":"Request header fields too large"/],
     ['the config center', '/v1/default/kie/kv', /^\{\n "errorCode": "431001",/],
     ['ServiceStage', `/v3/${ADMIN.projectId}/cas/applications`, /^\{"error_code":"APIGW\.0431","error_msg":"Request header fields too large/],
+    ['ServiceStage v2', `/v2/${ADMIN.projectId}/cas/applications`, /^\{"error_code":"APIGW\.0431","error_msg":"Request header fields too large/],
+    ['Git', `/v1/${ADMIN.projectId}/git/repos`, /^\{"error_code":"APIGW\.0431","error_msg":"Request header fields too large/],
+    ['engine management', `/v2/${ADMIN.projectId}/cseEngines/default/tags/create`, /^\{"error_code":"APIGW\.0431","error_msg":"Request header fields too large/],
     ['IAM', '/v3/auth/tokens', /^\{"error":\{"code":431,.*"title":"Request Header Fields Too Large"\},"error_code":"APIGW\.0431"/],
   ];
   for (const [api, path, body] of cases) {

@@ -41,6 +41,9 @@ function halfSentBody(base: string, head: string, length: number, sentBytes: num
 describe('bodies are read only for authenticated callers (issue #15 H2)', () => {
   const areas: [string, string][] = [
     ['ServiceStage', `POST /v3/${ADMIN.projectId}/cas/applications HTTP/1.1\r\nHost: x`],
+    ['ServiceStage v2', `POST /v2/${ADMIN.projectId}/cas/applications HTTP/1.1\r\nHost: x`],
+    ['ServiceStage jobs', `POST /v3/${ADMIN.projectId}/cas/jobs/JOB-x/action HTTP/1.1\r\nHost: x`],
+    ['engine tags', `POST /v2/${ADMIN.projectId}/cseEngines/default/tags/create HTTP/1.1\r\nHost: x`],
     ['Git', `POST /v1/${ADMIN.projectId}/git/repos/ns/projects HTTP/1.1\r\nHost: x`],
     ['engine management', `POST /v2/${ADMIN.projectId}/enginemgr/engines HTTP/1.1\r\nHost: x`],
     ['config import', `POST /v1/${ADMIN.projectId}/kie/file HTTP/1.1\r\nHost: x`],

@@ -24,7 +24,7 @@
  */
 import { spawn } from 'node:child_process';
 import { createHash, type Hash } from 'node:crypto';
-import { createReadStream, createWriteStream, cpSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { createReadStream, createWriteStream, type WriteStream, cpSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, join, normalize } from 'node:path';
 import { Readable, Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -159,11 +159,28 @@ async function download(input: Input, file: string, hash?: Hash): Promise<void> 
   await pipeline([Readable.fromWeb(res.body as import('node:stream/web').ReadableStream), counter(input.maxPackageBytes, 'the package'), ...through(), createWriteStream(file)]);
 }
 
+/** Resolves once `out` has written what it buffered (at once when it needs no drain), or has closed. */
+function drained(out: WriteStream): Promise<void> {
+  if (!out.writableNeedDrain || out.destroyed) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = (): void => {
+      out.off('drain', done);
+      out.off('close', done);
+      resolve();
+    };
+    out.on('drain', done);
+    out.on('close', done);
+  });
+}
+
 /** Inflates a zip to `dir` entry by entry, checking paths and counting the inflated bytes. */
 async function unzip(file: string, dir: string, max: number, name: string): Promise<void> {
   let total = 0;
   let failure: Error | undefined;
   const pending: Promise<unknown>[] = [];
+  // Entries being written: after each pushed chunk the worker waits until their buffers drain,
+  // so it holds at most one chunk's inflated bytes (deflate inflates at most ~1,032 : 1).
+  const writing = new Set<WriteStream>();
   const unzipper = new Unzip((entry: UnzipFile) => {
     const path = entry.name;
     if (path.endsWith('/')) return;
@@ -174,8 +191,13 @@ async function unzip(file: string, dir: string, max: number, name: string): Prom
     const target = join(dir, path);
     mkdirSync(dirname(target), { recursive: true });
     const out = createWriteStream(target);
+    // A write still queued when a refused entry destroys the stream fails with
+    // ERR_STREAM_DESTROYED; unheard, that error ended the worker with a stack trace instead
+    // of the refusal. The first failure is the one reported.
+    out.on('error', (err) => (failure ??= new Refused(`${name}: cannot write ${path}: ${err.message}`)));
+    writing.add(out);
     // 'close' also comes after destroy() (a refused entry), when 'finish' never does.
-    pending.push(new Promise<void>((resolve) => out.once('close', () => resolve())));
+    pending.push(new Promise<void>((resolve) => out.once('close', () => (writing.delete(out), resolve()))));
     entry.ondata = (err, data, final) => {
       if (err) {
         failure ??= new Refused(`${name} is not a valid zip archive: ${err.message}`);
@@ -195,13 +217,14 @@ async function unzip(file: string, dir: string, max: number, name: string): Prom
     entry.start();
   });
   unzipper.register(UnzipInflate);
-  for await (const chunk of createReadStream(file, { highWaterMark: 256 * 1024 })) {
+  for await (const chunk of createReadStream(file, { highWaterMark: 16 * 1024 })) {
     if (failure) break;
     try {
       unzipper.push(chunk as Uint8Array);
     } catch (err) {
       failure ??= new Refused(`${name} is not a valid zip archive: ${(err as Error).message}`);
     }
+    for (const out of writing) await drained(out);
   }
   if (!failure) {
     try {
