@@ -30,7 +30,9 @@ export async function startCli(port: number, dataDir: string, db: string, readyP
     } catch {
       return false;
     }
-  }, 20_000);
+    // A cold start on PostgreSQL (migrations, bootstrap, every route's schema compiled) takes
+    // 10-20 s on a loaded 2-core CI machine.
+  }, 60_000);
   return child;
 }
 
