@@ -54,6 +54,13 @@ async function serve(values: ServeOptions): Promise<number> {
   if (values.auth !== undefined) flags.auth = values.auth;
   if (values.rbac) flags['rbac.enabled'] = 'true';
   let server: import('../server.js').OpenStage | undefined;
+  // SIGTERM/SIGINT are taken from the start: one that arrives while the server starts (its port
+  // may already answer while it joins the cluster) stops it once it is up, never mid-start.
+  let signalled: string | undefined;
+  let onSignal: ((signal: string) => void) | undefined;
+  const take = (signal: string): void => (onSignal ? onSignal(signal) : void (signalled = signal));
+  process.once('SIGTERM', () => take('SIGTERM'));
+  process.once('SIGINT', () => take('SIGINT'));
   try {
     const file = values.config ?? process.env.OPENSTAGE_CONFIG;
     let config = loadConfig({ file, env: process.env, flags });
@@ -95,8 +102,8 @@ async function serve(values: ServeOptions): Promise<number> {
         },
       );
     };
-    process.once('SIGTERM', () => stop('SIGTERM'));
-    process.once('SIGINT', () => stop('SIGINT'));
+    if (signalled) stop(signalled);
+    else onSignal = stop;
   });
   return 0;
 }
