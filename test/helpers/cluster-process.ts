@@ -60,6 +60,8 @@ export async function processCluster(t: TestContext): Promise<ProcessCluster> {
         // Builds are confined: they may read the test's git fixtures only there.
         OPENSTAGE_DEPLOY_SOURCE_ROOTS: FIXTURE_ROOT,
         OPENSTAGE_DEPLOY_MONITOR_SECONDS: '1',
+        // The test machine's load stalls the servers at random: no load shedding in tests.
+        OPENSTAGE_HTTP_SHED_LAG_MS: '0',
       },
     });
     const proc: ServerProcess = { url: `http://127.0.0.1:${port}`, child, dataDir, exited: new Promise((r) => child.once('exit', r)) };

@@ -59,6 +59,10 @@ export async function startCluster(t: TestContext, count: number, overrides: Rec
         'cluster.heartbeatMs': 200,
         'cluster.serverLeaseSeconds': 3,
         'cluster.replicationWaitMs': 5000,
+        // Three servers in one test process stall each other's event loop: shedding and the
+        // stall guard, which react to it, are off as in startServer.
+        'http.shedLagMs': 0,
+        'registry.stallThresholdMs': 0,
         ...overrides,
         ...extra,
       },
