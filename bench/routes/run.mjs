@@ -25,6 +25,7 @@
 //   BENCH_LOADS=1,16          wrk connections of each load
 //   BENCH_WORK_MS=2           wait of the replica's /work answer
 //   BENCH_TIMEOUT_SECONDS=900 hard limit for the whole run
+//   BENCH_NODE_ARGS=          node flags for the server, e.g. '--cpu-prof --cpu-prof-dir=/tmp/prof'
 import { execFile } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -40,6 +41,8 @@ const LOADS = (process.env.BENCH_LOADS || '1,16').split(',').map(Number);
 const TIMEOUT_SECONDS = env('BENCH_TIMEOUT_SECONDS', 900);
 const WORK_MS = env('BENCH_WORK_MS', 2);
 const TARGET_RATIO = 1.3;
+/** Extra node flags for the server (profiling: `--cpu-prof --cpu-prof-dir=/tmp/prof`). */
+const NODE_ARGS = (process.env.BENCH_NODE_ARGS || '').split(' ').filter(Boolean);
 
 /** The replica: no dependencies, exits on SIGTERM. */
 const APP = `const http = require('node:http');
@@ -88,7 +91,7 @@ async function main() {
 
   const port = await freePort();
   log(`starting openstage on 127.0.0.1:${port}`);
-  const server = children.start('openstage', [cli, 'serve', '--host', '127.0.0.1', '--port', String(port), '--data-dir', join(tmpDir, 'data'), '--log-level', 'warn'], {
+  const server = children.start('openstage', [...NODE_ARGS, cli, 'serve', '--host', '127.0.0.1', '--port', String(port), '--data-dir', join(tmpDir, 'data'), '--log-level', 'warn'], {
     OPENSTAGE_ADMIN_PASSWORD: ADMIN.password,
     OPENSTAGE_PROJECT_ID: ADMIN.projectId,
     OPENSTAGE_ACCESS_KEY: ADMIN.ak,
