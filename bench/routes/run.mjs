@@ -7,10 +7,11 @@
 // Steps: start `node dist/src/cli.js serve` as a child (free port, temp data dir, SQLite, log
 // level warn, default settings: replicas confined) and log in through IAM; deploy a plain
 // Node.js HTTP service (APP below: `/` answers a small JSON at once, `/work?ms=N` after N ms of
-// waiting, as a handler waiting on a database would) from a file:// git repository (1 replica,
+// waiting, as a handler waiting on a database would, `/work?ms=N&kb=K` K KiB of JSON after N ms) from a file:// git repository (1 replica,
 // http readiness probe) and read its route host (`status.routes`) and its replica's port
-// (`status.instances`). Then, for each scenario (`/`: the proxy's whole cost is visible; and
-// `/work?ms=BENCH_WORK_MS`) and each connection count of BENCH_LOADS, BENCH_ROUNDS rounds
+// (`status.instances`). Then, for each path of BENCH_PATHS (`/`: the proxy's whole cost is
+// visible; `/work?ms=2`; `/work?ms=10&kb=16`, a page-sized answer of an API that waits on its
+// database) and each connection count of BENCH_LOADS, BENCH_ROUNDS rounds
 // alternating the two targets, each a wrk run of BENCH_SECONDS (Debian's /usr/bin/wrk, a
 // separate process, one thread, keep-alive):
 //   direct  GET http://127.0.0.1:<replica port><path>            (the baseline)
@@ -23,31 +24,37 @@
 //   BENCH_SECONDS=10          length of one wrk run
 //   BENCH_ROUNDS=3            rounds per load (each: direct, then route)
 //   BENCH_LOADS=1,16          wrk connections of each load
-//   BENCH_WORK_MS=2           wait of the replica's /work answer
+//   BENCH_PATHS=/,/work?ms=2,/work?ms=10&kb=16   paths measured, in order
 //   BENCH_TIMEOUT_SECONDS=900 hard limit for the whole run
+//   BENCH_NODE_ARGS=          node flags for the server, e.g. '--cpu-prof --cpu-prof-dir=/tmp/prof'
 import { execFile } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
-import { Children, cli, env, freePort, log, root, writeResults, wrk } from '../lib.mjs';
+import { Children, cli, cpuSecondsOf, env, freePort, log, root, writeResults, wrk } from '../lib.mjs';
 
 const run = promisify(execFile);
 const SECONDS = env('BENCH_SECONDS', 10);
 const ROUNDS = env('BENCH_ROUNDS', 3);
 const LOADS = (process.env.BENCH_LOADS || '1,16').split(',').map(Number);
 const TIMEOUT_SECONDS = env('BENCH_TIMEOUT_SECONDS', 900);
-const WORK_MS = env('BENCH_WORK_MS', 2);
+const PATHS = (process.env.BENCH_PATHS || '/,/work?ms=2,/work?ms=10&kb=16').split(',');
 const TARGET_RATIO = 1.3;
+/** Extra node flags for the server (profiling: `--cpu-prof --cpu-prof-dir=/tmp/prof`). */
+const NODE_ARGS = (process.env.BENCH_NODE_ARGS || '').split(' ').filter(Boolean);
 
 /** The replica: no dependencies, exits on SIGTERM. */
 const APP = `const http = require('node:http');
 const body = JSON.stringify({ service: 'hello', version: process.env.CAS_INSTANCE_VERSION, instance: process.env.CAS_INSTANCE_ID });
+const bodies = new Map();
 http.createServer((req, res) => {
-  const answer = () => { res.writeHead(200, { 'content-type': 'application/json' }); res.end(body); };
-  if (req.url.startsWith('/work')) return setTimeout(answer, Number(new URL(req.url, 'http://x').searchParams.get('ms')) || 0);
-  answer();
+  if (!req.url.startsWith('/work')) { res.writeHead(200, { 'content-type': 'application/json' }); return res.end(body); }
+  const q = new URL(req.url, 'http://x').searchParams;
+  const kb = Number(q.get('kb')) || 0;
+  if (kb && !bodies.has(kb)) bodies.set(kb, JSON.stringify({ items: Array.from({ length: Math.ceil(kb * 1024 / 40) }, (_, i) => ({ id: i, name: 'item-' + i })) }).slice(0, kb * 1024));
+  setTimeout(() => { res.writeHead(200, { 'content-type': 'application/json' }); res.end(kb ? bodies.get(kb) : body); }, Number(q.get('ms')) || 0);
 }).listen(Number(process.env.PORT), '127.0.0.1');
 process.on('SIGTERM', () => process.exit(0));
 `;
@@ -88,7 +95,7 @@ async function main() {
 
   const port = await freePort();
   log(`starting openstage on 127.0.0.1:${port}`);
-  const server = children.start('openstage', [cli, 'serve', '--host', '127.0.0.1', '--port', String(port), '--data-dir', join(tmpDir, 'data'), '--log-level', 'warn'], {
+  const server = children.start('openstage', [...NODE_ARGS, cli, 'serve', '--host', '127.0.0.1', '--port', String(port), '--data-dir', join(tmpDir, 'data'), '--log-level', 'warn'], {
     OPENSTAGE_ADMIN_PASSWORD: ADMIN.password,
     OPENSTAGE_PROJECT_ID: ADMIN.projectId,
     OPENSTAGE_ACCESS_KEY: ADMIN.ak,
@@ -130,8 +137,13 @@ async function main() {
   const replicaPort = component.status.instances[0].port;
   log(`route ${host} → replica on 127.0.0.1:${replicaPort}`);
 
+  // The server's own CPU while nothing is proxied (the background the per-request figure includes).
+  const idleCpu0 = cpuSecondsOf(server.pid);
+  await sleep(5000);
+  const serverIdleCpuPercent = +(((cpuSecondsOf(server.pid) - idleCpu0) / 5) * 100).toFixed(1);
+  log(`server idle CPU ${serverIdleCpuPercent}%`);
   const loads = [];
-  for (const path of ['/', `/work?ms=${WORK_MS}`]) {
+  for (const path of PATHS) {
     for (const connections of LOADS) {
       const direct = [];
       const routed = [];
@@ -140,30 +152,35 @@ async function main() {
       await wrk(port, { paths: [path], headers: { Host: host }, seconds: 2, connections });
       for (let i = 0; i < ROUNDS; i++) {
         const d = await wrk(replicaPort, { paths: [path], seconds: SECONDS, connections });
+        const cpuBefore = cpuSecondsOf(server.pid);
         const r = await wrk(port, { paths: [path], headers: { Host: host }, seconds: SECONDS, connections });
+        r.serverCpuUsPerRequest = Math.round(((cpuSecondsOf(server.pid) - cpuBefore) / r.totalRequests) * 1e6);
         if (d.non2xx || d.errors || r.non2xx || r.errors) throw new Error(`failed requests: direct ${d.non2xx}+${d.errors}, route ${r.non2xx}+${r.errors}`);
         direct.push(d);
         routed.push(r);
-        log(`${path} c=${connections} round ${i + 1}: direct p50 ${d.latencyMs.p50} ms (${d.reqPerSec.toFixed(0)}/s), route p50 ${r.latencyMs.p50} ms (${r.reqPerSec.toFixed(0)}/s)`);
+        d.loadAvg1 = r.loadAvg1 = +loadavg()[0].toFixed(2);
+        log(`${path} c=${connections} round ${i + 1} (load ${d.loadAvg1}): direct p50 ${d.latencyMs.p50} ms (${d.reqPerSec.toFixed(0)}/s), route p50 ${r.latencyMs.p50} ms (${r.reqPerSec.toFixed(0)}/s, server CPU ${r.serverCpuUsPerRequest} µs/request)`);
       }
       const summary = (runs) => ({ p50: median(runs.map((x) => x.latencyMs.p50)), p90: median(runs.map((x) => x.latencyMs.p90)), p99: median(runs.map((x) => x.latencyMs.p99)), reqPerSec: Math.round(median(runs.map((x) => x.reqPerSec))) });
       const d = summary(direct);
       const r = summary(routed);
-      loads.push({ path, connections, direct: d, route: r, addedP50Ms: +(r.p50 - d.p50).toFixed(3), p50Ratio: +(r.p50 / d.p50).toFixed(2), runs: { direct, route: routed } });
+      loads.push({ path, connections, direct: d, route: r, addedP50Ms: +(r.p50 - d.p50).toFixed(3), routeCpuUsPerRequest: median(routed.map((x) => x.serverCpuUsPerRequest)), p50Ratio: +(r.p50 / d.p50).toFixed(2), runs: { direct, route: routed } });
     }
   }
 
-  const report = { startedAt: startedAt.toISOString(), cpus: cpus().length, loadAvgAtStart, loadAvgAtEnd: loadavg(), seconds: SECONDS, rounds: ROUNDS, workMs: WORK_MS, targetP50Ratio: TARGET_RATIO, loads };
+  const report = { startedAt: startedAt.toISOString(), cpus: cpus().length, loadAvgAtStart, loadAvgAtEnd: loadavg(), seconds: SECONDS, rounds: ROUNDS, paths: PATHS, serverIdleCpuPercent, targetP50Ratio: TARGET_RATIO, loads };
   const md = [
     '# Route overhead (bench/routes/run.mjs)',
     '',
     `${startedAt.toISOString()} · ${cpus().length} CPUs · load average at start ${loadAvgAtStart.map((x) => x.toFixed(2)).join(' ')}, at end ${report.loadAvgAtEnd.map((x) => x.toFixed(2)).join(' ')} · wrk, 1 thread, ${SECONDS} s per run, ${ROUNDS} rounds alternating, medians`,
     '',
-    `A plain Node.js service, 1 confined replica: \`/\` answers at once, \`/work?ms=${WORK_MS}\` after ${WORK_MS} ms. direct: wrk → the replica's port; route: wrk → OpenStage's port with the route's Host header → the replica.`,
+    "A plain Node.js service, 1 confined replica: `/` answers a 90-byte JSON at once, `/work?ms=N` the same after N ms (a handler waiting on its database), `/work?ms=N&kb=K` K KiB of JSON after N ms. direct: wrk → the replica's port; route: wrk → OpenStage's port with the route's Host header → the replica (undici keep-alive pool).",
     '',
-    '| path | connections | direct p50 / p90 / p99 ms | route p50 / p90 / p99 ms | direct req/s | route req/s | added p50 ms | route/direct p50 | target ≤ 1.3× |',
-    '|---|---|---|---|---|---|---|---|---|',
-    ...loads.map((l) => `| \`${l.path}\` | ${l.connections} | ${l.direct.p50} / ${l.direct.p90} / ${l.direct.p99} | ${l.route.p50} / ${l.route.p90} / ${l.route.p99} | ${l.direct.reqPerSec} | ${l.route.reqPerSec} | ${l.addedP50Ms} | ${l.p50Ratio}× | ${l.p50Ratio <= TARGET_RATIO ? 'met' : 'missed'} |`),
+    `server CPU: OpenStage's own CPU time (user + system, /proc) per proxied request, median over the rounds (idle, the server used ${serverIdleCpuPercent}% of a CPU).`,
+    '',
+    '| path | connections | direct p50 / p90 / p99 ms | route p50 / p90 / p99 ms | direct req/s | route req/s | added p50 ms | server CPU µs/request | route/direct p50 | target ≤ 1.3× |',
+    '|---|---|---|---|---|---|---|---|---|---|',
+    ...loads.map((l) => `| \`${l.path}\` | ${l.connections} | ${l.direct.p50} / ${l.direct.p90} / ${l.direct.p99} | ${l.route.p50} / ${l.route.p90} / ${l.route.p99} | ${l.direct.reqPerSec} | ${l.route.reqPerSec} | ${l.addedP50Ms} | ${l.routeCpuUsPerRequest} | ${l.p50Ratio}× | ${l.p50Ratio <= TARGET_RATIO ? 'met' : 'missed'} |`),
     '',
   ].join('\n');
   writeResults('routes', report, md);

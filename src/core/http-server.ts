@@ -134,8 +134,11 @@ export function capConnections(server: Server, http: Config['http'], log: Logger
     socket.once('data', (chunk: Buffer | string) => firstBytes.set(socket, chunk.slice(0, 1024).toString()));
   });
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
-    waiting.delete(req.socket);
-    res.once('close', () => wait(req.socket));
+    // Kept here: a consumer of the request body may clear `req.socket` before the answer ends
+    // (undici does, for a route's request body it has sent on).
+    const socket = req.socket;
+    waiting.delete(socket);
+    res.once('close', () => wait(socket));
   });
   server.on('upgrade', (req: IncomingMessage) => waiting.delete(req.socket));
   return { requestLineOf: (socket) => /^[A-Z]+ \S+/.exec(firstBytes.get(socket) ?? '')?.[0] ?? '' };

@@ -143,8 +143,7 @@ export class RouteService {
   /** Ends proxied connections and TCP routes (the server is stopping). */
   async close(): Promise<void> {
     this.closed = true;
-    this.proxy.close();
-    await Promise.all([...this.tcp.values()].map((t) => t.close()));
+    await Promise.all([this.proxy.close(), ...[...this.tcp.values()].map((t) => t.close())]);
     this.tcp.clear();
   }
 
