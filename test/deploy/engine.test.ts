@@ -91,6 +91,9 @@ async function answers(port: number): Promise<any> {
   return (await fetch(`http://127.0.0.1:${port}/`)).json();
 }
 
+// One database: npm test runs this file on SQLite only (scripts/run-tests.mjs). It tests
+// the deployment engine with real processes; the deploy store's queries run on both
+// databases through test/cas.
 describe('DeployService (process runtime, real processes)', () => {
   it('deploys, scales, upgrades with a rolling release, rolls back to the stored artifact and refuses a missing one before stopping anything', async (t) => {
     const { deploy, jobs, dataDir } = await engine(t);

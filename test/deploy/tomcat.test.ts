@@ -131,6 +131,9 @@ async function closedPort(): Promise<number> {
   return port;
 }
 
+// One database: npm test runs this file on SQLite only (scripts/run-tests.mjs). It tests
+// the deployment engine building and running Tomcat with real processes; the deploy
+// store's queries run on both databases through test/cas.
 describe('DeployService, Tomcat runtime (real Tomcat and Maven)', () => {
   it('builds the tomcat-hello example with Maven and runs the war as ROOT on each replica\'s port; restart and a clean stop on SIGTERM', async (t) => {
     const { deploy, jobs, dataDir } = await engine(t);
