@@ -41,8 +41,11 @@
 // database) or, when unset, from a throw-away cluster started here (the SQLite phase uses it
 // too, as the server of created rds resources).
 // OPENSTAGE_TEST_ONLY=sqlite|postgres|cluster|kubernetes|console|e2e|compat|openapi runs one
-// phase; an argument runs only the compiled test files whose path contains it.
-import { spawn } from 'node:child_process';
+// phase (or a comma-separated list of them); an argument runs only the compiled test files
+// whose path contains it. A test file still running after OPENSTAGE_TEST_FILE_TIMEOUT_SECONDS
+// (default 1800) is killed and counted as a failure with its output so far: a hang costs
+// that much, not the whole CI run. SIGINT or SIGTERM stops the run with the report so far.
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
@@ -50,7 +53,8 @@ import { startTempPostgres } from './pg-temp.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
 const only = process.env.OPENSTAGE_TEST_ONLY;
-const runs = (name) => !only || only === name;
+/** Whether phase `name` runs (OPENSTAGE_TEST_ONLY: one phase or a comma-separated list). */
+const runs = (name) => !only || only.split(',').includes(name);
 const files = [];
 const walk = (dir) => {
   for (const name of readdirSync(dir).sort()) {
@@ -88,11 +92,14 @@ const rel = (f) => relative(join(root, 'dist'), f);
 const seconds = (ms) => (ms / 1000).toFixed(1);
 
 /** Runs `body` as the phase `name`: a header, its wall time and counts kept for the closing table. */
+let running;
 const phase = async (name, body) => {
   console.log(`\n=== ${name} ===`);
   const start = Date.now();
   const before = { ...totals };
+  running = { name, start, before };
   await body();
+  running = undefined;
   const p = { name, seconds: (Date.now() - start) / 1000, passed: totals.passed - before.passed, failed: totals.failed - before.failed };
   phases.push(p);
   console.log(`=== ${name}: ${p.passed} passed, ${p.failed} failed, ${p.seconds.toFixed(0)} s ===`);
@@ -104,7 +111,8 @@ const phase = async (name, body) => {
  * kept for the closing list of failures.
  */
 const runCounted = async (label, cmd, args, options, count) => {
-  const child = spawn(cmd, args, { ...options, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(cmd, args, { ...options, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  children.add(child);
   let out = '';
   let tail = '';
   const keep = (chunk) => {
@@ -126,6 +134,7 @@ const runCounted = async (label, cmd, args, options, count) => {
     });
     child.on('close', (code) => resolve(code ?? 1));
   });
+  children.delete(child);
   const c = count(out);
   totals.passed += c.passed;
   totals.failed += c.failed;
@@ -195,6 +204,17 @@ const CLUSTER_FLOWS = [
 ];
 const isClusterFlow = (f) => CLUSTER_FLOWS.some((name) => f.includes(`/test/${name}`));
 
+const FILE_TIMEOUT_MS = Number(process.env.OPENSTAGE_TEST_FILE_TIMEOUT_SECONDS || 1800) * 1000;
+/** Test files and commands running now (killed when the run is interrupted). */
+const children = new Set();
+/** Kills a child's whole process group (children run detached, each in its own). */
+const killGroup = (child) => {
+  try {
+    process.kill(-child.pid, 'SIGKILL');
+  } catch {
+    // gone already
+  }
+};
 let tapSeq = 0;
 /**
  * Runs one test file with `node --test`: spec output (printed whole at the end, or streamed
@@ -204,7 +224,14 @@ const runFile = async ({ file, db, env }, stream) => {
   const tap = join(tapDir, `${++tapSeq}.tap`);
   const start = Date.now();
   const args = ['--test', '--test-reporter=spec', '--test-reporter-destination=stdout', '--test-reporter=tap', `--test-reporter-destination=${tap}`, file];
-  const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  // Its own process group: a hung file is killed with the test process node --test started.
+  const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  children.add(child);
+  let timedOut = false;
+  const watchdog = setTimeout(() => {
+    timedOut = true;
+    killGroup(child);
+  }, FILE_TIMEOUT_MS);
   const chunks = [];
   if (stream) console.log(`\n--- ${rel(file)} on ${db} ---`);
   const take = (chunk) => {
@@ -220,7 +247,10 @@ const runFile = async ({ file, db, env }, stream) => {
     });
     child.on('close', (code) => resolve(code ?? 1));
   });
+  clearTimeout(watchdog);
+  children.delete(child);
   const took = Date.now() - start;
+  if (timedOut) chunks.push(Buffer.from(`\nkilled after ${FILE_TIMEOUT_MS / 1000} s (OPENSTAGE_TEST_FILE_TIMEOUT_SECONDS)\n`));
   let text = '';
   try {
     text = readFileSync(tap, 'utf8');
@@ -233,8 +263,9 @@ const runFile = async ({ file, db, env }, stream) => {
   const where = `${rel(file)} on ${db}`;
   for (const f of tapFailures(text)) failures.push({ where, ...f });
   if (status !== 0 && c.failed === 0) {
-    totals.failed += 1; // a crash or a failure outside any test counts as one
-    failures.push({ where, name: `exit ${status} with no failed test`, detail: Buffer.concat(chunks).toString('utf8').split('\n').slice(-30).join('\n') });
+    totals.failed += 1; // a crash, a hang or a failure outside any test counts as one
+    const output = (stream ? `killed after ${FILE_TIMEOUT_MS / 1000} s` : Buffer.concat(chunks).toString('utf8')).split('\n').slice(-30).join('\n');
+    failures.push({ where, name: timedOut ? `still running after ${FILE_TIMEOUT_MS / 1000} s: killed` : `exit ${status} with no failed test`, detail: output });
   }
   fileTimes.push({ file: rel(file), db, seconds: took / 1000 });
   timings[`${db} ${rel(file)}`] = Math.round(took / 100) / 10;
@@ -281,12 +312,25 @@ const stopK8sCluster = async () => {
   k8s = undefined;
 };
 
-const phasesWithDb = ['sqlite', 'postgres', 'cluster', 'kubernetes', 'console', 'e2e'];
-if (!only || phasesWithDb.includes(only)) {
+/** The throw-away PostgreSQL cluster, when OPENSTAGE_TEST_PG_URL is not given. */
+let temp;
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.once(signal, () => {
+    for (const child of children) killGroup(child);
+    if (k8s) spawnSync('bash', [k8s.script, 'down', k8s.dir], { stdio: 'inherit' });
+    temp?.stop();
+    if (running) phases.push({ name: `${running.name} (interrupted)`, seconds: (Date.now() - running.start) / 1000, passed: totals.passed - running.before.passed, failed: totals.failed - running.before.failed });
+    totals.failed += 1;
+    failures.push({ where: 'the run', name: `interrupted by ${signal}`, detail: 'the phases after the last one listed did not run' });
+    report();
+    process.exit(1);
+  });
+}
+
+if (['sqlite', 'postgres', 'cluster', 'kubernetes', 'console', 'e2e'].some(runs)) {
   // PostgreSQL is started before the SQLite run: both runs get its admin URL, since tests on
   // either database use it as the server of created (IaC) rds resources.
   let url = process.env.OPENSTAGE_TEST_PG_URL;
-  let temp;
   if (!url) {
     temp = await startTempPostgres();
     if (!temp) {
@@ -302,11 +346,11 @@ if (!only || phasesWithDb.includes(only)) {
       await phase(`node tests on SQLite (${plain.length} files)`, () => runFiles(jobsOn('sqlite', plain, pgEnv), 2));
     }
     if (runs('postgres')) {
-      const pg = plain.filter((f) => !isUnit(f) && !isOneDatabase(f) && (only === 'postgres' || !isClusterFlow(f)));
+      const pg = plain.filter((f) => !isUnit(f) && !isOneDatabase(f) && (!runs('cluster') || !isClusterFlow(f)));
       if (pg.length > 0) await phase(`node tests on PostgreSQL (${pg.length} files)`, () => runFiles(jobsOn('postgres', pg, pgEnv), 2));
     }
     if (runs('cluster')) {
-      if (!only) startK8sCluster();
+      if (runs('kubernetes')) startK8sCluster();
       const own = selected.filter(isCluster);
       if (own.length > 0) await phase(`cluster tests on PostgreSQL (${own.length} files, one at a time)`, () => runFiles(jobsOn('postgres', own, pgEnv), 1));
       const flows = selected.filter(isClusterFlow);
@@ -351,6 +395,7 @@ if (!only || phasesWithDb.includes(only)) {
   } finally {
     await stopK8sCluster();
     temp?.stop();
+    temp = undefined;
   }
 }
 if (runs('compat') && !filter) {
@@ -368,27 +413,30 @@ if (runs('openapi') && !filter) {
   await phase(`openapi: schemathesis against /openapi.json, ${process.env.SCHEMATHESIS_SECONDS ?? 120} s, no 5xx allowed`, () =>
     runCounted('openapi: schemathesis', 'bash', [join(root, 'compat', 'schemathesis', 'run.sh')], { cwd: root }, plainCounts));
 }
-rmSync(tapDir, { recursive: true, force: true });
-try {
-  writeFileSync(timingsFile, `${JSON.stringify(timings, null, 1)}\n`);
-} catch (err) {
-  console.error(`could not keep the file timings in ${timingsFile}: ${err.message}`);
-}
-
-// The closing report: phases, the slowest files, then every failure (the tail of a CI log).
-const pad = (text, n) => String(text).padEnd(n);
-const padLeft = (text, n) => String(text).padStart(n);
-console.log('\n=== phases (wall time) ===');
-console.log(`${pad('phase', 90)} ${padLeft('seconds', 8)} ${padLeft('passed', 7)} ${padLeft('failed', 7)}`);
-for (const p of phases) console.log(`${pad(p.name, 90)} ${padLeft(p.seconds.toFixed(0), 8)} ${padLeft(p.passed, 7)} ${padLeft(p.failed, 7)}`);
-console.log(`${pad('whole run', 90)} ${padLeft(((Date.now() - runStart) / 1000).toFixed(0), 8)} ${padLeft(totals.passed, 7)} ${padLeft(totals.failed, 7)}`);
-if (fileTimes.length > 0) {
-  console.log('\n=== slowest test files (wall time of the file) ===');
-  for (const t of [...fileTimes].sort((a, b) => b.seconds - a.seconds).slice(0, 15)) console.log(`${padLeft(t.seconds.toFixed(0), 6)} s  ${t.file} on ${t.db}`);
-}
-if (failures.length > 0) {
-  console.log(`\n=== failed (${failures.length}) ===`);
-  for (const f of failures) console.log(`\n✖ ${f.where}: ${f.name}\n${f.detail}`);
-}
-console.log(`\ntotal: ${totals.passed} passed, ${totals.failed} failed`);
+report();
 process.exit(totals.failed > 0 ? 1 : 0);
+
+/** The closing report: phases, the slowest files, then every failure (the tail of a CI log). */
+function report() {
+  rmSync(tapDir, { recursive: true, force: true });
+  try {
+    writeFileSync(timingsFile, `${JSON.stringify(timings, null, 1)}\n`);
+  } catch (err) {
+    console.error(`could not keep the file timings in ${timingsFile}: ${err.message}`);
+  }
+  const pad = (text, n) => String(text).padEnd(n);
+  const padLeft = (text, n) => String(text).padStart(n);
+  console.log('\n=== phases (wall time) ===');
+  console.log(`${pad('phase', 90)} ${padLeft('seconds', 8)} ${padLeft('passed', 7)} ${padLeft('failed', 7)}`);
+  for (const p of phases) console.log(`${pad(p.name, 90)} ${padLeft(p.seconds.toFixed(0), 8)} ${padLeft(p.passed, 7)} ${padLeft(p.failed, 7)}`);
+  console.log(`${pad('whole run', 90)} ${padLeft(((Date.now() - runStart) / 1000).toFixed(0), 8)} ${padLeft(totals.passed, 7)} ${padLeft(totals.failed, 7)}`);
+  if (fileTimes.length > 0) {
+    console.log('\n=== slowest test files (wall time of the file) ===');
+    for (const t of [...fileTimes].sort((a, b) => b.seconds - a.seconds).slice(0, 15)) console.log(`${padLeft(t.seconds.toFixed(0), 6)} s  ${t.file} on ${t.db}`);
+  }
+  if (failures.length > 0) {
+    console.log(`\n=== failed (${failures.length}) ===`);
+    for (const f of failures) console.log(`\n✖ ${f.where}: ${f.name}\n${f.detail}`);
+  }
+  console.log(`\ntotal: ${totals.passed} passed, ${totals.failed} failed`);
+}
