@@ -298,7 +298,7 @@ export async function buildServer(
   await engines.start();
   // A replica the engine stopped leaves no instance behind in the built-in registry (issue #18 item 21).
   const removeStaleInstances = (r: EndedReplica): Promise<number> => registry.deregisterStale({ hosts: r.hosts, port: r.port, fromMs: r.startedAtMs, toMs: r.endedAtMs });
-  const deploy = new DeployService({ db, bus, clock, log, config, secrets, jobs, renderFile: renderConfig, hostEnv: options.hostEnv ?? {}, removeStaleInstances, follows });
+  const deploy = new DeployService({ db, bus, feed, ownership, cluster, clock, log, config, secrets, jobs, renderFile: renderConfig, hostEnv: options.hostEnv ?? {}, removeStaleInstances, follows });
   // The other resources ask the component service what is in use; it needs them to exist first.
   const usage = new LateComponentUsage();
   const casDeps: CasDeps = { db, bus, clock, log, config, secrets, components: usage };

@@ -80,6 +80,16 @@ export async function putOwner(db: Executor, kind: string, id: string, ownerId: 
     .execute();
 }
 
+/** Records `ownerId` as the owner of (kind, id) unless someone owns it already. @returns the owner */
+export async function claimFreeOwner(db: Executor, kind: string, id: string, ownerId: string, nowMs: number): Promise<string> {
+  await db
+    .insertInto('core_owners')
+    .values({ kind, id, owner_id: ownerId, fence: 1, claimed_at_ms: nowMs })
+    .onConflict((oc) => oc.columns(['kind', 'id']).doNothing())
+    .execute();
+  return (await findOwner(db, kind, id)) ?? ownerId;
+}
+
 /** Forgets the owner of (kind, id). */
 export async function deleteOwner(db: Executor, kind: string, id: string): Promise<void> {
   await db.deleteFrom('core_owners').where('kind', '=', kind).where('id', '=', id).execute();

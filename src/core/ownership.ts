@@ -98,6 +98,15 @@ export class Ownership {
     await clusterSql.putOwner(trx, kind, id, this.deps.cluster.serverId(), this.deps.clock.now());
   }
 
+  /**
+   * Makes this server the owner of (kind, id) unless another server owns it already.
+   * @returns the owner (this server's id when the claim was made, or on SQLite)
+   */
+  async claimFree(kind: string, id: string): Promise<string> {
+    if (!this.recorded) return this.deps.cluster.serverId();
+    return clusterSql.claimFreeOwner(this.deps.db.kysely, kind, id, this.deps.cluster.serverId(), this.deps.clock.now());
+  }
+
   /** Forgets the owner of (kind, id), in the caller's transaction (the work is done). */
   async release(trx: Executor, kind: string, id: string): Promise<void> {
     if (!this.recorded) return;

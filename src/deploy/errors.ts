@@ -12,6 +12,8 @@ export const DeployCodes = Object.freeze({
   ActionNotDefined: { code: 'SVCSTG.00100418', status: 400, message: 'Action is not defined' },
   JobNotFound: { code: 'SVCSTG.00100429', status: 404, message: 'Job not found' },
   Internal: { code: 'SVCSTG.00100500', status: 500, message: 'Internal server error' },
+  /** OpenStage's (several servers): the server that supervises a component's replicas cannot answer now. */
+  Unavailable: { code: 'SVCSTG.00100503', status: 503, message: 'Service unavailable' },
 } as const);
 
 export type DeployCode = keyof typeof DeployCodes;

@@ -124,6 +124,24 @@ export interface RuntimeHooks {
    * built-in registry and did not deregister itself. Never throws.
    */
   replicaEnded(replica: EndedReplica): Promise<void>;
+  /** This server's id, recorded with each replica a host runtime starts (several servers). */
+  serverId?: () => string;
+  /**
+   * Whether this server may start replicas of a component now: with several servers only the
+   * owner of its replica set may (a task still running after its server lost its lease is refused).
+   */
+  mayRun?: (project: string, componentId: string) => boolean;
+  /** Told after a host runtime wrote a replica's record or view (the other servers reload theirs). */
+  viewWritten?: (project: string, componentId: string) => void;
+}
+
+/** A replica record another server left (it died or lost its lease). */
+export interface LeftoverReplica {
+  instanceId: string;
+  /** `<host name>/<boot id>` of its machine. */
+  host: string;
+  pid?: number;
+  startTicks?: number;
 }
 
 /** The last lines of a replica that is no longer running (kept when it stopped). */
@@ -224,8 +242,21 @@ export interface Runtime {
   /** Where the component's stable route leads, or undefined when this runtime does not run it (no I/O). */
   routeTargets?(project: string, componentId: string): RouteTargets | undefined;
 
-  /** After an OpenStage start: takes over (adopts) what should run, starting what is gone. */
-  adopt(releaseOf: ReleaseLookup): Promise<void>;
+  /**
+   * After an OpenStage start: takes over (adopts) what should run, starting what is gone —
+   * host runtimes only the components `owns` accepts (with several servers: the replica sets
+   * this server owns; default all).
+   */
+  adopt(releaseOf: ReleaseLookup, owns?: (project: string, componentId: string) => boolean): Promise<void>;
+
+  /**
+   * This server lost its cluster lease (host runtimes): every replica it supervised is killed
+   * and forgotten without writing its record; another server takes the replica sets over.
+   */
+  letGo?(): Promise<void>;
+
+  /** Kills a replica another server left on this machine (host runtimes); one elsewhere is left alone. Never throws. */
+  killLeftover?(replica: LeftoverReplica): Promise<void>;
 
   /**
    * OpenStage stopping: with `stopReplicas` false the replicas keep running and the next

@@ -1,10 +1,13 @@
 import { mkdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { Bus } from '../core/bus.js';
-import type { Clock } from '../core/clock.js';
+import { Bus } from '../core/bus.js';
+import { systemClock, type Clock } from '../core/clock.js';
+import { LocalCluster, type Cluster } from '../core/cluster.js';
 import type { Config } from '../core/config.js';
 import type { Db } from '../core/db/kysely.js';
+import { LocalFeed, type ChangeFeed } from '../core/feed.js';
 import type { Logger } from '../core/log.js';
+import { Ownership, type OwnershipEvents } from '../core/ownership.js';
 import type { SecretBox } from '../core/secrets.js';
 import type { TomcatSettings } from './build/tomcat.js';
 import { ClusterImageBuilder } from './container/image-builder.js';
@@ -15,6 +18,8 @@ import { GrayReleases, type Supersede } from './gray.js';
 import { newJobId, type JobService } from './job-service.js';
 import type { ImageBuilder } from './kubernetes/runtime.js';
 import { processArtifactOf, ProcessRuntime } from './process/runtime.js';
+import { hostIdentity } from './host/replica-service.js';
+import { key, REPLICA_SET, ReplicaSets, splitKey, type ForwardedCall, type RemoteView } from './replica-set-service.js';
 import { Retention } from './retention-service.js';
 import { Sandbox } from './process/sandbox.js';
 import type { FollowHub } from './log-follow.js';
@@ -44,7 +49,15 @@ export interface DeployDeps {
   removeStaleInstances?: (replica: EndedReplica) => Promise<number>;
   /** Ends log follows when the server stops. */
   follows?: FollowHub;
+  /** Component changes and requests forwarded to a replica set's owner reach every server through it (default: one server). */
+  feed?: ChangeFeed<DeployEvents>;
+  /** Each host replica set is owned by one server; a dead owner's are taken over (default: one server). */
+  ownership?: Ownership;
+  cluster?: Cluster;
 }
+
+/** Told when a component's removal job has removed the engine's state (the component service removes its record). */
+export type ComponentRemovedListener = (project: string, componentId: string) => Promise<void>;
 
 /** Told when a job of a component has ended and the engine's state says what runs. */
 export type ComponentJobListener = (project: string, componentId: string, jobId: string, status: 'SUCCEEDED' | 'FAILED') => Promise<void>;
@@ -78,10 +91,41 @@ export class DeployService {
   private readonly activeJobs = new Map<string, Set<string>>();
   private readonly state = new Map<string, deployStore.ComponentRow>();
   private readonly watchers: ReplicaWatcher[] = [];
+  private removedListener: ComponentRemovedListener | undefined;
+  /** Which server supervises each component's host replicas (several servers). */
+  private readonly sets: ReplicaSets;
+  private readonly cluster: Cluster;
 
   /** @throws SandboxUnavailableError when confinement is on and bubblewrap is missing or fails */
   constructor(private readonly deps: DeployDeps) {
     const d = deps.config.deploy;
+    const feed = deps.feed ?? new LocalFeed(deps.db.kysely, deps.bus);
+    const cluster = (this.cluster = deps.cluster ?? new LocalCluster(systemClock));
+    // One server: nothing is recorded or taken over, so the ownership needs no feed of its own.
+    const alone = new Bus<OwnershipEvents>();
+    const ownership = deps.ownership ?? new Ownership({ db: deps.db, feed: new LocalFeed(deps.db.kysely, alone), bus: alone, cluster, clock: systemClock, log: deps.log, serverLeaseSeconds: 10 });
+    this.sets = new ReplicaSets({
+      db: deps.db,
+      bus: deps.bus,
+      feed,
+      ownership,
+      cluster,
+      secrets: deps.secrets,
+      log: deps.log,
+      serve: (project, componentId, call) => this.serve(project, componentId, call),
+      reloaded: (k, row) => {
+        if (row) this.state.set(k, row);
+        else this.state.delete(k);
+      },
+    });
+    ownership.onTakeover(REPLICA_SET, (k, from) => this.takeOver(k, from));
+    ownership.onLost(REPLICA_SET, () => this.letGo());
+    const hooks = {
+      replicaEnded: (replica: EndedReplica) => this.replicaEnded(replica),
+      serverId: () => cluster.serverId(),
+      mayRun: (project: string, componentId: string) => this.sets.mayRun(key(project, componentId)),
+      viewWritten: (project: string, componentId: string) => this.sets.changed(project, componentId),
+    };
     this.root = join(deps.config.dataDir, 'deploy');
     const containerDir = d.containerDir || join(deps.config.dataDir, 'containers');
     const containerRun = podmanPaths({ dir: resolve(containerDir), ...(d.containerRunDir ? { runDir: d.containerRunDir } : {}) }).run;
@@ -105,7 +149,7 @@ export class DeployService {
       monitorMs: d.monitorSeconds * 1000,
       portRange: [d.portMin, d.portMax],
       readyTimeoutMs: this.readyTimeoutMs(),
-      hooks: { replicaEnded: (replica) => this.replicaEnded(replica) },
+      hooks,
     });
     this.register(processRuntime);
     // The container runtime, when podman is installed (else Docker-stack and image components
@@ -142,7 +186,7 @@ export class DeployService {
           monitorMs: d.monitorSeconds * 1000,
           portRange: [d.portMin, d.portMax],
           readyTimeoutMs: this.readyTimeoutMs(),
-          hooks: { replicaEnded: (replica) => this.replicaEnded(replica) },
+          hooks,
         }),
       );
     } else {
@@ -219,11 +263,96 @@ export class DeployService {
     return deployStore.listComponents(this.deps.db.kysely);
   }
 
-  /** Loads component states and takes over the replicas that should run, on every runtime. */
+  /**
+   * Loads component states and takes over the replicas that should run, on every runtime —
+   * with several servers only the replica sets this server owns (replicas of a previous run
+   * of this server whose sets were handed over meanwhile are killed); the others are shown as
+   * their owners wrote them.
+   */
   async start(): Promise<void> {
-    for (const row of await deployStore.listComponents(this.deps.db.kysely)) this.state.set(key(row.project, row.componentId), row);
-    for (const runtime of this.runtimes.values()) await runtime.adopt((project, componentId, version) => this.release(project, componentId, version));
+    const { db } = this.deps;
+    for (const row of await deployStore.listComponents(db.kysely)) this.state.set(key(row.project, row.componentId), row);
+    const replicas = await deployStore.listReplicas(db.kysely);
+    await this.sets.load([...this.state.keys()], new Set(replicas.filter((r) => r.desired === 'running').map((r) => key(r.project, r.componentId))));
+    if (this.sets.recorded) {
+      const me = this.cluster.serverId();
+      for (const r of replicas) {
+        if (r.serverId !== me || this.sets.owned.has(key(r.project, r.componentId))) continue;
+        await this.killLeftover(r);
+        if (r.host === hostIdentity()) await deployStore.deleteReplicas(db.kysely, [r.instanceId]);
+      }
+    }
+    for (const runtime of this.runtimes.values()) await runtime.adopt((project, componentId, version) => this.release(project, componentId, version), (project, componentId) => this.sets.mayRun(key(project, componentId)));
     await this.recoverInterruptedRollouts();
+  }
+
+  /** Kills a replica another server (or a previous run of this one) left on this machine, with the runtime of its release. */
+  private async killLeftover(r: deployStore.ReplicaRow): Promise<void> {
+    const stored = await deployStore.findRelease(this.deps.db.kysely, r.project, r.componentId, r.version);
+    const kind = (stored ? this.artifactOf(stored.launch)?.runtime : undefined) ?? 'process';
+    await this.runtimes.get(kind)?.killLeftover?.(r);
+  }
+
+  /**
+   * A replica set of a dead server was handed to this one: what the dead server left on this
+   * machine is killed (records of another machine are marked stopped, for the server there
+   * to kill when it comes back), then a `recover` job starts the component's replicas on this
+   * host — from the stored artifact when this host can read it (it lives under the dead
+   * server's data directory: the same machine), else built again from the release's sealed
+   * plan. A stopped component, or one never rolled out, gets none.
+   */
+  private async takeOver(k: string, from: string): Promise<void> {
+    const [project, componentId] = splitKey(k);
+    const { db } = this.deps;
+    const row = await deployStore.findComponent(db.kysely, project, componentId);
+    if (!row) {
+      await db.kysely.transaction().execute((trx) => this.sets.release(trx, k));
+      return;
+    }
+    this.sets.becameOwner(k);
+    this.state.set(k, row);
+    for (const r of await deployStore.listReplicas(db.kysely, project, componentId)) {
+      if (r.host === hostIdentity()) {
+        await this.killLeftover(r);
+        await deployStore.deleteReplicas(db.kysely, [r.instanceId]);
+      } else {
+        await deployStore.setReplicaDesired(db.kysely, [r.instanceId], 'stopped');
+      }
+    }
+    const why = `taken over from server ${from} (its cluster lease ended)`;
+    const version = row.currentVersion;
+    const stopped = row.status === 'STOPPED';
+    const target = { project, componentId, replicas: row.replicas };
+    const ready = this.readyTimeoutMs() * Math.max(1, row.replicas) + 60_000;
+    if (!version || stopped || row.replicas === 0) {
+      const nothing = stopped ? 'the component is stopped: no replica is started' : version ? 'it has no replica to start' : 'no version of it was ever rolled out: no replica is started';
+      await this.submit(k, target, 'recover', [{ name: 'take over', type: 'recover', timeoutMs: 60_000, run: async (ctx) => ctx.log(`${why}; ${nothing}`) }], version, stopped ? 'STOPPED' : version ? undefined : 'FAILED');
+      return;
+    }
+    const release = await this.release(project, componentId, version);
+    if (release) {
+      const scaled: Release = { ...release, plan: { ...release.plan, replicas: row.replicas } };
+      await this.submit(k, target, 'recover', [{ name: `take over: start ${row.replicas} replica(s) of ${version} on this host`, type: 'recover', timeoutMs: ready, run: async (ctx) => { ctx.log(why); await this.runtimeOf(scaled.plan).scale(scaled, row.replicas, ctx); } }], version);
+      return;
+    }
+    const stored = await deployStore.findRelease(db.kysely, project, componentId, version);
+    if (!stored) {
+      await this.submit(k, target, 'recover', [{ name: 'take over', type: 'recover', timeoutMs: 60_000, run: async (ctx) => { ctx.log(why); throw new Error(`the release of ${version} is gone: deploy again`); } }], version);
+      return;
+    }
+    // This host cannot read the artifact (it lives under the dead server's data directory):
+    // built again from the sealed plan of the version that ran.
+    const plan = { ...(JSON.parse(this.deps.secrets.decrypt(stored.planSealed)) as ComponentPlan), replicas: row.replicas };
+    await this.submit(k, plan, 'recover', this.deployTasks(plan, false, `${why}; the artifact of ${version} is not readable on this host: building it again`), version);
+  }
+
+  /** This server lost its lease: it kills the replicas it supervised, without writing their records (their taker does). */
+  private letGo(): void {
+    const mine = this.sets.letGo();
+    for (const k of mine) this.activeJobs.delete(k);
+    this.gray.interruptAll('interrupted: this server lost its cluster lease');
+    for (const runtime of this.runtimes.values()) void runtime.letGo?.().catch((err: unknown) => this.deps.log.error({ err }, 'letting go of replicas failed'));
+    if (mine.length > 0) this.deps.log.warn({ components: mine.length }, 'cluster lease lost: replicas of the components this server supervised stopped');
   }
 
   /**
@@ -235,6 +364,7 @@ export class DeployService {
    */
   private async recoverInterruptedRollouts(): Promise<void> {
     for (const [k, row] of this.state) {
+      if (!this.sets.supervisesView(k)) continue;
       const stray = this.replicaViews(row.project, row.componentId).filter((r) => r.version !== row.currentVersion);
       if (stray.length === 0) continue;
       const current = row.currentVersion ? await this.release(row.project, row.componentId, row.currentVersion) : undefined;
@@ -272,11 +402,32 @@ export class DeployService {
   }
 
   /**
-   * Deploys (first deployment or upgrade) a component version. @returns the job id
-   * @throws 400 when the plan's runtime is not available on this server
+   * Deploys (first deployment or upgrade) a component version. With several servers the
+   * owner of the component's replica set runs the job (the request is forwarded to it); the
+   * first deployment of a process or container component makes this server its owner.
+   * @returns the job id
+   * @throws 400 when the plan's runtime is not available on this server; 503 when the owner cannot answer now
    */
   async deploy(plan: ComponentPlan): Promise<string> {
-    const k = key(plan.project, plan.componentId);
+    const owner = await this.sets.place(key(plan.project, plan.componentId), (plan.runtime ?? 'process') !== 'kubernetes');
+    if (owner) return this.sets.forward(owner, plan.project, plan.componentId, { call: 'deploy', plan });
+    return this.submit(key(plan.project, plan.componentId), plan, 'deploy', this.deployTasks(plan, true), plan.version);
+  }
+
+  /** Runs a request forwarded by another server (this one owns the replica set). @returns the job id */
+  private serve(project: string, componentId: string, call: ForwardedCall): Promise<string> {
+    if (call.call === 'deploy') return this.submit(key(project, componentId), call.plan, 'deploy', this.deployTasks(call.plan, true), call.plan.version);
+    if (call.call === 'action') return this.actionHere(project, componentId, call.action as EngineAction, call.parameters);
+    return this.removeHere(project, componentId);
+  }
+
+  /**
+   * The tasks of a deployment: fetch source → build → store artifact → roll out → verify →
+   * revert on failure. @param gray whether a GrayRelease strategy pauses for continue_deploy
+   * @param note a line the fetch task logs first (why a `recover` job builds again)
+   * @throws 400 when the plan's runtime is not available on this server
+   */
+  private deployTasks(plan: ComponentPlan, gray: boolean, note?: string): TaskSpec[] {
     const runtime = this.runtimeOf(plan);
     const planSealed = this.deps.secrets.encrypt(JSON.stringify(plan));
     const { config } = this.deps;
@@ -287,12 +438,13 @@ export class DeployService {
     let replaced: Artifact | undefined;
     // The task's own log (GET .../jobs/{id}/tasks/{task}/logs) when the job service keeps them.
     const buildLog = (ctx: TaskContext): string => ctx.logFile ?? join(this.root, 'artifacts', plan.project, plan.componentId, `${plan.version}-${ctx.jobId.slice(3, 11)}.build.log`);
-    const tasks: TaskSpec[] = [
+    return [
       {
         name: 'fetch source',
         type: 'fetch',
         timeoutMs: config.deploy.fetchTimeoutSeconds * 1000,
         run: async (ctx) => {
+          if (note) ctx.log(note);
           workspace = join(this.root, 'artifacts', plan.project, plan.componentId, `${plan.version}-${ctx.jobId.slice(3, 11)}`);
           rmSync(workspace, { recursive: true, force: true });
           mkdirSync(workspace, { recursive: true });
@@ -326,9 +478,8 @@ export class DeployService {
           ctx.log(`artifact of ${plan.version} stored`);
         },
       },
-      ...this.rolloutTasks(plan, async () => ({ plan, artifact: artifact! }), { verb: 'roll out', gray: true, done: (ctx) => this.retention.prune(plan, ctx, replaced) }),
+      ...this.rolloutTasks(plan, async () => ({ plan, artifact: artifact! }), { verb: 'roll out', gray, done: (ctx) => this.retention.prune(plan, ctx, replaced) }),
     ];
-    return this.submit(k, plan, 'deploy', tasks, plan.version);
   }
 
   /**
@@ -337,6 +488,22 @@ export class DeployService {
    *   the rollback target (checked before anything is stopped), nothing waiting for continue
    */
   async action(project: string, componentId: string, action: EngineAction, parameters: { replica?: number; version?: string } = {}): Promise<string> {
+    const owner = await this.sets.place(key(project, componentId), await this.runsOnHost(project, componentId));
+    if (owner) return this.sets.forward(owner, project, componentId, { call: 'action', action, parameters });
+    return this.actionHere(project, componentId, action, parameters);
+  }
+
+  /** Whether a component's releases run on a host runtime (process, container): its replica set then has an owner. */
+  private async runsOnHost(project: string, componentId: string): Promise<boolean> {
+    if (!this.sets.recorded) return false;
+    return (await deployStore.listReleases(this.deps.db.kysely, project, componentId)).some((r) => {
+      const runtime = this.artifactOf(r.launch)?.runtime;
+      return runtime !== undefined && runtime !== 'kubernetes';
+    });
+  }
+
+  /** The work of action() on the server that supervises the component. */
+  private async actionHere(project: string, componentId: string, action: EngineAction, parameters: { replica?: number; version?: string }): Promise<string> {
     const k = key(project, componentId);
     const current = this.state.get(k);
     if (action === 'continue_deploy') {
@@ -411,7 +578,7 @@ export class DeployService {
     const k = key(project, componentId);
     const running = this.state.get(k)?.currentVersion;
     if (!running) return undefined;
-    if (this.gray.active(k)) return running;
+    if (this.gray.active(k) || this.sets.remoteView(k)?.graying) return running;
     const releases = (await deployStore.listReleases(this.deps.db.kysely, project, componentId)).filter((r) => r.launch && r.version !== running);
     return releases.at(-1)?.version;
   }
@@ -422,7 +589,19 @@ export class DeployService {
    * reason and stops its gray replicas), so the removal never waits behind the pause.
    * @returns the job id
    */
-  async remove(project: string, componentId: string, onRemoved?: () => Promise<void>): Promise<string> {
+  async remove(project: string, componentId: string): Promise<string> {
+    const owner = await this.sets.place(key(project, componentId), false);
+    if (owner) return this.sets.forward(owner, project, componentId, { call: 'remove' });
+    return this.removeHere(project, componentId);
+  }
+
+  /** Sets who is told when a removal job has removed a component's engine state (the component service: its record goes). */
+  onComponentRemoved(listener: ComponentRemovedListener): void {
+    this.removedListener = listener;
+  }
+
+  /** The work of remove() on the server that supervises the component. */
+  private async removeHere(project: string, componentId: string): Promise<string> {
     const k = key(project, componentId);
     this.abandonGray(k, { kind: 'delete', reason: 'abandoned: the component is being deleted' });
     const { job } = await this.deps.jobs.submit({
@@ -443,11 +622,15 @@ export class DeployService {
               if (artifact) byRuntime.set(artifact.runtime, [...(byRuntime.get(artifact.runtime) ?? []), artifact]);
             }
             for (const [kind, artifacts] of byRuntime) await this.runtimes.get(kind)?.removeArtifacts(project, componentId, artifacts);
-            await deployStore.deleteComponentState(this.deps.db.kysely, project, componentId);
+            await this.deps.db.kysely.transaction().execute(async (trx) => {
+              await deployStore.deleteComponentState(trx, project, componentId);
+              await this.sets.release(trx, k);
+            });
             this.state.delete(k);
+            this.sets.changed(project, componentId);
             rmSync(join(this.root, 'artifacts', project, componentId), { recursive: true, force: true });
             rmSync(join(this.root, 'logs', project, componentId), { recursive: true, force: true });
-            await onRemoved?.();
+            await this.removedListener?.(project, componentId);
           },
         },
       ],
@@ -460,11 +643,13 @@ export class DeployService {
     const k = key(project, componentId);
     const row = this.state.get(k);
     if (!row) return undefined;
-    const replicas = this.replicaViews(project, componentId);
+    // Replicas another server supervises: as that server wrote them.
+    const remote = this.sets.remoteView(k);
+    const replicas = remote ? remote.replicas : this.replicaViews(project, componentId);
     const available = replicas.filter((r) => r.ready).length;
     // What fails now (a runtime's live reason, e.g. a pod in CrashLoopBackOff) wins over the last job's failure.
     const live = [...this.runtimes.values()].map((r) => r.failure?.(project, componentId)).find((f) => f !== undefined);
-    return { status: this.statusOf(k, row, available), replica: row.replicas, availableReplica: available, failDetail: live ?? row.failDetail, lastJobId: row.lastJobId, version: row.currentVersion, replicas };
+    return { status: this.statusOf(k, row, available, remote), replica: row.replicas, availableReplica: available, failDetail: live ?? row.failDetail, lastJobId: row.lastJobId, version: row.currentVersion, replicas };
   }
 
   /** Versions with a stored artifact, oldest first. */
@@ -501,7 +686,7 @@ export class DeployService {
    * decide when they run (start, stop, restart, scale): the version and replica count they
    * actually used, which win over `version` and `plan.replicas`.
    */
-  private async submit(k: string, plan: ComponentPlan, jobType: string, tasks: TaskSpec[], version: string, endStatus?: ComponentStatus, outcome: { version?: string; replicas?: number } = {}): Promise<string> {
+  private async submit(k: string, plan: Pick<ComponentPlan, 'project' | 'componentId' | 'replicas'>, jobType: string, tasks: TaskSpec[], version: string, endStatus?: ComponentStatus, outcome: { version?: string; replicas?: number } = {}): Promise<string> {
     const { project, componentId } = plan;
     const previous = this.state.get(k);
     const row: deployStore.ComponentRow = previous ?? { project, componentId, currentVersion: '', replicas: plan.replicas, status: 'INITIALIZING', failDetail: '', lastJobId: '', updatedAtMs: this.deps.clock.now() };
@@ -527,7 +712,7 @@ export class DeployService {
           updatedAtMs: this.deps.clock.now(),
         };
         this.state.set(k, next);
-        await deployStore.putComponent(this.deps.db.kysely, next);
+        await this.saveComponent(next);
         await this.tellListener(project, componentId, detail.job.jobId, status);
       },
     });
@@ -538,8 +723,14 @@ export class DeployService {
     // UPGRADING/INITIALIZING from the active jobs, and a revert knows a stopped component.
     const next = { ...row, lastJobId: job.jobId, updatedAtMs: this.deps.clock.now() };
     this.state.set(k, next);
-    await deployStore.putComponent(this.deps.db.kysely, next);
+    await this.saveComponent(next);
     return job.jobId;
+  }
+
+  /** Writes a component's engine row and tells the other servers. */
+  private async saveComponent(row: deployStore.ComponentRow): Promise<void> {
+    await deployStore.putComponent(this.deps.db.kysely, row);
+    this.sets.changed(row.project, row.componentId);
   }
 
   /**
@@ -737,9 +928,9 @@ export class DeployService {
     return { plan, artifact };
   }
 
-  private statusOf(k: string, row: deployStore.ComponentRow, available: number): ComponentStatus {
-    if (this.gray.waiting(k)) return 'GRAYING';
-    if ((this.activeJobs.get(k)?.size ?? 0) > 0) return row.currentVersion ? 'UPGRADING' : 'INITIALIZING';
+  private statusOf(k: string, row: deployStore.ComponentRow, available: number, remote?: RemoteView): ComponentStatus {
+    if (this.gray.waiting(k) || remote?.graying) return 'GRAYING';
+    if ((this.activeJobs.get(k)?.size ?? 0) > 0 || remote?.active) return row.currentVersion ? 'UPGRADING' : 'INITIALIZING';
     if (row.status === 'STOPPED') return 'STOPPED';
     if (row.replicas === 0) return 'RUNNING';
     if (available >= row.replicas) return 'RUNNING';
@@ -756,10 +947,6 @@ export class DeployService {
   private readyTimeoutMs(): number {
     return this.deps.config.deploy.readyTimeoutSeconds * 1000;
   }
-}
-
-function key(project: string, componentId: string): string {
-  return `${project}/${componentId}`;
 }
 
 /** Splits n replicas into `batches` batches as even as possible (first ones larger). */

@@ -144,9 +144,25 @@ export interface ReplicaRow {
   pid?: number;
   startTicks?: number;
   createdAtMs: number;
+  /** The server that supervises it ('' in rows written before several servers were supported). */
+  serverId: string;
+  /** `<host name>/<boot id>` of its machine ('' when unknown). */
+  host: string;
+  /** What its server sees of it (the view of every other server). */
+  view: ReplicaViewState;
 }
 
-const toReplica = (r: { instance_id: string; project: string; component_id: string; version: string; port: number; desired: string; pid: number | null; start_ticks: number | null; created_at_ms: number }): ReplicaRow => ({
+/** What the supervising server sees of a replica, written for the other servers' views. */
+export interface ReplicaViewState {
+  /** running | backoff | stopped. */
+  state: string;
+  ready: boolean;
+  restarts: number;
+}
+
+type ReplicaRecord = { instance_id: string; project: string; component_id: string; version: string; port: number; desired: string; pid: number | null; start_ticks: number | null; created_at_ms: number; server_id: string; host: string; state: string; ready: number; restarts: number };
+
+const toReplica = (r: ReplicaRecord): ReplicaRow => ({
   instanceId: r.instance_id,
   project: r.project,
   componentId: r.component_id,
@@ -156,14 +172,22 @@ const toReplica = (r: { instance_id: string; project: string; component_id: stri
   ...(r.pid !== null ? { pid: Number(r.pid) } : {}),
   ...(r.start_ticks !== null ? { startTicks: Number(r.start_ticks) } : {}),
   createdAtMs: Number(r.created_at_ms),
+  serverId: r.server_id,
+  host: r.host,
+  view: { state: r.state, ready: Number(r.ready) === 1, restarts: Number(r.restarts) },
 });
 
 /** Inserts a replica. */
 export async function insertReplica(db: Executor, r: ReplicaRow): Promise<void> {
   await db
     .insertInto('deploy_replicas')
-    .values({ instance_id: r.instanceId, project: r.project, component_id: r.componentId, version: r.version, port: r.port, desired: r.desired, pid: r.pid ?? null, start_ticks: r.startTicks ?? null, created_at_ms: r.createdAtMs })
+    .values({ instance_id: r.instanceId, project: r.project, component_id: r.componentId, version: r.version, port: r.port, desired: r.desired, pid: r.pid ?? null, start_ticks: r.startTicks ?? null, created_at_ms: r.createdAtMs, server_id: r.serverId, host: r.host, state: r.view.state, ready: r.view.ready ? 1 : 0, restarts: r.view.restarts })
     .execute();
+}
+
+/** Writes what the supervising server sees of a replica. */
+export async function setReplicaView(db: Executor, instanceId: string, view: ReplicaViewState): Promise<void> {
+  await db.updateTable('deploy_replicas').set({ state: view.state, ready: view.ready ? 1 : 0, restarts: view.restarts }).where('instance_id', '=', instanceId).execute();
 }
 
 /** Records the process of a replica (undefined = none). */

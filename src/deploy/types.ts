@@ -113,6 +113,15 @@ export type DeployEvents = {
   'deploy.job.ended': { project: string; jobId: string; targetId: string; status: 'SUCCEEDED' | 'FAILED' };
   /** Feed change, on every server: cancel a job; the server running it aborts it. */
   'deploy.job.cancel-requested': { jobId: string; by: string };
+  /**
+   * Feed change: a component's engine row or replica records changed on `from`; `owner` is
+   * the server that supervises its replicas ('' for none: a Kubernetes component, or removed).
+   */
+  'deploy.component.changed': { project: string; componentId: string; owner: string; from: string };
+  /** Feed change: a deploy, action or removal for the owner `to` of the component's replica set (sealed ForwardedCall). */
+  'deploy.component.requested': { requestId: string; from: string; to: string; project: string; componentId: string; sealed: string };
+  /** Feed change: the owner's answer to `to`: the job id, or the error it threw. */
+  'deploy.component.answered': { requestId: string; to: string; jobId?: string; error?: { code: string; status: number; message: string; detail?: string } };
 };
 
 /**

@@ -1,4 +1,5 @@
-import { Server, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerOptions, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer, type ServerOptions as HttpsServerOptions } from 'node:https';
 import type { Socket } from 'node:net';
 import type { FastifyServerFactoryHandler } from 'fastify';
 import type { RouteService } from './service.js';
@@ -18,19 +19,36 @@ export class RouteFront {
     this.routes = routes;
   }
 
-  /** Fastify's `serverFactory`: an HTTP server that dispatches by Host. */
-  readonly serverFactory = (handler: FastifyServerFactoryHandler): Server => {
-    const front = this;
+  /**
+   * Fastify's `serverFactory`: an HTTP (or, with `options.https`, HTTPS) server that
+   * dispatches by Host. Fastify applies none of its server options to a factory's server, so
+   * the timeouts it was given (src/core/http-server.ts serverOptions: `connectionTimeout`,
+   * `keepAliveTimeout`, `requestTimeout`, ms) are set here.
+   */
+  readonly serverFactory = (handler: FastifyServerFactoryHandler, options: FactoryOptions = {}): Server => {
+    const dispatch = (req: IncomingMessage, res: ServerResponse): void => {
+      if (!this.routes?.request(req, res)) handler(req, res);
+    };
+    const server: Server = options.https ? (createHttpsServer(options.https, dispatch) as unknown as Server) : createHttpServer(options.http ?? {}, dispatch);
+    if (options.keepAliveTimeout !== undefined) server.keepAliveTimeout = options.keepAliveTimeout;
+    if (options.requestTimeout !== undefined) server.requestTimeout = options.requestTimeout;
+    if (options.connectionTimeout !== undefined) server.setTimeout(options.connectionTimeout);
     // Upgrades are events on the server, which @fastify/websocket listens to: a route's are
     // taken before any listener sees them.
-    class RoutingServer extends Server {
-      override emit(event: string, ...args: unknown[]): boolean {
-        if (event === 'upgrade' && front.routes?.upgrade(args[0] as IncomingMessage, args[1] as Socket, args[2] as Buffer)) return true;
-        return super.emit(event, ...args);
-      }
-    }
-    return new RoutingServer((req: IncomingMessage, res: ServerResponse) => {
-      if (!this.routes?.request(req, res)) handler(req, res);
-    });
+    const emit = server.emit.bind(server) as (event: string | symbol, ...args: unknown[]) => boolean;
+    server.emit = ((event: string | symbol, ...args: unknown[]): boolean => {
+      if (event === 'upgrade' && this.routes?.upgrade(args[0] as IncomingMessage, args[1] as Socket, args[2] as Buffer)) return true;
+      return emit(event, ...args);
+    }) as Server['emit'];
+    return server;
   };
+}
+
+/** The options Fastify passes a server factory that RouteFront reads (its own, as given). */
+interface FactoryOptions {
+  http?: ServerOptions;
+  https?: HttpsServerOptions;
+  connectionTimeout?: number;
+  keepAliveTimeout?: number;
+  requestTimeout?: number;
 }

@@ -153,7 +153,7 @@ describe('GET /v3/{project}/cas/applications/{application_id}/components/{compon
     assert.equal((await waitJob(s, stop.body.job_id)).job.execution_status, 'SUCCEEDED');
     const logs = await s.cas.get(`${path}/logs?lines=3`);
     assert.equal(logs.status, 200, logs.text);
-    assert.deepEqual(logs.body.logs.map((l: any) => l.state), ['stopped', 'stopped']);
+    assert.deepEqual(logs.body.logs.map((l: any) => l.state), ['stopped', 'stopped'], logs.text);
     const kept = logs.body.logs.find((l: any) => l.instance_id === first);
     assert.ok(kept.lines.includes('marker-one'), logs.text);
     assert.match(kept.stopped_at, /^\d{4}-\d\d-\d\dT/);

@@ -273,7 +273,8 @@ describe('registry clean-up of stopped replicas (issue #18 item 21)', () => {
     s.clock.advance(5000);
     const endedAtMs = s.clock.now();
     s.clock.advance(2000);
-    const newer = await add('127.0.0.1');
+    // Another endpoint set on the same port (the same set would re-register `before`, issue #18 item 11).
+    const newer = (await reg(`/microservices/${serviceId}/instances`, { instance: { hostName: '127.0.0.1', endpoints: ['rest://127.0.0.1:24680?sslEnabled=false', 'highway://127.0.0.1:24681'] } })).instanceId as string;
     const removed = await s.server.registry.deregisterStale({ hosts: ['127.0.0.1', 'localhost'], port: 24680, fromMs: startedAtMs, toMs: endedAtMs });
     assert.equal(removed, 1);
     const left = (await reg(`/microservices/${serviceId}/instances`)).instances.map((i: any) => i.instanceId).sort();

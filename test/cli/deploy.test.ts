@@ -50,7 +50,7 @@ describe('openstage deploy and the component commands', () => {
     assert.deepEqual(deployed.routes, [`http://web.shop.localhost:${port}/`]);
     assert.equal((await viaRoute(port, `web.shop.localhost:${port}`)).body.version, '1.0.0');
     const text = await cli.run(['status', 'web']);
-    assert.match(text.out, new RegExp(`route\\s+http://web\\.shop\\.localhost:${port}/`));
+    assert.match(text.out, new RegExp(`route:\\s+http://web\\.shop\\.localhost:${port}/`));
 
     // The pushed tree, read through the Git API with the authorization the CLI made and saved.
     const gitAuth = parseYaml(readFileSync(cli.configFile, 'utf8')).contexts[new URL(srv.url).host].git.auth;

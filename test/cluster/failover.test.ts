@@ -2,102 +2,16 @@
 // the leader under a mixed write load, and two servers started at once on an empty database.
 // PostgreSQL only; real processes and real time (the phase `cluster` of scripts/run-tests.mjs).
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import type { TestContext } from 'node:test';
 import { describe, it } from 'node:test';
-import pg from 'pg';
 import { CasClient, uniqName } from '../helpers/cas-client.js';
-import { freePort } from '../helpers/cli.js';
-import { CLUSTERED, CLUSTER_MASTER_KEY, eventually } from '../helpers/cluster.js';
+import { CLUSTERED, eventually } from '../helpers/cluster.js';
+import { CLUSTER_PROJECT, clusterView, listening as ready, processCluster as fixture, query, supervisorsOf } from '../helpers/cluster-process.js';
 import { nodeBody, nodeHelloRepo } from '../helpers/component.js';
 import { KieClient, type Kv } from '../helpers/kie-client.js';
-import { RegistryClient, call, uniq } from '../helpers/registry-client.js';
-import { FIXTURE_ROOT, freshDatabase, HOST_ENV } from '../helpers/server.js';
+import { RegistryClient, uniq } from '../helpers/registry-client.js';
 
 const skip = !CLUSTERED && 'cluster tests run on PostgreSQL';
-const CLI = new URL('../../src/cli.js', import.meta.url).pathname;
-const PROJECT = 'c0ffee00c0ffee00c0ffee00c0ffee00';
-
-interface Proc {
-  url: string;
-  child: ChildProcess;
-  dataDir: string;
-  exited: Promise<unknown>;
-}
-
-/** Servers of one database: started as processes, all killed (and their replicas) when the test ends. */
-async function fixture(t: TestContext): Promise<{ db: string; start: () => Promise<Proc>; procs: Proc[] }> {
-  const { db, drop } = await freshDatabase();
-  const gitDir = mkdtempSync(join(tmpdir(), 'openstage-failover-git-'));
-  const dirs = [gitDir];
-  const procs: Proc[] = [];
-  const start = async (): Promise<Proc> => {
-    const dataDir = mkdtempSync(join(tmpdir(), 'openstage-failover-'));
-    dirs.push(dataDir);
-    const port = await freePort();
-    const child = spawn(process.execPath, [CLI, 'serve', '--port', String(port), '--data-dir', dataDir, '--db', db, '--auth', 'none', '--log-level', 'warn'], {
-      stdio: ['ignore', 'ignore', 'inherit'],
-      env: {
-        ...HOST_ENV,
-        OPENSTAGE_MASTER_KEY: CLUSTER_MASTER_KEY,
-        OPENSTAGE_GIT_DIR: gitDir,
-        OPENSTAGE_PROJECT_ID: PROJECT,
-        OPENSTAGE_CLUSTER_HEARTBEAT_MS: '300',
-        OPENSTAGE_CLUSTER_SERVER_LEASE_SECONDS: '3',
-        OPENSTAGE_CLUSTER_REPLICATION_WAIT_MS: '3000',
-        OPENSTAGE_DEPLOY_SETTLE_SECONDS: '1',
-        // Builds are confined: they may read the test's git fixtures only there.
-        OPENSTAGE_DEPLOY_SOURCE_ROOTS: FIXTURE_ROOT,
-        OPENSTAGE_DEPLOY_MONITOR_SECONDS: '1',
-      },
-    });
-    const proc: Proc = { url: `http://127.0.0.1:${port}`, child, dataDir, exited: new Promise((r) => child.once('exit', r)) };
-    procs.push(proc);
-    return proc;
-  };
-  t.after(async () => {
-    for (const p of procs) p.child.kill('SIGKILL');
-    await Promise.all(procs.map((p) => p.exited));
-    // Replicas outlive a killed server (they are adopted when one comes back): stop them here.
-    const client = new pg.Client({ connectionString: db });
-    await client.connect();
-    const rows = await client.query<{ pid: number | null }>('SELECT pid FROM deploy_replicas').catch(() => ({ rows: [] as { pid: number | null }[] }));
-    await client.end();
-    for (const r of rows.rows) {
-      try {
-        if (r.pid) process.kill(-r.pid, 'SIGKILL');
-      } catch {
-        /* gone */
-      }
-    }
-    await drop();
-    for (const d of dirs) rmSync(d, { recursive: true, force: true });
-  });
-  return { db, start, procs };
-}
-
-/** Waits until a server answers GET /cluster, within two minutes (a loaded machine starts slowly). */
-async function ready(p: Proc): Promise<void> {
-  await eventually(
-    async () => {
-      if (p.child.exitCode !== null) throw new Error(`server ${p.url} exited with ${p.child.exitCode}`);
-      try {
-        return (await fetch(`${p.url}/cluster`)).status === 200;
-      } catch {
-        return false;
-      }
-    },
-    120_000,
-    `${p.url} to listen`,
-  );
-}
-
-async function clusterView(url: string): Promise<{ leader: string; self: string; servers: { serverId: string; live: boolean; url: string }[] }> {
-  return (await call(url, 'GET', '/cluster')).body;
-}
+const PROJECT = CLUSTER_PROJECT;
 
 describe('three servers on one database', { skip }, () => {
   it('two servers started at once on an empty database both come up', async (t) => {
@@ -217,5 +131,17 @@ describe('three servers on one database', { skip }, () => {
     } else {
       assert.equal(job.job.execution_status, 'SUCCEEDED');
     }
+    // Every replica of the component is supervised by exactly one live server afterwards:
+    // the one its record names (the replica set was handed over with the leader's death).
+    const live = await clusterView(survivors[0]!.url);
+    const urlOf = new Map(live.servers.filter((x) => x.live).map((x) => [x.serverId, x.url]));
+    let replicas: { instance_id: string; server_id: string; pid: number | null }[] = [];
+    await eventually(async () => {
+      replicas = await query(f.db, "SELECT instance_id, server_id, pid FROM deploy_replicas WHERE component_id = $1 AND desired = 'running'", [comp.body.component_id]);
+      // A deployment that succeeded runs its one replica again; a failed one may have none.
+      if (job.job.execution_status === 'SUCCEEDED' && replicas.length !== 1) return false;
+      return replicas.every((r) => r.pid !== null && urlOf.has(r.server_id) && supervisorsOf(r.pid, survivors).map((p) => p.url).join() === urlOf.get(r.server_id));
+    }, 90_000, 'every replica supervised by exactly one live server');
+    t.diagnostic(`replicas after the kill: ${replicas.length}`);
   });
 });

@@ -180,7 +180,7 @@ describe('package fetches are bounded outside OpenStage\'s memory (review H3)', 
     let peak = before;
     const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 50);
     t.after(() => clearInterval(sampler));
-    const java = { name: 'Java17', type: 'Java', version: '1.0.0', deploy_mode: 'virtualmachine' };
+    const java = { name: 'OpenJDK17', type: 'Java', version: '1.0.0', deploy_mode: 'virtualmachine' };
     const huge = await s.cas.post(`/applications/${appId}/components`, nodeBody(envId, '', { runtime_stack: java, source: { kind: 'package', url: `${base}/huge.jar` } }));
     const zip = await s.cas.post(`/applications/${appId}/components`, nodeBody(envId, '', { runtime_stack: java, source: { kind: 'package', url: `${base}/bomb.zip` } }));
     assert.equal(huge.status, 200, huge.text);

@@ -85,6 +85,13 @@ export class ComponentService implements ComponentUsage {
   ) {
     this.log = deps.log.child({ area: 'cas', resource: 'component' });
     services.deploy.onComponentJobEnd((project, componentId, jobId, status) => this.settleBody(project, componentId, { jobId, status }));
+    // The removal job runs on the server that supervises the component (with several servers
+    // maybe not this one): the record goes there.
+    services.deploy.onComponentRemoved(async (project, componentId) => {
+      await this.deps.db.kysely.transaction().execute((trx) => componentStore.deleteComponent(trx, project, componentId));
+      this.deps.bus.publish('cas.component.changed', { project, componentId });
+      this.log.info({ project, componentId }, 'component removed');
+    });
   }
 
   /** The URL this server listens on (`http://host:port`), given to components as PAAS_CSE_SC_ENDPOINT / PAAS_CSE_CC_ENDPOINT. */
@@ -593,11 +600,7 @@ export class ComponentService implements ComponentUsage {
 
   /** Submits the engine's removal job and keeps its id on the record. @returns the job id */
   private async startRemoval(c: Component): Promise<string> {
-    const jobId = await this.services.deploy.remove(c.projectId, c.id, async () => {
-      await this.deps.db.kysely.transaction().execute((trx) => componentStore.deleteComponent(trx, c.projectId, c.id));
-      this.deps.bus.publish('cas.component.changed', { project: c.projectId, componentId: c.id });
-      this.log.info({ project: c.projectId, componentId: c.id }, 'component removed');
-    });
+    const jobId = await this.services.deploy.remove(c.projectId, c.id);
     await componentStore.updateComponent(this.deps.db.kysely, this.deps.secrets, { ...c, deleteJobId: jobId, updatedAtMs: this.deps.clock.now() });
     return jobId;
   }

@@ -23,6 +23,7 @@ import * as m0016 from './migrations/0016_create_deploy_sandbox_users.js';
 import * as m0017 from './migrations/0017_create_cas_v2.js';
 import * as m0018 from './migrations/0018_add_engine_tags.js';
 import * as m0019 from './migrations/0019_create_core_cluster.js';
+import * as m0020 from './migrations/0020_add_deploy_replica_owner.js';
 import type { Database } from './schema.js';
 
 /** Either the database handle or an open transaction; every store function takes one. */
@@ -49,6 +50,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0017_create_cas_v2': m0017,
   '0018_add_engine_tags': m0018,
   '0019_create_core_cluster': m0019,
+  '0020_add_deploy_replica_owner': m0020,
 };
 
 /** Advisory lock key under which servers sharing a PostgreSQL database migrate it one at a time. */

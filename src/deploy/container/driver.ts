@@ -178,6 +178,12 @@ export class ContainerDriver implements ReplicaDriver {
     return this.deps.podman.logs(containerName(instanceId), lines).catch(() => []);
   }
 
+  /** Removes the leftover's container (by its name) when this server's podman storage has it. */
+  async killLeftover(instanceId: string): Promise<void> {
+    if (this.entries.has(instanceId)) return;
+    await this.deps.podman.remove(containerName(instanceId));
+  }
+
   detachAll(): void {
     this.close();
     for (const entry of this.entries.values()) entry.cancelRestart?.();

@@ -158,6 +158,9 @@ export class ContainerRuntime extends HostRuntime {
       baseEnv: () => ({}),
       ...(deps.onChange ? { onChange: deps.onChange } : {}),
       ...(deps.hooks ? { replicaEnded: deps.hooks.replicaEnded } : {}),
+      ...(deps.hooks?.serverId ? { serverId: deps.hooks.serverId } : {}),
+      ...(deps.hooks?.mayRun ? { mayRun: deps.hooks.mayRun } : {}),
+      ...(deps.hooks?.viewWritten ? { viewWritten: deps.hooks.viewWritten } : {}),
     });
     this.replicaSet = replicaSet;
   }
@@ -276,8 +279,8 @@ export class ContainerRuntime extends HostRuntime {
    * accounts for — replica containers without a record (a start or stop cut short) and the
    * working containers of builds cut short.
    */
-  override async adopt(releaseOf: ReleaseLookup): Promise<void> {
-    await super.adopt(releaseOf);
+  override async adopt(releaseOf: ReleaseLookup, owns?: (project: string, componentId: string) => boolean): Promise<void> {
+    await super.adopt(releaseOf, owns);
     const supervised = this.driver.supervised();
     // podman never ran here: nothing to take over or sweep (and no podman call at start).
     if (supervised.size === 0 && !this.deps.podman.storeExists()) return;

@@ -32,6 +32,13 @@ export interface ReplicaDriver {
    */
   stop(instanceId: string): Promise<ExitInfo | undefined>;
 
+  /**
+   * Kills a replica this driver does not supervise, left on this machine by another server
+   * (it died or lost its lease): the process `handle` names when it is still that one, or the
+   * container of that name. Nothing is restarted; what is gone already is no error.
+   */
+  killLeftover(instanceId: string, handle: ReplicaHandle): Promise<void>;
+
   /** What the driver knows of a replica now, or undefined when it is not supervised here. */
   status(instanceId: string): DriverState | undefined;
 

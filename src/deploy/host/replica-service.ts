@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { hostname, networkInterfaces } from 'node:os';
@@ -9,7 +9,7 @@ import type { Db } from '../../core/db/kysely.js';
 import type { Logger } from '../../core/log.js';
 import { runProbe, type ProbeResult, type ProbeSpec } from '../../core/process/probe.js';
 import type { ExitInfo } from '../../core/process/supervisor.js';
-import type { EndedReplica, Release, ReleaseLookup, ReplicaLogFile, ReplicaWatcher, StoppedReplicaLogs } from '../runtime.js';
+import type { EndedReplica, LeftoverReplica, Release, ReleaseLookup, ReplicaLogFile, ReplicaWatcher, StoppedReplicaLogs } from '../runtime.js';
 import * as deployStore from '../store.js';
 import type { PlanProbe, ReplicaView } from '../types.js';
 import type { DriverState, HostReplicaSpec, ReplicaDriver } from './driver.js';
@@ -17,7 +17,7 @@ import type { DriverState, HostReplicaSpec, ReplicaDriver } from './driver.js';
 /** Lines of a replica's log quoted when it fails. */
 const FAIL_LOG_LINES = 20;
 
-/** Lines of a stopped replica's log kept (`<root>/logs/<project>/<component>/replicas/<instance>.json`). */
+/** Lines of a stopped replica's log kept (`<root>/logs/<project>/<component>/replicas/<runtime kind>/<instance>.json`). */
 export const KEPT_LOG_LINES = 1000;
 
 /** Stopped replicas whose last lines are kept per component (the newest). */
@@ -30,6 +30,10 @@ interface Live {
   livenessFailures: number;
   /** The job whose roll-out started it ('' when adopted or started by a scale). */
   rolloutId: string;
+  /** Writes of its view (state, ready, restarts), in order. */
+  writes: Promise<void>;
+  /** The view last written, as `state/ready/restarts`. */
+  written: string;
 }
 
 /** Whether `port` can be bound on the loopback address right now. */
@@ -87,6 +91,34 @@ export interface HostReplicasDeps {
   onChange?: (project: string, componentId: string) => void;
   /** Told of each replica stopped on request once it has ended (RuntimeHooks.replicaEnded). */
   replicaEnded?: (replica: EndedReplica) => Promise<void>;
+  /** This server's id, recorded with each replica it starts (RuntimeHooks.serverId; '' alone). */
+  serverId?: () => string;
+  /**
+   * Whether this server may start replicas of a component now (RuntimeHooks.mayRun): with
+   * several servers only the owner of its replica set may. Default: always.
+   */
+  mayRun?: (project: string, componentId: string) => boolean;
+  /** Told after a replica's view (state, ready, restarts) was written (RuntimeHooks.viewWritten). */
+  viewWritten?: (project: string, componentId: string) => void;
+}
+
+let hostIdentityCache: string | undefined;
+
+/**
+ * This machine as replica records name it: `<host name>/<boot id>` — a process recorded
+ * with another boot id is gone (the machine restarted since).
+ */
+export function hostIdentity(): string {
+  if (hostIdentityCache === undefined) {
+    let boot = '';
+    try {
+      boot = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+    } catch {
+      // not Linux: the host name alone
+    }
+    hostIdentityCache = `${hostname().slice(0, 120)}/${boot}`;
+  }
+  return hostIdentityCache;
 }
 
 /**
@@ -139,11 +171,12 @@ export class HostReplicas {
 
   /**
    * Re-adopts (or restarts) every replica of this runtime that the store says should run,
-   * after an OpenStage restart.
+   * after an OpenStage restart — only those of the components `owns` accepts (with several
+   * servers: the replica sets this server owns).
    */
-  async adoptAll(releaseOf: ReleaseLookup): Promise<void> {
+  async adoptAll(releaseOf: ReleaseLookup, owns: (project: string, componentId: string) => boolean = () => true): Promise<void> {
     for (const row of await deployStore.listReplicas(this.deps.db.kysely)) {
-      if (row.desired !== 'running') continue;
+      if (row.desired !== 'running' || !owns(row.project, row.componentId)) continue;
       const release = await releaseOf(row.project, row.componentId, row.version);
       if (!release) {
         // Another runtime's replica whose release is gone is not ours to judge.
@@ -158,7 +191,7 @@ export class HostReplicas {
         this.deps.log.error({ err, instanceId: row.instanceId }, 'replica could not be prepared; not restarted');
         continue;
       }
-      const live: Live = { row, spec, ready: false, livenessFailures: 0, rolloutId: '' };
+      const live: Live = { row, spec, ready: false, livenessFailures: 0, rolloutId: '', writes: Promise.resolve(), written: '' };
       this.live.set(row.instanceId, live);
       try {
         const state = await this.deps.driver.adopt(spec, { ...(row.pid !== undefined ? { pid: row.pid } : {}), ...(row.startTicks !== undefined ? { startTicks: row.startTicks } : {}) });
@@ -184,6 +217,8 @@ export class HostReplicas {
     // After a detach nothing would supervise a new replica.
     if (this.detached) throw new Error('interrupted: the server is stopping');
     const { plan } = release;
+    // With several servers only the owner of the replica set starts its replicas.
+    if (this.deps.mayRun && !this.deps.mayRun(plan.project, plan.componentId)) throw new Error('interrupted: this server no longer supervises the replicas of this component');
     const row: deployStore.ReplicaRow = {
       instanceId: randomUUID().replaceAll('-', '').slice(0, 20),
       project: plan.project,
@@ -192,11 +227,14 @@ export class HostReplicas {
       port: await freePort(this.deps.portRange[0], this.deps.portRange[1], new Set([...this.live.values()].map((l) => l.row.port))),
       desired: 'running',
       createdAtMs: this.deps.clock.now(),
+      serverId: this.deps.serverId?.() ?? '',
+      host: hostIdentity(),
+      view: { state: 'running', ready: false, restarts: 0 },
     };
     await deployStore.insertReplica(this.deps.db.kysely, row);
     try {
       const spec = await this.specOf(row, release);
-      this.live.set(row.instanceId, { row, spec, ready: false, livenessFailures: 0, rolloutId });
+      this.live.set(row.instanceId, { row, spec, ready: false, livenessFailures: 0, rolloutId, writes: Promise.resolve(), written: 'running/false/0' });
       await this.deps.driver.start(spec);
     } catch (err) {
       this.live.delete(row.instanceId);
@@ -204,6 +242,7 @@ export class HostReplicas {
       rmSync(this.homeOf(row.instanceId), { recursive: true, force: true });
       throw err;
     }
+    this.deps.viewWritten?.(plan.project, plan.componentId);
     return row.instanceId;
   }
 
@@ -268,6 +307,7 @@ export class HostReplicas {
     }
     this.live.delete(instanceId);
     await deployStore.deleteReplicas(this.deps.db.kysely, [instanceId]);
+    if (live) this.deps.viewWritten?.(live.row.project, live.row.componentId);
     if (live) await this.keepLog(live, before, exit);
     rmSync(this.homeOf(instanceId), { recursive: true, force: true });
     if (live) this.notify(live.row.project, live.row.componentId);
@@ -337,6 +377,32 @@ export class HostReplicas {
     this.live.clear();
   }
 
+  /**
+   * Lets go of every replica (this server lost its cluster lease: their owner is another
+   * server now): they are killed (SIGTERM, SIGKILL after their grace) and forgotten, without
+   * writing their records (the taker deals with those). New replicas may be started later.
+   */
+  async letGo(): Promise<void> {
+    const gone = [...this.live.values()];
+    // Forgotten first: what the driver reports while they end is nobody's to write.
+    this.live.clear();
+    await Promise.all(gone.map((l) => this.deps.driver.stop(l.row.instanceId).catch((err: unknown) => this.deps.log.warn({ err, instanceId: l.row.instanceId }, 'stopping a replica let go of failed'))));
+    for (const k of new Set(gone.map((l) => `${l.row.project}/${l.row.componentId}`))) {
+      const [project, componentId] = k.split('/') as [string, string];
+      for (const w of this.watchers) w.changed(project, componentId);
+    }
+  }
+
+  /**
+   * Kills what is left of a replica another server supervised on this machine (it died, or
+   * lost its lease, and the replica set is this server's now). A record of another machine
+   * is left alone. Never throws.
+   */
+  async killLeftover(row: LeftoverReplica): Promise<void> {
+    if (row.host !== hostIdentity()) return;
+    await this.deps.driver.killLeftover(row.instanceId, { ...(row.pid !== undefined ? { pid: row.pid } : {}), ...(row.startTicks !== undefined ? { startTicks: row.startTicks } : {}) }).catch((err: unknown) => this.deps.log.warn({ err, instanceId: row.instanceId }, 'killing a leftover replica failed'));
+  }
+
   /** Stops every replica (tests, `deploy.stopOnShutdown`). */
   async stopAll(): Promise<void> {
     this.stopMonitor?.();
@@ -348,15 +414,37 @@ export class HostReplicas {
     return join(this.deps.root, 'replicas', instanceId);
   }
 
-  /** Where a component's stopped replicas' last lines are kept (removed with the component). */
+  /**
+   * Where a component's stopped replicas' last lines are kept (removed with the component):
+   * one directory per runtime, as the process and container runtimes share `root`.
+   */
   private keptDir(project: string, componentId: string): string {
-    return join(this.deps.root, 'logs', project, componentId, 'replicas');
+    return join(this.deps.root, 'logs', project, componentId, 'replicas', this.deps.kind);
   }
 
-  /** Tells every watcher that the component's replicas changed. */
+  /** Tells every watcher that the component's replicas changed, and writes their views. */
   private notify(project: string, componentId: string): void {
     this.deps.onChange?.(project, componentId);
     for (const w of this.watchers) w.changed(project, componentId);
+    for (const live of this.live.values()) if (live.row.project === project && live.row.componentId === componentId) this.writeView(live);
+  }
+
+  /** Writes a replica's view when it changed (after its earlier writes), then tells viewWritten. */
+  private writeView(live: Live): void {
+    const s = this.deps.driver.status(live.row.instanceId);
+    const view = { state: s?.state ?? 'stopped', ready: live.ready && s?.state === 'running', restarts: s?.restarts ?? 0 };
+    const key = `${view.state}/${view.ready}/${view.restarts}`;
+    if (key === live.written) return;
+    live.written = key;
+    const { instanceId, project, componentId } = live.row;
+    live.writes = live.writes
+      .then(async () => {
+        // Forgotten meanwhile (stopped, let go of): its record is gone or no longer ours.
+        if (this.live.get(instanceId) !== live) return;
+        await deployStore.setReplicaView(this.deps.db.kysely, instanceId, view);
+        this.deps.viewWritten?.(project, componentId);
+      })
+      .catch((err: unknown) => this.deps.log.error({ err, instanceId }, 'replica view write failed'));
   }
 
   /** Takes a replica out of service: not ready, watchers told, requests in flight to it finished. */

@@ -1,4 +1,4 @@
-import type { Artifact, BuildStep, Release, ReleaseLookup, ReplicaLogFile, ReplicaLogs, ReplicaWatcher, RolloutOptions, RouteTargets, Runtime, StopOutcome, StoppedReplicaLogs } from '../runtime.js';
+import type { Artifact, BuildStep, LeftoverReplica, Release, ReleaseLookup, ReplicaLogFile, ReplicaLogs, ReplicaWatcher, RolloutOptions, RouteTargets, Runtime, StopOutcome, StoppedReplicaLogs } from '../runtime.js';
 import type { ComponentPlan, ReplicaView, TaskContext } from '../types.js';
 import type { HostReplicas } from './replica-service.js';
 
@@ -102,9 +102,17 @@ export abstract class HostRuntime implements Runtime {
     return { kind: 'proxy', endpoints: all.filter((r) => r.ready).map((r) => ({ instanceId: r.instanceId, host: '127.0.0.1', port: r.port })) };
   }
 
-  async adopt(releaseOf: ReleaseLookup): Promise<void> {
-    await this.replicaSet.adoptAll(releaseOf);
+  async adopt(releaseOf: ReleaseLookup, owns?: (project: string, componentId: string) => boolean): Promise<void> {
+    await this.replicaSet.adoptAll(releaseOf, owns);
     this.replicaSet.startMonitor();
+  }
+
+  letGo(): Promise<void> {
+    return this.replicaSet.letGo();
+  }
+
+  killLeftover(replica: LeftoverReplica): Promise<void> {
+    return this.replicaSet.killLeftover(replica);
   }
 
   async shutdown(stopReplicas: boolean): Promise<void> {

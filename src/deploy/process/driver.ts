@@ -4,7 +4,7 @@ import { dirname, join, normalize } from 'node:path';
 import type { Clock } from '../../core/clock.js';
 import type { Logger } from '../../core/log.js';
 import type { ProbeResult } from '../../core/process/probe.js';
-import { ProcessRuntime as Supervisor, tailLines, type ExitInfo, type ReplicaSpec } from '../../core/process/supervisor.js';
+import { processStartTicks, ProcessRuntime as Supervisor, signalGroup, tailLines, type ExitInfo, type ReplicaSpec } from '../../core/process/supervisor.js';
 import { prepareCatalinaBase } from '../build/tomcat.js';
 import type { DriverState, HostReplicaSpec, ReplicaDriver, ReplicaHandle } from '../host/driver.js';
 import type { ProcessArtifact } from '../runtime.js';
@@ -85,6 +85,14 @@ export class ProcessDriver implements ReplicaDriver {
   logs(instanceId: string, lines: number): Promise<string[]> {
     const c = this.confined.get(instanceId);
     return c ? tailLines(c.logFile, lines) : Promise.resolve([]);
+  }
+
+  /** Kills the leftover's process group when its pid is still the process started at its start time. */
+  async killLeftover(_instanceId: string, handle: ReplicaHandle): Promise<void> {
+    const { pid, startTicks } = handle;
+    if (pid === undefined || startTicks === undefined || processStartTicks(pid) !== startTicks) return;
+    signalGroup(pid, 'SIGKILL');
+    for (let i = 0; i < 50 && processStartTicks(pid) === startTicks; i++) await new Promise((r) => setTimeout(r, 100));
   }
 
   detachAll(): void {

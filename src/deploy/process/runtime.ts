@@ -83,6 +83,9 @@ export class ProcessRuntime extends HostRuntime {
       baseEnv: () => ({ ...deps.hostEnv, npm_config_update_notifier: 'false', npm_config_fund: 'false' }),
       ...(deps.onChange ? { onChange: deps.onChange } : {}),
       ...(deps.hooks ? { replicaEnded: deps.hooks.replicaEnded } : {}),
+      ...(deps.hooks?.serverId ? { serverId: deps.hooks.serverId } : {}),
+      ...(deps.hooks?.mayRun ? { mayRun: deps.hooks.mayRun } : {}),
+      ...(deps.hooks?.viewWritten ? { viewWritten: deps.hooks.viewWritten } : {}),
     });
     this.replicaSet = replicaSet;
   }

@@ -91,7 +91,7 @@ describe('code and package components on a cce-bound environment: images pushed 
     const app = await s.cas.post('/applications', { name: uniqName('Shop') });
     const body = {
       name: uniqName('Orders'),
-      runtime_stack: { name: 'Java17', type: 'Java', version: '17', deploy_mode: 'container' },
+      runtime_stack: { name: 'OpenJDK17', type: 'Java', version: '1.0.0', deploy_mode: 'container' },
       source: { kind: 'package', storage: 'obs', url: jarPackage(t, 'version one') },
       replica: 2,
       version: '1.0.0',
@@ -181,7 +181,7 @@ describe('code and package components on a cce-bound environment: images pushed 
     const bare = await s.cas.post(`/applications/${app.body.id}/components`, {
       ...body,
       name: uniqName('jar'),
-      runtime_stack: { name: 'Java17', type: 'Java', version: '17', deploy_mode: 'container' },
+      runtime_stack: { name: 'OpenJDK17', type: 'Java', version: '1.0.0', deploy_mode: 'container' },
       source: { kind: 'package', storage: 'obs', url: jarPackage(t, 'x') },
       build: undefined,
       environment_id: await clusterEnv(s, ns, registry, false),

@@ -60,6 +60,16 @@ export interface DeployReplicasTable {
   pid: number | null;
   start_ticks: number | null;
   created_at_ms: number;
+  /** The server that supervises it ('' before several servers were supported). */
+  server_id: string;
+  /** `<host name>/<boot id>` of the machine it runs on ('' when unknown). */
+  host: string;
+  /** What its server sees: 'running' | 'backoff' | 'stopped'. */
+  state: string;
+  /** 1 when ready, as its server's probes say. */
+  ready: number;
+  /** Crash restarts so far. */
+  restarts: number;
 }
 
 /** Per-component engine state (the component's runtime status). */
