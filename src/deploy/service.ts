@@ -141,6 +141,7 @@ export class DeployService {
       renderFile: deps.renderFile,
       tomcat: this.tomcatSettings(),
       sourceRoots: d.sourceRoots.map((p) => resolve(p)),
+      mavenRepositories: d.mavenRepositories.map((p) => resolve(p)),
       buildMemoryBytes: d.buildMemoryMiB * 1024 * 1024,
       maxPackageBytes: d.packageMaxMiB * 1024 * 1024,
       maxUnpackedBytes: d.unpackedMaxMiB * 1024 * 1024,

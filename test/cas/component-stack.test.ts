@@ -44,6 +44,9 @@ async function stack(s: CasServer, type: string, spec: Record<string, unknown>):
 /** The messages of the build task of a job. */
 const buildMessages = (job: any): string => job.tasks.find((x: any) => x.task_name === 'build').messages;
 
+// One database: npm test runs this file on SQLite only (scripts/run-tests.mjs). It tests
+// custom stacks' JDK and Tomcat in real builds and replicas; the component API's
+// store runs on both databases in test/cas/component.test.ts.
 describe('custom runtime stacks on the process runtime (issue #18 item 20)', () => {
   it("a Java stack's jdk_url is the JDK the replicas run (fetched confined, checked, cached per URL); a custom OS is said to be ignored", async (t) => {
     const dir = fixtureDir(t, 'stack-');

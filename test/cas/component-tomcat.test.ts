@@ -5,6 +5,9 @@ import { startCas } from '../helpers/cas-client.js';
 import { answer, envAndApp, FAST_DEPLOY, nodeBody, waitJob } from '../helpers/component.js';
 import { sharedTomcatHome, tomcatHelloWar } from '../helpers/tomcat.js';
 
+// One database: npm test runs this file on SQLite only (scripts/run-tests.mjs). It tests
+// Tomcat builds and replicas (real processes); the component API's store runs on
+// both databases in test/cas/component.test.ts.
 describe('POST /v3/{project_id}/cas/applications/{application_id}/components (Tomcat)', () => {
   it('creates a Tomcat component from a war package and runs it; the type is matched case-insensitively', async (t) => {
     const s = await startCas(t, { ...FAST_DEPLOY, 'deploy.readyTimeoutSeconds': 60, 'deploy.tomcatHome': await sharedTomcatHome() }, { realClock: true });

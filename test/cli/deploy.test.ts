@@ -15,6 +15,9 @@ async function hello(url: string): Promise<any> {
   return (await fetch(`${url}/`)).json();
 }
 
+// One database: npm test runs this file on SQLite only (scripts/run-tests.mjs). It tests
+// the command-line client; the server side of every call runs on both databases in its
+// own suites (test/cas).
 describe('openstage deploy and the component commands', () => {
   it('deploys a directory to a URL, redeploys, follows logs, scales, rolls back, stops and starts', async (t) => {
     const srv = await startServer(t, { ...IAM_OVERRIDES, ...FAST_DEPLOY }, { realClock: true });

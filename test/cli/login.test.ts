@@ -11,6 +11,9 @@ import { startServer } from '../helpers/server.js';
 // The CLI runs on the real clock (token expiry, AK/SK dates): so does the server here.
 const REAL = { realClock: true };
 
+// One database: npm test runs this file on SQLite only (scripts/run-tests.mjs). It tests
+// the command-line client; the server side of every call runs on both databases in its
+// own suites (test/iam, test/rbac).
 describe('openstage login and contexts', () => {
   it('saves a password login as a 0600 context holding a token (never the password) and uses it', async (t) => {
     const srv = await startServer(t, IAM_OVERRIDES, REAL);

@@ -4,6 +4,9 @@ import { OpenstageCli, waitFor } from '../helpers/openstage-cli.js';
 import { call } from '../helpers/registry-client.js';
 import { startServer } from '../helpers/server.js';
 
+// One database: npm test runs this file on SQLite only (scripts/run-tests.mjs). It tests
+// the command-line client; the server side of every call runs on both databases in its
+// own suites (test/registry, test/kie, test/engines).
 describe('openstage registry, kv and engine commands', () => {
   it('lists registered services and their instances', async (t) => {
     const srv = await startServer(t, { auth: 'none' }, { realClock: true });

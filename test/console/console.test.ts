@@ -233,7 +233,7 @@ describe('web console', () => {
     const recordsBefore = (await cas.get(`/configs/${config.id}/histories`)).body.count;
     await typeInEditor(page, page, 'greeting: bonjour\n');
     await page.getByTestId('save').click();
-    await page.getByTestId('config-version').getByText(String(config.version + 1)).waitFor();
+    await page.getByTestId('config-version').getByText(String(Number(config.version) + 1), { exact: true }).waitFor();
     const records = (await cas.get(`/configs/${config.id}/histories`)).body;
     assert.equal(records.count, recordsBefore + 1);
     assert.equal((await cas.get(`/configs/${config.id}`)).body.content, 'greeting: bonjour\n');

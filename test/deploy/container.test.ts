@@ -102,6 +102,8 @@ async function containersOf(r: TestContainerRuntime, plan: ComponentPlan) {
   return r.podman.list({ [LABEL.project]: plan.project, [LABEL.component]: plan.componentId });
 }
 
+// One database: npm test runs this file on SQLite only (scripts/run-tests.mjs). It tests
+// podman containers and images; nothing here depends on the store.
 describe('container runtime', () => {
   it('runs an image component with its env and config file; scales, upgrades, rolls back to the stored image, replaces a killed container, stops and deletes leaving nothing', async (t) => {
     const registry = await startRegistry(t);

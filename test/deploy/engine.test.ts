@@ -14,7 +14,7 @@ import { SecretBox } from '../../src/core/secrets.js';
 import { DeployService } from '../../src/deploy/service.js';
 import { JobService } from '../../src/deploy/job-service.js';
 import type { ComponentPlan, DeployEvents } from '../../src/deploy/types.js';
-import { FIXTURE_ROOT, fixtureDir, freshDatabase } from '../helpers/server.js';
+import { fixtureDir, freshDatabase, TEST_DEPLOY } from '../helpers/server.js';
 
 const examples = resolve(new URL('../../../examples', import.meta.url).pathname);
 const log = pino({ level: 'silent' });
@@ -23,7 +23,7 @@ const hostEnv = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.H
 /** An engine on a temp data dir and the suite's database, with the real clock (real processes). */
 async function engine(t: TestContext, dataDir = mkdtempSync(join(tmpdir(), 'openstage-engine-')), dbUrl?: { db: string; drop: () => Promise<void> }) {
   const database = dbUrl ?? (await freshDatabase());
-  const config = loadConfig({ overrides: { dataDir, db: database.db, logLevel: 'silent', 'deploy.settleSeconds': 1, 'deploy.monitorSeconds': 1, 'deploy.readyTimeoutSeconds': 20, 'deploy.sourceRoots': [FIXTURE_ROOT] } });
+  const config = loadConfig({ overrides: { dataDir, db: database.db, logLevel: 'silent', 'deploy.settleSeconds': 1, 'deploy.monitorSeconds': 1, 'deploy.readyTimeoutSeconds': 20, ...TEST_DEPLOY } });
   const db: Db = await openDatabase(config.db, dataDir, log);
   const bus = new Bus<DeployEvents>();
   const jobs = new JobService({ db, bus, clock: systemClock, log });
@@ -91,6 +91,9 @@ async function answers(port: number): Promise<any> {
   return (await fetch(`http://127.0.0.1:${port}/`)).json();
 }
 
+// One database: npm test runs this file on SQLite only (scripts/run-tests.mjs). It tests
+// the deployment engine with real processes; the deploy store's queries run on both
+// databases through test/cas.
 describe('DeployService (process runtime, real processes)', () => {
   it('deploys, scales, upgrades with a rolling release, rolls back to the stored artifact and refuses a missing one before stopping anything', async (t) => {
     const { deploy, jobs, dataDir } = await engine(t);

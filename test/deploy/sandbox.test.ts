@@ -81,6 +81,8 @@ async function deployProbe(t: TestContext, s: CasServer, cas: CasClient, targets
   return { run: await answer(port), build: await (await fetch(`http://127.0.0.1:${port}/build-report`)).json(), componentId: created.body.component_id };
 }
 
+// One database: npm test runs this file on SQLite only (scripts/run-tests.mjs). It tests
+// the confinement of real builds and replicas; nothing here depends on the store.
 describe('confinement of builds and replicas (a tenant tries every escape)', () => {
   it('a component of project B reaches nothing of OpenStage or of project A, at build time and while it runs', async (t) => {
     const s = await startCas(t, FAST_DEPLOY, { realClock: true });

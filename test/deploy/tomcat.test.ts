@@ -4,7 +4,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { describe, it, type TestContext } from 'node:test';
 import pino from 'pino';
 import { Bus } from '../../src/core/bus.js';
@@ -15,7 +15,7 @@ import { SecretBox } from '../../src/core/secrets.js';
 import { DeployService } from '../../src/deploy/service.js';
 import { JobService } from '../../src/deploy/job-service.js';
 import type { ComponentPlan, DeployEvents } from '../../src/deploy/types.js';
-import { FIXTURE_ROOT, fixtureDir, freshDatabase } from '../helpers/server.js';
+import { fixtureDir, freshDatabase, TEST_DEPLOY } from '../helpers/server.js';
 import { exampleRepo, sharedTomcatHome, tomcatHelloWar } from '../helpers/tomcat.js';
 
 const log = pino({ level: 'silent' });
@@ -25,7 +25,7 @@ const hostEnv = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.H
 async function engine(t: TestContext, overrides: Record<string, unknown> = {}) {
   const dataDir = mkdtempSync(join(tmpdir(), 'openstage-tomcat-'));
   const database = await freshDatabase();
-  const config = loadConfig({ overrides: { dataDir, db: database.db, logLevel: 'silent', 'deploy.settleSeconds': 1, 'deploy.monitorSeconds': 1, 'deploy.readyTimeoutSeconds': 60, 'deploy.tomcatHome': await sharedTomcatHome(), 'deploy.sourceRoots': [FIXTURE_ROOT], ...overrides } });
+  const config = loadConfig({ overrides: { dataDir, db: database.db, logLevel: 'silent', 'deploy.settleSeconds': 1, 'deploy.monitorSeconds': 1, 'deploy.readyTimeoutSeconds': 60, 'deploy.tomcatHome': await sharedTomcatHome(), ...TEST_DEPLOY, ...overrides } });
   const db = await openDatabase(config.db, dataDir, log);
   const bus = new Bus<DeployEvents>();
   const jobs = new JobService({ db, bus, clock: systemClock, log });
@@ -131,6 +131,9 @@ async function closedPort(): Promise<number> {
   return port;
 }
 
+// One database: npm test runs this file on SQLite only (scripts/run-tests.mjs). It tests
+// the deployment engine building and running Tomcat with real processes; the deploy
+// store's queries run on both databases through test/cas.
 describe('DeployService, Tomcat runtime (real Tomcat and Maven)', () => {
   it('builds the tomcat-hello example with Maven and runs the war as ROOT on each replica\'s port; restart and a clean stop on SIGTERM', async (t) => {
     const { deploy, jobs, dataDir } = await engine(t);
@@ -233,6 +236,31 @@ describe('DeployService, Tomcat runtime (real Tomcat and Maven)', () => {
     // store, roll out and verify skipped; the clean-up finds nothing to go back to (a first deployment).
     assert.deepEqual(j.tasks.slice(-4).map((x) => x.status), ['SKIPPED', 'SKIPPED', 'SKIPPED', 'SUCCEEDED']);
     assert.equal(deploy.runtime('p1', 'c1')!.replicas.length, 0);
+  });
+
+  it('takes a Maven artifact from a shared read-only repository (deploy.mavenRepositories) into the project\'s own cache', async (t) => {
+    // A repository (a local repository's layout) holding an artifact found nowhere else.
+    const shared = fixtureDir(t, 'm2-');
+    const artifact = join('org', 'openstage', 'test', 'shared-only', '1.0');
+    mkdirSync(join(shared, artifact), { recursive: true });
+    const pom = '<project xmlns="http://maven.apache.org/POM/4.0.0"><modelVersion>4.0.0</modelVersion><groupId>org.openstage.test</groupId><artifactId>shared-only</artifactId><version>1.0</version><packaging>pom</packaging></project>\n';
+    writeFileSync(join(shared, artifact, 'shared-only-1.0.pom'), pom);
+    const sharedFiles = readdirSync(shared, { recursive: true }).sort();
+    // java-hello depending on it.
+    const url = exampleRepo(t, 'java-hello');
+    const dir = fileURLToPath(url);
+    const pomFile = join(dir, 'pom.xml');
+    writeFileSync(pomFile, readFileSync(pomFile, 'utf8').replace('<build>', '<dependencies><dependency><groupId>org.openstage.test</groupId><artifactId>shared-only</artifactId><version>1.0</version><type>pom</type></dependency></dependencies>\n  <build>'));
+    execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@e', 'commit', '-q', '-am', 'depends on shared-only'], { cwd: dir });
+    const repositories = [shared, ...(TEST_DEPLOY['deploy.mavenRepositories'] as string[])];
+    const { deploy, jobs, dataDir } = await engine(t, { 'deploy.mavenRepositories': repositories });
+    const j = await job(jobs, await deploy.deploy(plan({ kind: 'code', repo_url: url, repo_ref: 'main' }, { stackType: 'Java', readinessProbe: { type: 'http', path: '/health', timeout: 1 } })));
+    assert.equal(j.job.status, 'SUCCEEDED', JSON.stringify(j.tasks));
+    const port = deploy.runtime('p1', 'c1')!.replicas[0]!.port;
+    assert.equal((await answers(port)).service, 'shop-web');
+    // Copied into the project's cache; the shared repository is as it was.
+    assert.equal(readFileSync(join(dataDir, 'deploy', 'home', 'p1', '.m2', 'repository', artifact, 'shared-only-1.0.pom'), 'utf8'), pom);
+    assert.deepEqual(readdirSync(shared, { recursive: true }).sort(), sharedFiles);
   });
 
   const downloadCases: [string, (t: TestContext) => Promise<Record<string, unknown>>, RegExp][] = [

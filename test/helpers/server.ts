@@ -1,5 +1,5 @@
-import { chmodSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import pg from 'pg';
@@ -70,6 +70,17 @@ export async function freshDatabase(): Promise<{ db: string; drop: () => Promise
  */
 export const FIXTURE_ROOT = join(tmpdir(), 'openstage-fixtures');
 
+/**
+ * The deploy settings of every test server and engine: the fixture root as the only source
+ * root, and the test user's own Maven repository (~/.m2/repository: .ci/run fills it with what
+ * the examples' builds need) as a shared read-only repository, so that confined Maven builds
+ * do not download every plugin and dependency again into each test server's fresh caches.
+ */
+export const TEST_DEPLOY: Record<string, unknown> = {
+  'deploy.sourceRoots': [FIXTURE_ROOT],
+  'deploy.mavenRepositories': [join(homedir(), '.m2', 'repository')].filter((dir) => existsSync(dir)),
+};
+
 /** A new directory under FIXTURE_ROOT, readable by everyone, removed after the test. */
 export function fixtureDir(t: TestContext | undefined, prefix: string): string {
   mkdirSync(FIXTURE_ROOT, { recursive: true, mode: 0o755 });
@@ -115,7 +126,7 @@ export async function startServer(t: TestContext, overrides: Record<string, unkn
       // Load shedding and the lease stall guard react to the real event loop, which a shared test
       // machine stalls at random: off unless a test turns them on (test/core/load-shedding.test.ts,
       // test/registry/stall.test.ts).
-      const config = loadConfig({ overrides: { host: '127.0.0.1', port: 0, dataDir: dir, db, logLevel: 'silent', 'secrets.passwordHashLog2N': 10, 'deploy.stopOnShutdown': true, 'deploy.sourceRoots': [FIXTURE_ROOT], 'http.shedLagMs': 0, 'registry.stallThresholdMs': 0, ...shared, ...overrides } });
+      const config = loadConfig({ overrides: { host: '127.0.0.1', port: 0, dataDir: dir, db, logLevel: 'silent', 'secrets.passwordHashLog2N': 10, 'deploy.stopOnShutdown': true, ...TEST_DEPLOY, 'http.shedLagMs': 0, 'registry.stallThresholdMs': 0, ...shared, ...overrides } });
       const server = await buildServer(config, { clock: options.realClock ? systemClock : clock, hostEnv: HOST_ENV });
       servers.push(server);
       urls.push(await server.listen('127.0.0.1', 0));

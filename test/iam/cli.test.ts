@@ -18,6 +18,9 @@ function cli(url: string, args: string[], env: Record<string, string> = {}): Pro
   });
 }
 
+// One database: npm test runs this file on SQLite only (scripts/run-tests.mjs). It tests
+// the command-line client; the server side of every call runs on both databases in
+// test/iam.
 describe('openstage user|project|key commands', () => {
   it('create and list users, projects, memberships and access keys on a running server', async (t) => {
     // The CLI signs with the real clock, so the server keeps the real clock too.

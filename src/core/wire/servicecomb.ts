@@ -62,8 +62,7 @@ export function sendJsonText(reply: FastifyReply, json: string | Buffer, status 
  * @param bodyLimit largest body in bytes
  */
 export function serviceCombScope(app: FastifyInstance, opts: { bodyLimit: number; invalid: (detail: string) => OpenStageError; internal: () => OpenStageError }): void {
-  const ajv = new Ajv({ coerceTypes: false, useDefaults: true, removeAdditional: false, allErrors: false, strict: false });
-  app.setValidatorCompiler(({ schema }) => ajv.compile(schema));
+  app.setValidatorCompiler(({ schema }) => AJV.compile(schema));
   parseJsonKeepingRawBody(app, opts.bodyLimit, (detail) => opts.invalid(detail ?? 'Unmarshal error'));
   app.setErrorHandler((err: FastifyError | OpenStageError, request, reply) => {
     if (err instanceof OpenStageError) return sendServiceCombError(reply, err);
@@ -73,6 +72,10 @@ export function serviceCombScope(app: FastifyInstance, opts: { bodyLimit: number
     return sendServiceCombError(reply, opts.internal());
   });
 }
+
+// One for the process (as in huawei.ts): what Ajv compiled stays keyed by schema object, so
+// the servers after the first compile nothing again.
+const AJV = new Ajv({ coerceTypes: false, useDefaults: true, removeAdditional: false, allErrors: false, strict: false });
 
 /**
  * Builds an area's error factory from its frozen code table (code → fixed message):

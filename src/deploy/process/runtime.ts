@@ -3,6 +3,7 @@ import { dirname, join } from 'node:path';
 import type { Clock } from '../../core/clock.js';
 import type { Db } from '../../core/db/kysely.js';
 import type { Logger } from '../../core/log.js';
+import { mavenSettings } from '../build/maven.js';
 import { runLogged, type Runner } from '../build/run.js';
 import { buildForStack, type LaunchSpec } from '../build/stacks.js';
 import type { TomcatSettings } from '../build/tomcat.js';
@@ -29,6 +30,8 @@ export interface ProcessRuntimeDeps {
   tomcat: TomcatSettings;
   /** Host paths `file://` sources may name, visible read-only to fetches and builds. */
   sourceRoots: string[];
+  /** Shared read-only Maven repositories builds resolve from before the network (`deploy.mavenRepositories`; build/maven.ts). */
+  mavenRepositories: string[];
   /** Memory limit of one build or fetch, bytes (0 = none). */
   buildMemoryBytes: number;
   /** Largest package download and unpacked package, bytes. */
@@ -51,7 +54,8 @@ const PACKAGE_ROOT = dirname(dirname(dirname(dirname(dirname(PACKAGE_WORKER)))))
  * components built and run as confined processes on this host (src/deploy/process/sandbox.ts).
  * A build runs as the project's user in a sandbox that sees its workspace (writable), its
  * project's build caches (`<data>/deploy/home/<project>`: HOME, with Maven's ~/.m2, npm's,
- * pip's and Go's caches; writable), the `deploy.sourceRoots` (read-only) and a private /tmp,
+ * pip's and Go's caches; writable), the `deploy.sourceRoots` and `deploy.mavenRepositories`
+ * (read-only; Maven runs with `-s` and a settings file that names the latter) and a private /tmp,
  * in a control group limited to `deploy.buildMemoryMiB`, killed with OpenStage. The
  * workspace, built in place, is the artifact: replicas run there, read-only.
  */
@@ -165,12 +169,16 @@ export class ProcessRuntime extends HostRuntime {
     mkdirSync(scratch, { recursive: true, mode: 0o700 });
     const gitConfig = join(scratch, 'gitconfig');
     writeFileSync(gitConfig, '[safe]\n\tdirectory = *\n', { mode: 0o644 });
+    // Maven's settings, OpenStage's too (read-only inside): the shared repositories, if any.
+    const shared = this.deps.mavenRepositories;
+    const mavenFile = shared.length > 0 ? join(scratch, 'maven-settings.xml') : undefined;
+    if (mavenFile) writeFileSync(mavenFile, mavenSettings(shared), { mode: 0o644 });
     const spec: ConfinedSpec = {
       user,
       hostname: `build-${plan.componentName}`,
       cwd: step.workspace,
       writable: [step.workspace, home, ...(extra.writable ?? [])],
-      readOnly: [gitConfig, ...this.deps.sourceRoots, join(PACKAGE_ROOT, 'dist'), join(PACKAGE_ROOT, 'node_modules'), join(PACKAGE_ROOT, 'package.json'), ...(extra.readOnly ?? [])],
+      readOnly: [gitConfig, ...(mavenFile ? [mavenFile, ...shared] : []), ...this.deps.sourceRoots, join(PACKAGE_ROOT, 'dist'), join(PACKAGE_ROOT, 'node_modules'), join(PACKAGE_ROOT, 'package.json'), ...(extra.readOnly ?? [])],
       tmp,
       home,
       etcDir: join(scratch, 'etc'),
@@ -193,7 +201,7 @@ export class ProcessRuntime extends HostRuntime {
     };
     return async (command, args, options = {}) => {
       try {
-        return await runLogged(command, args, {
+        return await runLogged(command, mavenFile && command === 'mvn' ? ['-s', mavenFile, ...args] : args, {
           cwd: options.cwd ?? step.workspace,
           env: { ...this.deps.hostEnv, ...cacheEnv, ...(extra.env ?? {}), ...(options.env ?? {}) },
           logFile: step.buildLog,

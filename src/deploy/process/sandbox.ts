@@ -64,6 +64,9 @@ export class SandboxUnavailableError extends Error {
   }
 }
 
+/** bubblewrap ran once in this process (Sandbox.create checks it only the first time). */
+let bwrapWorks = false;
+
 /** The install hint printed when bubblewrap is missing. */
 export const BWRAP_INSTALL = 'install bubblewrap (Debian/Ubuntu: apt-get install bubblewrap; Fedora/RHEL: dnf install bubblewrap)';
 
@@ -108,7 +111,9 @@ export class Sandbox {
       return new Sandbox(settings, deps);
     }
     try {
-      execFileSync('bwrap', ['--ro-bind', '/', '/', '--proc', '/proc', '--dev', '/dev', '--unshare-pid', '--', 'true'], { stdio: ['ignore', 'ignore', 'pipe'], timeout: 10_000 });
+      // Once per process: every server of a process (tests start hundreds) shares the answer.
+      if (!bwrapWorks) execFileSync('bwrap', ['--ro-bind', '/', '/', '--proc', '/proc', '--dev', '/dev', '--unshare-pid', '--', 'true'], { stdio: ['ignore', 'ignore', 'pipe'], timeout: 10_000 });
+      bwrapWorks = true;
     } catch (err) {
       const e = err as NodeJS.ErrnoException & { stderr?: Buffer };
       if (e.code === 'ENOENT') throw new SandboxUnavailableError(`bubblewrap (bwrap) is not installed; it confines builds and replicas: ${BWRAP_INSTALL} (or set deploy.sandbox: off, for development only)`);
