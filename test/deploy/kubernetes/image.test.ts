@@ -209,7 +209,7 @@ describe('code and package components on a cce-bound environment: images pushed 
     execFileSync('tar', ['-czf', join(pyDir, 'app.tar.gz'), '-C', pyDir, 'main.py']);
     const component = (type: string, url: string) => ({
       name: uniqName(type.toLowerCase()),
-      runtime_stack: { name: type, type, version: '1.0.0', deploy_mode: 'container' },
+      runtime_stack: { name: type === 'Tomcat' ? 'Tomcat10-OpenJDK17' : 'Python3', type, version: '1.0.0', deploy_mode: 'container' },
       source: { kind: 'package', storage: 'obs', url },
       replica: 1,
       version: '1.0.0',
