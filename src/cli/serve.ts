@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { ConfigError, loadConfig } from '../core/config.js';
 import type { BootstrapReport } from '../iam/service.js';
 import { CliError, EXIT } from './errors.js';
+import { DEFAULT_URL } from './session.js';
 
 /** Host variables the deployment engine passes to every build and replica (tool paths, caches). */
 const HOST_ENV_KEYS = ['PATH', 'HOME', 'LANG', 'LC_ALL', 'TMPDIR', 'JAVA_HOME', 'MAVEN_HOME', 'M2_HOME', 'CATALINA_HOME', 'GOPATH', 'GOROOT', 'GOCACHE', 'GOMODCACHE', 'GOPROXY', 'npm_config_cache', 'NODE_EXTRA_CA_CERTS', 'PIP_INDEX_URL', 'PIP_CACHE_DIR', 'HTTP_PROXY', 'HTTPS_PROXY', 'NO_PROXY', 'http_proxy', 'https_proxy', 'no_proxy'];
@@ -79,7 +80,7 @@ async function serve(values: ServeOptions): Promise<number> {
       },
     });
     const url = await server.listen(config.host, config.port);
-    printBootstrap(server.bootstrap);
+    printBootstrap(server.bootstrap, url);
     server.app.log.info({ url, db: server.db.dialect, dataDir: config.dataDir }, `openstage listening on ${url}`);
   } catch (err) {
     // A setting only the database can judge (the RBAC root account) stops the start the same way.
@@ -108,13 +109,17 @@ async function serve(values: ServeOptions): Promise<number> {
   return 0;
 }
 
-/** Shows generated credentials once, on stdout, never through the logger. */
-function printBootstrap(report: BootstrapReport): void {
+/**
+ * Shows generated credentials once, on stdout, never through the logger. `url` is the address
+ * the server listens at; the login hint names it unless it is the CLI's default (DEFAULT_URL).
+ */
+export function printBootstrap(report: BootstrapReport, url: string): void {
   if (!report.adminPassword && !report.secretKey) return;
   const lines = ['', 'OpenStage generated credentials (shown once; store them now):'];
   if (report.adminPassword) lines.push(`  admin user:      ${report.adminName}`, `  admin password:  ${report.adminPassword}`);
   lines.push(`  project id:      ${report.projectId} (${report.projectName})`);
   if (report.secretKey) lines.push(`  access key (AK): ${report.accessKey}`, `  secret key (SK): ${report.secretKey}`);
-  lines.push('  log the CLI in with: openstage login --user admin   (or --access-key AK --secret-key SK)');
+  const target = url === DEFAULT_URL ? '' : ` ${url}`;
+  lines.push(`  log the CLI in with: openstage login${target} --user admin   (or --access-key AK --secret-key SK)`);
   process.stdout.write(`${lines.join('\n')}\n\n`);
 }

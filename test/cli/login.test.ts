@@ -4,6 +4,8 @@ import { dirname, join } from 'node:path';
 import { describe, it } from 'node:test';
 import { parse as parseYaml } from 'yaml';
 import { buildProgram } from '../../src/cli/program.js';
+import { printBootstrap } from '../../src/cli/serve.js';
+import { DEFAULT_URL } from '../../src/cli/session.js';
 import { ADMIN, IAM_OVERRIDES } from '../helpers/iam-client.js';
 import { OpenstageCli } from '../helpers/openstage-cli.js';
 import { startServer } from '../helpers/server.js';
@@ -118,5 +120,19 @@ describe('openstage login and contexts', () => {
       }
     };
     walk(buildProgram(), []);
+  });
+
+  it("names the server's URL in the first start's login hint unless it is the CLI's default", (t) => {
+    const report = { adminName: 'admin', adminPassword: 'pw', projectId: 'p1', projectName: 'default', accessKey: 'AK', secretKey: 'SK' } as Parameters<typeof printBootstrap>[0];
+    let out = '';
+    t.mock.method(process.stdout, 'write', (chunk: string) => ((out += chunk), true));
+    printBootstrap(report, 'http://127.0.0.1:31733');
+    printBootstrap(report, DEFAULT_URL);
+    t.mock.restoreAll();
+    const hints = out.split('\n').filter((l) => l.includes('log the CLI in with'));
+    assert.deepEqual(
+      hints.map((l) => l.trim().split('   ')[0]),
+      ['log the CLI in with: openstage login http://127.0.0.1:31733 --user admin', 'log the CLI in with: openstage login --user admin'],
+    );
   });
 });
