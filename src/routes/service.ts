@@ -243,6 +243,7 @@ export class RouteService {
     }
     const rt = this.deps.replicas.runtime(c.project, c.componentId);
     if (!rt) return `${what} has not been deployed yet`;
+    if (rt.status === 'STOPPED') return `${what} is stopped; start it (action start) to reach it here`;
     return `${what}: ${rt.availableReplica} of ${rt.replica} replicas ready (status ${rt.status}); try again shortly`;
   }
 }
