@@ -95,9 +95,12 @@ def test_group_and_file_lifecycle_with_histories():
 
     status, _ = call("DELETE", "/config-groups/" + group["id"])
     assert status == 200
-    # Deleting again still answers 200 (Terraform relies on it).
-    status, _ = call("DELETE", "/config-groups/" + group["id"])
-    assert status == 200
+    # Deleting again answers 404 as GET does (issue #15 L3; Terraform's delete reads a 404 as
+    # "already deleted").
+    with pytest.raises(ClientRequestException) as info:
+        call("DELETE", "/config-groups/" + group["id"])
+    assert info.value.status_code == 404
+    assert info.value.error_code == "SVCSTG.00100404"
 
 
 def test_bad_config_body_is_refused_with_the_field_named():

@@ -62,7 +62,7 @@ describe('stable routes: <component>.<application>.localhost on the server port'
     assert.equal(r.status, 503, r.text);
     assert.equal(r.headers['retry-after'], '1');
     assert.equal(r.body.error_code, 'ROUTE.0503');
-    assert.match(r.body.error_msg, new RegExp(`component ${body.name} of application ${appName}.*0 of 1 replicas ready \\(status STOPPED\\)`));
+    assert.match(r.body.error_msg, new RegExp(`component ${body.name} of application ${appName}.* is stopped; start it`));
     // Started again, the same address answers.
     const start = await s.cas.post(`${path}/action`, { action: 'start' });
     assert.equal((await waitJob(s, start.body.job_id)).job.execution_status, 'SUCCEEDED');
