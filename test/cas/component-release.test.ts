@@ -126,8 +126,9 @@ describe('gray releases interrupted by a rollback, a stop or a delete (issue #18
     await assertRuns(s, path, '1.0.0', 'one');
     const records = (await s.cas.get(`${path}/records`)).body.records;
     assert.deepEqual([records[0].jobs[0].deploy_type, records[0].version], ['rollback_current', '1.0.0']);
-    // The gray replica was killed (it ignores SIGTERM): the platform removed its instance.
-    assert.deepEqual((await registered(s, appName, name)).map((i) => i.version), ['1.0.0', '1.0.0']);
+    // The gray replica was killed (it ignores SIGTERM): the platform removed its instance; a
+    // 1.0.0 replica started to restore the count registers itself when it is up.
+    await eventually('two 1.0.0 instances and no other', async () => (JSON.stringify((await registered(s, appName, name)).map((i) => i.version)) === '["1.0.0","1.0.0"]' ? true : undefined));
 
     // A stop while 1.2.0 waits: the pause ends, every replica stops, none stays registered.
     const gray2 = await graying(s, path, body(envId, repo, name, '1.2.0', 'three'));
