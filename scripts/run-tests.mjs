@@ -43,7 +43,7 @@
 // OPENSTAGE_TEST_ONLY=sqlite|postgres|cluster|kubernetes|console|e2e|compat|openapi runs one
 // phase (or a comma-separated list of them); an argument runs only the compiled test files
 // whose path contains it. A test file still running after OPENSTAGE_TEST_FILE_TIMEOUT_SECONDS
-// (default 1800) is killed and counted as a failure with its output so far: a hang costs
+// (default 900) is killed and counted as a failure with its output so far: a hang costs
 // that much, not the whole CI run. SIGINT or SIGTERM stops the run with the report so far.
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -204,7 +204,7 @@ const CLUSTER_FLOWS = [
 ];
 const isClusterFlow = (f) => CLUSTER_FLOWS.some((name) => f.includes(`/test/${name}`));
 
-const FILE_TIMEOUT_MS = Number(process.env.OPENSTAGE_TEST_FILE_TIMEOUT_SECONDS || 1800) * 1000;
+const FILE_TIMEOUT_MS = Number(process.env.OPENSTAGE_TEST_FILE_TIMEOUT_SECONDS || 900) * 1000;
 /** Test files and commands running now (killed when the run is interrupted). */
 const children = new Set();
 /** Kills a child's whole process group (children run detached, each in its own). */
