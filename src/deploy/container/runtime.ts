@@ -5,15 +5,15 @@ import type { Db } from '../../core/db/kysely.js';
 import type { Logger } from '../../core/log.js';
 import { BuildError } from '../build/run.js';
 import { HostReplicas } from '../host/replica-service.js';
-import { HostRuntime } from '../host/runtime.js';
-import type { Artifact, BuildStep, ContainerArtifact, Release, ReleaseLookup, RuntimeHooks } from '../runtime.js';
+import { HostRuntime, type HostReplicaSettings } from '../host/runtime.js';
+import type { Artifact, BuildStep, ContainerArtifact, Release, ReleaseLookup } from '../runtime.js';
 import type { ComponentPlan } from '../types.js';
 import { ContainerDriver, LABEL, type UserNamespace } from './driver.js';
 import { Podman, PodmanError } from './podman.js';
 import { parseImageReference, repositoryComponent, versionTag } from './reference.js';
 
 /** Dependencies of the container runtime, built by DeployService. */
-export interface ContainerRuntimeDeps {
+export interface ContainerRuntimeDeps extends HostReplicaSettings {
   db: Db;
   clock: Clock;
   log: Logger;
@@ -32,13 +32,6 @@ export interface ContainerRuntimeDeps {
   buildMemoryBytes: number;
   /** `--pids-limit` of each replica (0: podman's default). */
   pidsLimit: number;
-  settleMs: number;
-  monitorMs: number;
-  portRange: [number, number];
-  readyTimeoutMs: number;
-  onChange?: (project: string, componentId: string) => void;
-  /** What the engine gives every runtime (runtime.ts RuntimeHooks). */
-  hooks?: RuntimeHooks;
 }
 
 /** The container settings of `deploy` (src/core/config.ts). */

@@ -1,6 +1,21 @@
-import type { Artifact, BuildStep, LeftoverReplica, Release, ReleaseLookup, ReplicaLogFile, ReplicaLogs, ReplicaWatcher, RolloutOptions, RouteTargets, Runtime, StopOutcome, StoppedReplicaLogs } from '../runtime.js';
+import type { Artifact, BuildStep, LeftoverReplica, Release, ReleaseLookup, ReplicaLogFile, ReplicaLogs, ReplicaWatcher, RolloutOptions, RouteTargets, Runtime, RuntimeHooks, StopOutcome, StoppedReplicaLogs } from '../runtime.js';
 import type { ComponentPlan, ReplicaView, TaskContext } from '../types.js';
 import type { HostReplicas } from './replica-service.js';
+
+/** The replica settings every host runtime (process, container) takes from the engine; times in milliseconds. */
+export interface HostReplicaSettings {
+  /** Without a readiness probe, how long a replica must stay up to count as ready. */
+  settleMs: number;
+  /** Liveness/readiness monitor period. */
+  monitorMs: number;
+  /** Ports replicas get their PORT from, inclusive. */
+  portRange: [number, number];
+  /** Longest a new replica may take to become ready. */
+  readyTimeoutMs: number;
+  onChange?: (project: string, componentId: string) => void;
+  /** What the engine gives every runtime (runtime.ts RuntimeHooks). */
+  hooks?: RuntimeHooks;
+}
 
 /**
  * What the host runtimes (process, container) share: batches, scale and stop over

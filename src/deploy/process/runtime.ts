@@ -8,8 +8,8 @@ import { runLogged, type Runner } from '../build/run.js';
 import { buildForStack, type LaunchSpec } from '../build/stacks.js';
 import type { TomcatSettings } from '../build/tomcat.js';
 import { HostReplicas } from '../host/replica-service.js';
-import { HostRuntime } from '../host/runtime.js';
-import type { Artifact, BuildStep, ProcessArtifact, Release, RuntimeHooks } from '../runtime.js';
+import { HostRuntime, type HostReplicaSettings } from '../host/runtime.js';
+import type { Artifact, BuildStep, ProcessArtifact, Release } from '../runtime.js';
 import { fetchSource, PACKAGE_WORKER } from '../source.js';
 import type { ComponentPlan, PlanProbe } from '../types.js';
 import { ProcessDriver } from './driver.js';
@@ -17,7 +17,7 @@ import { ensureTool, readStackSpec, type ToolRequest } from './tools.js';
 import type { ConfinedSpec, Sandbox } from './sandbox.js';
 
 /** Dependencies of the process runtime, built by DeployService. */
-export interface ProcessRuntimeDeps {
+export interface ProcessRuntimeDeps extends HostReplicaSettings {
   db: Db;
   clock: Clock;
   log: Logger;
@@ -37,13 +37,6 @@ export interface ProcessRuntimeDeps {
   /** Largest package download and unpacked package, bytes. */
   maxPackageBytes: number;
   maxUnpackedBytes: number;
-  settleMs: number;
-  monitorMs: number;
-  portRange: [number, number];
-  readyTimeoutMs: number;
-  onChange?: (project: string, componentId: string) => void;
-  /** What the engine gives every runtime (runtime.ts RuntimeHooks). */
-  hooks?: RuntimeHooks;
 }
 
 /** OpenStage's own files a package fetch needs inside the sandbox (the worker and fflate). */
