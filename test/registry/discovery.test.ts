@@ -144,10 +144,17 @@ describe('GET /instances', () => {
   it('finds the shared SERVICECENTER from any tenant', async (t) => {
     const srv = await startServer(t);
     const c = new RegistryClient(srv.url, { 'X-Domain-Name': 'elsewhere' }, '/v4/p1/registry');
-    const r = await c.find({ appId: 'default', serviceName: 'SERVICECENTER' });
-    assert.equal(r.status, 200);
-    // One instance per server (several when the suite runs on a cluster).
-    assert.deepEqual(r.body.instances!.map((i) => i.endpoints![0]).sort(), srv.urls.map((u) => u.replace('http://', 'rest://')).sort());
+    const own = srv.urls.map((u) => u.replace('http://', 'rest://')).sort();
+    // One instance per server (several when the suite runs on a cluster: each server sees the
+    // others at its next membership refresh, a few seconds after they started).
+    let seen: string[] = [];
+    await until(async () => {
+      const r = await c.find({ appId: 'default', serviceName: 'SERVICECENTER' });
+      assert.equal(r.status, 200);
+      seen = r.body.instances!.map((i) => i.endpoints![0]!).sort();
+      return JSON.stringify(seen) === JSON.stringify(own);
+    }, 20_000).catch(() => undefined);
+    assert.deepEqual(seen, own);
   });
 });
 

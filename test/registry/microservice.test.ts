@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { startServer } from '../helpers/server.js';
-import { RegistryClient, uniq } from '../helpers/registry-client.js';
+import { RegistryClient, uniq, until } from '../helpers/registry-client.js';
 
 describe('POST /microservices', () => {
   it('creates a service with defaults and a deterministic 40-hex serviceId', async (t) => {
@@ -248,10 +248,17 @@ describe('GET /version and /health', () => {
     const v = await (await fetch(`${srv.url}/version`)).json();
     assert.equal(v.apiVersion, '4.0.0');
     assert.equal(typeof v.version, 'string');
+    const own = srv.urls.map((u) => u.replace('http://', 'rest://')).sort();
     for (const path of ['/health', '/v4/default/registry/health']) {
-      const h = await (await fetch(srv.url + path)).json();
-      // One per server (several when the suite runs on a cluster).
-      assert.deepEqual(h.instances.map((i: { endpoints: string[] }) => i.endpoints[0]).sort(), srv.urls.map((u) => u.replace('http://', 'rest://')).sort());
+      // One per server (several when the suite runs on a cluster: each server sees the others
+      // at its next membership refresh, a few seconds after they started).
+      let seen: string[] = [];
+      await until(async () => {
+        const h = await (await fetch(srv.url + path)).json();
+        seen = h.instances.map((i: { endpoints: string[] }) => i.endpoints[0]).sort();
+        return JSON.stringify(seen) === JSON.stringify(own);
+      }, 20_000).catch(() => undefined);
+      assert.deepEqual(seen, own);
     }
   });
 });

@@ -104,6 +104,30 @@ describe('stable routes: <component>.<application>.localhost on the server port'
     assert.equal(after.body.version, '1.0.1');
   });
 
+  it('keeps a replica being stopped out of the route while its requests drain (the monitor does not find it ready again)', async (t) => {
+    const s = await startCas(t, FAST_DEPLOY, { realClock: true });
+    const { path, host } = await deployRouteApp(t, s);
+    // A request the stop must wait for: longer than a few monitor periods (1 s) and the settle time (1 s).
+    const slow = viaRoute(portOf(s), host, '/slow?ms=5000');
+    await new Promise((r) => setTimeout(r, 300));
+    const stop = await s.cas.post(`${path}/action`, { action: 'stop' });
+    assert.equal(stop.status, 200, stop.text);
+    await eventually('the replica out of the route', async () => ((await viaRoute(portOf(s), host)).status === 503 ? true : undefined), 20_000);
+    // While its slow request drains, the replica still runs; it must stay out of the route.
+    const seen: number[] = [];
+    let drained = false;
+    void slow.finally(() => (drained = true));
+    while (!drained) {
+      seen.push((await viaRoute(portOf(s), host)).status);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.ok(seen.length >= 10, `polled ${seen.length} times while draining`);
+    assert.deepEqual([...new Set(seen)], [503], 'only 503 while the stopped replica drains');
+    const answered = await slow;
+    assert.equal(answered.status, 200, 'the request in flight finished before the replica was signalled');
+    assert.equal((await waitJob(s, stop.body.job_id)).job.execution_status, 'SUCCEEDED');
+  });
+
   it('passes WebSockets and streamed responses through', async (t) => {
     const s = await startCas(t, FAST_DEPLOY, { realClock: true });
     const { host } = await deployRouteApp(t, s);

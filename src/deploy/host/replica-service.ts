@@ -34,6 +34,8 @@ interface Live {
   writes: Promise<void>;
   /** The view last written, as `state/ready/restarts`. */
   written: string;
+  /** Being stopped: out of its routes for good (the monitor must not find it ready again). */
+  stopping?: boolean;
 }
 
 /** Whether `port` can be bound on the loopback address right now. */
@@ -141,6 +143,8 @@ export class HostReplicas {
   private readonly live = new Map<string, Live>();
   private readonly watchers: ReplicaWatcher[] = [];
   private stopMonitor?: () => void;
+  /** A monitor pass is running. */
+  private monitoring = false;
   /** Set by `detach`: OpenStage is stopping and the replicas are left to the next start. */
   private detached = false;
 
@@ -295,7 +299,10 @@ export class HostReplicas {
     if (this.detached) throw new Error('interrupted: the server is stopping');
     const live = this.live.get(instanceId);
     // Out of every route first, and no request left in flight to it, before it is signalled.
-    if (live) await this.unready(live);
+    if (live) {
+      live.stopping = true;
+      await this.unready(live);
+    }
     await deployStore.setReplicaDesired(this.deps.db.kysely, [instanceId], 'stopped');
     const before = live ? await this.deps.driver.logs(instanceId, KEPT_LOG_LINES).catch(() => []) : [];
     const exit = await this.deps.driver.stop(instanceId);
@@ -506,6 +513,7 @@ export class HostReplicas {
   }
 
   private markReady(live: Live): void {
+    if (live.stopping) return;
     live.ready = true;
     this.notify(live.row.project, live.row.componentId);
   }
@@ -518,9 +526,20 @@ export class HostReplicas {
   }
 
   private async monitor(): Promise<void> {
+    // A pass slower than the period (probes under load) is not overlapped by the next one.
+    if (this.monitoring) return;
+    this.monitoring = true;
+    try {
+      await this.monitorPass();
+    } finally {
+      this.monitoring = false;
+    }
+  }
+
+  private async monitorPass(): Promise<void> {
     for (const live of [...this.live.values()]) {
       const state = this.deps.driver.status(live.row.instanceId);
-      if (!state || state.state !== 'running') continue;
+      if (!state || state.state !== 'running' || live.stopping) continue;
       const { plan } = live.spec.release;
       if (plan.livenessProbe && this.deps.clock.now() - (state.startedAtMs ?? 0) >= (plan.livenessProbe.delay ?? 0) * 1000) {
         const result = await this.probe(live, plan.livenessProbe);
@@ -538,6 +557,8 @@ export class HostReplicas {
       const readinessProbe = this.deps.readinessOf(live.spec.release);
       if (readinessProbe) {
         const ready = (await this.probe(live, readinessProbe)).ok;
+        // Being stopped meanwhile: it stays out of its routes.
+        if (live.stopping) continue;
         if (ready !== live.ready) {
           live.ready = ready;
           this.notify(live.row.project, live.row.componentId);
