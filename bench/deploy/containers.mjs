@@ -232,7 +232,7 @@ try {
     `| **median** | ${fmt(med.deployMs)} | **${fmt(med.answersMs)}** | **${fmt(med.baselineMs)}** |`,
     '',
     `Target ≤ 2,000 ms create → answering: **${fmt(med.answersMs)} ms** (${med.answersMs <= 2000 ? 'met' : 'missed'}). OpenStage / baseline: **${fmt(med.answersMs / med.baselineMs, 2)}×**.`,
-    'The runtime\'s time includes the pull (the registry is asked every time: credentials checked, manifest read; the layers are not downloaded again), naming the image (podman tag, then dropping the pulled name), writing the replica\'s config file, `podman run` with the user namespace and limits, and the readiness probe (http GET /index.html, checked 50 ms after the start, then twice as long each time). The baseline is the driver\'s own `podman run -d --network host` of the local image.',
+    'The runtime\'s time includes the pull (the registry is asked every time: credentials checked, manifest read; the layers are not downloaded again), naming the image (podman tag, then dropping the pulled name), writing the replica\'s config file, `podman run` with the user namespace and limits, and the readiness probe (http GET /index.html, checked 50 ms after the start, then a quarter longer each time). The baseline is the driver\'s own `podman run -d --network host` of the local image.',
     '',
     `## (b) the runtime process supervising ${REPLICAS} containers`,
     '',

@@ -365,7 +365,7 @@ async function main() {
   const report = {
     date: startedAt.toISOString(),
     machine: { loadAvgAtStart: loadAvgAtStart.map((n) => +n.toFixed(2)), cpus: cpus().length, cpuModel: cpus()[0]?.model, memGB: +(totalmem() / 2 ** 30).toFixed(1), node: process.version, platform: process.platform },
-    settings: { repeats: REPEATS, replicas: REPLICAS, windowSeconds: WINDOW_SECONDS, db: 'sqlite', deploy: 'defaults (settleSeconds 3, monitorSeconds 5, readiness probe http /health, checked 50 ms after a replica starts, then twice as long each time up to 1 s)' },
+    settings: { repeats: REPEATS, replicas: REPLICAS, windowSeconds: WINDOW_SECONDS, db: 'sqlite', deploy: 'defaults (settleSeconds 3, monitorSeconds 5, readiness probe http /health, checked 50 ms after a replica starts, then a quarter longer each time up to 1 s)' },
     deploy: {
       runs: deploys.map((d) => ({ acceptedMs: +d.acceptedMs.toFixed(1), runningMs: +d.runningMs.toFixed(0), answeredMs: +d.answeredMs.toFixed(0), tasks: d.tasks })),
       medianRunningMs: median(deploys.map((d) => d.runningMs)),

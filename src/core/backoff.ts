@@ -37,6 +37,8 @@ export interface AttemptKey {
 
 /** An attempt let through by `LoginBackoff.begin`: report how it ended, once. */
 export interface LoginAttempt {
+  /** No key of it had a failure or another attempt in flight when it began (checked first under a flood). */
+  clean: boolean;
   fail(): void;
   succeed(): void;
 }
@@ -77,10 +79,15 @@ export class LoginBackoff {
       else if (countsInFlight && e.inFlight > 0 && e.failures + e.inFlight >= rule.failures) waitMs = Math.max(waitMs, 1000);
     }
     if (waitMs > 0) return { waitMs };
+    const clean = keys.every(({ key }) => {
+      const e = this.live(key, now);
+      return !e || (e.failures === 0 && e.inFlight === 0);
+    });
     const entries = keys.map(({ key }) => this.entry(key, now));
     for (const e of entries) e.inFlight++;
     let done = false;
     return {
+      clean,
       fail: () => {
         if (done) return;
         done = true;
@@ -153,4 +160,33 @@ export function loginKeys(user: string, address: string, rules: LoginRules): Att
 /** Seconds to put in Retry-After for a wait in milliseconds (at least 1). */
 export function retryAfterSeconds(waitMs: number): number {
   return Math.max(1, Math.ceil(waitMs / 1000));
+}
+
+/**
+ * Runs password checks a few at a time, those of clean attempts (LoginAttempt.clean) before
+ * any other waiting one (issue #15 M4): under a flood of wrong passwords, whose checks queue
+ * until the backoff refuses the rest, a real user's login waits for at most the checks
+ * already running, not for the whole queue in libuv's thread pool.
+ */
+export class PasswordCheckGate {
+  private running = 0;
+  private readonly urgent: (() => void)[] = [];
+  private readonly others: (() => void)[] = [];
+
+  /** @param limit checks run at once (each one takes a thread of libuv's pool) */
+  constructor(private readonly limit: number) {}
+
+  /** Runs `check` when a slot is free, clean attempts first. @returns what `check` returns; its error rethrown */
+  async run<T>(clean: boolean, check: () => Promise<T>): Promise<T> {
+    if (this.running >= this.limit) await new Promise<void>((resolve) => (clean ? this.urgent : this.others).push(resolve));
+    else this.running++;
+    try {
+      return await check();
+    } finally {
+      const next = this.urgent.shift() ?? this.others.shift();
+      // The slot passes straight to the next waiter (running stays the same).
+      if (next) next();
+      else this.running--;
+    }
+  }
 }

@@ -21,26 +21,54 @@ const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
 
 /**
- * True when JSON text nests arrays and objects deeper than `maxDepth`. One pass over the
- * bytes (or UTF-16 units), strings skipped; it never throws, and text that is not JSON gets
- * whatever answer its brackets give (the parser refuses it afterwards).
+ * The nesting check of JSON text fed in pieces as it arrives (a request body chunk by chunk):
+ * one pass over the bytes, strings skipped, state kept between chunks. It never throws, and
+ * text that is not JSON gets whatever answer its brackets give (the parser refuses it
+ * afterwards).
  */
-export function jsonNestsDeeperThan(text: Buffer | string, maxDepth = MAX_JSON_DEPTH): boolean {
-  const isBuffer = typeof text !== 'string';
-  const length = text.length;
-  let depth = 0;
-  let inString = false;
-  for (let i = 0; i < length; i++) {
-    const c = isBuffer ? (text as Buffer)[i]! : (text as string).charCodeAt(i);
-    if (inString) {
-      if (c === BACKSLASH) i++;
-      else if (c === QUOTE) inString = false;
-    } else if (c === QUOTE) inString = true;
-    else if (c === OPEN_SQUARE || c === OPEN_CURLY) {
-      if (++depth > maxDepth) return true;
-    } else if (c === CLOSE_SQUARE || c === CLOSE_CURLY) depth--;
+export class JsonDepthScanner {
+  private depth = 0;
+  private inString = false;
+  /** The previous chunk ended inside a string on a backslash: the next unit is escaped. */
+  private escaped = false;
+
+  constructor(private readonly maxDepth = MAX_JSON_DEPTH) {}
+
+  /** Scans the next piece (bytes or UTF-16 units). @returns true once the nesting went deeper than maxDepth */
+  feed(text: Buffer | string): boolean {
+    const isBuffer = typeof text !== 'string';
+    const length = text.length;
+    let depth = this.depth;
+    let inString = this.inString;
+    let i = 0;
+    if (this.escaped) {
+      this.escaped = false;
+      i = 1;
+    }
+    for (; i < length; i++) {
+      const c = isBuffer ? (text as Buffer)[i]! : (text as string).charCodeAt(i);
+      if (inString) {
+        if (c === BACKSLASH) {
+          if (i + 1 === length) this.escaped = true;
+          i++;
+        } else if (c === QUOTE) inString = false;
+      } else if (c === QUOTE) inString = true;
+      else if (c === OPEN_SQUARE || c === OPEN_CURLY) {
+        if (++depth > this.maxDepth) {
+          this.depth = depth;
+          return true;
+        }
+      } else if (c === CLOSE_SQUARE || c === CLOSE_CURLY) depth--;
+    }
+    this.depth = depth;
+    this.inString = inString;
+    return false;
   }
-  return false;
+}
+
+/** True when JSON text nests arrays and objects deeper than `maxDepth` (JsonDepthScanner over the whole text). */
+export function jsonNestsDeeperThan(text: Buffer | string, maxDepth = MAX_JSON_DEPTH): boolean {
+  return new JsonDepthScanner(maxDepth).feed(text);
 }
 
 /**

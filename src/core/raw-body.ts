@@ -1,5 +1,6 @@
+import { Transform } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
-import { NestingError, parseJsonBounded } from './nesting.js';
+import { JsonDepthScanner, MAX_JSON_DEPTH, NestingError, parseJsonBounded } from './nesting.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -9,10 +10,20 @@ declare module 'fastify' {
 }
 
 /**
+ * Bodies announced larger than this (or chunked) are checked for nesting as they arrive: a
+ * too deep one is refused at the chunk that shows it, the rest left unread (the connection
+ * closes with the answer). Smaller ones are checked whole before parsing; both paths give
+ * the same answer.
+ */
+const STREAM_SCAN_BYTES = 64 * 1024;
+
+/**
  * Replaces the content-type parsers of an area's scope with one that keeps the raw bytes on
  * `request.rawBody` and parses JSON whatever the Content-Type (clients differ); an empty
  * body parses to undefined. `onInvalid` builds the area's own error for bad JSON, given a
- * detail when the body nests deeper than MAX_JSON_DEPTH (checked before parsing, nesting.ts).
+ * detail when the body nests deeper than MAX_JSON_DEPTH (nesting.ts; checked before parsing,
+ * and while a large body arrives, issue #15 H2). Multipart bodies (parsed by a parser of
+ * their own the scope adds) are not checked here.
  * @param bodyLimit largest body in bytes
  */
 export function parseJsonKeepingRawBody(app: FastifyInstance, bodyLimit: number, onInvalid: (detail?: string) => Error): void {
@@ -27,5 +38,25 @@ export function parseJsonKeepingRawBody(app: FastifyInstance, bodyLimit: number,
     } catch (err) {
       done(onInvalid(err instanceof NestingError ? err.message : undefined), undefined);
     }
+  });
+  app.addHook('preParsing', (request, _reply, payload, done) => {
+    const length = request.headers['content-length'];
+    const type = request.headers['content-type'] ?? '';
+    if ((length !== undefined && Number(length) <= STREAM_SCAN_BYTES) || type.startsWith('multipart/')) return done(null, payload);
+    const scanner = new JsonDepthScanner(MAX_JSON_DEPTH);
+    let received = 0;
+    const scanned = new Transform({
+      transform(chunk: Buffer, _encoding, next) {
+        received += chunk.length;
+        (scanned as Transform & { receivedEncodedLength: number }).receivedEncodedLength = received;
+        if (scanner.feed(chunk)) {
+          payload.unpipe(scanned);
+          return next(onInvalid(`the body nests deeper than ${MAX_JSON_DEPTH} levels`));
+        }
+        next(null, chunk);
+      },
+    });
+    payload.on('error', (err) => scanned.destroy(err));
+    done(null, payload.pipe(scanned));
   });
 }

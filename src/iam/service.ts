@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { LoginBackoff, loginKeys, retryAfterSeconds } from '../core/backoff.js';
+import { LoginBackoff, loginKeys, PasswordCheckGate, retryAfterSeconds } from '../core/backoff.js';
 import type { Bus } from '../core/bus.js';
 import type { Clock } from '../core/clock.js';
 import { ConfigError, type Config } from '../core/config.js';
@@ -78,6 +78,8 @@ export class IamService {
   private readonly config: Readonly<Config>;
   private readonly secrets: SecretBox;
   private readonly backoff: LoginBackoff;
+  /** Password hashing of logins, two at a time, clean attempts first (issue #15 M4). */
+  private readonly passwordChecks = new PasswordCheckGate(2);
   /** A hash no password matches, verified when no user has the name (same cost, issue #15 M4). */
   private dummyHash?: Promise<string>;
 
@@ -288,8 +290,12 @@ export class IamService {
       const candidates = login.domainName
         ? [await iamStore.findUserByName(this.db.kysely, login.domainName, login.userName)].filter((x) => x !== undefined)
         : await iamStore.findUsersByName(this.db.kysely, login.userName);
-      for (const c of candidates) if (await verifyPassword(login.password, c!.passwordHash)) user = c!.user;
-      if (candidates.length === 0) await verifyPassword(login.password, await this.dummyPasswordHash());
+      user = await this.passwordChecks.run(attempt.clean, async () => {
+        let found: User | undefined;
+        for (const c of candidates) if (await verifyPassword(login.password, c!.passwordHash)) found = c!.user;
+        if (candidates.length === 0) await verifyPassword(login.password, await this.dummyPasswordHash());
+        return found;
+      });
     } finally {
       if (!user || (login.domainId !== undefined && login.domainId !== user.domainId)) attempt.fail();
       else attempt.succeed();

@@ -110,8 +110,9 @@ describe('deep JSON does not stall the event loop (issue #15 H2)', () => {
       assert.match(a.body.error_msg, /nests deeper than 64 levels/);
     }
     t.diagnostic(`worst /version latency while 4 × 12 MB deep bodies arrived: ${worstMs.toFixed(1)} ms over ${polls} polls (it was 6–9 s)`);
-    // The issue's target is 100 ms; on a shared 2-core machine a bare /version poll alone sees
-    // 300 ms hiccups, so the bound only separates "served" from the stall of seconds it was.
-    assert.ok(worstMs < 2000, `worst /version latency ${worstMs} ms`);
+    // The issue's target is 100 ms (met on an idle machine: ~10 ms, a deep body is refused at
+    // its first chunk); on a shared 2-core CI machine a bare /version poll alone sees 300 ms
+    // hiccups, so the bound separates "served" from the stall of seconds it was.
+    assert.ok(worstMs < 1000, `worst /version latency ${worstMs} ms`);
   });
 });

@@ -74,6 +74,21 @@ describe('POST /v3/auth/tokens: no user enumeration, backoff (issue #15 M4)', ()
     assert.equal((await loginFrom(srv.url, '127.0.0.1', ADMIN.name, ADMIN.password)).status, 201, 'the real user logs in from elsewhere');
   });
 
+  it('checks a real login before the queued checks of a flood of wrong ones from another address', async (t) => {
+    // scrypt N = 2^14: each check takes tens of milliseconds, so the flood's checks queue.
+    const srv = await startServer(t, { ...IAM_OVERRIDES, 'secrets.passwordHashLog2N': 14 });
+    let pending = 20;
+    const flood = Promise.all(Array.from({ length: 20 }, (_, i) => loginFrom(srv.url, '127.0.0.4', `user-${i}`, 'wrong').finally(() => pending--)));
+    await new Promise((r) => setTimeout(r, 150));
+    const real = await loginFrom(srv.url, '127.0.0.1', ADMIN.name, ADMIN.password);
+    const left = pending;
+    const answers = await flood;
+    assert.equal(real.status, 201);
+    assert.ok(answers.every((a) => a.body.error_code === 'IAM.0101'), 'every flood attempt was checked (20 is the address allowance)');
+    t.diagnostic(`the real login took ${real.ms.toFixed(0)} ms; ${left} of the flood's 20 checks were still waiting then`);
+    assert.ok(left >= 10, `the real login waited for the flood: only ${left} of 20 flood checks were left when it was answered`);
+  });
+
   it('backs a user off after 20 failures from many addresses, whatever the address', async (t) => {
     const srv = await startServer(t, IAM_OVERRIDES);
     for (let i = 0; i < 20; i++) assert.equal((await loginFrom(srv.url, `127.0.1.${i + 1}`, 'ghost', 'wrong')).status, 401);

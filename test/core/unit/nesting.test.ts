@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parse as parseYaml } from 'yaml';
-import { jsonNestsDeeperThan, MAX_JSON_DEPTH, NestingError, parseJsonBounded, yamlNestsDeeperThan } from '../../../src/core/nesting.js';
+import { JsonDepthScanner, jsonNestsDeeperThan, MAX_JSON_DEPTH, NestingError, parseJsonBounded, yamlNestsDeeperThan } from '../../../src/core/nesting.js';
 import { unstorableText } from '../../../src/core/wire/huawei.js';
 
 const nestedJson = (levels: number): string => '['.repeat(levels) + ']'.repeat(levels);
@@ -21,6 +21,18 @@ describe('jsonNestsDeeperThan', () => {
       assert.equal(jsonNestsDeeperThan(Buffer.from(text), MAX_JSON_DEPTH), deeper);
     });
   }
+
+  it('JsonDepthScanner gives the same answers fed in pieces of every size, an escape split across pieces included', () => {
+    for (const [name, text, deeper] of cases) {
+      for (const size of [1, 2, 3, 7, 64]) {
+        const scanner = new JsonDepthScanner(MAX_JSON_DEPTH);
+        const bytes = Buffer.from(text);
+        let answer = false;
+        for (let i = 0; i < bytes.length && !answer; i += size) answer = scanner.feed(bytes.subarray(i, i + size));
+        assert.equal(answer, deeper, `${name}, pieces of ${size}`);
+      }
+    }
+  });
 
   it('parseJsonBounded refuses 10,000 levels with a NestingError and parses what is within the bound', () => {
     assert.throws(() => parseJsonBounded(nestedJson(10_000)), NestingError);
