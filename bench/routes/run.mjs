@@ -16,9 +16,13 @@
 // separate process, one thread, keep-alive):
 //   direct  GET http://127.0.0.1:<replica port><path>            (the baseline)
 //   route   GET http://127.0.0.1:<server port><path> with Host: <component>.<app>.localhost
+//   nginx   GET http://127.0.0.1:<nginx port><path>                (a reference: what a
+//           well-known reverse proxy, Debian's nginx with one worker and a keep-alive upstream
+//           to the same replica, adds on the same machine in the same rounds; skipped when
+//           nginx is not installed)
 // The report gives each target's p50/p90/p99 latency and rate (median over the rounds), the
-// latency the route adds at p50 and the ratio route/direct of the p50; the target is ≤ 1.3× at
-// p50. Results: stdout, bench/results/routes-latest.md and .json.
+// latency the route adds at p50 and the ratio route/direct of the p50 (target ≤ 1.3×), and
+// nginx/direct beside it. Results: stdout, bench/results/routes-latest.md and .json.
 //
 // Environment (all optional):
 //   BENCH_SECONDS=10          length of one wrk run
@@ -27,7 +31,7 @@
 //   BENCH_PATHS=/,/work?ms=2,/work?ms=10&kb=16   paths measured, in order
 //   BENCH_TIMEOUT_SECONDS=900 hard limit for the whole run
 //   BENCH_NODE_ARGS=          node flags for the server, e.g. '--cpu-prof --cpu-prof-dir=/tmp/prof'
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync, spawn } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -67,6 +71,8 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 const children = new Children(root);
 let tmpDir;
+/** The reference nginx (not a node child: killed here on every way out). */
+let nginxChild;
 
 async function until(what, probe, timeoutMs, everyMs = 100) {
   const deadline = Date.now() + timeoutMs;
@@ -137,6 +143,7 @@ async function main() {
   const replicaPort = component.status.instances[0].port;
   log(`route ${host} → replica on 127.0.0.1:${replicaPort}`);
 
+  const nginx = await startNginx(replicaPort);
   // The server's own CPU while nothing is proxied (the background the per-request figure includes).
   const idleCpu0 = cpuSecondsOf(server.pid);
   await sleep(5000);
@@ -147,9 +154,11 @@ async function main() {
     for (const connections of LOADS) {
       const direct = [];
       const routed = [];
+      const viaNginx = [];
       // Warm-up of both paths (JIT, keep-alive connections to the replica).
       await wrk(replicaPort, { paths: [path], seconds: 2, connections });
       await wrk(port, { paths: [path], headers: { Host: host }, seconds: 2, connections });
+      if (nginx) await wrk(nginx.port, { paths: [path], seconds: 2, connections });
       for (let i = 0; i < ROUNDS; i++) {
         const d = await wrk(replicaPort, { paths: [path], seconds: SECONDS, connections });
         const cpuBefore = cpuSecondsOf(server.pid);
@@ -158,13 +167,19 @@ async function main() {
         if (d.non2xx || d.errors || r.non2xx || r.errors) throw new Error(`failed requests: direct ${d.non2xx}+${d.errors}, route ${r.non2xx}+${r.errors}`);
         direct.push(d);
         routed.push(r);
+        if (nginx) {
+          const n = await wrk(nginx.port, { paths: [path], seconds: SECONDS, connections });
+          if (n.non2xx || n.errors) throw new Error(`failed requests through nginx: ${n.non2xx}+${n.errors}`);
+          viaNginx.push(n);
+        }
         d.loadAvg1 = r.loadAvg1 = +loadavg()[0].toFixed(2);
         log(`${path} c=${connections} round ${i + 1} (load ${d.loadAvg1}): direct p50 ${d.latencyMs.p50} ms (${d.reqPerSec.toFixed(0)}/s), route p50 ${r.latencyMs.p50} ms (${r.reqPerSec.toFixed(0)}/s, server CPU ${r.serverCpuUsPerRequest} µs/request)`);
       }
       const summary = (runs) => ({ p50: median(runs.map((x) => x.latencyMs.p50)), p90: median(runs.map((x) => x.latencyMs.p90)), p99: median(runs.map((x) => x.latencyMs.p99)), reqPerSec: Math.round(median(runs.map((x) => x.reqPerSec))) });
       const d = summary(direct);
       const r = summary(routed);
-      loads.push({ path, connections, direct: d, route: r, addedP50Ms: +(r.p50 - d.p50).toFixed(3), routeCpuUsPerRequest: median(routed.map((x) => x.serverCpuUsPerRequest)), p50Ratio: +(r.p50 / d.p50).toFixed(2), runs: { direct, route: routed } });
+      const n = nginx ? summary(viaNginx) : undefined;
+      loads.push({ path, connections, direct: d, route: r, ...(n ? { nginx: n, nginxP50Ratio: +(n.p50 / d.p50).toFixed(2) } : {}), addedP50Ms: +(r.p50 - d.p50).toFixed(3), routeCpuUsPerRequest: median(routed.map((x) => x.serverCpuUsPerRequest)), p50Ratio: +(r.p50 / d.p50).toFixed(2), runs: { direct, route: routed, nginx: viaNginx } });
     }
   }
 
@@ -174,22 +189,73 @@ async function main() {
     '',
     `${startedAt.toISOString()} · ${cpus().length} CPUs · load average at start ${loadAvgAtStart.map((x) => x.toFixed(2)).join(' ')}, at end ${report.loadAvgAtEnd.map((x) => x.toFixed(2)).join(' ')} · wrk, 1 thread, ${SECONDS} s per run, ${ROUNDS} rounds alternating, medians`,
     '',
-    "A plain Node.js service, 1 confined replica: `/` answers a 90-byte JSON at once, `/work?ms=N` the same after N ms (a handler waiting on its database), `/work?ms=N&kb=K` K KiB of JSON after N ms. direct: wrk → the replica's port; route: wrk → OpenStage's port with the route's Host header → the replica (undici keep-alive pool).",
+    "A plain Node.js service, 1 confined replica: `/` answers a 90-byte JSON at once, `/work?ms=N` the same after N ms (a handler waiting on its database), `/work?ms=N&kb=K` K KiB of JSON after N ms. direct: wrk → the replica's port; route: wrk → OpenStage's port with the route's Host header → the replica (undici keep-alive pool); nginx (a reference for what any reverse proxy adds here): wrk → nginx (one worker, `proxy_pass` to a keep-alive upstream) → the same replica.",
     '',
     `server CPU: OpenStage's own CPU time (user + system, /proc) per proxied request, median over the rounds (idle, the server used ${serverIdleCpuPercent}% of a CPU).`,
     '',
-    '| path | connections | direct p50 / p90 / p99 ms | route p50 / p90 / p99 ms | direct req/s | route req/s | added p50 ms | server CPU µs/request | route/direct p50 | target ≤ 1.3× |',
-    '|---|---|---|---|---|---|---|---|---|---|',
-    ...loads.map((l) => `| \`${l.path}\` | ${l.connections} | ${l.direct.p50} / ${l.direct.p90} / ${l.direct.p99} | ${l.route.p50} / ${l.route.p90} / ${l.route.p99} | ${l.direct.reqPerSec} | ${l.route.reqPerSec} | ${l.addedP50Ms} | ${l.routeCpuUsPerRequest} | ${l.p50Ratio}× | ${l.p50Ratio <= TARGET_RATIO ? 'met' : 'missed'} |`),
+    '| path | connections | direct p50 / p90 / p99 ms | route p50 / p90 / p99 ms | nginx p50 / p90 / p99 ms | direct req/s | route req/s | nginx req/s | added p50 ms | server CPU µs/request | route/direct p50 | nginx/direct p50 | target ≤ 1.3× |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+    ...loads.map((l) => `| \`${l.path}\` | ${l.connections} | ${l.direct.p50} / ${l.direct.p90} / ${l.direct.p99} | ${l.route.p50} / ${l.route.p90} / ${l.route.p99} | ${l.nginx ? `${l.nginx.p50} / ${l.nginx.p90} / ${l.nginx.p99}` : '–'} | ${l.direct.reqPerSec} | ${l.route.reqPerSec} | ${l.nginx?.reqPerSec ?? '–'} | ${l.addedP50Ms} | ${l.routeCpuUsPerRequest} | ${l.p50Ratio}× | ${l.nginxP50Ratio ? `${l.nginxP50Ratio}×` : '–'} | ${l.p50Ratio <= TARGET_RATIO ? 'met' : 'missed'} |`),
     '',
   ].join('\n');
   writeResults('routes', report, md);
+  nginxChild?.kill('SIGTERM');
   // SIGTERM: the server stops the replica (deploy.stopOnShutdown).
   await children.stop(server);
 }
 
+/**
+ * Starts nginx (one worker, foreground, its files in tmpDir) proxying to the replica over a
+ * keep-alive upstream, the Host and X-Forwarded-For headers set as the route sets them.
+ * @returns its port and process; undefined when nginx is not installed
+ */
+async function startNginx(replicaPort) {
+  try {
+    execFileSync('nginx', ['-v'], { stdio: 'ignore' });
+  } catch {
+    log('nginx is not installed: no reference proxy');
+    return undefined;
+  }
+  const nginxPort = await freePort();
+  const dir = join(tmpDir, 'nginx');
+  mkdirSync(join(dir, 'logs'), { recursive: true });
+  writeFileSync(join(dir, 'nginx.conf'), `worker_processes 1;
+daemon off;
+pid ${dir}/nginx.pid;
+error_log ${dir}/logs/error.log warn;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  client_body_temp_path ${dir}/body;
+  proxy_temp_path ${dir}/proxy;
+  upstream replica { server 127.0.0.1:${replicaPort}; keepalive 32; }
+  server {
+    listen 127.0.0.1:${nginxPort};
+    location / {
+      proxy_pass http://replica;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_set_header Host $http_host;
+      proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+      proxy_buffering off;
+    }
+  }
+}
+`);
+  const child = spawn('nginx', ['-p', dir, '-c', join(dir, 'nginx.conf')], { stdio: ['ignore', 'ignore', 'pipe'] });
+  nginxChild = child;
+  child.stderr.on('data', (d) => process.stderr.write(`[nginx] ${d}`));
+  await until('nginx to answer', async () => {
+    if (child.exitCode !== null) throw new Error(`nginx exited with ${child.exitCode}`);
+    return (await fetch(`http://127.0.0.1:${nginxPort}/`).then((r) => r.ok, () => false)) ? true : undefined;
+  }, 10_000);
+  log(`nginx on 127.0.0.1:${nginxPort} → replica on 127.0.0.1:${replicaPort}`);
+  return { port: nginxPort, process: child };
+}
+
 const timer = setTimeout(() => {
   log(`timed out after ${TIMEOUT_SECONDS} s`);
+  nginxChild?.kill('SIGKILL');
   children.killAll();
   process.exit(1);
 }, TIMEOUT_SECONDS * 1000);
@@ -201,6 +267,7 @@ main()
   })
   .catch((err) => {
     log(err.stack ?? String(err));
+    nginxChild?.kill('SIGKILL');
     children.killAll();
     if (tmpDir) rmSync(tmpDir, { recursive: true, force: true });
     process.exit(1);

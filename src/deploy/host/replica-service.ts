@@ -36,7 +36,12 @@ interface Live {
   written: string;
   /** Being stopped: out of its routes for good (the monitor must not find it ready again). */
   stopping?: boolean;
+  /** Readiness checks failed in a row by the monitor. */
+  readinessFailures?: number;
 }
+
+/** Readiness checks failing in a row after which a ready replica counts as not ready (Kubernetes' failureThreshold default). */
+const READINESS_FAILURES = 3;
 
 /** Whether `port` can be bound on the loopback address right now. */
 function canBind(port: number): Promise<boolean> {
@@ -557,9 +562,13 @@ export class HostReplicas {
       }
       const readinessProbe = this.deps.readinessOf(live.spec.release);
       if (readinessProbe) {
-        const ready = (await this.probe(live, readinessProbe)).ok;
+        const ok = (await this.probe(live, readinessProbe)).ok;
         // Being stopped meanwhile: it stays out of its routes.
         if (live.stopping) continue;
+        // As Kubernetes' defaults: ready again at the first success, unready after 3 failures in a row
+        // (one slow answer of a loaded machine does not take a replica out of service).
+        live.readinessFailures = ok ? 0 : (live.readinessFailures ?? 0) + 1;
+        const ready = ok || (live.ready && live.readinessFailures < READINESS_FAILURES);
         if (ready !== live.ready) {
           live.ready = ready;
           this.notify(live.row.project, live.row.componentId);
