@@ -339,7 +339,10 @@ async function main() {
   }, 600_000, 200);
   const scaleMs = nowMs() - s0;
   const c = await api.cas('GET', path);
-  if (c.status.component_status !== 'RUNNING' || c.status.available_replica !== REPLICAS) throw new Error(`after scaling: ${c.status.component_status}, ${c.status.available_replica} available`);
+  if (c.status.component_status !== 'RUNNING' || c.status.available_replica !== REPLICAS) {
+    const odd = (c.status.instances ?? []).filter((i) => i.state !== 'running' || !i.ready);
+    throw new Error(`after scaling: ${c.status.component_status}, ${c.status.available_replica} available; replicas not ready: ${JSON.stringify(odd)}`);
+  }
   log(`${REPLICAS} replicas ready after ${(scaleMs / 1000).toFixed(1)} s (${scaled.tasks[0].messages.split('\n').at(-1)})`);
   await sleep(5000);
   const replicaRss0 = replicasRssMB();

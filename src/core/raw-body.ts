@@ -40,9 +40,9 @@ export function parseJsonKeepingRawBody(app: FastifyInstance, bodyLimit: number,
     }
   });
   app.addHook('preParsing', (request, _reply, payload, done) => {
-    const length = request.headers['content-length'];
-    const type = request.headers['content-type'] ?? '';
-    if ((length !== undefined && Number(length) <= STREAM_SCAN_BYTES) || type.startsWith('multipart/')) return done(null, payload);
+    // Only a large or chunked body is scanned on the way (not a bodiless GET or heartbeat: no stream per request on hot paths).
+    const large = Number(request.headers['content-length']) > STREAM_SCAN_BYTES || request.headers['transfer-encoding'] !== undefined;
+    if (!large || (request.headers['content-type'] ?? '').startsWith('multipart/')) return done(null, payload);
     const scanner = new JsonDepthScanner(MAX_JSON_DEPTH);
     let received = 0;
     const scanned = new Transform({
