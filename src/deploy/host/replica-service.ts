@@ -36,8 +36,10 @@ interface Live {
   written: string;
   /** Being stopped: out of its routes for good (the monitor must not find it ready again). */
   stopping?: boolean;
-  /** Readiness checks failed in a row by the monitor. */
+  /** Readiness checks failed in a row by the monitor (since it last became ready). */
   readinessFailures?: number;
+  /** Counts changes of `ready`: a monitor check begun before the last one is stale and ignored. */
+  readyChanges?: number;
 }
 
 /** Readiness checks failing in a row after which a ready replica counts as not ready (Kubernetes' failureThreshold default). */
@@ -463,6 +465,7 @@ export class HostReplicas {
   /** Takes a replica out of service: not ready, watchers told, requests in flight to it finished. */
   private async unready(live: Live): Promise<void> {
     live.ready = false;
+    live.readyChanges = (live.readyChanges ?? 0) + 1;
     const { project, componentId, instanceId } = live.row;
     this.notify(project, componentId);
     await Promise.all(this.watchers.map((w) => w.draining?.(project, componentId, instanceId)));
@@ -521,6 +524,8 @@ export class HostReplicas {
   private markReady(live: Live): void {
     if (live.stopping) return;
     live.ready = true;
+    live.readinessFailures = 0;
+    live.readyChanges = (live.readyChanges ?? 0) + 1;
     this.notify(live.row.project, live.row.componentId);
   }
 
@@ -562,15 +567,18 @@ export class HostReplicas {
       }
       const readinessProbe = this.deps.readinessOf(live.spec.release);
       if (readinessProbe) {
+        const changes = live.readyChanges;
         const ok = (await this.probe(live, readinessProbe)).ok;
-        // Being stopped meanwhile: it stays out of its routes.
-        if (live.stopping) continue;
+        // Being stopped meanwhile: it stays out of its routes. Made ready meanwhile (a rollout's
+        // own check passed while this one, begun before it listened, failed): this answer is stale.
+        if (live.stopping || live.readyChanges !== changes) continue;
         // As Kubernetes' defaults: ready again at the first success, unready after 3 failures in a row
         // (one slow answer of a loaded machine does not take a replica out of service).
         live.readinessFailures = ok ? 0 : (live.readinessFailures ?? 0) + 1;
         const ready = ok || (live.ready && live.readinessFailures < READINESS_FAILURES);
         if (ready !== live.ready) {
           live.ready = ready;
+          live.readyChanges = (live.readyChanges ?? 0) + 1;
           this.notify(live.row.project, live.row.componentId);
         }
       } else if (!live.ready && this.deps.clock.now() - (state.startedAtMs ?? 0) >= this.deps.settleMs) {
