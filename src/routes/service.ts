@@ -53,8 +53,9 @@ const key = (project: string, componentId: string): string => `${project}/${comp
  *   synchronously when a replica starts, becomes ready or not, crashes or is about to be
  *   stopped — a replica leaves the route before it is signalled, and its stop waits until
  *   the requests the route sent it have finished (`routes.drainTimeoutSeconds` at most).
- * Both feeds are events, so another server sharing the database can build the same table once
- * the engine's replica view is shared too (README.md, "Several servers").
+ * With several servers every server builds the same table: names come through the change log,
+ * and a component another server supervises routes to that server (its URL, with the hop
+ * marker), which serves the request from its own replicas (README.md, "Several servers").
  */
 export class RouteService {
   private readonly log: Logger;
