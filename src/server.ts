@@ -66,6 +66,7 @@ import { instrument, opsPlugin, registerOpenApi } from './ops/index.js';
 import { FollowHub } from './deploy/log-follow.js';
 import { RouteFront } from './routes/index.js';
 import { RouteService } from './routes/service.js';
+import type { RouteEvents } from './routes/types.js';
 import { Metrics } from './ops/metrics.js';
 import { Readiness } from './ops/service.js';
 import { VERSION } from './version.js';
@@ -118,7 +119,7 @@ export interface OpenStage {
 }
 
 /** Every event of the Bus (feed changes and local events). */
-type AllEvents = RegistryEvents & KieEvents & IamEvents & RbacEvents & CasEvents & DeployEvents & GitEvents & EngineEvents & OwnershipEvents;
+type AllEvents = RegistryEvents & KieEvents & IamEvents & RbacEvents & CasEvents & DeployEvents & GitEvents & EngineEvents & OwnershipEvents & RouteEvents;
 
 /** Advisory lock key under which servers sharing a PostgreSQL database bootstrap one at a time. */
 const BOOTSTRAP_LOCK = 7_316_003;
@@ -332,7 +333,7 @@ export async function buildServer(
     components.redeployOnPush(event).catch((err: unknown) => log.error({ err, project: event.project }, 'redeploy after a push failed'));
   });
   await components.start();
-  const routes = new RouteService({ log, clock, config, bus, replicas: deploy, directory: { list: () => components.routeInfo(), find: (project, componentId) => components.routeInfo(project, componentId) } });
+  const routes = new RouteService({ log, clock, config, bus, feed, cluster, replicas: deploy, directory: { list: () => components.routeInfo(), find: (project, componentId) => components.routeInfo(project, componentId) } });
   await routes.start();
   components.setRoutes(routes);
   front.attach(routes);
@@ -365,7 +366,7 @@ export async function buildServer(
   await app.register(iamPlugin, { iam, config });
   await app.register(registryPlugin, { registry, watchHub, maxBodyBytes: config.registry.maxBodyBytes, version: VERSION, cluster: () => cluster.view(), ...(rbac ? { authorize: rbac.authorize } : {}) });
   await app.register(casPlugin, { services: cas, maxBodyBytes: config.cas.maxBodyBytes, iamCheck: iamCheck(iam, config) });
-  await app.register(deployPlugin, { jobs, iamCheck: iamCheck(iam, config) });
+  await app.register(deployPlugin, { jobs, deploy, iamCheck: iamCheck(iam, config) });
   await app.register(gitPlugin, { git, maxBodyBytes: config.git.maxBodyBytes, iamCheck: iamCheck(iam, config) });
   await app.register(enginesPlugin, { engines, iamCheck: iamCheck(iam, config), isAdministrator: (request) => request.principal !== undefined && iam.isAdmin(request.principal) });
   await app.register(kiePlugin, {

@@ -9,7 +9,7 @@ import type { Ownership } from '../core/ownership.js';
 import type { SecretBox } from '../core/secrets.js';
 import { deployError } from './errors.js';
 import * as deployStore from './store.js';
-import type { ComponentPlan, DeployEvents, ReplicaView } from './types.js';
+import type { ComponentPlan, DeployEvents, ReplicaView, RouteTargets } from './types.js';
 
 /** Ownership kind of a component's host replica set (core_owners.kind; id `<project>/<component_id>`). */
 export const REPLICA_SET = 'replica-set';
@@ -45,6 +45,8 @@ export interface ReplicaSetsDeps {
   serve(project: string, componentId: string, call: ForwardedCall): Promise<string>;
   /** A component's engine row was read again after another server changed it (undefined: removed). */
   reloaded(key: string, row: deployStore.ComponentRow | undefined): void;
+  /** Who supervises a component, or what another server wrote of its replicas, changed (routes read routeTargets again). */
+  viewChanged(key: string): void;
 }
 
 /**
@@ -119,6 +121,18 @@ export class ReplicaSets {
   }
 
   /**
+   * Where a route to a component another server supervises leads: that server, with the
+   * ready replicas it last wrote; undefined when this server supervises it (or nobody does).
+   * Map reads only (the table is kept current by `deploy.component.changed`).
+   */
+  remoteTargets(k: string): Extract<RouteTargets, { kind: 'remote' }> | undefined {
+    const owner = this.elsewhere.get(k);
+    if (owner === undefined) return undefined;
+    const readyReplicas = this.views.get(k)?.replicas.filter((r) => r.ready).length ?? 0;
+    return { kind: 'remote', serverId: owner, readyReplicas };
+  }
+
+  /**
    * At start: learns who owns each component (claiming the host ones that have replicas and
    * no owner yet: written before owners were recorded) and reads the others' views.
    * @param hosted keys of components with replica records
@@ -158,15 +172,19 @@ export class ReplicaSets {
   /** This server supervises the component from now on (a claim, a hand-over). */
   becameOwner(k: string): void {
     this.owned.add(k);
-    this.elsewhere.delete(k);
+    const was = this.elsewhere.delete(k);
     this.views.delete(k);
+    if (was) this.deps.viewChanged(k);
   }
 
   /** This server lost its lease: it owns nothing any more. @returns what it owned */
   letGo(): string[] {
     const mine = [...this.owned];
     this.owned.clear();
-    for (const k of mine) this.elsewhere.set(k, '');
+    for (const k of mine) {
+      this.elsewhere.set(k, '');
+      this.deps.viewChanged(k);
+    }
     return mine;
   }
 
@@ -236,7 +254,10 @@ export class ReplicaSets {
   /** Reads a component again (one read at a time per component; the last one wins). */
   private reload(k: string): void {
     const previous = this.reloads.get(k) ?? Promise.resolve();
-    const next = previous.then(() => this.readView(k)).catch((err: unknown) => this.deps.log.warn({ err, component: k }, 'reading a component changed elsewhere failed'));
+    const next = previous
+      .then(() => this.readView(k))
+      .then(() => this.deps.viewChanged(k))
+      .catch((err: unknown) => this.deps.log.warn({ err, component: k }, 'reading a component changed elsewhere failed'));
     this.reloads.set(k, next);
     void next.finally(() => {
       if (this.reloads.get(k) === next) this.reloads.delete(k);

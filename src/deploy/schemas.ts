@@ -63,3 +63,9 @@ export const TaskLogResponse = Type.Object({
   skipped_bytes: Type.Integer(),
   lines: Type.Array(Type.String()),
 });
+
+/** Path parameters of the owner's internal replica-log route (`/internal/v1/replica-logs/{project}/{component_id}`). */
+export const OwnerLogsParams = Type.Object({ project: Type.String({ minLength: 1, maxLength: 64 }), component_id: Type.String({ minLength: 1, maxLength: 64 }) });
+
+/** Its query: as the component log API's (`lines`, `follow`). */
+export const OwnerLogsQuery = Type.Object({ lines: Type.Integer({ minimum: 1, maximum: 100000 }), follow: Type.Optional(Type.Boolean()) });

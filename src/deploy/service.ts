@@ -19,6 +19,7 @@ import { newJobId, type JobService } from './job-service.js';
 import type { ImageBuilder } from './kubernetes/runtime.js';
 import { processArtifactOf, ProcessRuntime } from './process/runtime.js';
 import { hostIdentity } from './host/replica-service.js';
+import { OwnerCalls } from './owner-call.js';
 import { key, REPLICA_SET, ReplicaSets, splitKey, type ForwardedCall, type RemoteView } from './replica-set-service.js';
 import { Retention } from './retention-service.js';
 import { Sandbox } from './process/sandbox.js';
@@ -95,6 +96,8 @@ export class DeployService {
   /** Which server supervises each component's host replicas (several servers). */
   private readonly sets: ReplicaSets;
   private readonly cluster: Cluster;
+  /** Reads what only a replica set's owner has (its replicas' logs) from the owner. */
+  private readonly ownerCalls: OwnerCalls;
 
   /** @throws SandboxUnavailableError when confinement is on and bubblewrap is missing or fails */
   constructor(private readonly deps: DeployDeps) {
@@ -117,7 +120,12 @@ export class DeployService {
         if (row) this.state.set(k, row);
         else this.state.delete(k);
       },
+      viewChanged: (k) => {
+        const [project, componentId] = splitKey(k);
+        for (const w of this.watchers) w.changed(project, componentId);
+      },
     });
+    this.ownerCalls = new OwnerCalls({ secrets: deps.secrets, cluster });
     ownership.onTakeover(REPLICA_SET, (k, from) => this.takeOver(k, from));
     ownership.onLost(REPLICA_SET, () => this.letGo());
     const hooks = {
@@ -236,8 +244,14 @@ export class DeployService {
     this.watchers.push(watcher);
   }
 
-  /** Where a component's stable route leads now (its ready replicas, or its cluster's access); undefined when nothing runs it. */
+  /**
+   * Where a component's stable route leads now: its ready replicas on this host, its
+   * cluster's access, or (several servers) the server that supervises its replicas; undefined
+   * when nothing runs it. Map reads only.
+   */
   routeTargets(project: string, componentId: string): RouteTargets | undefined {
+    const remote = this.sets.remoteTargets(key(project, componentId));
+    if (remote) return remote;
     for (const runtime of this.runtimes.values()) {
       const targets = runtime.routeTargets?.(project, componentId);
       if (targets) return targets;
@@ -659,9 +673,29 @@ export class DeployService {
 
   /**
    * The last `lines` lines of each replica's log, running replicas first, then those that
-   * stopped (newest first; `stoppedAtMs` set), whose last lines are kept when they stop.
+   * stopped (newest first; `stoppedAtMs` set), whose last lines are kept when they stop. With
+   * several servers they are read on the server that supervises the replicas (their log files
+   * are on its host; owner-call.ts).
+   * @throws 503 SVCSTG.00100503 when that server stopped (hand-over pending) or does not answer
    */
-  async logs(project: string, componentId: string, lines: number): Promise<{ instanceId: string; version: string; lines: string[]; stoppedAtMs?: number }[]> {
+  async logs(project: string, componentId: string, lines: number): Promise<InstanceLogs[]> {
+    const owner = await this.sets.place(key(project, componentId), false);
+    if (owner) return (await this.ownerCalls.getJson<{ logs: InstanceLogs[] }>(owner, ownerLogsPath(project, componentId, lines, false))).logs;
+    return this.logsHere(project, componentId, lines);
+  }
+
+  /**
+   * Whether a call from another server (`path` with its `passHeader`, owner-call.ts) may read
+   * this server's replicas of a component.
+   * @throws 403 SVCSTG.00109403 without a valid pass; 503 SVCSTG.00100503 when this server does not supervise them (any more)
+   */
+  checkOwnerCall(project: string, componentId: string, path: string, passHeader: string | string[] | undefined): void {
+    if (!this.ownerCalls.verify(passHeader, path)) throw deployError('Forbidden', 'only a server of this cluster may call this (its pass is missing, expired or not made with this cluster\'s master key)');
+    if (this.sets.recorded && !this.sets.owned.has(key(project, componentId))) throw deployError('Unavailable', `server ${this.cluster.serverId()} does not supervise this component's replicas (any more); try again`);
+  }
+
+  /** logs() on the server that supervises the replicas (the answer to another server's call). */
+  async logsHere(project: string, componentId: string, lines: number): Promise<InstanceLogs[]> {
     const out = [];
     for (const runtime of this.runtimes.values()) out.push(...(await runtime.logs(project, componentId, lines)));
     for (const runtime of this.runtimes.values()) out.push(...((await runtime.stoppedLogs?.(project, componentId, lines)) ?? []));
@@ -674,6 +708,16 @@ export class DeployService {
    * `signal` aborts. Runtimes without log files on this host (kubernetes) give the tail only.
    */
   async followLogs(project: string, componentId: string, options: { lines: number; signal: AbortSignal }, emit: (line: ReplicaLogLine) => void): Promise<void> {
+    const owner = await this.sets.place(key(project, componentId), false);
+    if (owner) {
+      const signal = this.deps.follows ? AbortSignal.any([options.signal, this.deps.follows.signal]) : options.signal;
+      return this.ownerCalls.stream(owner, ownerLogsPath(project, componentId, options.lines, true), signal, emit);
+    }
+    return this.followLogsHere(project, componentId, options, emit);
+  }
+
+  /** followLogs() on the server that supervises the replicas (the answer to another server's call). */
+  async followLogsHere(project: string, componentId: string, options: { lines: number; signal: AbortSignal }, emit: (line: ReplicaLogLine) => void): Promise<void> {
     const signal = this.deps.follows ? AbortSignal.any([options.signal, this.deps.follows.signal]) : options.signal;
     const deps = { clock: this.deps.clock, runtimes: [...this.runtimes.values()], watch: (w: ReplicaWatcher) => this.watchers.push(w), unwatch: (w: ReplicaWatcher) => this.watchers.splice(this.watchers.indexOf(w) >>> 0, 1) };
     await followReplicaLogs(deps, project, componentId, { lines: options.lines, signal }, emit);
@@ -955,4 +999,18 @@ export function splitBatches(n: number, batches: number): number[] {
   const out: number[] = [];
   for (let i = 0; i < b; i++) out.push(Math.floor(n / b) + (i < n % b ? 1 : 0));
   return out.filter((x) => x > 0);
+}
+
+/** The last lines of one replica's log (DeployService.logs). */
+export interface InstanceLogs {
+  instanceId: string;
+  version: string;
+  lines: string[];
+  /** Set for a replica that stopped (epoch ms). */
+  stoppedAtMs?: number;
+}
+
+/** The owner's internal route for a component's replica logs (deploy/index.ts), with its query. */
+export function ownerLogsPath(project: string, componentId: string, lines: number, follow: boolean): string {
+  return `/internal/v1/replica-logs/${encodeURIComponent(project)}/${encodeURIComponent(componentId)}?lines=${lines}${follow ? '&follow=true' : ''}`;
 }

@@ -333,4 +333,11 @@ export type RouteTargets =
    * A cluster's own access (kubernetes runtime): the NodePort Service's ports, or the
    * Ingress hosts and paths, as the cluster assigned them; OpenStage does not proxy these.
    */
-  | { kind: 'cluster'; namespace: string; service: string; nodePorts: { port: number; nodePort: number }[]; ingress: { host: string; path: string }[] };
+  | { kind: 'cluster'; namespace: string; service: string; nodePorts: { port: number; nodePort: number }[]; ingress: { host: string; path: string }[] }
+  /**
+   * Replicas another server supervises (several servers; replica-set-service.ts): they listen
+   * on that server's host, so a route passes requests on to it. `serverId` is '' while the
+   * owner is not known (its lease ended, the hand-over pending); `readyReplicas` is what the
+   * owner last wrote to the database.
+   */
+  | { kind: 'remote'; serverId: string; readyReplicas: number };

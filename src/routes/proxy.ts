@@ -16,7 +16,17 @@ export interface Balanced {
   cursor: number;
   /** Why no replica is ready, for the 503's body ("component web of application shop: 0 of 2 ready, UPGRADING"). */
   unavailable(): string;
+  /** Set when the endpoint is another server of the cluster, which supervises the replicas (RouteProxy.forServer): requests carry ROUTE_HOP_HEADER. */
+  hop?: true;
 }
+
+/**
+ * The marker of a request one server passed on to the server that supervises the replicas
+ * (src/routes/README.md "Several servers"): that server serves it from its own replicas only
+ * and never passes it on again. It only restricts: a client that sends it gets no more than
+ * without it. Never sent to a replica.
+ */
+export const ROUTE_HOP_HEADER = 'x-openstage-route-hop';
 
 /** Methods a request may be sent again with (RFC 9110 §9.2.2), when it has no body. */
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
@@ -28,7 +38,7 @@ const NOT_TAKEN = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ECONNABORTED'
  * Request headers not passed on: those of one connection (RFC 9110 §7.6.1), `expect` (Node's
  * server has already answered `100 Continue`) and the X-Forwarded-* ones, which are rebuilt.
  */
-const NOT_FORWARDED = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'expect', 'x-forwarded-for', 'x-forwarded-port', 'x-forwarded-proto', 'x-forwarded-host']);
+const NOT_FORWARDED = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'expect', 'x-forwarded-for', 'x-forwarded-port', 'x-forwarded-proto', 'x-forwarded-host', ROUTE_HOP_HEADER]);
 
 /** Response headers of the replica's connection, not the client's (Node's server sets its own). */
 const NOT_RETURNED = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'trailer', 'upgrade']);
@@ -68,7 +78,9 @@ export class RouteProxy {
   web(req: IncomingMessage, res: ServerResponse, target: Balanced): void {
     const endpoint = this.pick(target, undefined);
     if (!endpoint) return sendError(res, 'NoReadyReplica', target.unavailable(), { 'retry-after': '1' });
-    const forward = new Forward(this, req, res, target, upstreamHeaders(req));
+    const headers = upstreamHeaders(req);
+    if (target.hop) headers.push(ROUTE_HOP_HEADER, '1');
+    const forward = new Forward(this, req, res, target, headers);
     res.once('close', () => forward.clientClosed());
     this.send(forward, endpoint);
   }
@@ -79,11 +91,24 @@ export class RouteProxy {
     if (!endpoint) return rawError(socket, 'NoReadyReplica', target.unavailable());
     this.upgraded.add(socket);
     socket.once('close', () => this.upgraded.delete(socket));
+    delete req.headers[ROUTE_HOP_HEADER];
     // An upgraded connection is not a request in flight: it does not hold the replica's stop.
-    this.upgrades.ws(req, socket, head, { target: { host: endpoint.host, port: endpoint.port } }, (err) => {
+    this.upgrades.ws(req, socket, head, { target: this.originOf(endpoint), ...(target.hop ? { headers: { [ROUTE_HOP_HEADER]: '1' } } : {}) }, (err) => {
       // Before the 101 the client still reads HTTP (the socket is ended after this callback).
-      rawError(socket, 'BadGateway', `replica ${endpoint.instanceId}: ${(err as NodeJS.ErrnoException).code ?? err.message}`);
+      rawError(socket, 'BadGateway', `${whom(target, endpoint)}: ${(err as NodeJS.ErrnoException).code ?? err.message}`);
     });
+  }
+
+  /**
+   * A target that is another server of the cluster, at its own URL (`http(s)://host:port`,
+   * core_servers.url): requests to it carry ROUTE_HOP_HEADER, so that it serves them from the
+   * replicas it supervises. Make one per server and URL, not per request.
+   */
+  forServer(serverId: string, url: string, unavailable: () => string): Balanced {
+    const u = new URL(url);
+    const endpoint: RouteEndpoint = { instanceId: serverId, host: u.hostname.replace(/^\[|\]$/g, ''), port: Number(u.port || (u.protocol === 'https:' ? 443 : 80)) };
+    this.origins.set(endpoint, u.origin);
+    return { endpoints: [endpoint], cursor: 0, unavailable, hop: true };
   }
 
   /**
@@ -145,12 +170,13 @@ export class RouteProxy {
       const tried = (forward.tried ??= new Set()).add(endpoint.instanceId);
       const next = this.pick(forward.target, tried);
       if (next) return this.send(forward, next);
-      return sendError(res, 'BadGateway', `no ready replica took the request (${tried.size} tried)`);
+      return sendError(res, 'BadGateway', forward.target.hop ? `${whom(forward.target, endpoint)} did not take the request (${code})` : `no ready replica took the request (${tried.size} tried)`);
     }
     // What is left of a request body the replica did not take is not read: the connection ends with the answer.
     if (!forward.bodyless) res.shouldKeepAlive = false;
-    if (code === 'UND_ERR_HEADERS_TIMEOUT') return sendError(res, 'GatewayTimeout', `replica ${endpoint.instanceId} gave no answer within ${Math.round(this.deps.proxyTimeoutMs / 1000)} s`);
-    sendError(res, 'BadGateway', `replica ${endpoint.instanceId}: ${code || err.message}`);
+    const who = whom(forward.target, endpoint);
+    if (code === 'UND_ERR_HEADERS_TIMEOUT') return sendError(res, 'GatewayTimeout', `${who} gave no answer within ${Math.round(this.deps.proxyTimeoutMs / 1000)} s`);
+    sendError(res, 'BadGateway', `${who}: ${code || err.message}`);
   }
 
   /** `http://host:port` of a replica (IPv6 literals bracketed), made once per endpoint. */
@@ -290,6 +316,11 @@ function upstreamHeaders(req: IncomingMessage): string[] {
   const forwardedHost = h['x-forwarded-host'];
   out.push('x-forwarded-host', forwardedHost ? String(forwardedHost) : host);
   return out;
+}
+
+/** What an error message calls an endpoint: `replica <instance id>`, or `server <server id>` (passed on). */
+function whom(target: Balanced, endpoint: RouteEndpoint): string {
+  return `${target.hop ? 'server' : 'replica'} ${endpoint.instanceId}`;
 }
 
 /** Answers a route error as JSON (unless the answer has started or the client left). */

@@ -2,22 +2,28 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Bus } from '../core/bus.js';
 import type { Clock } from '../core/clock.js';
+import type { Cluster } from '../core/cluster.js';
 import type { Config } from '../core/config.js';
+import type { ChangeFeed } from '../core/feed.js';
 import type { Logger } from '../core/log.js';
 import type { CasEvents } from '../cas/types.js';
 import { accessTcpPort, assignHosts, hostOf, isHttp } from './hosts.js';
-import { RouteProxy, sendError, type Balanced } from './proxy.js';
+import { ROUTE_HOP_HEADER, RouteProxy, sendError, type Balanced } from './proxy.js';
 import { TcpRoute } from './tcp.js';
-import type { ComponentDirectory, ReplicaSource, RoutableComponent, RouteView } from './types.js';
+import type { ComponentDirectory, ReplicaSource, RoutableComponent, RouteEvents, RouteView } from './types.js';
 
 /** Dependencies of RouteService, built in server.ts. */
 export interface RouteDeps {
   log: Logger;
   clock: Clock;
   config: Readonly<Config>;
-  bus: Bus<CasEvents>;
+  bus: Bus<CasEvents & RouteEvents>;
+  /** Passes name changes made on this server to every server (several servers). */
+  feed: ChangeFeed<RouteEvents>;
   directory: ComponentDirectory;
   replicas: ReplicaSource;
+  /** The servers sharing the database: who this one is, and the others' URLs. */
+  cluster: Pick<Cluster, 'serverId' | 'liveServers'>;
 }
 
 /** A routed component: its names, hosts, TCP ports and ready replicas. */
@@ -30,6 +36,8 @@ interface Entry extends Balanced {
   aliases: string[];
   /** TCP routes its TCP external accesses ask for. */
   tcpPorts: number[];
+  /** Set when another server supervises its replicas (then `endpoints` is empty): requests are passed on to it. */
+  remote?: { serverId: string; readyReplicas: number };
 }
 
 const key = (project: string, componentId: string): string => `${project}/${componentId}`;
@@ -45,8 +53,9 @@ const key = (project: string, componentId: string): string => `${project}/${comp
  *   synchronously when a replica starts, becomes ready or not, crashes or is about to be
  *   stopped — a replica leaves the route before it is signalled, and its stop waits until
  *   the requests the route sent it have finished (`routes.drainTimeoutSeconds` at most).
- * Both feeds are events, so another server sharing the database can build the same table once
- * the engine's replica view is shared too (README.md, "Several servers").
+ * With several servers every server builds the same table: names come through the change log,
+ * and a component another server supervises routes to that server (its URL, with the hop
+ * marker), which serves the request from its own replicas (README.md, "Several servers").
  */
 export class RouteService {
   private readonly log: Logger;
@@ -57,6 +66,8 @@ export class RouteService {
   private hosts = new Map<string, Entry>();
   private aliasHosts = new Set<string>();
   private readonly tcp = new Map<number, TcpRoute>();
+  /** Other servers as proxy targets, by server id (remade when a server's URL changes). */
+  private readonly servers = new Map<string, { url: string; target: Balanced }>();
   private serverPort = 0;
   private readonly tcpHost: string;
   private queue: Promise<void> = Promise.resolve();
@@ -77,8 +88,19 @@ export class RouteService {
       changed: (project, componentId) => this.refresh(key(project, componentId)),
       draining: (_project, _componentId, instanceId) => this.proxy.drain(instanceId, this.deps.config.routes.drainTimeoutSeconds * 1000),
     });
-    this.deps.bus.subscribe('cas.component.changed', (e) => this.enqueue(async () => this.put(key(e.project, e.componentId), await this.deps.directory.find(e.project, e.componentId))));
-    this.deps.bus.subscribe('cas.application.updated', (e) =>
+    const { bus, feed } = this.deps;
+    // The component service tells its own server only: with several servers the change is
+    // passed to every server (this one included) through the feed, after the write it follows.
+    if (feed.clustered) {
+      const pass = <K extends keyof RouteEvents & string>(topic: K, data: RouteEvents[K]): void =>
+        void feed.write(async (_trx, changes) => changes.emit(topic, data), { oneStatement: true }).catch((err: unknown) => this.log.warn({ err, topic }, 'passing a route change to the other servers failed'));
+      bus.subscribe('cas.component.changed', (e) => pass('routes.component.changed', e));
+      bus.subscribe('cas.application.updated', (e) => pass('routes.application.updated', e));
+    }
+    const componentChanged = feed.clustered ? 'routes.component.changed' : 'cas.component.changed';
+    const applicationUpdated = feed.clustered ? 'routes.application.updated' : 'cas.application.updated';
+    bus.subscribe(componentChanged, (e) => this.enqueue(async () => this.put(key(e.project, e.componentId), await this.deps.directory.find(e.project, e.componentId))));
+    bus.subscribe(applicationUpdated, (e) =>
       this.enqueue(async () => {
         for (const c of [...this.components.values()].filter((x) => x.project === e.project && x.applicationId === e.applicationId)) this.put(key(c.project, c.componentId), await this.deps.directory.find(c.project, c.componentId), false);
         await this.rebuild();
@@ -102,7 +124,12 @@ export class RouteService {
     const entry = this.match(req);
     if (entry === undefined) return false;
     if (entry === null) sendError(res, 'UnknownHost', `${hostOf(req.headers.host ?? '')} (components answer at <component>.<application>${this.suffix})`);
-    else this.proxy.web(req, res, entry);
+    else if (!entry.remote) this.proxy.web(req, res, entry);
+    else {
+      const via = this.passOn(req, entry);
+      if (typeof via === 'string') sendError(res, 'NoReadyReplica', via, { 'retry-after': '1' });
+      else this.proxy.web(req, res, via);
+    }
     return true;
   }
 
@@ -111,8 +138,33 @@ export class RouteService {
     const entry = this.match(req);
     if (entry === undefined) return false;
     if (entry === null) socket.destroy();
-    else this.proxy.ws(req, socket, head, entry);
+    else if (!entry.remote) this.proxy.ws(req, socket, head, entry);
+    else {
+      const via = this.passOn(req, entry);
+      this.proxy.ws(req, socket, head, typeof via === 'string' ? { endpoints: [], cursor: 0, unavailable: () => via } : via);
+    }
     return true;
+  }
+
+  /**
+   * Where a request for a component another server supervises goes: that server (its URL,
+   * with the hop marker), or why it cannot go anywhere (the 503's reason) — it was passed on
+   * already (a server passes a request on once: no loops), no replica is ready, or the owner
+   * stopped and the hand-over is pending. Map and list reads only.
+   */
+  private passOn(req: IncomingMessage, entry: Entry): Balanced | string {
+    const { serverId, readyReplicas } = entry.remote!;
+    const me = this.deps.cluster.serverId();
+    if (req.headers[ROUTE_HOP_HEADER] !== undefined) return `${this.what(entry)}: the request was passed on to server ${me} (${ROUTE_HOP_HEADER}), which does not supervise its replicas${serverId ? ` (server ${serverId} does)` : ''}; try again shortly`;
+    if (readyReplicas === 0) return entry.unavailable();
+    const server = serverId ? this.deps.cluster.liveServers().find((s) => s.serverId === serverId) : undefined;
+    if (!server) return `${this.what(entry)}: the server that supervises its replicas${serverId ? ` (${serverId})` : ''} stopped; another server takes them over within about one cluster lease — try again shortly`;
+    let known = this.servers.get(serverId);
+    if (known?.url !== server.url) {
+      known = { url: server.url, target: this.proxy.forServer(serverId, server.url, () => `${this.what(entry)}: server ${serverId} cannot be reached`) };
+      this.servers.set(serverId, known);
+    }
+    return known.target;
   }
 
   /** A component's routes as its GET shows them (`status.routes`); [] when it has none. */
@@ -126,7 +178,7 @@ export class RouteService {
     }
     const e = this.entries.get(key(project, componentId));
     if (!e) return [];
-    const ready = e.endpoints.length;
+    const ready = e.remote ? e.remote.readyReplicas : e.endpoints.length;
     const port = this.serverPort === 80 || this.serverPort === 0 ? '' : `:${this.serverPort}`;
     const hosts = [...(e.host ? [e.host] : []), ...e.aliases];
     return [
@@ -225,6 +277,8 @@ export class RouteService {
 
   private refreshEntry(entry: Entry): void {
     const targets = this.deps.replicas.routeTargets(entry.component.project, entry.component.componentId);
+    if (targets?.kind === 'remote') entry.remote = { serverId: targets.serverId, readyReplicas: targets.readyReplicas };
+    else delete entry.remote;
     const next = targets?.kind === 'proxy' ? targets.endpoints : [];
     const same = next.length === entry.endpoints.length && next.every((e, i) => e.instanceId === entry.endpoints[i]!.instanceId && e.port === entry.endpoints[i]!.port);
     if (same) return;
@@ -232,10 +286,16 @@ export class RouteService {
     entry.cursor = next.length ? entry.cursor % next.length : 0;
   }
 
+  /** `component web of application shop (environment dev)`, for error messages. */
+  private what(entry: Entry): string {
+    const c = entry.component;
+    return `component ${c.name} of application ${c.applicationName} (environment ${c.environmentName})`;
+  }
+
   /** Why a component has no ready replica, for the 503. */
   private unavailable(entry: Entry): string {
     const c = entry.component;
-    const what = `component ${c.name} of application ${c.applicationName} (environment ${c.environmentName})`;
+    const what = this.what(entry);
     const targets = this.deps.replicas.routeTargets(c.project, c.componentId);
     if (targets?.kind === 'cluster') {
       const where = [...targets.nodePorts.map((p) => `NodePort ${p.nodePort}`), ...targets.ingress.map((i) => `Ingress ${i.host}${i.path}`)];

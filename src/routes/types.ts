@@ -23,6 +23,17 @@ export interface RoutableComponent {
   externalAccesses: ExternalAccess[];
 }
 
+/**
+ * Feed changes of the routes (several servers): a component's or application's names changed
+ * on some server (its local `cas.component.changed` / `cas.application.updated`), passed on
+ * to every server so that each route table follows them.
+ */
+export interface RouteEvents {
+  'routes.component.changed': { project: string; componentId: string };
+  'routes.application.updated': { project: string; applicationId: string };
+  [key: string]: unknown;
+}
+
 /** Where components and their names come from (ComponentService, over the database). */
 export interface ComponentDirectory {
   /** Every component of every project that is not being deleted. */

@@ -73,9 +73,9 @@ const keepAlive = new Agent({ keepAlive: true, maxSockets: 16 });
  * Sends a request to the server at `port` with the Host header `host` (a route's host name:
  * `*.localhost` names need no DNS, but Node's resolver does not know them).
  */
-export function viaRoute(port: number, host: string, path = '/', options: { method?: string; body?: string; agent?: Agent } = {}): Promise<RouteReply> {
+export function viaRoute(port: number, host: string, path = '/', options: { method?: string; body?: string; agent?: Agent; headers?: Record<string, string> } = {}): Promise<RouteReply> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path, method: options.method ?? 'GET', agent: options.agent ?? keepAlive, headers: { host, ...(options.body !== undefined ? { 'content-type': 'text/plain', 'content-length': Buffer.byteLength(options.body) } : {}) } }, (res) => {
+    const req = request({ host: '127.0.0.1', port, path, method: options.method ?? 'GET', agent: options.agent ?? keepAlive, headers: { ...options.headers, host, ...(options.body !== undefined ? { 'content-type': 'text/plain', 'content-length': Buffer.byteLength(options.body) } : {}) } }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => {
