@@ -161,10 +161,15 @@ describe('replica sets on several servers', { skip }, () => {
 
     // A's lease ends as if it had not renewed it in time (its row goes); A lives on.
     await query(f.db, 'DELETE FROM core_servers WHERE server_id = $1', [aId]);
+    // The leader hands the set to a live server: B, or A itself once it rejoined under a new id
+    // (the hand-over is a hash over the live servers) — never to A's old id, and one supervisor.
     await eventually(async () => {
       rows = await records();
-      return rows.length === 1 && rows[0]!.server_id === bId && rows[0]!.ready === 1 && rows[0]!.pid !== null && supervisorsOf(rows[0]!.pid, procs).length === 1 && supervisorsOf(rows[0]!.pid, procs)[0] === b;
-    }, 120_000, 'the replica started again on B, supervised by B alone');
+      if (rows.length !== 1 || rows[0]!.server_id === aId || rows[0]!.ready !== 1 || rows[0]!.pid === null) return false;
+      const supervisors = supervisorsOf(rows[0]!.pid, procs);
+      return supervisors.length === 1 && (await clusterView(supervisors[0]!.url)).self === rows[0]!.server_id;
+    }, 120_000, 'the replica started again on a live server (B, or A under its new id), supervised by that server alone');
+    t.diagnostic(`taken over by ${rows[0]!.server_id === bId ? 'B' : 'A under its new id'}`);
     assert.equal(supervisorsOf(old.pid!, procs).length, 0, 'the replica A let go of is gone (A kills it when it notices the lost lease; B kills a leftover of its own machine)');
     assert.equal(a.child.exitCode, null, 'A still runs');
     assert.notEqual((await clusterView(a.url)).self, aId, 'A rejoined under a new id');
