@@ -114,7 +114,7 @@ export async function startServer(t: TestContext, overrides: Record<string, unkn
   const extraDirs = Array.from({ length: TEST_CLUSTER - 1 }, () => mkdtempSync(join(tmpdir(), 'openstage-test-')));
   // Heartbeats written every 100 ms of the fake clock: expiry waits two such periods past a lease.
   const shared = TEST_CLUSTER > 1
-    ? { 'secrets.masterKey': 'c3'.repeat(32), 'git.dir': join(dataDir, 'git'), 'cluster.heartbeatMs': 500, 'cluster.serverLeaseSeconds': 5, 'cluster.replicationWaitMs': 5000, 'registry.leasePersistPeriodMs': 100 }
+    ? { 'secrets.masterKey': 'c3'.repeat(32), 'git.dir': join(dataDir, 'git'), 'cluster.heartbeatMs': 500, 'cluster.serverLeaseSeconds': 5, 'cluster.replicationWaitMs': 15000, 'registry.leasePersistPeriodMs': 100 }
     : {};
   const balancer = TEST_CLUSTER > 1 ? await startRoundRobin(() => urls) : undefined;
   let urls: string[] = [];
