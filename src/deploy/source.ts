@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import { readdirSync, rmSync } from 'node:fs';
+import { lstatSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { BuildError, redact, type Runner } from './build/run.js';
 
@@ -73,14 +73,43 @@ export async function fetchSource(source: SourceSpec, dir: string, options: { en
       await options.run('git', ['clone', '--quiet', '--', url, dir], { env });
       await options.run('git', ['checkout', '--quiet', '--detach', ref], { env });
     }
-    const { stdout } = await options.run('git', ['rev-parse', 'HEAD'], { env, captureStdout: true });
+    const revision = headOf(join(dir, '.git')) ?? (await options.run('git', ['rev-parse', 'HEAD'], { env, captureStdout: true })).stdout.trim();
     rmSync(join(dir, '.git'), { recursive: true, force: true });
-    return { revision: stdout.trim() };
+    return { revision };
   }
   const url = source.url;
   if (!url) throw new BuildError('source.url is required for kind package');
   const { revision } = await runPackageWorker({ url, dir, maxPackageBytes: options.maxPackageBytes ?? MAX_PACKAGE_BYTES, maxUnpackedBytes: options.maxUnpackedBytes ?? MAX_UNPACKED_BYTES }, options);
   return { revision };
+}
+
+/**
+ * The commit a fresh clone's HEAD names, read from its files (one confined `git rev-parse`
+ * less per build): `HEAD` holding a sha, or `ref: <name>` resolved through the loose ref or
+ * `packed-refs`. Regular files only (no symbolic link is followed).
+ * @returns the 40- or 64-hex sha; undefined when it cannot be read so (ask git instead)
+ */
+function headOf(gitDir: string): string | undefined {
+  const read = (path: string): string | undefined => {
+    try {
+      return lstatSync(path).isFile() ? readFileSync(path, 'utf8') : undefined;
+    } catch {
+      return undefined;
+    }
+  };
+  const sha = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/;
+  const head = read(join(gitDir, 'HEAD'))?.trim();
+  if (!head) return undefined;
+  if (sha.test(head)) return head;
+  const ref = /^ref: (refs\/[\w./-]+)$/.exec(head)?.[1];
+  if (!ref || ref.split('/').includes('..')) return undefined;
+  const loose = read(join(gitDir, ref))?.trim();
+  if (loose && sha.test(loose)) return loose;
+  for (const line of (read(join(gitDir, 'packed-refs')) ?? '').split('\n')) {
+    const [id, name] = line.split(' ');
+    if (name === ref && id && sha.test(id)) return id;
+  }
+  return undefined;
 }
 
 /** What the package worker is asked (build/package-worker.ts Input), the URL with its user info. */
