@@ -41,7 +41,7 @@ export class JsonDepthScanner {
     let depth = this.depth;
     let inString = this.inString;
     let i = 0;
-    if (this.escaped) {
+    if (this.escaped && length > 0) {
       this.escaped = false;
       i = 1;
     }

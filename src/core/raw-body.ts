@@ -42,7 +42,7 @@ export function parseJsonKeepingRawBody(app: FastifyInstance, bodyLimit: number,
   app.addHook('preParsing', (request, _reply, payload, done) => {
     // Only a large or chunked body is scanned on the way (not a bodiless GET or heartbeat: no stream per request on hot paths).
     const large = Number(request.headers['content-length']) > STREAM_SCAN_BYTES || request.headers['transfer-encoding'] !== undefined;
-    if (!large || (request.headers['content-type'] ?? '').startsWith('multipart/')) return done(null, payload);
+    if (!large || (request.headers['content-type'] ?? '').trimStart().toLowerCase().startsWith('multipart/')) return done(null, payload);
     const scanner = new JsonDepthScanner(MAX_JSON_DEPTH);
     let received = 0;
     const scanned = new Transform({
@@ -57,6 +57,10 @@ export function parseJsonKeepingRawBody(app: FastifyInstance, bodyLimit: number,
       },
     });
     payload.on('error', (err) => scanned.destroy(err));
+    // Fastify listens for the stream's error only while it reads the body: once it has answered
+    // (e.g. the body limit tripped first) a later nesting error must not go unheard (an
+    // unhandled 'error' event ends the process).
+    scanned.on('error', () => undefined);
     done(null, payload.pipe(scanned));
   });
 }

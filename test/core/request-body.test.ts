@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { request } from 'node:http';
 import { connect } from 'node:net';
 import { describe, it } from 'node:test';
 import { ADMIN, IAM_OVERRIDES, login } from '../helpers/iam-client.js';
@@ -76,6 +77,56 @@ describe('each area\'s body limit is what its API needs (issue #15 H2)', () => {
       assert.equal(r.body.error_code, code);
     });
   }
+});
+
+/** Sends `chunks` as one request body (chunked unless `length` is given); resolves with the status, or 0 when the server closed first. */
+function sendBody(base: string, path: string, chunks: Buffer[], headers: Record<string, string | number> = {}): Promise<number> {
+  const { hostname, port } = new URL(base);
+  return new Promise((resolve) => {
+    const req = request({ host: hostname, port: Number(port), method: 'POST', path, headers: { 'content-type': 'application/json', ...headers } }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode ?? 0));
+    });
+    req.on('error', () => resolve(0));
+    for (const c of chunks) req.write(c);
+    req.end();
+  });
+}
+
+describe('a large body answered before it is read does not end the server (issue #15 H2, review)', () => {
+  it('a body over the limit that nests too deep after it, announced or chunked: 400 or closed, and the server keeps answering', async (t) => {
+    const srv = await startServer(t);
+    const deep = Buffer.alloc(3_000_000, '[');
+    const announced = await sendBody(srv.url, '/v4/default/registry/microservices', [deep], { 'content-length': deep.length });
+    assert.ok(announced === 400 || announced === 0, `status ${announced}`);
+    const late = [Buffer.alloc(2_200_000, ' '), Buffer.alloc(200, '[')];
+    const chunked = await sendBody(srv.url, '/v4/default/registry/microservices', late);
+    assert.ok(chunked === 400 || chunked === 0, `status ${chunked}`);
+    // The rest of each body still arrives at the scanning stream after the answer.
+    await new Promise((r) => setTimeout(r, 500));
+    assert.equal((await call(srv.url, 'GET', '/version')).status, 200);
+  });
+
+  it('a large multipart body is not scanned as JSON, whatever the case of its media type', async (t) => {
+    const srv = await startServer(t, IAM_OVERRIDES);
+    const token = (await login(srv.url, ADMIN.name, ADMIN.password)).headers.get('x-subject-token')!;
+    const boundary = 'b0undary';
+    const file = Buffer.alloc(70_000, '[');
+    const body = Buffer.concat([Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="upload_file"; filename="x.zip"\r\nContent-Type: application/octet-stream\r\n\r\n`), file, Buffer.from(`\r\n--${boundary}--\r\n`)]);
+    const { hostname, port } = new URL(srv.url);
+    const answer = await new Promise<{ status: number; text: string }>((resolve, reject) => {
+      const req = request({ host: hostname, port: Number(port), method: 'POST', path: `/v3/${ADMIN.projectId}/cas/configs/import`, headers: { 'x-auth-token': token, 'content-type': `Multipart/Form-Data; boundary=${boundary}`, 'content-length': body.length } }, (res) => {
+        let text = '';
+        res.on('data', (d: Buffer) => (text += d.toString()));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+      });
+      req.on('error', reject);
+      req.end(body);
+    });
+    assert.equal(answer.status, 400, answer.text);
+    assert.doesNotMatch(answer.text, /nests deeper/, 'the multipart body reached its own parser, not the nesting scan');
+    assert.match(answer.text, /zip/, 'the import parser read the file (it is not a zip archive)');
+  });
 });
 
 describe('deep JSON does not stall the event loop (issue #15 H2)', () => {

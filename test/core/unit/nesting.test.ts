@@ -34,6 +34,13 @@ describe('jsonNestsDeeperThan', () => {
     }
   });
 
+  it('JsonDepthScanner keeps an escape pending across an empty piece', () => {
+    const scanner = new JsonDepthScanner(MAX_JSON_DEPTH);
+    assert.equal(scanner.feed('{"a":"x\\'), false);
+    assert.equal(scanner.feed(''), false);
+    assert.equal(scanner.feed(`"${'['.repeat(70)}"}`), false, 'the brackets are inside the string');
+  });
+
   it('parseJsonBounded refuses 10,000 levels with a NestingError and parses what is within the bound', () => {
     assert.throws(() => parseJsonBounded(nestedJson(10_000)), NestingError);
     assert.deepEqual(parseJsonBounded('{"a":[1,{"b":"[[["}]}'), { a: [1, { b: '[[[' }] });
