@@ -402,6 +402,7 @@ export class JobService {
         log.warn({ jobId: detail.job.jobId }, 'job left to the server that takes it over (this server lost its lease)');
         return;
       }
+      spec.onEnding?.(status, detail);
       await this.finish(detail, status, detail.job.updatedAtMs);
       log.info({ jobId: detail.job.jobId, jobType: detail.job.jobType, status }, 'job ended');
       this.deps.bus.publish('deploy.job.finished', { project: detail.job.project, jobId: detail.job.jobId, targetId: detail.job.targetId, status });

@@ -742,21 +742,26 @@ export class DeployService {
       jobType,
       targetId: k,
       tasks,
-      onFinish: async (status, detail) => {
+      // The component's status settles before the job's end is committed (a client that saw
+      // the job end reads the component as it left it), and is stored right after.
+      onEnding: (status, detail) => {
         this.activeJobs.get(k)?.delete(detail.job.jobId);
         this.gray.end(k, detail.job.jobId);
-        rmSync(join(this.root, 'tmp', detail.job.jobId), { recursive: true, force: true });
         const current = this.state.get(k);
         if (!current) return; // removed meanwhile
         const failed = detail.tasks.find((t) => t.status === 'FAILED');
-        const next: deployStore.ComponentRow = {
+        this.state.set(k, {
           ...current,
           ...(status === 'SUCCEEDED' ? { currentVersion: outcome.version ?? version, replicas: outcome.replicas ?? plan.replicas, failDetail: '' } : { failDetail: failed ? `${failed.name}: ${failed.messages.at(-1) ?? 'failed'}` : 'failed' }),
           status: status === 'SUCCEEDED' ? (endStatus ?? 'RUNNING') : 'FAILED',
           updatedAtMs: this.deps.clock.now(),
-        };
-        this.state.set(k, next);
-        await this.saveComponent(next);
+        });
+      },
+      onFinish: async (status, detail) => {
+        rmSync(join(this.root, 'tmp', detail.job.jobId), { recursive: true, force: true });
+        const settled = this.state.get(k);
+        if (!settled) return; // removed meanwhile
+        await this.saveComponent(settled);
         await this.tellListener(project, componentId, detail.job.jobId, status);
       },
     });

@@ -101,6 +101,12 @@ export interface JobSpec {
   targetId: string;
   rollbackEnabled?: boolean;
   tasks: TaskSpec[];
+  /**
+   * Called once, synchronously, when the job's outcome is known and just before it is
+   * committed: in-memory views that derive from the job settle first, so that whoever sees
+   * the job ended (a client polling it, the `deploy.job.ended` change) sees them settled too.
+   */
+  onEnding?: (status: 'SUCCEEDED' | 'FAILED', detail: JobDetail) => void;
   /** Called once after the job ends (committed), with its final status. */
   onFinish?: (status: 'SUCCEEDED' | 'FAILED', detail: JobDetail) => void | Promise<void>;
 }

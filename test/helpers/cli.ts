@@ -23,7 +23,8 @@ export async function freePort(): Promise<number> {
 
 /** Starts `openstage serve` as a child process and waits until `readyPath` answers 200. */
 export async function startCli(port: number, dataDir: string, db: string, readyPath = '/health'): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [CLI, 'serve', '--port', String(port), '--data-dir', dataDir, '--db', db, '--log-level', 'warn'], { stdio: ['ignore', 'ignore', 'inherit'] });
+  // Load shedding off, as in startServer: a test machine's own hiccups must not answer 429.
+  const child = spawn(process.execPath, [CLI, 'serve', '--port', String(port), '--data-dir', dataDir, '--db', db, '--log-level', 'warn'], { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, OPENSTAGE_HTTP_SHED_LAG_MS: '0' } });
   await until(async () => {
     try {
       return (await fetch(`http://127.0.0.1:${port}${readyPath}`)).status === 200;
