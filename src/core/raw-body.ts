@@ -10,13 +10,13 @@ declare module 'fastify' {
 }
 
 /**
- * Bodies announced larger than this (or chunked) are checked for nesting as they arrive: a
- * too deep one is refused at the chunk that shows it, the rest left unread (the connection
- * closes with the answer). Smaller ones are checked whole before parsing; both paths give
- * the same answer.
+ * Bodies announced larger than this (or chunked) are checked for nesting as they arrive: from
+ * the chunk that shows a too deep nesting on, the rest is read and dropped (neither buffered
+ * nor scanned) and the refusal answered when the body ends — the client, still sending, gets
+ * its answer rather than a reset connection. Smaller bodies are checked whole before parsing;
+ * both paths give the same answer.
  */
 const STREAM_SCAN_BYTES = 64 * 1024;
-
 /**
  * Replaces the content-type parsers of an area's scope with one that keeps the raw bytes on
  * `request.rawBody` and parses JSON whatever the Content-Type (clients differ); an empty
@@ -49,11 +49,23 @@ export function parseJsonKeepingRawBody(app: FastifyInstance, bodyLimit: number,
       transform(chunk: Buffer, _encoding, next) {
         received += chunk.length;
         (scanned as Transform & { receivedEncodedLength: number }).receivedEncodedLength = received;
-        if (scanner.feed(chunk)) {
-          payload.unpipe(scanned);
-          return next(onInvalid(`the body nests deeper than ${MAX_JSON_DEPTH} levels`));
-        }
-        next(null, chunk);
+        if (!scanner.feed(chunk)) return next(null, chunk);
+        // Too deep: the rest is read straight off the request and dropped; the refusal is
+        // answered when it ends, or at once when it goes on past the limit (as Fastify does).
+        const refused = onInvalid(`the body nests deeper than ${MAX_JSON_DEPTH} levels`);
+        payload.unpipe(scanned);
+        const drop = (more: Buffer): void => {
+          received += more.length;
+          if (received <= bodyLimit) return;
+          payload.off('data', drop);
+          scanned.destroy(refused);
+        };
+        payload.on('data', drop);
+        const answer = (): void => void scanned.destroy(refused);
+        payload.once('end', answer);
+        payload.once('close', answer);
+        payload.resume();
+        next();
       },
     });
     payload.on('error', (err) => scanned.destroy(err));
