@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { CasClient, uniqName } from '../helpers/cas-client.js';
 import { CLUSTERED, eventually } from '../helpers/cluster.js';
-import { CLUSTER_PROJECT, clusterView, listening, processCluster, query, supervisorsOf, type ServerProcess } from '../helpers/cluster-process.js';
+import { CLUSTER_PROJECT, clusterView, jobEnd, listening, processCluster, query, supervisorsOf, type ServerProcess } from '../helpers/cluster-process.js';
 import { answer, nodeBody, nodeHelloRepo } from '../helpers/component.js';
 
 const skip = !CLUSTERED && 'cluster tests run on PostgreSQL';
@@ -21,16 +21,6 @@ interface ReplicaRecord {
   pid: number | null;
   port: number;
   ready: number;
-}
-
-/** Polls a job through `cas` until it leaves RUNNING. @returns the job detail */
-async function jobEnd(cas: CasClient, jobId: string, timeoutMs = 180_000): Promise<any> {
-  let job: any;
-  await eventually(async () => {
-    job = (await cas.get(`/jobs/${jobId}`)).body;
-    return job?.job?.execution_status !== undefined && job.job.execution_status !== 'RUNNING';
-  }, timeoutMs, `job ${jobId} to end`);
-  return job;
 }
 
 describe('replica sets on several servers', { skip }, () => {

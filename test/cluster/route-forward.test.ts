@@ -10,21 +10,11 @@ import { describe, it } from 'node:test';
 import WebSocket from 'ws';
 import { CasClient, uniqName } from '../helpers/cas-client.js';
 import { CLUSTERED, eventually } from '../helpers/cluster.js';
-import { CLUSTER_PROJECT, clusterView, listening, processCluster, query, type ServerProcess } from '../helpers/cluster-process.js';
+import { CLUSTER_PROJECT, clusterView, jobEnd, listening, processCluster, query, type ServerProcess } from '../helpers/cluster-process.js';
 import { nodeBody } from '../helpers/component.js';
 import { httpRoute, routeAppRepo, viaRoute } from '../helpers/route.js';
 
 const skip = !CLUSTERED && 'cluster tests run on PostgreSQL';
-
-/** Polls a job through `cas` until it leaves RUNNING. @returns the job detail */
-async function jobEnd(cas: CasClient, jobId: string, timeoutMs = 180_000): Promise<any> {
-  let job: any;
-  await eventually(async () => {
-    job = (await cas.get(`/jobs/${jobId}`)).body;
-    return job?.job?.execution_status !== undefined && job.job.execution_status !== 'RUNNING';
-  }, timeoutMs, `job ${jobId} to end`);
-  return job;
-}
 
 const portOf = (p: ServerProcess): number => Number(new URL(p.url).port);
 

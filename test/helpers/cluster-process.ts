@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import pg from 'pg';
 import { freePort } from './cli.js';
+import type { CasClient } from './cas-client.js';
 import { CLUSTER_MASTER_KEY, eventually } from './cluster.js';
 import { call } from './registry-client.js';
 import { FIXTURE_ROOT, freshDatabase, HOST_ENV } from './server.js';
@@ -132,4 +133,14 @@ export function supervisorsOf(pid: number, procs: ServerProcess[]): ServerProces
   const ancestors = new Set<number>();
   for (let p: number | undefined = pid; p !== undefined && p > 1 && !ancestors.has(p); p = parentOf(p)) ancestors.add(p);
   return procs.filter((s) => s.child.pid !== undefined && s.child.exitCode === null && s.child.signalCode === null && ancestors.has(s.child.pid));
+}
+
+/** Polls a job through `cas` until it leaves RUNNING. @returns the job detail */
+export async function jobEnd(cas: CasClient, jobId: string, timeoutMs = 180_000): Promise<any> {
+  let job: any;
+  await eventually(async () => {
+    job = (await cas.get(`/jobs/${jobId}`)).body;
+    return job?.job?.execution_status !== undefined && job.job.execution_status !== 'RUNNING';
+  }, timeoutMs, `job ${jobId} to end`);
+  return job;
 }
