@@ -94,6 +94,8 @@ export class EngineService {
    * COMMITTED does not isolate from a concurrent one.
    */
   private readonly writes = new Mutex();
+  /** The stop of every engine process this server let go of when it lost its lease. */
+  private lettingGo: Promise<void> = Promise.resolve();
 
   constructor(private readonly deps: EngineDeps) {
     this.log = deps.log.child({ area: 'engines' });
@@ -120,7 +122,7 @@ export class EngineService {
       // Another server takes them over: this one stops acting on them first.
       for (const r of this.running.values()) r.controller.abort(new Abort('shutdown', 'interrupted: this server lost its cluster lease'));
       this.supervised.clear();
-      this.processes.runtime.stopAll().catch((err: unknown) => this.log.error({ err }, 'stopping engine processes failed'));
+      this.lettingGo = this.processes.runtime.stopAll().catch((err: unknown) => this.log.error({ err }, 'stopping engine processes failed'));
     });
   }
 
@@ -163,6 +165,9 @@ export class EngineService {
    */
   private async recover(engine: Engine, reason: string, how: string): Promise<void> {
     const { db, clock } = this.deps;
+    // Handed back to this server (under its new id) while it still stops what it let go of:
+    // that stop ends first, so the engine is started afresh, not adopted as it ends.
+    await this.lettingGo;
     this.supervised.add(engine.id);
     let pendingDelete: EngineJob | undefined;
     for (const job of await engineStore.listUnfinishedJobs(db.kysely, engine.id)) {

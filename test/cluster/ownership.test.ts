@@ -67,10 +67,16 @@ describe('ownership on two servers', { skip }, () => {
         return false;
       }
     };
+    let seen = '';
     await eventually(async () => {
       const r = await em(b, 'GET', `/engines/${id}`);
-      return r.body.status === 'Available' && (await members[0]!.server.ownership.ownerOf('engine', id)) !== owner && (await answers(r.body.externalEntrypoint.externalAddress));
-    }, 120_000, 'the engine taken over, Available and answering again');
+      const now = await members[0]!.server.ownership.ownerOf('engine', id);
+      const up = r.body.status === 'Available' && now !== owner && (await answers(r.body.externalEntrypoint.externalAddress));
+      seen = `status ${r.body.status}, owner ${now} (was ${owner}; A is now ${a.server.cluster.serverId()}, B ${b.server.cluster.serverId()}), answering ${up}`;
+      return up;
+    }, 120_000, 'the engine taken over, Available and answering again').catch((err: Error) => {
+      throw new Error(`${err.message}; last seen: ${seen}`);
+    });
     const after = (await em(a, 'GET', `/engines/${id}`)).body;
     assert.equal(after.status, 'Available');
     assert.equal(after.externalEntrypoint.externalAddress, before.externalEntrypoint.externalAddress, 'same address');

@@ -173,8 +173,12 @@ export class ProcessRuntime {
     // be ending, or ignore SIGTERM: the grace period and the SIGKILL hold for the whole group.
     await groupEnded(pid, () => killed);
     cancelKill();
-    this.entries.delete(instanceId);
-    this.changed(entry);
+    // A replica of the same id started (or adopted) while this one ended is not touched:
+    // its entry stays, and what is reported last is its state, not this one's end.
+    if (this.entries.get(instanceId) === entry) {
+      this.entries.delete(instanceId);
+      this.changed(entry);
+    }
     // The leader may be a wrapper (the sandbox's bwrap) that ended at SIGTERM while what it
     // ran ignored it: a group that had to be killed ended by SIGKILL, whatever the leader did.
     return killed ? { ...info, code: null, signal: 'SIGKILL' } : info;

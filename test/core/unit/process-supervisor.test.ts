@@ -138,6 +138,31 @@ describe('ProcessRuntime', () => {
     assert.equal(runtime.status('x'), undefined);
   });
 
+  it('keeps a replica started under the same id while the previous one was still ending', async (t) => {
+    // An engine handed back to the server that let go of it: its new process starts while
+    // the old one ends; the old stop must not drop the new entry nor report "stopped" last.
+    const { runtime, spec, changes } = setup(t);
+    const s = spec('again', `process.on('SIGTERM', () => { console.log('ending'); setTimeout(() => process.exit(0), 300); }); setInterval(() => {}, 1000); console.log('up');`);
+    const old = await runtime.start(s);
+    await until(async () => (await runtime.logTail(s.logFile, 1))[0] === 'up', 'started');
+    const stopping = runtime.stop('again');
+    const fresh = await runtime.start(s);
+    t.after(() => {
+      try {
+        process.kill(fresh.pid!, 'SIGKILL'); // when the runtime lost track of it
+      } catch {
+        // it was stopped
+      }
+    });
+    assert.notEqual(fresh.pid, old.pid);
+    const exit = await stopping;
+    assert.equal(exit?.code, 0);
+    assert.equal(runtime.status('again')?.state, 'running');
+    assert.equal(runtime.status('again')?.pid, fresh.pid);
+    assert.equal(changes.at(-1)?.state, 'running', 'the last change reported is the new process running');
+    assert.equal(changes.at(-1)?.pid, fresh.pid);
+  });
+
   it('adopts a still-running replica after a restart of the supervisor, and restarts it when it dies', async (t) => {
     const first = setup(t);
     const port = await freePort();
