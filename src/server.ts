@@ -350,9 +350,13 @@ export async function buildServer(
   if (clustered) {
     // A write is answered once every live server has applied it (or after
     // cluster.replicationWaitMs), so the next request sees it whichever server it reaches.
-    app.addHook('onSend', async (request, _reply, payload) => {
-      if (request.method !== 'GET' && feed.replicating()) await feed.replicated();
-      return payload;
+    // Callback style: reads and single-server moments pass on at once (no promise, no extra turn).
+    app.addHook('onSend', (request, _reply, payload, done) => {
+      if (request.method === 'GET' || !feed.replicating()) return done(null, payload);
+      feed.replicated().then(
+        () => done(null, payload),
+        (err: unknown) => done(err as Error),
+      );
     });
   }
   await app.register(websocket, { options: { maxPayload: 1024 * 1024 } });
@@ -482,29 +486,32 @@ function guardHttp(app: FastifyInstance, config: Readonly<Config>): { lag: Event
   const maxWrites = config.http.maxWritesInFlight;
   let writesInFlight = 0;
   const mutualForServiceComb = config.tls.certFile !== '' && config.tls.clientAuth === 'registry';
-  app.addHook('onRequest', async (request, reply) => {
+  const writeEnded = (): void => void writesInFlight--;
+  // Callback style: on the hot paths (reads, heartbeats) it returns at once, with no promise
+  // and no extra turn of the event loop. An answer given here ends the request (no `done`).
+  app.addHook('onRequest', (request, reply, done) => {
     const routeConfig = request.routeOptions.config;
     if (routeConfig?.longPoll) request.raw.socket.setTimeout(0);
     if (mutualForServiceComb) {
       const api = apiOf(request.url);
       if ((api.format === 'servicecomb' || api.format === 'kie') && !(request.raw.socket as TLSSocket).authorized) {
-        return sendErrorAs(reply, api.format, httpError('ClientCertificateRequired', api.format, (request.raw.socket as TLSSocket).authorizationError?.toString() ?? 'no client certificate'));
+        return void sendErrorAs(reply, api.format, httpError('ClientCertificateRequired', api.format, (request.raw.socket as TLSSocket).authorizationError?.toString() ?? 'no client certificate'));
       }
     }
-    if (request.method === 'GET' || routeConfig?.keepUnderLoad) return;
+    if (request.method === 'GET' || routeConfig?.keepUnderLoad) return done();
     const lagMs = shedLagMs > 0 ? lag.currentMs() : 0;
     const lagging = shedLagMs > 0 && lagMs >= shedLagMs;
     const crowded = maxWrites > 0 && writesInFlight >= maxWrites;
     if (!lagging && !crowded) {
       writesInFlight++;
-      reply.raw.once('close', () => writesInFlight--);
-      return;
+      reply.raw.once('close', writeEnded);
+      return done();
     }
     const api = apiOf(request.url);
     const why = lagging ? `the event loop lags ${Math.round(lagMs)} ms (http.shedLagMs ${shedLagMs})` : `${writesInFlight} writes are in progress (http.maxWritesInFlight ${maxWrites})`;
     const err = httpError('Overloaded', api.format, why);
     err.retryAfterSeconds = 1;
-    return sendErrorAs(reply, api.format, err);
+    sendErrorAs(reply, api.format, err);
   });
   return { lag, connections };
 }

@@ -80,6 +80,16 @@ export function serverOptions(config: Readonly<Config>): Record<string, unknown>
 /** A connection idle or still sending its request head for this long may be evicted, ms. */
 const STALLED_AFTER_MS = 1000;
 
+/** Where a socket's wait for a request began (Date.now() ms): kept on the socket, no map per request. */
+const WAITING_SINCE = Symbol('openstage.waitingSince');
+
+type TrackedSocket = Socket & { [WAITING_SINCE]?: number };
+
+/** The connection a response answers on, kept on the response. */
+const ANSWER_SOCKET = Symbol('openstage.answerSocket');
+
+type AnsweredResponse = ServerResponse & { [ANSWER_SOCKET]?: Socket };
+
 /**
  * Caps open connections on `server` at `connectionLimit()`, below the descriptor limit, and
  * keeps room for new clients: a connection past the cap evicts the connection that has waited
@@ -88,6 +98,13 @@ const STALLED_AFTER_MS = 1000;
  * keep-alive sockets) therefore cannot lock other clients out, while connections busy with a
  * request (long polls, watches, git transfers) are never evicted, whatever their number.
  * Over TLS the count starts after the handshake (which has its own timeout).
+ *
+ * The first bytes of each connection are read before Node's HTTP server gets the connection
+ * (which then parses the rest natively, off the JavaScript stream: a `data` listener added
+ * after it would move every later read of the connection onto that stream, about 10 µs per
+ * request). A connection that sends nothing within `http.headersTimeoutMs` (or
+ * `http.requestTimeoutMs`, if shorter) is answered as Node answers a request head past that
+ * timeout, and one idle for `http.idleTimeoutMs` is closed, as Node would have.
  * @returns `requestLineOf(socket)`: the request line a connection started with ('' if none)
  */
 export function capConnections(server: Server, http: Config['http'], log: Logger): { requestLineOf: (socket: Socket) => string } {
@@ -96,22 +113,21 @@ export function capConnections(server: Server, http: Config['http'], log: Logger
   // was for (its timeout is answered in that API's format).
   const firstBytes = new WeakMap<Socket, string>();
   // Sockets waiting for a request, in the order they started to wait (a Set keeps insertion order).
-  const waiting = new Set<Socket>();
-  const since = new WeakMap<Socket, number>();
+  const waiting = new Set<TrackedSocket>();
   let open = 0;
   let warnedAtMs = 0;
-  const wait = (socket: Socket): void => {
+  const wait = (socket: TrackedSocket): void => {
     if (socket.destroyed) return;
     waiting.delete(socket);
     waiting.add(socket);
-    since.set(socket, Date.now());
+    socket[WAITING_SINCE] = Date.now();
   };
   const warn = (now: number, what: string): void => {
     if (now - warnedAtMs < 60_000) return;
     warnedAtMs = now;
     log.warn({ limit }, what);
   };
-  server.on(server instanceof TlsServer ? 'secureConnection' : 'connection', (socket: Socket) => {
+  const admit = (socket: TrackedSocket): boolean => {
     open++;
     socket.once('close', () => {
       open--;
@@ -120,25 +136,72 @@ export function capConnections(server: Server, http: Config['http'], log: Logger
     if (open > limit) {
       const now = Date.now();
       const oldest = waiting.values().next().value;
-      if (oldest && now - (since.get(oldest) ?? now) >= STALLED_AFTER_MS) {
+      if (oldest && now - (oldest[WAITING_SINCE] ?? now) >= STALLED_AFTER_MS) {
         waiting.delete(oldest);
         oldest.destroy();
         warn(now, 'http.maxConnections reached: the longest-waiting idle or half-sent connections make room');
       } else {
         socket.destroy();
         warn(now, 'http.maxConnections reached with every connection busy: new connections are closed');
-        return;
+        return false;
       }
     }
     wait(socket);
-    socket.once('data', (chunk: Buffer | string) => firstBytes.set(socket, chunk.slice(0, 1024).toString()));
-  });
-  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
-    // Kept here: a consumer of the request body may clear `req.socket` before the answer ends
-    // (undici does, for a route's request body it has sent on).
+    return true;
+  };
+  const headTimeoutMs = Math.min(...[http.headersTimeoutMs, http.requestTimeoutMs].filter((ms) => ms > 0));
+  const connectionEvent = server instanceof TlsServer ? 'secureConnection' : 'connection';
+  const emit = server.emit as (this: Server, event: string | symbol, ...args: unknown[]) => boolean;
+  /** Gives `socket` to Node's HTTP server (and the other connection listeners), `first` unread again. */
+  const handOver = (socket: Socket, first: Buffer | undefined): void => {
+    if (first) {
+      socket.pause();
+      socket.unshift(first);
+    }
+    emit.call(server, connectionEvent, socket);
+    if (first) socket.resume();
+  };
+  server.emit = function (this: Server, event: string | symbol): boolean {
+    // Every other event passes straight through, its arguments not copied.
+    if (event !== connectionEvent) return emit.apply(this, arguments as unknown as [string]);
+    const socket = arguments[1] as Socket;
+    if (!admit(socket)) return true;
+    const onError = (): void => void socket.destroy();
+    const silent = setTimeout(() => {
+      socket.off('data', onFirst);
+      socket.off('error', onError);
+      handOver(socket, undefined);
+      // As Node answers a request head past http.headersTimeoutMs (clientError → server.ts).
+      socket.emit('error', Object.assign(new Error('Request timeout'), { code: 'ERR_HTTP_REQUEST_TIMEOUT' }));
+    }, headTimeoutMs);
+    silent.unref();
+    // Node's own idle timeout (http.idleTimeoutMs) starts with the connection.
+    const onIdle = (): void => void socket.destroy();
+    if (http.idleTimeoutMs > 0) socket.setTimeout(http.idleTimeoutMs, onIdle);
+    socket.once('close', () => clearTimeout(silent));
+    const onFirst = (chunk: Buffer): void => {
+      clearTimeout(silent);
+      socket.off('error', onError);
+      if (http.idleTimeoutMs > 0) socket.setTimeout(0).off('timeout', onIdle);
+      firstBytes.set(socket, chunk.subarray(0, 1024).toString('latin1'));
+      handOver(socket, chunk);
+    };
+    socket.on('error', onError);
+    socket.once('data', onFirst);
+    return true;
+  } as Server['emit'];
+  // One listener for every answer (a closure per request costs on the hot paths); the socket
+  // is kept on the response: a consumer of the request body may clear `req.socket` before the
+  // answer ends (undici does, for a route's request body it has sent on).
+  function onAnswered(this: AnsweredResponse): void {
+    const socket = this[ANSWER_SOCKET];
+    if (socket) wait(socket);
+  }
+  server.on('request', (req: IncomingMessage, res: AnsweredResponse) => {
     const socket = req.socket;
     waiting.delete(socket);
-    res.once('close', () => wait(socket));
+    res[ANSWER_SOCKET] = socket;
+    res.on('close', onAnswered);
   });
   server.on('upgrade', (req: IncomingMessage) => waiting.delete(req.socket));
   return { requestLineOf: (socket) => /^[A-Z]+ \S+/.exec(firstBytes.get(socket) ?? '')?.[0] ?? '' };

@@ -161,9 +161,9 @@ export async function kiePlugin(app: FastifyInstance, opts: KiePluginOptions): P
 
   // Text no database stores as given (a NUL; a lone surrogate, which SQLite turns into U+FFFD)
   // is refused as the other areas refuse it (issue #15 M2).
-  app.addHook('preHandler', async (request) => {
+  app.addHook('preHandler', (request, _reply, done) => {
     const bad = unstorableText(request.params, 'params') ?? unstorableText(request.query, 'querystring') ?? unstorableText(request.body, 'body');
-    if (bad) throw kieError('InvalidParams', bad);
+    done(bad ? kieError('InvalidParams', bad) : undefined);
   });
 
   // Held polls are answered (304) before the HTTP server waits for in-flight requests.

@@ -65,9 +65,11 @@ export async function registryPlugin(app: FastifyInstance, opts: RegistryPluginO
 
   const routes = async (scoped: FastifyInstance): Promise<void> => {
     // Go reads the first value of a repeated query parameter; so do we.
-    scoped.addHook('preValidation', async (request) => {
+    // Callback style: no promise and no extra turn per request (heartbeats, finds).
+    scoped.addHook('preValidation', (request, _reply, done) => {
       const query = request.query as Record<string, unknown>;
-      for (const key of Object.keys(query)) if (Array.isArray(query[key])) query[key] = (query[key] as unknown[])[0];
+      for (const key in query) if (Array.isArray(query[key])) query[key] = (query[key] as unknown[])[0];
+      done();
     });
     microserviceRoutes(scoped, opts);
     schemaRoutes(scoped, opts);
@@ -81,9 +83,10 @@ export async function registryPlugin(app: FastifyInstance, opts: RegistryPluginO
   await app.register(routes, { prefix: '/v4/:project/registry' });
   await app.register(routes, { prefix: '/registry/v3' });
   await app.register(async (scoped) => {
-    scoped.addHook('preValidation', async (request) => {
+    scoped.addHook('preValidation', (request, _reply, done) => {
       const query = request.query as Record<string, unknown>;
       for (const key of ['appId', 'serviceName', 'env', 'environment', 'withShared']) if (Array.isArray(query[key])) query[key] = (query[key] as unknown[])[0];
+      done();
     });
     governRoutes(scoped, opts);
   }, { prefix: '/v4/:project/govern' });

@@ -35,11 +35,14 @@ export class RouteFront {
     if (options.connectionTimeout !== undefined) server.setTimeout(options.connectionTimeout);
     // Upgrades are events on the server, which @fastify/websocket listens to: a route's are
     // taken before any listener sees them.
-    const emit = server.emit.bind(server) as (event: string | symbol, ...args: unknown[]) => boolean;
-    server.emit = ((event: string | symbol, ...args: unknown[]): boolean => {
-      if (event === 'upgrade' && this.routes?.upgrade(args[0] as IncomingMessage, args[1] as Socket, args[2] as Buffer)) return true;
-      return emit(event, ...args);
-    }) as Server['emit'];
+    // Every other event passes straight through, its arguments not copied (the server emits
+    // one per request).
+    const emit = server.emit as (this: Server, event: string | symbol, ...args: unknown[]) => boolean;
+    const takeUpgrade = (req: IncomingMessage, socket: Socket, head: Buffer): boolean => this.routes?.upgrade(req, socket, head) === true;
+    server.emit = function (this: Server, event: string | symbol, req?: unknown, socket?: unknown, head?: unknown): boolean {
+      if (event === 'upgrade' && takeUpgrade(req as IncomingMessage, socket as Socket, head as Buffer)) return true;
+      return emit.apply(this, arguments as unknown as [string]);
+    } as Server['emit'];
     return server;
   };
 }

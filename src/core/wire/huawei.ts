@@ -128,10 +128,10 @@ export function huaweiScope(
     request.log.error({ err, reqId: request.id, method: request.method, url: request.url }, 'unexpected error');
     return sendHuaweiError(reply, opts.internal());
   });
-  app.addHook('preHandler', async (request) => {
+  app.addHook('preHandler', (request, _reply, done) => {
     const bad =
       unstorableText(request.params, 'params') ?? unstorableText(request.query, 'querystring') ?? unstorableText(request.body, 'body');
-    if (bad) throw opts.invalid(bad);
+    done(bad ? opts.invalid(bad) : undefined);
   });
   app.setNotFoundHandler((request, reply) => sendHuaweiError(reply, opts.notFound(`${request.method} ${request.url.split('?')[0]}`)));
 }
