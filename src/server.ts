@@ -58,6 +58,7 @@ import type { KieEvents } from './kie/types.js';
 import { rbacPlugin } from './rbac/index.js';
 import { RbacService } from './rbac/service.js';
 import type { RbacEvents } from './rbac/types.js';
+import { RegistryFastLane } from './registry/fast-lane.js';
 import { registryPlugin } from './registry/index.js';
 import { RegistryService } from './registry/service.js';
 import type { RegistryEvents } from './registry/types.js';
@@ -79,6 +80,8 @@ export interface OpenStage {
   app: FastifyInstance;
   db: Db;
   registry: RegistryService;
+  /** Finds and heartbeats answered before Fastify; absent with RBAC, registry mutual TLS or request logs. */
+  fastLane?: RegistryFastLane;
   kie: KieService;
   iam: IamService;
   /** ServiceStage application management services. */
@@ -365,6 +368,13 @@ export async function buildServer(
   const readiness = new Readiness(db, log);
   await registerOpenApi(app, VERSION);
   instrument(app, metrics);
+  // Finds and heartbeats answered before Fastify when nothing per request is needed besides
+  // (src/registry/fast-lane.ts): no RBAC check, no client certificate check, no request log.
+  const lane =
+    !rbac && !requestLogging && !(config.tls.certFile !== '' && config.tls.clientAuth === 'registry')
+      ? new RegistryFastLane({ registry, observe: (route, method, status, seconds) => metrics.observeRequest(route, method, status, seconds), replicating: () => clustered && feed.replicating() })
+      : undefined;
+  if (lane) front.attachLane((req, res) => lane.handle(req, res));
   app.decorateRequest('rbac', undefined);
   if (rbac) await app.register(rbacPlugin, { rbac, maxBodyBytes: RBAC_MAX_BODY_BYTES });
   await app.register(iamPlugin, { iam, config });
@@ -397,6 +407,7 @@ export async function buildServer(
     app,
     db,
     registry,
+    ...(lane ? { fastLane: lane } : {}),
     kie,
     iam,
     cas,
@@ -435,6 +446,7 @@ export async function buildServer(
       readiness.stopping();
       metrics.close();
       loopLag.stop();
+      lane?.close();
       watchHub.close();
       follows.close();
       await routes.close();

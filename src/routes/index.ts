@@ -8,15 +8,24 @@ import type { RouteService } from './service.js';
  * The front of OpenStage's HTTP port: requests and upgrades whose Host is a route's go to the
  * RouteService before Fastify sees them (a route's paths are the component's, all of them —
  * `/health` or `/v4/...` included — so they cannot be Fastify routes beside the APIs'); every
- * other request goes to Fastify unchanged, after one Host comparison. Until `attach()`,
- * everything goes to Fastify.
+ * other request is offered to the lane (the registry's hot paths, once attached), then goes
+ * to Fastify unchanged. Until `attach()`, everything goes to the lane or Fastify.
  */
 export class RouteFront {
   private routes: RouteService | undefined;
+  private lane: ((req: IncomingMessage, res: ServerResponse) => boolean) | undefined;
 
   /** Starts sending route hosts to `routes`. */
   attach(routes: RouteService): void {
     this.routes = routes;
+  }
+
+  /**
+   * Offers every request that is not a route's to `lane` before Fastify (the registry's fast
+   * lane, src/registry/fast-lane.ts); `lane` returns true when it answered the request.
+   */
+  attachLane(lane: (req: IncomingMessage, res: ServerResponse) => boolean): void {
+    this.lane = lane;
   }
 
   /**
@@ -27,7 +36,7 @@ export class RouteFront {
    */
   readonly serverFactory = (handler: FastifyServerFactoryHandler, options: FactoryOptions = {}): Server => {
     const dispatch = (req: IncomingMessage, res: ServerResponse): void => {
-      if (!this.routes?.request(req, res)) handler(req, res);
+      if (!this.routes?.request(req, res) && !this.lane?.(req, res)) handler(req, res);
     };
     const server: Server = options.https ? (createHttpsServer(options.https, dispatch) as unknown as Server) : createHttpServer(options.http ?? {}, dispatch);
     if (options.keepAliveTimeout !== undefined) server.keepAliveTimeout = options.keepAliveTimeout;
