@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
 import { describe, it } from 'node:test';
+import { eventually } from '../helpers/cluster.js';
 import { RegistryClient, uniq } from '../helpers/registry-client.js';
 import { startServer } from '../helpers/server.js';
 
@@ -68,10 +69,13 @@ describe('registry fast lane', () => {
     assert.equal((await both('GET', `${find}&rev=stale`)).status, 200);
     assert.equal((await both('PUT', `/microservices/${provider}/instances/${instanceId}/heartbeat`)).status, 200, 'heartbeat by the lane');
 
-    // A consumer's find records the dependency, as the route does.
+    // A consumer's find records the dependency, as the route does (after answering, as the route).
+    const before = lane.answered;
     assert.equal((await raw(base, 'GET', `/v4/default/registry${find}`, { 'X-ConsumerId': consumer })).status, 200);
-    const providers = await client.req<{ providers?: { serviceId: string }[] }>('GET', `/microservices/${consumer}/providers`);
-    assert.deepEqual(providers.body.providers?.map((p) => p.serviceId), [provider]);
+    assert.equal(lane.answered, before + 1);
+    const providers = async (): Promise<string[] | undefined> => (await client.req<{ providers?: { serviceId: string }[] }>('GET', `/microservices/${consumer}/providers`)).body.providers?.map((p) => p.serviceId);
+    await eventually(async () => (await providers())?.length === 1, 10_000, 'the dependency recorded');
+    assert.deepEqual(await providers(), [provider]);
 
     // Another domain's registry is another tenant: the provider is not there.
     const other = await both('GET', find, { 'X-Domain-Name': uniq('domain') });
