@@ -34,7 +34,7 @@ const FIND_KEYS = new Set(['appId', 'serviceName', 'env', 'version', 'tags', 're
  * 304 on an unchanged `rev`), counted in the same metrics series. Everything else goes on to
  * Fastify untouched, which answers it in full: another path form (legacy `/registry/v3`,
  * escapes, duplicate or trailing slashes), a body, a repeated or unknown query parameter, a
- * tenant header with `/`, any error (the route raises it again, in the wire format), a
+ * tenant header with `/`, a heartbeat whose Content-Type Fastify refuses, any error (the route raises it again, in the wire format), a
  * heartbeat while a write waits for replication, and every request while the lane is off.
  * The lane is built only when nothing per request is needed besides (server.ts): no RBAC, no
  * mutual TLS for the registry, no per-request logging.
@@ -104,7 +104,7 @@ export class RegistryFastLane {
   private heartbeat(req: IncomingMessage, res: ServerResponse, url: string): boolean {
     const start = performance.now();
     const path = HEARTBEAT_PATH.exec(url);
-    if (!path || hasBody(req) || this.deps.replicating()) return false;
+    if (!path || hasBody(req) || !acceptedMediaType(req) || this.deps.replicating()) return false;
     const tenant = tenantOf(req, path[1]!);
     if (tenant === undefined) return false;
     try {
@@ -126,6 +126,20 @@ const EMPTY_OK = { 'content-type': 'text/plain; charset=UTF-8', 'content-length'
 function hasBody(req: IncomingMessage): boolean {
   const length = req.headers['content-length'];
   return (length !== undefined && length !== '0') || req.headers['transfer-encoding'] !== undefined;
+}
+
+/**
+ * A Content-Type Fastify surely accepts: a plain `type/subtype`, parameters after a `;` (none
+ * parsed). Fastify refuses any other value on a PUT before the route runs, bodiless or not —
+ * empty, `json`, `undefined`, `a/b/c` — with 415, which the registry answers 400 400001
+ * "Unsupported Media Type"; so those go to the route. A GET's Content-Type is never read.
+ */
+const PLAIN_MEDIA_TYPE = /^[\w.+-]+\/[\w.+-]+\s*(?:;|$)/;
+
+/** True when the request has no Content-Type, or one Fastify accepts (PLAIN_MEDIA_TYPE). */
+function acceptedMediaType(req: IncomingMessage): boolean {
+  const type = req.headers['content-type'];
+  return type === undefined || PLAIN_MEDIA_TYPE.test(type);
 }
 
 /** The tenant as the routes' tenantOf (src/registry/index.ts) makes it; undefined where that one throws. */

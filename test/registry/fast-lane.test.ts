@@ -67,7 +67,16 @@ describe('registry fast lane', () => {
     assert.equal(JSON.parse(found.body).instances[0].instanceId, instanceId);
     assert.equal((await both('GET', `${find}&rev=${rev}`)).status, 304, 'an unchanged rev: 304 by the lane');
     assert.equal((await both('GET', `${find}&rev=stale`)).status, 200);
-    assert.equal((await both('PUT', `/microservices/${provider}/instances/${instanceId}/heartbeat`)).status, 200, 'heartbeat by the lane');
+    const heartbeat = `/microservices/${provider}/instances/${instanceId}/heartbeat`;
+    assert.equal((await both('PUT', heartbeat)).status, 200, 'heartbeat by the lane');
+    // A Content-Type Fastify refuses is refused on a bodiless PUT too (415, answered 400 400001):
+    // the route's; a plain one stays the lane's.
+    assert.equal((await both('PUT', heartbeat, { 'content-type': 'application/json; charset=UTF-8' })).status, 200);
+    for (const type of ['json', '', 'a/b/c']) {
+      const refused = await both('PUT', heartbeat, { 'content-type': type });
+      assert.equal(refused.status, -400, `Content-Type ${JSON.stringify(type)}: the route`);
+      assert.match(refused.body, /"errorCode":"400001"/);
+    }
 
     // A consumer's find records the dependency, as the route does (after answering, as the route).
     const before = lane.answered;
