@@ -34,8 +34,9 @@ const FIND_KEYS = new Set(['appId', 'serviceName', 'env', 'version', 'tags', 're
  * 304 on an unchanged `rev`), counted in the same metrics series. Everything else goes on to
  * Fastify untouched, which answers it in full: another path form (legacy `/registry/v3`,
  * escapes, duplicate or trailing slashes), a body, a repeated or unknown query parameter, a
- * tenant header with `/`, a heartbeat whose Content-Type Fastify refuses, any error (the route raises it again, in the wire format), a
- * heartbeat while a write waits for replication, and every request while the lane is off.
+ * tenant header with `/`, a heartbeat whose Content-Type Fastify refuses, any error (the
+ * route raises it again, in the wire format), a heartbeat while a write waits for
+ * replication, and every request while the lane is off.
  * The lane is built only when nothing per request is needed besides (server.ts): no RBAC, no
  * mutual TLS for the registry, no per-request logging.
  */
