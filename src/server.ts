@@ -431,7 +431,7 @@ export async function buildServer(
       const endpointHost = address.address === '0.0.0.0' || address.address === '::' ? '127.0.0.1' : address.family === 'IPv6' ? `[${address.address}]` : address.address;
       const tls = config.tls.certFile !== '';
       const url = `${tls ? 'https' : 'http'}://${endpointHost}:${address.port}`;
-      await cluster.join(url, VERSION);
+      await cluster.join(config.cluster.advertiseUrl || url, VERSION);
       const self = cluster.liveServers().find((s) => s.serverId === cluster.serverId()) ?? { serverId: cluster.serverId(), url, version: VERSION, startedAtMs: systemClock.now() };
       await registry.registerSelf(self);
       components.setServerUrl(url);

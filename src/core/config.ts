@@ -44,6 +44,7 @@ export const ConfigSchema = Type.Object(
         serverLeaseSeconds: Type.Integer({ default: 10, minimum: 1, description: 'PostgreSQL only: a server that has not renewed its lease for this long is dead; its jobs and exclusive engines are taken over by the live servers, and it lets go of them itself when it cannot renew in time.' }),
         heartbeatMs: Type.Integer({ default: 2000, minimum: 100, description: 'PostgreSQL only: how often a server renews its lease, refreshes the list of live servers and, when none leads, tries to become the leader.' }),
         replicationWaitMs: Type.Integer({ default: 2000, minimum: 0, description: 'PostgreSQL only: a write is answered once every live server has applied it, or after this long (a server that misses it is not waited for again until it has caught up).' }),
+        advertiseUrl: Type.String({ default: '', pattern: '^(https?://[^/?#\\s]+)?$', description: 'The base URL (`http(s)://host:port`) other servers and clients reach this server at: where the other servers on one PostgreSQL pass route and replica-log requests on to it, what `GET /cluster` lists and the endpoint of its SERVICECENTER instance. Empty: derived from the listen address (127.0.0.1 for a wildcard address, which reaches servers on this machine only).' }),
         changeRetentionSeconds: Type.Integer({ default: 3600, minimum: 60, description: 'PostgreSQL only: how long the change log keeps a change; a server away for longer reloads by restarting.' }),
       },
       { default: {}, additionalProperties: false },

@@ -4,6 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { ConfigError, loadConfig } from '../../src/core/config.js';
+import { RegistryClient } from '../helpers/registry-client.js';
+import { startServer } from '../helpers/server.js';
 
 describe('loadConfig', () => {
   it('has the documented defaults', () => {
@@ -36,10 +38,19 @@ describe('loadConfig', () => {
     ['an unknown flag', { flags: { nope: '1' } }, /nope/],
     ['an unknown key in the file', { overrides: { registry: { bogus: 1 } } }, /registry/],
     ['a bad log level', { env: { OPENSTAGE_LOG_LEVEL: 'loud' } }, /logLevel/],
+    ['an advertised URL with a path', { env: { OPENSTAGE_CLUSTER_ADVERTISE_URL: 'http://10.0.0.5:30100/x' } }, /advertiseUrl/],
   ];
   for (const [why, options, message] of bad) {
     it(`stops with a ConfigError naming the key for ${why}`, () => {
       assert.throws(() => loadConfig(options), (err: unknown) => err instanceof ConfigError && message.test((err as Error).message));
     });
   }
+
+  it('advertises cluster.advertiseUrl to the cluster view and in the SERVICECENTER endpoint', async (t) => {
+    const srv = await startServer(t, { 'cluster.advertiseUrl': 'https://sc.example.test:8443' });
+    const view = (await (await fetch(`${srv.url}/cluster`)).json()) as { servers: { url: string }[] };
+    assert.deepEqual(view.servers.map((s) => s.url), ['https://sc.example.test:8443']);
+    const found = await new RegistryClient(srv.url).find({ appId: 'default', serviceName: 'SERVICECENTER' });
+    assert.deepEqual(found.body.instances?.map((i: { endpoints: string[] }) => i.endpoints), [['rest://sc.example.test:8443?sslEnabled=true']]);
+  });
 });
