@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { parse as parseQuery } from 'fast-querystring';
+import type { FindResult } from './discovery.js';
 import type { RegistryService } from './service.js';
 
 /** What the fast lane needs from the composition root (server.ts). */
@@ -20,6 +21,9 @@ const HEARTBEAT_ROUTE = '/v4/:project/registry/microservices/:serviceId/instance
 const SEGMENT = '[^/?#%]{1,256}';
 const FIND_PATH = new RegExp(`^/v4/(${SEGMENT})/registry/instances\\?`);
 const HEARTBEAT_PATH = new RegExp(`^/v4/(${SEGMENT})/registry/microservices/(${SEGMENT})/instances/(${SEGMENT})/heartbeat$`);
+
+/** The text of each cached find body (src/registry/discovery.ts builds each body once per revision). */
+const TEXT = new WeakMap<Buffer, string>();
 
 const FIND_KEYS = new Set(['appId', 'serviceName', 'env', 'version', 'tags', 'rev']);
 
@@ -42,6 +46,8 @@ const FIND_KEYS = new Set(['appId', 'serviceName', 'env', 'version', 'tags', 're
  */
 export class RegistryFastLane {
   private open = true;
+  /** Find URLs seen (null: not the lane's), at most FINDS_MAX, then started afresh: clients poll the same few. */
+  private readonly finds = new Map<string, ParsedFind | null>();
   /** Requests this lane answered (the rest went on to Fastify). */
   answered = 0;
 
@@ -66,24 +72,26 @@ export class RegistryFastLane {
 
   private find(req: IncomingMessage, res: ServerResponse, url: string): boolean {
     const start = performance.now();
-    const path = FIND_PATH.exec(url);
-    if (!path || hasBody(req)) return false;
-    const query = parseQuery(url.slice(path[0].length)) as Record<string, unknown>;
-    for (const key in query) if (!FIND_KEYS.has(key) || typeof query[key] !== 'string') return false;
-    const q = query as { appId?: string; serviceName?: string; env?: string; version?: string; tags?: string; rev?: string };
-    if (!q.serviceName) return false;
-    const tenant = tenantOf(req, path[1]!);
+    if (hasBody(req)) return false;
+    let q = this.finds.get(url);
+    if (q === undefined) {
+      q = parseFind(url);
+      if (this.finds.size >= FINDS_MAX) this.finds.clear();
+      this.finds.set(url, q);
+    }
+    if (q === null) return false;
+    const tenant = tenantOf(req, q.project);
     if (tenant === undefined) return false;
     const consumer = req.headers['x-consumerid'];
-    let result: { rev: string; body: string | Buffer };
+    let result: FindResult;
     try {
       result = this.deps.registry.find(tenant, {
         consumerId: typeof consumer === 'string' && consumer ? consumer : undefined,
-        appId: q.appId || 'default',
+        appId: q.appId,
         serviceName: q.serviceName,
         environment: q.env,
         version: q.version,
-        tags: q.tags ? q.tags.split(',').filter(Boolean) : undefined,
+        tags: q.tags,
       });
     } catch {
       return false; // the route finds the same error (find changes nothing before it throws)
@@ -95,8 +103,11 @@ export class RegistryFastLane {
       this.deps.observe(FIND_ROUTE, 'GET', 304, (performance.now() - start) / 1000);
       return true;
     }
-    res.writeHead(200, { 'X-Resource-Revision': result.rev, 'content-type': 'application/json; charset=UTF-8', 'content-length': Buffer.byteLength(result.body) });
-    res.end(result.body);
+    // The body as text: Node then sends head and body in one write (a Buffer takes a writev of two).
+    let text = TEXT.get(result.body);
+    if (text === undefined) TEXT.set(result.body, (text = result.body.toString()));
+    res.writeHead(200, ['X-Resource-Revision', result.rev, 'content-type', 'application/json; charset=UTF-8', 'content-length', String(result.body.length)]);
+    res.end(text);
     this.answered++;
     this.deps.observe(FIND_ROUTE, 'GET', 200, (performance.now() - start) / 1000);
     return true;
@@ -121,7 +132,39 @@ export class RegistryFastLane {
   }
 }
 
-const EMPTY_OK = { 'content-type': 'text/plain; charset=UTF-8', 'content-length': '0' };
+/** What a find URL asks for (the query as the route reads it). */
+interface ParsedFind {
+  project: string;
+  appId: string;
+  serviceName: string;
+  env: string | undefined;
+  version: string | undefined;
+  tags: string[] | undefined;
+  rev: string | undefined;
+}
+
+const FINDS_MAX = 4096;
+
+/** A find URL's project and query; null when the lane leaves it to the route. */
+function parseFind(url: string): ParsedFind | null {
+  const path = FIND_PATH.exec(url);
+  if (!path) return null;
+  const query = parseQuery(url.slice(path[0].length)) as Record<string, unknown>;
+  for (const key in query) if (!FIND_KEYS.has(key) || typeof query[key] !== 'string') return null;
+  const q = query as { appId?: string; serviceName?: string; env?: string; version?: string; tags?: string; rev?: string };
+  if (!q.serviceName) return null;
+  return Object.freeze({
+    project: path[1]!,
+    appId: q.appId || 'default',
+    serviceName: q.serviceName,
+    env: q.env,
+    version: q.version,
+    tags: q.tags ? Object.freeze(q.tags.split(',').filter(Boolean)) as string[] : undefined,
+    rev: q.rev,
+  });
+}
+
+const EMPTY_OK = ['content-type', 'text/plain; charset=UTF-8', 'content-length', '0'];
 
 /** True when the request announces a body (the routes parse one; the lane takes none). */
 function hasBody(req: IncomingMessage): boolean {

@@ -31,12 +31,29 @@ export type VersionRule =
   | { kind: 'range'; from: string; to: string }
   | { kind: 'exact'; version: string };
 
+const ALL: VersionRule = Object.freeze({ kind: 'all' });
+/** Rules parsed so far (null: malformed), at most PARSED_MAX, then started afresh. */
+const parsed = new Map<string, VersionRule | null>();
+const PARSED_MAX = 1024;
+
 /**
  * Parses a rule: empty → all; `latest`; `x+`; `a-b` (half-open [a, b), swapped when
- * reversed); otherwise an exact version. Returns undefined when the rule is malformed.
+ * reversed); otherwise an exact version. Returns undefined when the rule is malformed. The
+ * result is shared between calls (frozen).
  */
 export function parseVersionRule(rule: string | undefined): VersionRule | undefined {
-  if (rule === undefined || rule === '') return { kind: 'all' };
+  if (rule === undefined || rule === '') return ALL;
+  // Clients ask with the same few rules again and again (every find): parsed once each.
+  const known = parsed.get(rule);
+  if (known !== undefined) return known ?? undefined;
+  const result = parseRule(rule);
+  if (result) Object.freeze(result);
+  if (parsed.size >= PARSED_MAX) parsed.clear();
+  parsed.set(rule, result ?? null);
+  return result;
+}
+
+function parseRule(rule: string): VersionRule | undefined {
   if (rule === 'latest') return { kind: 'latest' };
   if (rule.endsWith('+')) {
     const from = rule.slice(0, -1);
