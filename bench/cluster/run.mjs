@@ -201,17 +201,23 @@ async function runOps(count, adminUrl, postmaster, dirs) {
 
 const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 
+/**
+ * The wake-up test's Kie path: project `default`, where imports (`/kie/file`) put kvs whatever
+ * the path's project (CSE's import API, src/kie/index.ts ENGINE_KIE_PROJECT).
+ */
+const WAKE_KIE = '/v1/default/kie';
+
 /** Held polls on `pollPorts` (spread), each woken by a PUT on `writePort`: latency PUT sent → 200. */
 async function wake(writePort, pollPorts) {
   const items = Array.from({ length: WAITERS }, (_, i) => ({ key: 'wake', value: 'v0', labels: { app: 'wake', w: String(i) } }));
-  const kvs = JSON.parse((await request(writePort, 'POST', `${KIE}/file?override=force`, { data: items })).text).success;
+  const kvs = JSON.parse((await request(writePort, 'POST', `${WAKE_KIE}/file?override=force`, { data: items })).text).success;
   const idOf = new Map(kvs.map((k) => [k.labels.w, k.id]));
   await new Promise((r) => setTimeout(r, 1000));
-  let rev = (await request(pollPorts[0], 'GET', `${KIE}/kv?label=app:none`)).headers['x-kie-revision'];
+  let rev = (await request(pollPorts[0], 'GET', `${WAKE_KIE}/kv?label=app:none`)).headers['x-kie-revision'];
   const polls = new Map();
   const open = (i) => {
     const port = pollPorts[i % pollPorts.length];
-    const reply = request(port, 'GET', `${KIE}/kv?label=app:wake&label=w:${i}&revision=${rev}&wait=5m`, undefined, { agent: false });
+    const reply = request(port, 'GET', `${WAKE_KIE}/kv?label=app:wake&label=w:${i}&revision=${rev}&wait=5m`, undefined, { agent: false });
     reply.catch(() => undefined);
     polls.set(i, reply);
   };
@@ -225,7 +231,8 @@ async function wake(writePort, pollPorts) {
   for (let s = 0; s < SAMPLES; s++) {
     const i = (s * 7919) % WAITERS;
     const t0 = process.hrtime.bigint();
-    const [, reply] = await Promise.all([request(writePort, 'PUT', `${KIE}/kv/${idOf.get(String(i))}`, { value: `v${++version}` }, { agent: keepAlive }), polls.get(i)]);
+    const [put, reply] = await Promise.all([request(writePort, 'PUT', `${WAKE_KIE}/kv/${idOf.get(String(i))}`, { value: `v${++version}` }, { agent: keepAlive }), polls.get(i)]);
+    if (put.status !== 200) throw new Error(`the PUT of kv ${i} answered ${put.status}: ${put.text}`);
     if (reply.status !== 200) throw new Error(`poll ${i} answered ${reply.status}`);
     latencies.push(Number(reply.atNs - t0) / 1e6);
     rev = reply.headers['x-kie-revision'];
