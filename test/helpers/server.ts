@@ -131,6 +131,16 @@ export async function startServer(t: TestContext, overrides: Record<string, unkn
       servers.push(server);
       urls.push(await server.listen('127.0.0.1', 0));
     }
+    // A write waits for the servers its server knows to be live: until every server has seen
+    // the others join (their next membership refresh), one just started could be left out.
+    if (servers.length > 1) {
+      const ids = servers.map((s) => s.cluster.serverId());
+      const deadline = Date.now() + 20_000;
+      while (!servers.every((s) => ids.every((id) => s.cluster.liveServers().some((l) => l.serverId === id)))) {
+        if (Date.now() > deadline) throw new Error('the test cluster\'s servers did not all see each other within 20 s');
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    }
     current = {
       url: balancer?.url ?? urls[0]!,
       clock,

@@ -67,10 +67,14 @@ describe('GET /instances', () => {
       ['properties', async () => c.req('PUT', `/microservices/${sid}/instances/${(await c.find(q)).body.instances![0].instanceId}/properties`, { properties: { a: 'b' } })],
       ['deregister', async () => c.req('DELETE', `/microservices/${sid}/instances/${(await c.find(q)).body.instances![0].instanceId}`)],
       // On several servers the leader expires after checking the heartbeats the others wrote
-      // (two write periods late, asynchronously): wait until the find shows it.
+      // (two write periods late, asynchronously), and the others apply it after: wait until
+      // every server's find shows it (the balancer takes them in turn).
       ['lease expiry', async () => {
         srv.clock.advance(123_000);
-        await until(async () => (await c.find({ ...q, rev })).status === 200, 10_000);
+        await until(async () => {
+          for (let k = 0; k < srv.urls.length; k++) if ((await c.find({ ...q, rev })).status !== 200) return false;
+          return true;
+        }, 10_000);
       }],
     ];
     for (const [what, change] of changes) {
