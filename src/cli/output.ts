@@ -32,9 +32,13 @@ export function print(format: OutputFormat, data: unknown, human: () => string):
   if (text !== '') process.stdout.write(`${text}\n`);
 }
 
-/** Writes a list: JSON/YAML arrays, or a table. */
+/**
+ * Writes a list: JSON/YAML arrays, or a table. An empty table is said on stderr (as kubectl
+ * does), so stdout stays empty for scripts.
+ */
 export function printList<T>(format: OutputFormat, rows: T[], columns: Column<T>[]): void {
-  print(format, rows, () => (rows.length === 0 ? '' : formatTable(rows, columns)));
+  if (format === 'table' && rows.length === 0) return progress('No resources found.');
+  print(format, rows, () => formatTable(rows, columns));
 }
 
 /** `key: value` lines of an object's scalar fields, for `show` in table form. */

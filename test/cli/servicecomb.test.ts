@@ -45,6 +45,7 @@ describe('openstage registry, kv and engine commands', () => {
 
     assert.equal((await cli.run(['kv', 'delete', 'greeting', '-l', 'app=shop'])).code, 0);
     assert.deepEqual(await cli.json(['kv', 'list', '-l', 'app=shop']), []);
+    assert.deepEqual(await cli.run(['kv', 'list', '-l', 'app=shop']), { code: 0, out: '', err: 'No resources found.\n' }, 'an empty table is said on stderr');
 
     const engines = await cli.json(['engine', 'list']);
     assert.deepEqual(engines.map((e: any) => [e.id, e.status]), [['default', 'Available']]);
