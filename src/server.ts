@@ -371,7 +371,7 @@ export async function buildServer(
   // Finds and heartbeats answered before Fastify when nothing per request is needed besides
   // (src/registry/fast-lane.ts): no RBAC check, no client certificate check, no request log.
   const lane =
-    !rbac && !requestLogging && !(config.tls.certFile !== '' && config.tls.clientAuth === 'registry')
+    !rbac && !requestLogging && !clientCertForServiceComb(config)
       ? new RegistryFastLane({ registry, observe: (route, method, status, seconds) => metrics.observeRequest(route, method, status, seconds), replicating: () => clustered && feed.replicating() })
       : undefined;
   if (lane) front.attachLane((req, res) => lane.handle(req, res));
@@ -480,6 +480,11 @@ function apiOf(url: string): { format: WireFormat; invalid: (detail: string) => 
   return { format: 'servicecomb', invalid: (d) => registryError('InvalidParams', d) };
 }
 
+/** True when the ServiceComb APIs (registry, Kie) ask each request for a client certificate (`tls.clientAuth: registry`). */
+function clientCertForServiceComb(config: Readonly<Config>): boolean {
+  return config.tls.certFile !== '' && config.tls.clientAuth === 'registry';
+}
+
 /**
  * Guards every API of `app`, before any area's own hooks run: connection caps (`http.*`),
  * no idle timeout on long polls and git smart HTTP (route config `longPoll`), mutual TLS for
@@ -497,7 +502,7 @@ function guardHttp(app: FastifyInstance, config: Readonly<Config>): { lag: Event
   const shedLagMs = config.http.shedLagMs;
   const maxWrites = config.http.maxWritesInFlight;
   let writesInFlight = 0;
-  const mutualForServiceComb = config.tls.certFile !== '' && config.tls.clientAuth === 'registry';
+  const mutualForServiceComb = clientCertForServiceComb(config);
   const writeEnded = (): void => void writesInFlight--;
   // Callback style: on the hot paths (reads, heartbeats) it returns at once, with no promise
   // and no extra turn of the event loop. An answer given here ends the request (no `done`).

@@ -2,6 +2,9 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { parse as parseQuery } from 'fast-querystring';
 import type { FindResult } from './discovery.js';
+import { tenantKey } from './index.js';
+import { consumerOf } from './routes/instance.js';
+import { FindQuery } from './schemas.js';
 import type { RegistryService } from './service.js';
 
 /** What the fast lane needs from the composition root (server.ts). */
@@ -25,7 +28,8 @@ const HEARTBEAT_PATH = new RegExp(`^/v4/(${SEGMENT})/registry/microservices/(${S
 /** The text of each cached find body (src/registry/discovery.ts builds each body once per revision). */
 const TEXT = new WeakMap<Buffer, string>();
 
-const FIND_KEYS = new Set(['appId', 'serviceName', 'env', 'version', 'tags', 'rev']);
+/** The query parameters the find route's schema names. */
+const FIND_KEYS = new Set(Object.keys(FindQuery.properties));
 
 /**
  * The registry's two hottest operations — find (S22, `GET /v4/{project}/registry/instances`)
@@ -46,8 +50,8 @@ const FIND_KEYS = new Set(['appId', 'serviceName', 'env', 'version', 'tags', 're
  */
 export class RegistryFastLane {
   private open = true;
-  /** Find URLs seen (null: not the lane's), at most FINDS_MAX, then started afresh: clients poll the same few. */
-  private readonly finds = new Map<string, ParsedFind | null>();
+  /** Find URLs the lane takes, parsed, at most FINDS_MAX, then started afresh: clients poll the same few. */
+  private readonly finds = new Map<string, ParsedFind>();
   /** Requests this lane answered (the rest went on to Fastify). */
   answered = 0;
 
@@ -75,18 +79,17 @@ export class RegistryFastLane {
     if (hasBody(req)) return false;
     let q = this.finds.get(url);
     if (q === undefined) {
-      q = parseFind(url);
+      const parsed = parseFind(url);
+      if (parsed === null) return false;
       if (this.finds.size >= FINDS_MAX) this.finds.clear();
-      this.finds.set(url, q);
+      this.finds.set(url, (q = parsed));
     }
-    if (q === null) return false;
-    const tenant = tenantOf(req, q.project);
+    const tenant = tenantKey(req.headers['x-domain-name'], q.project);
     if (tenant === undefined) return false;
-    const consumer = req.headers['x-consumerid'];
     let result: FindResult;
     try {
       result = this.deps.registry.find(tenant, {
-        consumerId: typeof consumer === 'string' && consumer ? consumer : undefined,
+        consumerId: consumerOf(req.headers),
         appId: q.appId,
         serviceName: q.serviceName,
         environment: q.env,
@@ -117,7 +120,7 @@ export class RegistryFastLane {
     const start = performance.now();
     const path = HEARTBEAT_PATH.exec(url);
     if (!path || hasBody(req) || !acceptedMediaType(req) || this.deps.replicating()) return false;
-    const tenant = tenantOf(req, path[1]!);
+    const tenant = tenantKey(req.headers['x-domain-name'], path[1]!);
     if (tenant === undefined) return false;
     try {
       this.deps.registry.heartbeat(tenant, path[2]!, path[3]!);
@@ -186,10 +189,3 @@ function acceptedMediaType(req: IncomingMessage): boolean {
   return type === undefined || PLAIN_MEDIA_TYPE.test(type);
 }
 
-/** The tenant as the routes' tenantOf (src/registry/index.ts) makes it; undefined where that one throws. */
-function tenantOf(req: IncomingMessage, project: string): string | undefined {
-  const header = req.headers['x-domain-name'];
-  const domain = typeof header === 'string' && header ? header : 'default';
-  if (domain.includes('/')) return undefined;
-  return `${domain}/${project}`;
-}

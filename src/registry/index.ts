@@ -40,11 +40,18 @@ export function tenantOf(request: FastifyRequest): string {
   const params = request.params as { project?: string };
   const legacy = params.project === undefined;
   const tenantHeader = legacy ? request.headers['x-tenant-name'] : undefined;
-  const header = typeof tenantHeader === 'string' && tenantHeader ? tenantHeader : request.headers['x-domain-name'];
-  const domain = typeof header === 'string' && header ? header : 'default';
-  const project = params.project || 'default';
-  // `domain/project` is the tenant key, so neither part may contain the separator.
-  if (domain.includes('/') || project.includes('/')) throw registryError('InvalidParams', 'the domain and the project must not contain "/"');
+  const tenant = tenantKey(typeof tenantHeader === 'string' && tenantHeader ? tenantHeader : request.headers['x-domain-name'], params.project || 'default');
+  if (tenant === undefined) throw registryError('InvalidParams', 'the domain and the project must not contain "/"');
+  return tenant;
+}
+
+/**
+ * The tenant key `domain/project` from a domain header's value (default `default`);
+ * undefined when either part contains the separator.
+ */
+export function tenantKey(domainHeader: unknown, project: string): string | undefined {
+  const domain = typeof domainHeader === 'string' && domainHeader ? domainHeader : 'default';
+  if (domain.includes('/') || project.includes('/')) return undefined;
   return `${domain}/${project}`;
 }
 
